@@ -1,0 +1,141 @@
+/**
+ * One function that gives a GPUDevice in the browser (`navigator.gpu`) and in Node (npm `webgpu`,
+ * Dawn's binding), with a description of the adapter.
+ *
+ * In Node the Vulkan driver is chosen as ../shared/ENVIRONMENT.md describes: Mesa lavapipe when it is
+ * installed, Chromium's SwiftShader otherwise; `WEBGPU_ADAPTER=lavapipe|swiftshader|auto` forces one
+ * (`auto` leaves the choice to Dawn, e.g. a real GPU). An explicit `VK_ICD_FILENAMES` is respected.
+ */
+import { NoAdapterError } from './errors';
+
+/** What the engine knows about the adapter it runs on. */
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for software adapters (lavapipe, SwiftShader) and anything the browser calls a fallback. */
+  isFallbackAdapter: boolean;
+  /** `node` (Dawn) or `browser` (navigator.gpu). */
+  host: 'node' | 'browser';
+  /** The features the device was created with. */
+  features: string[];
+}
+
+/** Which Vulkan driver to use in Node. */
+export type NodeAdapterChoice = 'auto' | 'lavapipe' | 'swiftshader';
+
+/** Options of {@link requestGpu}. */
+export interface RequestGpuOptions {
+  /** Node only: force a driver. Default: `WEBGPU_ADAPTER` from the environment, else lavapipe-or-swiftshader. */
+  adapter?: NodeAdapterChoice;
+  powerPreference?: GPUPowerPreference;
+}
+
+/** A device and the adapter it came from. */
+export interface GpuHandle {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  info: AdapterDescription;
+}
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const LAVAPIPE_ICDS = ['/usr/share/vulkan/icd.d/lvp_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'];
+
+/** The `GPU` object of Node's Dawn binding; kept reachable for the process's life (see ENVIRONMENT.md: if it is collected, the process segfaults later). */
+let nodeGpu: GPU | undefined;
+
+async function nodeGpuObject(choice: NodeAdapterChoice): Promise<GPU> {
+  if (nodeGpu) return nodeGpu;
+  const fs = await import('node:fs');
+  const env = process.env;
+  if (!env.VK_ICD_FILENAMES && choice !== 'auto') {
+    const lavapipe = LAVAPIPE_ICDS.find((p) => fs.existsSync(p));
+    const swiftshader = fs.existsSync(SWIFTSHADER_ICD) ? SWIFTSHADER_ICD : undefined;
+    const icd = choice === 'swiftshader' ? swiftshader : (lavapipe ?? swiftshader);
+    if (!icd) {
+      throw new NoAdapterError(
+        choice === 'swiftshader'
+          ? `WEBGPU_ADAPTER=swiftshader but ${SWIFTSHADER_ICD} is missing: install Debian's chromium (npm run setup)`
+          : `no software Vulkan driver: neither Mesa lavapipe (${LAVAPIPE_ICDS[0]}) nor SwiftShader (${SWIFTSHADER_ICD}); run \`npm run setup\` as root`,
+      );
+    }
+    // The Vulkan loader reads this when Dawn creates its instance, i.e. in create() below.
+    env.VK_ICD_FILENAMES = icd;
+  }
+  // A computed specifier keeps bundlers (Vite) from pulling the Node binding into browser builds.
+  const specifier = 'webgpu';
+  const mod = (await import(/* @vite-ignore */ specifier)) as {
+    create: (flags: string[]) => GPU;
+    globals: Record<string, unknown>;
+  };
+  Object.assign(globalThis, mod.globals);
+  nodeGpu = mod.create([]);
+  return nodeGpu;
+}
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+}
+
+function choiceFromEnv(): NodeAdapterChoice {
+  const v = (typeof process !== 'undefined' ? process.env.WEBGPU_ADAPTER : undefined)?.toLowerCase();
+  if (v === undefined || v === '') return 'lavapipe';
+  if (v === 'auto' || v === 'lavapipe' || v === 'swiftshader') return v;
+  throw new NoAdapterError(`WEBGPU_ADAPTER=${v} is not one of auto, lavapipe, swiftshader`);
+}
+
+/** Features the engine uses when the adapter has them. */
+const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'];
+
+/**
+ * Limits worth raising above the defaults when the adapter allows. Only these are asked for:
+ * asking SwiftShader for arbitrary limits once aborted the process (ENVIRONMENT.md).
+ */
+const WANTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize'] as const;
+
+/** Returns a GPUDevice on this host (browser or Node), or throws {@link NoAdapterError}. */
+export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuHandle> {
+  const node = isNode();
+  let gpu: GPU | undefined;
+  if (node) gpu = await nodeGpuObject(options.adapter ?? choiceFromEnv());
+  else gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
+  if (!gpu) {
+    throw new NoAdapterError(
+      'navigator.gpu is missing: WebGPU needs a secure context (https or http://127.0.0.1) and a browser with WebGPU enabled',
+    );
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new NoAdapterError(
+      node
+        ? `Dawn found no adapter (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? 'unset'}); run \`npm run setup\` as root to install Mesa lavapipe`
+        : 'navigator.gpu.requestAdapter() returned null: WebGPU is disabled or no adapter is available',
+    );
+  }
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  const ai = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const text = `${ai.vendor} ${ai.architecture} ${ai.device} ${ai.description}`.toLowerCase();
+  const info: AdapterDescription = {
+    vendor: ai.vendor,
+    architecture: ai.architecture,
+    device: ai.device,
+    description: ai.description,
+    isFallbackAdapter:
+      !!ai.isFallbackAdapter ||
+      !!(adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ||
+      /llvmpipe|lavapipe|swiftshader/.test(text),
+    host: node ? 'node' : 'browser',
+    features: [...device.features].map(String).sort(),
+  };
+  return { device, adapter, info };
+}
+
+/** A one-line name of the adapter, e.g. `mesa software llvmpipe (fallback)`. */
+export function adapterName(info: AdapterDescription): string {
+  const parts = [info.vendor, info.architecture, info.device || info.description].filter((s) => s);
+  return `${parts.join(' ')}${info.isFallbackAdapter ? ' (software)' : ''}`;
+}

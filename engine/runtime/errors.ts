@@ -1,0 +1,99 @@
+/**
+ * Typed errors of the engine. Every error says what went wrong and where: the op, the shapes, the
+ * value, the shader file and line. Callers can branch on the class (or on `code`).
+ */
+
+/** Base class of every error the engine throws. */
+export class EngineError extends Error {
+  /** A stable machine-readable code, e.g. `SHAPE_MISMATCH`. */
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** No WebGPU adapter could be found (no `navigator.gpu`, no Vulkan driver, ...). */
+export class NoAdapterError extends EngineError {
+  constructor(message: string) {
+    super('NO_ADAPTER', message);
+  }
+}
+
+/** Two tensors whose shapes do not fit the op, or a shape that is not valid at all. */
+export class ShapeError extends EngineError {
+  constructor(message: string) {
+    super('SHAPE_MISMATCH', message);
+  }
+}
+
+/** An argument that is not valid for the op (wrong dtype, out-of-range value, ...). */
+export class ArgumentError extends EngineError {
+  constructor(message: string) {
+    super('BAD_ARGUMENT', message);
+  }
+}
+
+/** A tensor used after `dispose()`. */
+export class DisposedTensorError extends EngineError {
+  constructor(what: string) {
+    super('TENSOR_DISPOSED', `${what}: the tensor was disposed and can no longer be used`);
+  }
+}
+
+/** One message of a WGSL compilation. */
+export interface ShaderMessage {
+  type: 'error' | 'warning' | 'info';
+  message: string;
+  line: number;
+  column: number;
+}
+
+/** A WGSL file that does not compile (or cannot be reflected), with the file and line of each error. */
+export class ShaderCompileError extends EngineError {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly messages: readonly ShaderMessage[];
+  constructor(file: string, messages: ShaderMessage[], source?: string) {
+    const first = messages.find((m) => m.type === 'error') ?? messages[0];
+    const line = first?.line ?? 0;
+    const column = first?.column ?? 0;
+    const srcLine = source?.split('\n')[line - 1];
+    const body = messages
+      .filter((m) => m.type === 'error')
+      .map((m) => `${file}:${m.line}:${m.column}: ${m.message}`)
+      .join('\n');
+    super('SHADER_COMPILE', `WGSL compilation failed\n${body}${srcLine !== undefined ? `\n  ${line} | ${srcLine}` : ''}`);
+    this.file = file;
+    this.line = line;
+    this.column = column;
+    this.messages = messages;
+  }
+}
+
+/** A mismatch between a TypeScript call site and its WGSL kernel (uniform names, bindings). */
+export class KernelBindingError extends EngineError {
+  constructor(message: string) {
+    super('KERNEL_BINDING', message);
+  }
+}
+
+/** An error the GPU reported (validation, out of memory, internal), raised to the caller instead of logged. */
+export class GpuError extends EngineError {
+  readonly kind: 'validation' | 'out-of-memory' | 'internal' | 'unknown';
+  constructor(kind: GpuError['kind'], message: string) {
+    super(`GPU_${kind.toUpperCase().replace(/-/g, '_')}`, `GPU ${kind} error: ${message}`);
+    this.kind = kind;
+  }
+}
+
+/** The device was lost (driver reset, destroyed, ...); the runtime can no longer be used. */
+export class DeviceLostError extends EngineError {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super('DEVICE_LOST', `GPU device lost (${reason}): ${message}`);
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * A size-bucketed pool of GPU buffers. Freed buffers wait until the submit that last used them has
+ * been handed to the queue (so a later `queue.writeBuffer` cannot overtake a pending read), then
+ * become reusable. Each bucket keeps at most `capPerBucket` free buffers; extras are destroyed.
+ */
+
+/** Counters for leak tests and the bench. */
+export interface PoolStats {
+  /** Buffers handed out and not yet released. */
+  liveBuffers: number;
+  /** Bytes of the buffers handed out (bucket sizes, i.e. what the GPU really holds). */
+  liveBytes: number;
+  /** Buffers released but waiting for the next submit before reuse. */
+  pendingBuffers: number;
+  /** Buffers free for reuse. */
+  pooledBuffers: number;
+  pooledBytes: number;
+  /** Buffers ever created by the pool (grows only on pool misses). */
+  createdBuffers: number;
+}
+
+const MIN_BUCKET = 256;
+const MIB = 1 << 20;
+
+/** The bucket a request of `bytes` falls in: powers of two up to 1 MiB, then whole MiB. */
+export function bucketSize(bytes: number): number {
+  const b = Math.max(bytes, MIN_BUCKET);
+  if (b <= MIB) return 2 ** Math.ceil(Math.log2(b));
+  return Math.ceil(b / MIB) * MIB;
+}
+
+/** A pool for buffers of one usage. */
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private pending: GPUBuffer[] = [];
+  private readonly sizeOf = new WeakMap<GPUBuffer, number>();
+  private live = 0;
+  private liveBytesCount = 0;
+  private pooled = 0;
+  private pooledBytesCount = 0;
+  private created = 0;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly usage: GPUBufferUsageFlags,
+    private readonly label: string,
+    private readonly capPerBucket = 16,
+  ) {}
+
+  /** A buffer of at least `bytes` bytes (its real size is the bucket size). */
+  acquire(bytes: number): GPUBuffer {
+    const size = bucketSize(bytes);
+    const list = this.free.get(size);
+    let buf = list?.pop();
+    if (buf) {
+      this.pooled--;
+      this.pooledBytesCount -= size;
+    } else {
+      buf = this.device.createBuffer({ size, usage: this.usage, label: `${this.label}[${size}]` });
+      this.sizeOf.set(buf, size);
+      this.created++;
+    }
+    this.live++;
+    this.liveBytesCount += size;
+    return buf;
+  }
+
+  /** Gives a buffer back; it is reused only after the next {@link afterSubmit}. */
+  release(buf: GPUBuffer): void {
+    const size = this.sizeOf.get(buf);
+    if (size === undefined) throw new Error(`${this.label}: released a buffer this pool did not create`);
+    this.live--;
+    this.liveBytesCount -= size;
+    this.pending.push(buf);
+  }
+
+  /** Gives a buffer back that no pending GPU work uses (e.g. a staging buffer after mapAsync). */
+  releaseNow(buf: GPUBuffer): void {
+    this.release(buf);
+    this.pending.pop();
+    this.toFree(buf);
+  }
+
+  /** Called by the runtime right after `queue.submit`: released buffers become reusable. */
+  afterSubmit(): void {
+    const ready = this.pending;
+    this.pending = [];
+    for (const buf of ready) this.toFree(buf);
+  }
+
+  private toFree(buf: GPUBuffer): void {
+    const size = this.sizeOf.get(buf)!;
+    let list = this.free.get(size);
+    if (!list) this.free.set(size, (list = []));
+    if (list.length >= this.capPerBucket) {
+      buf.destroy();
+      return;
+    }
+    list.push(buf);
+    this.pooled++;
+    this.pooledBytesCount += size;
+  }
+
+  /** The pool's counters. */
+  stats(): PoolStats {
+    return {
+      liveBuffers: this.live,
+      liveBytes: this.liveBytesCount,
+      pendingBuffers: this.pending.length,
+      pooledBuffers: this.pooled,
+      pooledBytes: this.pooledBytesCount,
+      createdBuffers: this.created,
+    };
+  }
+
+  /** Destroys every free buffer (live ones stay with their owners). */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.pooled = 0;
+    this.pooledBytesCount = 0;
+  }
+}

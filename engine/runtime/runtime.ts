@@ -1,0 +1,335 @@
+/**
+ * The runtime: one device, its buffer pool, the reflected kernels, and the batch of dispatches being
+ * recorded. Dispatches go into one command encoder (one compute pass) until something needs the
+ * results on the CPU or the caller flushes; then the batch is submitted at once.
+ */
+import { adapterName, requestGpu, type AdapterDescription, type RequestGpuOptions } from './device';
+import { ArgumentError, DeviceLostError, EngineError, GpuError, KernelBindingError, ShapeError } from './errors';
+import { Kernel, packUniforms, type Overrides, type UniformValues } from './kernel';
+import { BufferPool, type PoolStats } from './pool';
+import { Tensor, fmtShape, shapeSize, type DType, type TensorData } from './tensor';
+import { UniformArena } from './uniforms';
+import { shaderFile, shaderSources, type ShaderName } from '../../shaders/index';
+
+/** Something a kernel binding accepts: a tensor (bound to exactly its bytes) or a raw buffer range. */
+export type BindingResource = Tensor | GPUBuffer | GPUBufferBinding;
+
+/** One kernel launch. */
+export interface DispatchSpec {
+  /** A shader of the registry (shaders/index.ts) or a kernel loaded with {@link Runtime.loadKernel}. */
+  shader: ShaderName | Kernel;
+  entry: string;
+  overrides?: Overrides;
+  /** Values of the entry point's uniform struct, by member name. */
+  uniforms?: UniformValues;
+  /** Buffers by the WGSL variable name. */
+  bindings: Record<string, BindingResource>;
+  workgroups: readonly [number, number?, number?];
+}
+
+/** Counters: the bench prints them per step; leak tests watch the buffers. */
+export interface MemoryStats extends PoolStats {
+  liveTensors: number;
+}
+
+/** Counts of work sent to the GPU since the runtime was created. */
+export interface WorkStats {
+  dispatches: number;
+  submits: number;
+  pipelines: number;
+  readbacks: number;
+}
+
+function debugFromEnv(): boolean {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; __WEBGPU_DEBUG__?: boolean };
+  return !!g.__WEBGPU_DEBUG__ || !!g.process?.env?.WEBGPU_DEBUG;
+}
+
+/** A GPU device with everything needed to run the engine's kernels on it. */
+export class Runtime {
+  /** When true, each dispatch prints its WGSL file, entry, override constants and grid. */
+  debug = debugFromEnv();
+  private readonly pool: BufferPool;
+  private readonly staging: BufferPool;
+  private readonly uniforms: UniformArena;
+  private readonly kernels = new Map<string, Kernel>();
+  private readonly refs = new Map<GPUBuffer, number>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private errors: GpuError[] = [];
+  private lostError: DeviceLostError | null = null;
+  private destroyed = false;
+  private liveTensors = 0;
+  private readonly work: WorkStats = { dispatches: 0, submits: 0, pipelines: 0, readbacks: 0 };
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly info: AdapterDescription,
+  ) {
+    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'tensor');
+    this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'staging', 4);
+    this.uniforms = new UniformArena(device);
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      const e = ev.error;
+      const kind = e instanceof GPUValidationError ? 'validation' : e instanceof GPUOutOfMemoryError ? 'out-of-memory' : e instanceof GPUInternalError ? 'internal' : 'unknown';
+      this.errors.push(new GpuError(kind, e.message));
+    };
+    void device.lost.then((info) => {
+      this.lostError = new DeviceLostError(info.reason ?? 'unknown', info.message || (this.destroyed ? 'the runtime was destroyed' : 'no message'));
+    });
+  }
+
+  /**
+   * Opens the device (browser or Node, see {@link requestGpu}) and compiles and reflects every
+   * shader of the registry, so a bad WGSL file fails here with its file and line.
+   */
+  static async create(options: RequestGpuOptions = {}): Promise<Runtime> {
+    const { device, info } = await requestGpu(options);
+    const rt = new Runtime(device, info);
+    await Promise.all(
+      (Object.keys(shaderSources) as ShaderName[]).map(async (name) => {
+        rt.kernels.set(name, await Kernel.load(device, shaderFile(name), shaderSources[name]));
+      }),
+    );
+    return rt;
+  }
+
+  /** A one-line name of the adapter. */
+  get adapterName(): string {
+    return adapterName(this.info);
+  }
+
+  /** Compiles and reflects a WGSL source that is not in the registry (custom kernels, tests). */
+  async loadKernel(file: string, source: string): Promise<Kernel> {
+    this.assertUsable();
+    return Kernel.load(this.device, file, source);
+  }
+
+  /** A registry kernel by name. */
+  kernel(name: ShaderName): Kernel {
+    const k = this.kernels.get(name);
+    if (!k) throw new KernelBindingError(`no shader named "${name}" in shaders/index.ts`);
+    return k;
+  }
+
+  // ---- tensors -------------------------------------------------------------------------------
+
+  /** A tensor holding `data` (a typed array or numbers), with `shape` (default: 1-D). */
+  tensor<D extends DType = 'f32'>(data: ArrayLike<number>, shape?: readonly number[], dtype?: D): Tensor<D> {
+    const dt = (dtype ?? (data instanceof Uint32Array ? 'u32' : data instanceof Int32Array ? 'i32' : 'f32')) as D;
+    const sh = shape ?? [data.length];
+    const n = shapeSize(sh);
+    if (n !== data.length) throw new ShapeError(`tensor: ${data.length} values do not fill shape ${fmtShape(sh)} (${n} elements)`);
+    const t = this.empty(sh, dt);
+    if (n > 0) {
+      const arr = dt === 'f32' ? Float32Array.from(data) : dt === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
+      this.device.queue.writeBuffer(t.buffer, 0, arr.buffer, arr.byteOffset, arr.byteLength);
+    }
+    return t;
+  }
+
+  /** A tensor with unspecified contents (for kernel outputs). */
+  empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D): Tensor<D> {
+    this.assertUsable();
+    if (dtype !== 'f32' && dtype !== 'u32' && dtype !== 'i32') throw new ArgumentError(`unknown dtype ${String(dtype)} (f32, u32, i32)`);
+    const n = shapeSize(shape);
+    const buf = this.pool.acquire(Math.max(16, n * 4));
+    this.refs.set(buf, 1);
+    this.liveTensors++;
+    return new Tensor(this, buf, shape, dtype);
+  }
+
+  /** A tensor sharing `t`'s buffer with another shape of the same size (no copy). */
+  view<D extends DType>(t: Tensor<D>, shape: readonly number[]): Tensor<D> {
+    t.assertAlive('reshape');
+    const n = shapeSize(shape);
+    if (n !== t.size) throw new ShapeError(`reshape: cannot view ${fmtShape(t.shape)} (${t.size} elements) as ${fmtShape(shape)} (${n} elements)`);
+    const buf = t.buffer;
+    this.refs.set(buf, (this.refs.get(buf) ?? 0) + 1);
+    this.liveTensors++;
+    return new Tensor(this, buf, shape, t.dtype);
+  }
+
+  /** @internal Called by {@link Tensor.dispose}. */
+  releaseTensorBuffer(buf: GPUBuffer): void {
+    this.liveTensors--;
+    const r = (this.refs.get(buf) ?? 1) - 1;
+    if (r > 0) {
+      this.refs.set(buf, r);
+      return;
+    }
+    this.refs.delete(buf);
+    if (!this.destroyed) this.pool.release(buf);
+  }
+
+  // ---- recording and submitting --------------------------------------------------------------
+
+  /** Records one dispatch into the current batch. Nothing runs until the batch is flushed. */
+  dispatch(spec: DispatchSpec): void {
+    this.assertUsable();
+    const kernel = typeof spec.shader === 'string' ? this.kernel(spec.shader) : spec.shader;
+    const entry = kernel.entry(spec.entry);
+    const where = `${kernel.file} @compute ${spec.entry}`;
+    const before = kernel.pipelineCount;
+    const pipeline = kernel.pipeline(spec.entry, spec.overrides);
+    this.work.pipelines += kernel.pipelineCount - before;
+
+    const entries: GPUBindGroupEntry[] = [];
+    const named = new Set(Object.keys(spec.bindings));
+    for (const b of entry.bindings) {
+      if (b.kind === 'uniform') {
+        const layout = entry.uniform!;
+        const slot = this.uniforms.alloc(layout.size);
+        packUniforms(where, layout, spec.uniforms ?? {}, slot.view, slot.base);
+        entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: slot.offset, size: layout.size } });
+        continue;
+      }
+      const r = spec.bindings[b.name];
+      if (r === undefined) {
+        throw new KernelBindingError(`${where}: binding "${b.name}" was not given (the entry point uses: ${entry.bindings.filter((x) => x.kind !== 'uniform').map((x) => x.name).join(', ')})`);
+      }
+      named.delete(b.name);
+      entries.push({ binding: b.binding, resource: toBinding(r, `${where} binding ${b.name}`) });
+    }
+    if (named.size > 0) {
+      throw new KernelBindingError(`${where}: the entry point does not use binding(s) ${[...named].join(', ')} (it uses: ${entry.bindings.filter((x) => x.kind !== 'uniform').map((x) => x.name).join(', ')})`);
+    }
+    if (!entry.uniform && spec.uniforms && Object.keys(spec.uniforms).length > 0) {
+      throw new KernelBindingError(`${where}: uniforms were given but the entry point uses no uniform struct`);
+    }
+    const [x, y = 1, z = 1] = spec.workgroups;
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) throw new ArgumentError(`${where}: grid [${x}, ${y}, ${z}] exceeds ${max} workgroups per dimension`);
+    if (this.debug) {
+      const ov = spec.overrides && Object.keys(spec.overrides).length ? ` ${JSON.stringify(spec.overrides)}` : '';
+      console.log(`[dispatch] ${where}${ov} grid=[${x}, ${y}, ${z}]`);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    const bindGroup = this.device.createBindGroup({ layout: entry.layout, entries });
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.work.dispatches++;
+  }
+
+  /** Records a buffer-to-buffer copy into the current batch. */
+  copy(src: BindingResource, dst: BindingResource, bytes?: number): void {
+    const s = toBinding(src, 'copy source');
+    const d = toBinding(dst, 'copy destination');
+    const n = bytes ?? Math.min(s.size ?? s.buffer.size, d.size ?? d.buffer.size);
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(s.buffer, s.offset ?? 0, d.buffer, d.offset ?? 0, n);
+  }
+
+  /** The command encoder of the current batch (for timestamp queries and other raw commands). */
+  commandEncoder(): GPUCommandEncoder {
+    this.assertUsable();
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'batch' });
+    return this.encoder;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.pass) this.pass = this.commandEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  /** Ends the current compute pass (the next dispatch opens a new one). */
+  endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  /** Submits the recorded batch, if any. Returns whether anything was submitted. */
+  flush(): boolean {
+    this.assertUsable();
+    this.endPass();
+    const enc = this.encoder;
+    if (!enc) return false;
+    this.encoder = null;
+    this.uniforms.upload(this.device.queue);
+    this.device.queue.submit([enc.finish()]);
+    this.work.submits++;
+    this.uniforms.afterSubmit();
+    this.pool.afterSubmit();
+    return true;
+  }
+
+  /** Flushes and waits until the GPU has finished all submitted work; throws any GPU error it reported. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwPending();
+  }
+
+  /** @internal Reads a tensor back (used by {@link Tensor.toArray}). */
+  async read(t: Tensor): Promise<TensorData> {
+    const bytes = t.byteLength;
+    const out = t.dtype === 'f32' ? new Float32Array(t.size) : t.dtype === 'u32' ? new Uint32Array(t.size) : new Int32Array(t.size);
+    if (bytes === 0) return out;
+    const stage = this.staging.acquire(bytes);
+    this.copy(t, { buffer: stage, offset: 0, size: bytes }, bytes);
+    this.flush();
+    this.work.readbacks++;
+    try {
+      await stage.mapAsync(GPUMapMode.READ, 0, bytes);
+    } catch (e) {
+      this.throwPending();
+      throw e;
+    }
+    new Uint8Array(out.buffer).set(new Uint8Array(stage.getMappedRange(0, bytes)));
+    stage.unmap();
+    this.staging.releaseNow(stage);
+    this.throwPending();
+    return out;
+  }
+
+  private throwPending(): void {
+    if (this.lostError) throw this.lostError;
+    const e = this.errors.shift();
+    if (e) {
+      this.errors = [];
+      throw e;
+    }
+  }
+
+  private assertUsable(): void {
+    if (this.lostError) throw this.lostError;
+    if (this.destroyed) throw new DeviceLostError('destroyed', 'the runtime was destroyed');
+  }
+
+  // ---- counters and teardown -----------------------------------------------------------------
+
+  /** Live tensors, live and pooled buffers and bytes. Flat across allocate/dispose cycles when nothing leaks. */
+  memoryStats(): MemoryStats {
+    return { liveTensors: this.liveTensors, ...this.pool.stats() };
+  }
+
+  /** Dispatches, submits, compiled pipelines and readbacks so far. */
+  workStats(): WorkStats {
+    return { ...this.work };
+  }
+
+  /** Destroys the device. In Node this lets the process exit. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.pool.trim();
+    this.staging.trim();
+    this.device.destroy();
+  }
+}
+
+function toBinding(r: BindingResource, where: string): GPUBufferBinding {
+  if (r instanceof Tensor) {
+    r.assertAlive(where);
+    return r.binding();
+  }
+  if (isBuffer(r)) return { buffer: r, offset: 0, size: r.size };
+  if (!r || !('buffer' in r)) throw new EngineError('BAD_BINDING', `${where}: not a tensor or buffer`);
+  return r;
+}
+
+function isBuffer(r: unknown): r is GPUBuffer {
+  return typeof r === 'object' && r !== null && 'mapAsync' in r && 'size' in r;
+}

@@ -1,0 +1,107 @@
+/**
+ * Tensors that live in GPU buffers: a shape, a dtype and a pooled buffer. Data comes back to the
+ * CPU only through the async {@link Tensor.toArray}. A disposed tensor throws on every use.
+ */
+import { DisposedTensorError, ShapeError } from './errors';
+import type { Runtime } from './runtime';
+
+/** Element types: f32 for values, u32/i32 for labels and indices. */
+export type DType = 'f32' | 'u32' | 'i32';
+
+/** The typed array of each dtype. */
+export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'u32' ? Uint32Array : Int32Array;
+
+/** Any typed array a tensor reads back as. */
+export type TensorData = Float32Array | Uint32Array | Int32Array;
+
+/** Number of elements of a shape; throws on negative or fractional dimensions. */
+export function shapeSize(shape: readonly number[], what = 'shape'): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what} [${shape.join(', ')}] has an invalid dimension ${d}`);
+    n *= d;
+  }
+  return n;
+}
+
+/** `[2, 3]` — shapes in messages. */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+let nextId = 1;
+
+/** A tensor: an n-dimensional array of f32/u32/i32 in a GPU buffer. */
+export class Tensor<D extends DType = DType> {
+  /** Unique per process; useful in DEBUG output and autograd. */
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly size: number;
+  private buf: GPUBuffer | null;
+
+  /** @internal Use `runtime.tensor()`, `runtime.empty()` or an op to make tensors. */
+  constructor(
+    readonly runtime: Runtime,
+    buffer: GPUBuffer,
+    shape: readonly number[],
+    readonly dtype: D,
+  ) {
+    this.shape = Object.freeze([...shape]);
+    this.size = shapeSize(shape);
+    this.buf = buffer;
+  }
+
+  /** The number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** Bytes of data (4 per element). */
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  /** Whether {@link dispose} was called. */
+  get isDisposed(): boolean {
+    return this.buf === null;
+  }
+
+  /** The GPU buffer (bigger than {@link byteLength}: pool buckets). Throws if disposed. */
+  get buffer(): GPUBuffer {
+    if (!this.buf) throw new DisposedTensorError(`tensor #${this.id} ${fmtShape(this.shape)} ${this.dtype}`);
+    return this.buf;
+  }
+
+  /** A binding of exactly this tensor's bytes (at least 4, the smallest bindable size). */
+  binding(): GPUBufferBinding {
+    return { buffer: this.buffer, offset: 0, size: Math.max(4, this.byteLength) };
+  }
+
+  /** Throws {@link DisposedTensorError} naming `op` if the tensor was disposed. */
+  assertAlive(op: string): void {
+    if (!this.buf) throw new DisposedTensorError(`${op}: tensor #${this.id} ${fmtShape(this.shape)} ${this.dtype}`);
+  }
+
+  /** Copies the data back to the CPU (flushes pending GPU work first). */
+  async toArray(): Promise<TypedArrayOf<D>> {
+    this.assertAlive('toArray');
+    return (await this.runtime.read(this)) as TypedArrayOf<D>;
+  }
+
+  /** Reads a one-element tensor as a number. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new ShapeError(`item() needs a tensor of one element, got ${fmtShape(this.shape)}`);
+    return (await this.toArray())[0];
+  }
+
+  /** Returns the buffer to the pool. Safe to call twice. */
+  dispose(): void {
+    if (!this.buf) return;
+    this.runtime.releaseTensorBuffer(this.buf);
+    this.buf = null;
+  }
+
+  toString(): string {
+    return `Tensor#${this.id}(${fmtShape(this.shape)}, ${this.dtype}${this.buf ? '' : ', disposed'})`;
+  }
+}
