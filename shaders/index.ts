@@ -1,21 +1,36 @@
 /**
  * The registry of WGSL files. Each file is imported as text (`?raw`): Vite and Vitest do this
  * natively, and Node CLIs get the same through scripts/wgsl-loader.mjs. Adding a shader means
- * adding one line here; the runtime compiles and reflects every entry at start-up.
+ * adding its import and one entry here; the runtime compiles and reflects every entry at start-up.
+ *
+ * A kernel may `use` library files (shared WGSL functions without entry points, e.g. a random
+ * number generator): WGSL has no include, so the runtime prepends them and maps error lines back.
  */
 import elementwise from './elementwise.wgsl?raw';
 import reduceSum from './reduce_sum.wgsl?raw';
 
-/** Source text of every shader, by name. */
-export const shaderSources = {
-  elementwise,
-  reduce_sum: reduceSum,
-} as const;
+/** Library files: WGSL functions shared by several kernels. */
+export const shaderLibraries = {} as const satisfies Record<string, string>;
 
-/** The name of a registered shader. */
-export type ShaderName = keyof typeof shaderSources;
+/** The name of a library file. */
+export type LibraryName = keyof typeof shaderLibraries;
+
+/** A kernel file and the libraries it uses. */
+export interface ShaderEntry {
+  source: string;
+  uses?: readonly LibraryName[];
+}
+
+/** Every kernel file, by name (the file is `shaders/<name>.wgsl`). */
+export const shaders = {
+  elementwise: { source: elementwise },
+  reduce_sum: { source: reduceSum },
+} as const satisfies Record<string, ShaderEntry>;
+
+/** The name of a registered kernel file. */
+export type ShaderName = keyof typeof shaders;
 
 /** The file a shader lives in, relative to the repository root (for errors and DEBUG output). */
-export function shaderFile(name: ShaderName | string): string {
+export function shaderFile(name: string): string {
   return `shaders/${name}.wgsl`;
 }

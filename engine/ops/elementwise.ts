@@ -21,7 +21,7 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
   if (!ok) throw new ShapeError(`${op}: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not match`);
 }
 
-function binary(entry: 'add' | 'mul', a: Tensor, b: Tensor): Tensor {
+function binary(entry: 'add' | 'mul', a: Tensor, b: Tensor): Tensor<'f32'> {
   assertF32(entry, a, b);
   sameShape(entry, a, b);
   const rt = a.runtime;
@@ -37,7 +37,7 @@ function binary(entry: 'add' | 'mul', a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
-function unary(entry: 'scale' | 'relu', a: Tensor, alpha: number): Tensor {
+function unary(entry: 'scale' | 'relu', a: Tensor, alpha: number): Tensor<'f32'> {
   assertF32(entry, a);
   const rt = a.runtime;
   const out = rt.empty(a.shape);
@@ -53,28 +53,28 @@ function unary(entry: 'scale' | 'relu', a: Tensor, alpha: number): Tensor {
 }
 
 /** a + b, same shapes. */
-export function add(a: Tensor, b: Tensor): Tensor {
+export function add(a: Tensor, b: Tensor): Tensor<'f32'> {
   return binary('add', a, b);
 }
 
 /** a ⊙ b (elementwise product), same shapes. */
-export function mul(a: Tensor, b: Tensor): Tensor {
+export function mul(a: Tensor, b: Tensor): Tensor<'f32'> {
   return binary('mul', a, b);
 }
 
 /** alpha · a. */
-export function scale(a: Tensor, alpha: number): Tensor {
+export function scale(a: Tensor, alpha: number): Tensor<'f32'> {
   if (!Number.isFinite(alpha)) throw new ArgumentError(`scale: alpha must be finite, got ${alpha}`);
   return unary('scale', a, alpha);
 }
 
 /** max(a, 0). */
-export function relu(a: Tensor): Tensor {
+export function relu(a: Tensor): Tensor<'f32'> {
   return unary('relu', a, 0);
 }
 
 /** Writes `value` into every element of `out` (in place) and returns it. */
-export function fill(out: Tensor, value: number): Tensor {
+export function fill(out: Tensor<'f32'>, value: number): Tensor<'f32'> {
   assertF32('fill', out);
   const rt = out.runtime;
   rt.dispatch({

@@ -13,12 +13,12 @@ const ITEMS = 8;
 const PER_GROUP = WG * ITEMS;
 
 /** The sum of all elements of `x`, as a tensor of shape []. */
-export function sum(x: Tensor): Tensor {
+export function sum(x: Tensor): Tensor<'f32'> {
   x.assertAlive('sum');
   if (x.dtype !== 'f32') throw new ArgumentError(`sum: expects an f32 tensor, got ${x.dtype} ${fmtShape(x.shape)}`);
   const rt = x.runtime;
   if (x.size === 0) return fill(rt.empty([]), 0);
-  let cur: Tensor = x;
+  let cur = x as Tensor<'f32'>;
   let n = x.size;
   do {
     const groups = Math.ceil(n / PER_GROUP);

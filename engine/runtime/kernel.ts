@@ -45,6 +45,12 @@ export interface EntryPoint {
   pipelineLayout: GPUPipelineLayout;
 }
 
+/** One WGSL file: its path (for errors) and its text. */
+export interface ShaderPart {
+  file: string;
+  source: string;
+}
+
 /** Override constants of a pipeline (compile-time shape knobs: tile sizes, workgroup size). */
 export type Overrides = Record<string, number>;
 
@@ -78,26 +84,45 @@ export class Kernel {
   }
 
   /**
-   * Compiles and reflects a WGSL source. Throws {@link ShaderCompileError} with the file and line
-   * of each error when the source does not compile.
+   * Compiles and reflects a WGSL source. `libraries` (WGSL files of shared functions, such as the
+   * Philox generator) are prepended in order; WGSL has no include, so this is the one place where
+   * sources are joined, and error lines are mapped back to the file they came from.
+   * Throws {@link ShaderCompileError} with the file and line of each error.
    */
-  static async load(device: GPUDevice, file: string, source: string): Promise<Kernel> {
+  static async load(device: GPUDevice, file: string, source: string, libraries: readonly ShaderPart[] = []): Promise<Kernel> {
+    const parts: ShaderPart[] = [...libraries, { file, source }];
+    const code = parts.map((p) => (p.source.endsWith('\n') ? p.source : `${p.source}\n`)).join('');
+    const locate = (line: number): { file: string; line: number; source: string } => {
+      let first = 1;
+      for (const p of parts) {
+        const count = p.source.split('\n').length - (p.source.endsWith('\n') ? 1 : 0);
+        if (line < first + count) return { file: p.file, line: line - first + 1, source: p.source };
+        first += count;
+      }
+      return { file, line, source };
+    };
+    const fail = (messages: ShaderMessage[]): ShaderCompileError => {
+      const firstError = messages.find((m) => m.type === 'error') ?? messages[0];
+      const at = locate(firstError?.line ?? 0);
+      const mapped = messages.map((m) => ({ ...m, line: m.line > 0 ? locate(m.line).line : m.line }));
+      return new ShaderCompileError(at.file, mapped, at.source);
+    };
     device.pushErrorScope('validation');
-    const module = device.createShaderModule({ code: source, label: file });
+    const module = device.createShaderModule({ code, label: file });
     const info = await module.getCompilationInfo();
     const scopeError = await device.popErrorScope();
     const messages = toMessages(info);
-    if (messages.some((m) => m.type === 'error')) throw new ShaderCompileError(file, messages, source);
+    if (messages.some((m) => m.type === 'error')) throw fail(messages);
     if (scopeError) throw new ShaderCompileError(file, [{ type: 'error', message: scopeError.message, line: 0, column: 0 }]);
     let reflect: WgslReflect;
     try {
-      reflect = new WgslReflect(source);
+      reflect = new WgslReflect(code);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       const line = /line (\d+)/i.exec(msg);
-      throw new ShaderCompileError(file, [{ type: 'error', message: `reflection: ${msg}`, line: line ? Number(line[1]) : 0, column: 0 }], source);
+      throw fail([{ type: 'error', message: `reflection: ${msg}`, line: line ? Number(line[1]) : 0, column: 0 }]);
     }
-    return new Kernel(device, file, source, module, reflect);
+    return new Kernel(device, file, code, module, reflect);
   }
 
   private buildEntry(fn: WgslReflect['entry']['compute'][number], reflect: WgslReflect): EntryPoint {

@@ -9,7 +9,7 @@ import { Kernel, packUniforms, type Overrides, type UniformValues } from './kern
 import { BufferPool, type PoolStats } from './pool';
 import { Tensor, fmtShape, shapeSize, type DType, type TensorData } from './tensor';
 import { UniformArena } from './uniforms';
-import { shaderFile, shaderSources, type ShaderName } from '../../shaders/index';
+import { shaderFile, shaderLibraries, shaders, type LibraryName, type ShaderEntry, type ShaderName } from '../../shaders/index';
 
 /** Something a kernel binding accepts: a tensor (bound to exactly its bytes) or a raw buffer range. */
 export type BindingResource = Tensor | GPUBuffer | GPUBufferBinding;
@@ -87,8 +87,10 @@ export class Runtime {
     const { device, info } = await requestGpu(options);
     const rt = new Runtime(device, info);
     await Promise.all(
-      (Object.keys(shaderSources) as ShaderName[]).map(async (name) => {
-        rt.kernels.set(name, await Kernel.load(device, shaderFile(name), shaderSources[name]));
+      (Object.keys(shaders) as ShaderName[]).map(async (name) => {
+        const entry: ShaderEntry = shaders[name];
+        const libs = (entry.uses ?? []).map((lib: LibraryName) => ({ file: shaderFile(lib), source: shaderLibraries[lib] as string }));
+        rt.kernels.set(name, await Kernel.load(device, shaderFile(name), entry.source, libs));
       }),
     );
     return rt;
@@ -100,9 +102,10 @@ export class Runtime {
   }
 
   /** Compiles and reflects a WGSL source that is not in the registry (custom kernels, tests). */
-  async loadKernel(file: string, source: string): Promise<Kernel> {
+  async loadKernel(file: string, source: string, libraries: readonly LibraryName[] = []): Promise<Kernel> {
     this.assertUsable();
-    return Kernel.load(this.device, file, source);
+    const libs = libraries.map((lib) => ({ file: shaderFile(lib), source: shaderLibraries[lib] as string }));
+    return Kernel.load(this.device, file, source, libs);
   }
 
   /** A registry kernel by name. */
@@ -144,10 +147,32 @@ export class Runtime {
     t.assertAlive('reshape');
     const n = shapeSize(shape);
     if (n !== t.size) throw new ShapeError(`reshape: cannot view ${fmtShape(t.shape)} (${t.size} elements) as ${fmtShape(shape)} (${n} elements)`);
-    const buf = t.buffer;
+    return this.retainView(t, t.byteOffset, shape, t.dtype);
+  }
+
+  /**
+   * A tensor over part of `base`'s buffer, starting `byteOffset` bytes into `base` (no copy). This
+   * is how an arena hands out parameters. The offset must respect the device's storage offset
+   * alignment (`minStorageBufferOffsetAlignment`) so the view can be bound.
+   */
+  slice<D extends DType = 'f32'>(base: Tensor, byteOffset: number, shape: readonly number[], dtype: D = 'f32' as D): Tensor<D> {
+    base.assertAlive('slice');
+    const n = shapeSize(shape);
+    const align = this.device.limits.minStorageBufferOffsetAlignment;
+    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % align !== 0) {
+      throw new ArgumentError(`slice: byte offset ${byteOffset} is not a multiple of the storage offset alignment ${align}`);
+    }
+    if (byteOffset + n * 4 > base.byteLength) {
+      throw new ShapeError(`slice: ${fmtShape(shape)} at byte ${byteOffset} runs past the end of ${fmtShape(base.shape)} (${base.byteLength} bytes)`);
+    }
+    return this.retainView(base, base.byteOffset + byteOffset, shape, dtype);
+  }
+
+  private retainView<D extends DType>(base: Tensor, byteOffset: number, shape: readonly number[], dtype: D): Tensor<D> {
+    const buf = base.buffer;
     this.refs.set(buf, (this.refs.get(buf) ?? 0) + 1);
     this.liveTensors++;
-    return new Tensor(this, buf, shape, t.dtype);
+    return new Tensor(this, buf, shape, dtype, byteOffset);
   }
 
   /** @internal Called by {@link Tensor.dispose}. */

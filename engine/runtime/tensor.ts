@@ -45,6 +45,8 @@ export class Tensor<D extends DType = DType> {
     buffer: GPUBuffer,
     shape: readonly number[],
     readonly dtype: D,
+    /** Where the data starts in {@link buffer} (non-zero for views into an arena). */
+    readonly byteOffset = 0,
   ) {
     this.shape = Object.freeze([...shape]);
     this.size = shapeSize(shape);
@@ -66,7 +68,7 @@ export class Tensor<D extends DType = DType> {
     return this.buf === null;
   }
 
-  /** The GPU buffer (bigger than {@link byteLength}: pool buckets). Throws if disposed. */
+  /** The GPU buffer (may be bigger than {@link byteLength}: pool buckets, arenas). Throws if disposed. */
   get buffer(): GPUBuffer {
     if (!this.buf) throw new DisposedTensorError(`tensor #${this.id} ${fmtShape(this.shape)} ${this.dtype}`);
     return this.buf;
@@ -74,7 +76,7 @@ export class Tensor<D extends DType = DType> {
 
   /** A binding of exactly this tensor's bytes (at least 4, the smallest bindable size). */
   binding(): GPUBufferBinding {
-    return { buffer: this.buffer, offset: 0, size: Math.max(4, this.byteLength) };
+    return { buffer: this.buffer, offset: this.byteOffset, size: Math.max(4, this.byteLength) };
   }
 
   /** Throws {@link DisposedTensorError} naming `op` if the tensor was disposed. */
