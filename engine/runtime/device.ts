@@ -85,6 +85,17 @@ function choiceFromEnv(): NodeAdapterChoice {
   throw new NoAdapterError(`WEBGPU_ADAPTER=${v} is not one of auto, lavapipe, swiftshader`);
 }
 
+/**
+ * The `GPU` object the engine uses on this host: `navigator.gpu` in the browser, Dawn's in Node
+ * (created on first use, with the same driver choice as {@link requestGpu}). Benchmarks hand it to
+ * peer libraries (tfjs-webgpu, jax-js) so that they run on the same adapter.
+ */
+export async function getGpu(adapter?: NodeAdapterChoice): Promise<GPU> {
+  if (isNode()) return nodeGpuObject(adapter ?? choiceFromEnv());
+  if (typeof navigator === 'undefined' || !navigator.gpu) throw new NoAdapterError('navigator.gpu is missing');
+  return navigator.gpu;
+}
+
 /** Features the engine uses when the adapter has them. */
 const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'];
 
