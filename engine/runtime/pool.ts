@@ -44,7 +44,7 @@ export class BufferPool {
     private readonly device: GPUDevice,
     private readonly usage: GPUBufferUsageFlags,
     private readonly label: string,
-    private readonly capPerBucket = 16,
+    readonly capPerBucket = 32,
   ) {}
 
   /** A buffer of at least `bytes` bytes (its real size is the bucket size). */

@@ -184,7 +184,11 @@ export class Runtime {
       return;
     }
     this.refs.delete(buf);
-    if (!this.destroyed) this.pool.release(buf);
+    if (this.destroyed) return;
+    this.pool.release(buf);
+    // A long recording that frees many buffers submits early, so they can be reused instead of
+    // new ones being created (and the extras destroyed) while the batch is still open.
+    if (this.pool.stats().pendingBuffers >= this.pool.capPerBucket && !this.lostError) this.flush();
   }
 
   // ---- recording and submitting --------------------------------------------------------------
