@@ -1,0 +1,41 @@
+/**
+ * Deterministic test data and comparisons, free of Node and Vitest imports so the browser test page
+ * can use them too.
+ */
+
+/** A deterministic pseudo-random Float32Array in [lo, hi) (mulberry32; tests only). */
+export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out[i] = lo + (hi - lo) * u;
+  }
+  return out;
+}
+
+/** Largest |got[i] - want[i]|. */
+export function maxAbsDiff(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) throw new Error(`length ${got.length} vs ${want.length}`);
+  let m = 0;
+  for (let i = 0; i < got.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+/** FNV-1a hash of the bytes of a typed array: lets a browser page report a million floats in 8 hex digits. */
+export function fnv1a(data: ArrayBufferView): string {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i];
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
