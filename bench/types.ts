@@ -23,6 +23,14 @@ export interface BenchRow {
   samplesMs: number[];
   /** Anything else worth printing: dispatches and submits per step, bytes of mask stored, ... */
   extra?: Record<string, number | string>;
+  /**
+   * GPU time per iteration from timestamp queries, one per sample, when the adapter has
+   * `timestamp-query` and the work went through the engine's runtime. The harness fills it in for
+   * rows whose `samplesMs` came from `timeGpu` (bench/timing.ts).
+   */
+  gpuSamplesMs?: number[];
+  /** The case's size for charts (x axis), e.g. N of an N×N matmul; default: the first number in `case`. */
+  size?: number;
 }
 
 /** What a suite gets from the harness. */
@@ -34,6 +42,16 @@ export interface BenchContext {
   tiny: boolean;
   /** A progress line (the harness prints it). */
   log(message: string): void;
+  /**
+   * Sizes asked for on the command line (`--sizes=256,1024`); what a size means is the suite's
+   * choice (matmul: N of N×N×N). Undefined: the suite's default sizes.
+   */
+  sizes?: readonly number[];
+  /**
+   * Records a failure of one implementation without failing the suite (e.g. a peer that could not
+   * start): the report lists it, the other implementations' rows are kept. Given by the harness.
+   */
+  reportError?(message: string): void;
 }
 
 /** A benchmark suite. */
