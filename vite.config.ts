@@ -22,6 +22,7 @@ export default defineConfig({
       input: {
         demos: resolve(root, 'demos/index.html'),
         kernels: resolve(root, 'tests/browser/kernels.html'),
+        bench: resolve(root, 'demos/bench.html'),
       },
     },
   },

@@ -1,0 +1,122 @@
+/**
+ * Command-line options of `npm run bench` (bench/cli.ts), parsed without dependencies.
+ */
+import { ArgumentError } from '../engine/index';
+
+/** What the command line asks for. */
+export interface CliOptions {
+  /** Run in Node on Dawn instead of headless Chromium. */
+  node: boolean;
+  suites?: string[];
+  sizes?: number[];
+  samples?: number;
+  tiny: boolean;
+  /** Node only: which driver (`WEBGPU_ADAPTER`). */
+  adapter?: 'auto' | 'lavapipe' | 'swiftshader';
+  /** The browser binary. */
+  browser?: string;
+  /** Flags replacing the SwiftShader WebGPU flags (for a machine with a real GPU). */
+  gpuFlags?: string[];
+  /** More browser flags. */
+  browserFlags: string[];
+  /** Directory for the JSON and HTML files. */
+  outDir: string;
+  /** Paths overriding `<outDir>/bench-<host>.json` and `.html`. */
+  json?: string;
+  html?: string;
+  /** Seconds to wait for the browser page to finish. */
+  timeoutS: number;
+  list: boolean;
+  help: boolean;
+}
+
+/** The text of `--help`. */
+export const USAGE = `npm run bench -- [options]
+
+Runs the benchmark suites in headless Chromium (default) or in Node (--node) and writes a table to
+stdout, a JSON report and a self-contained HTML report with charts.
+
+  --node                 run in Node on Dawn (npm webgpu) instead of headless Chromium
+  --adapter=NAME         Node only: lavapipe | swiftshader | auto (a real GPU); default: lavapipe if installed
+  --suites=a,b           suites to run (default: all; --list shows them)
+  --sizes=256,1024       sizes for suites that take them (matmul: N of N×N×N)
+  --samples=N            samples per measurement, at least 5 (default 7)
+  --tiny                 tiny sizes (a quick check of the harness, not a benchmark)
+  --browser=PATH         browser binary (default: $CHROMIUM_PATH or /usr/bin/chromium)
+  --gpu-flags="F G"      flags replacing the SwiftShader WebGPU flags, e.g. --gpu-flags=--enable-unsafe-webgpu
+                         on a machine with a real GPU (repeatable; each value split on spaces)
+  --browser-flags="F G"  more browser flags (repeatable; each value split on spaces)
+  --out=DIR              directory of the reports (default out/bench)
+  --json=PATH --html=PATH  report paths (default <out>/bench-<node|chromium>.json and .html)
+  --timeout=SECONDS      how long to wait for the browser run (default 3600)
+  --list                 list the suites and exit
+  --help                 this text`;
+
+function splitFlags(v: string): string[] {
+  return v.split(/\s+/).filter((s) => s);
+}
+
+function numberList(name: string, v: string): number[] {
+  const xs = v.split(',').filter((s) => s.trim()).map(Number);
+  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x <= 0)) throw new ArgumentError(`--${name}: expected positive numbers separated by commas, got "${v}"`);
+  return xs;
+}
+
+/** Parses `argv` (without the node and script paths). Unknown options throw {@link ArgumentError}. */
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  const o: CliOptions = { node: false, tiny: false, browserFlags: [], outDir: 'out/bench', timeoutS: 3600, list: false, help: false };
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    if (!m) throw new ArgumentError(`bench: unexpected argument "${arg}" (see --help)`);
+    const [, name, value] = m;
+    const need = (): string => {
+      if (value === undefined || value === '') throw new ArgumentError(`--${name} needs a value: --${name}=...`);
+      return value;
+    };
+    switch (name) {
+      case 'node': o.node = true; break;
+      case 'tiny': o.tiny = true; break;
+      case 'list': o.list = true; break;
+      case 'help': o.help = true; break;
+      case 'suites':
+      case 'suite': o.suites = [...(o.suites ?? []), ...need().split(',').map((s) => s.trim()).filter((s) => s)]; break;
+      case 'sizes': o.sizes = numberList(name, need()); break;
+      case 'samples': {
+        const n = Number(need());
+        if (!Number.isInteger(n) || n < 5) throw new ArgumentError(`--samples must be an integer of at least 5, got "${value}"`);
+        o.samples = n;
+        break;
+      }
+      case 'adapter': {
+        const a = need();
+        if (a !== 'auto' && a !== 'lavapipe' && a !== 'swiftshader') throw new ArgumentError(`--adapter must be auto, lavapipe or swiftshader, got "${a}"`);
+        o.adapter = a;
+        break;
+      }
+      case 'browser': o.browser = need(); break;
+      case 'gpu-flags': o.gpuFlags = [...(o.gpuFlags ?? []), ...splitFlags(need())]; break;
+      case 'browser-flags': o.browserFlags.push(...splitFlags(need())); break;
+      case 'out': o.outDir = need(); break;
+      case 'json': o.json = need(); break;
+      case 'html': o.html = need(); break;
+      case 'timeout': {
+        const t = Number(need());
+        if (!(t > 0)) throw new ArgumentError(`--timeout must be a positive number of seconds, got "${value}"`);
+        o.timeoutS = t;
+        break;
+      }
+      default: throw new ArgumentError(`bench: unknown option --${name} (see --help)`);
+    }
+  }
+  return o;
+}
+
+/** The query string the browser page reads (the same options, for an automatic run). */
+export function pageQuery(o: Pick<CliOptions, 'suites' | 'sizes' | 'samples' | 'tiny'>): string {
+  const q = new URLSearchParams({ auto: '1' });
+  if (o.suites?.length) q.set('suites', o.suites.join(','));
+  if (o.sizes?.length) q.set('sizes', o.sizes.join(','));
+  if (o.samples) q.set('samples', String(o.samples));
+  if (o.tiny) q.set('tiny', '1');
+  return q.toString();
+}

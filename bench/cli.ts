@@ -1,0 +1,84 @@
+/**
+ * `npm run bench`: runs the benchmark suites in headless Chromium (default; bench/browser-run.ts)
+ * or in Node on Dawn (`--node`), prints progress to stderr and the table to stdout, and writes the
+ * JSON report (checked against bench/report/schema.json) and the HTML report. `--help` lists the
+ * options. Exit code 1 if a suite failed or the report does not validate.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseCliArgs, USAGE, type CliOptions } from './cli-args';
+import { renderHtml } from './report/html';
+import { formatTable } from './report/table';
+import type { BenchReport } from './report/types';
+import { validateReport } from './report/validate';
+import { SUITES } from './suites/index';
+
+/** A progress line: rewritten in place on a terminal, one line each otherwise. */
+function progress(line: string): void {
+  if (process.stderr.isTTY) {
+    const width = process.stderr.columns || 100;
+    process.stderr.write(`\r\x1b[2K${line.slice(0, width - 1)}`);
+  } else {
+    process.stderr.write(`${line}\n`);
+  }
+}
+
+function endProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+}
+
+async function runInNode(o: CliOptions): Promise<BenchReport> {
+  if (o.adapter) process.env.WEBGPU_ADAPTER = o.adapter;
+  const { Runtime } = await import('../engine/index');
+  const { runSuites } = await import('./run-suites');
+  const rt = await Runtime.create();
+  progress(`adapter: ${rt.adapterName}`);
+  try {
+    return await runSuites(rt, { suites: o.suites, sizes: o.sizes, samples: o.samples, tiny: o.tiny, log: progress });
+  } finally {
+    rt.destroy();
+  }
+}
+
+async function runInBrowser(o: CliOptions): Promise<BenchReport> {
+  const { runInChromium } = await import('./browser-run');
+  return runInChromium({ ...o, log: progress });
+}
+
+function write(path: string, text: string): string {
+  const abs = resolve(path);
+  mkdirSync(dirname(abs), { recursive: true });
+  writeFileSync(abs, text);
+  return abs;
+}
+
+async function main(): Promise<number> {
+  const o = parseCliArgs(process.argv.slice(2));
+  if (o.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (o.list) {
+    for (const s of SUITES) console.log(`${s.name.padEnd(10)} ${s.about}`);
+    return 0;
+  }
+  const report = o.node ? await runInNode(o) : await runInBrowser(o);
+  endProgress();
+  console.log(formatTable(report));
+  const host = o.node ? 'node' : 'chromium';
+  const json = write(o.json ?? join(o.outDir, `bench-${host}.json`), `${JSON.stringify(report, null, 1)}\n`);
+  const html = write(o.html ?? join(o.outDir, `bench-${host}.html`), renderHtml(report));
+  console.log(`\nreports: ${json}\n         ${html}`);
+  const invalid = validateReport(report);
+  if (invalid.length > 0) console.error(`the report does not match bench/report/schema.json:\n  ${invalid.join('\n  ')}`);
+  return report.errors.length > 0 || invalid.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    endProgress();
+    console.error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,30 @@
+/**
+ * The registry of benchmark suites: `npm run bench -- --suites=a,b` selects from it by name, in this
+ * order, in Node and on the browser page alike. Adding a suite means adding one entry here.
+ */
+import { ArgumentError } from '../../engine/index';
+import type { BenchSuite } from '../types';
+import { mlpSuite } from './mlp';
+
+/** A registered suite. */
+export interface SuiteInfo {
+  /** The name used on the command line and in the rows' `suite` field. */
+  name: string;
+  /** One line on what it measures (printed by `--list`). */
+  about: string;
+  run: BenchSuite;
+}
+
+/** Every suite, in the order a full run measures them. */
+export const SUITES: readonly SuiteInfo[] = [
+  { name: 'mlp', about: 'one training step of a 784-512-512-10 MLP, batch 128, dropout 0.5, L2 1e-4, SGD (ms per step)', run: mlpSuite },
+];
+
+/** The suites named in `names` (all when undefined or empty), in registry order; unknown names throw. */
+export function selectSuites(names?: readonly string[], registry: readonly SuiteInfo[] = SUITES): SuiteInfo[] {
+  if (!names || names.length === 0) return [...registry];
+  const known = new Set(registry.map((s) => s.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) throw new ArgumentError(`bench: unknown suite(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  return registry.filter((s) => names.includes(s.name));
+}

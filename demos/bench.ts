@@ -1,0 +1,111 @@
+/**
+ * The benchmark page: runs the registered suites on the visitor's GPU (navigator.gpu) and shows the
+ * same table and charts as the HTML report, with the report's JSON and HTML to download.
+ *
+ * `npm run bench` drives this page in headless Chromium: with `?auto=1` (and `suites`, `sizes`,
+ * `samples`, `tiny` in the query string) it runs at once, logs progress as `[bench] ...` console
+ * lines, and leaves the report (or `{ error }`) in `window.__bench`.
+ */
+import { Runtime } from '../engine/index';
+import { runSuites } from '../bench/run-suites';
+import { SUITES } from '../bench/suites/index';
+import { chartsHtml, errorsHtml, renderHtml, REPORT_CSS, tableHtml } from '../bench/report/html';
+import { headerLines } from '../bench/report/format';
+import { esc } from '../bench/report/svg';
+import type { BenchReport } from '../bench/report/types';
+
+type PageWindow = Window & { __bench?: BenchReport | { error: string } };
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const progress = $<HTMLPreElement>('progress');
+const result = $<HTMLDivElement>('result');
+const form = $<HTMLFormElement>('options');
+const runButton = $<HTMLButtonElement>('run');
+
+const style = document.createElement('style');
+style.textContent = `${REPORT_CSS}\nform label { margin-right: 1rem; } fieldset { margin-bottom: .5rem; }`;
+document.head.append(style);
+
+for (const s of SUITES) {
+  const label = document.createElement('label');
+  label.title = s.about;
+  label.innerHTML = `<input type="checkbox" name="suite" value="${esc(s.name)}" checked> ${esc(s.name)}`;
+  $('suites').append(label);
+}
+
+function log(line: string): void {
+  console.log(`[bench] ${line}`);
+  progress.textContent = line;
+}
+
+function download(name: string, type: string, text: string): string {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  return `<a download="${esc(name)}" href="${url}">${esc(name)}</a>`;
+}
+
+function show(report: BenchReport): void {
+  const json = JSON.stringify(report, null, 1);
+  result.innerHTML = [
+    `<pre class="header">${esc(headerLines(report).join('\n'))}</pre>`,
+    `<p>Download: ${download('bench-browser.json', 'application/json', json)} · ${download('bench-browser.html', 'text/html', renderHtml(report))}</p>`,
+    errorsHtml(report),
+    tableHtml(report),
+    chartsHtml(report),
+  ].join('\n');
+}
+
+interface PageOptions {
+  suites: string[];
+  samples?: number;
+  tiny: boolean;
+  sizes?: number[];
+}
+
+async function run(o: PageOptions): Promise<BenchReport> {
+  runButton.disabled = true;
+  result.innerHTML = '';
+  const rt = await Runtime.create();
+  try {
+    log(`adapter: ${rt.adapterName}`);
+    const report = await runSuites(rt, { ...o, log });
+    log(`done in ${(report.durationMs / 1000).toFixed(1)} s${report.errors.length ? `, ${report.errors.length} error(s)` : ''}`);
+    show(report);
+    return report;
+  } finally {
+    rt.destroy();
+    runButton.disabled = false;
+  }
+}
+
+function numbers(v: string | null): number[] | undefined {
+  const xs = (v ?? '').split(',').filter((s) => s.trim()).map(Number);
+  return xs.length ? xs : undefined;
+}
+
+function fail(e: unknown): { error: string } {
+  const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  log(`error: ${error}`);
+  return { error };
+}
+
+form.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const suites = [...form.querySelectorAll<HTMLInputElement>('input[name=suite]:checked')].map((i) => i.value);
+  const samples = Number($<HTMLInputElement>('samples').value) || undefined;
+  run({ suites, samples, tiny: $<HTMLInputElement>('tiny').checked, sizes: numbers($<HTMLInputElement>('sizes').value) }).catch(fail);
+});
+
+const q = new URLSearchParams(location.search);
+if (q.get('auto') === '1') {
+  const w = window as PageWindow;
+  const opts: PageOptions = {
+    suites: (q.get('suites') ?? '').split(',').filter((s) => s),
+    samples: q.has('samples') ? Number(q.get('samples')) : undefined,
+    tiny: q.get('tiny') === '1',
+    sizes: numbers(q.get('sizes')),
+  };
+  run(opts).then(
+    (report) => (w.__bench = report),
+    (e: unknown) => (w.__bench = fail(e)),
+  );
+}
