@@ -54,7 +54,8 @@ export function tfjsMlp(tf: typeof TF, cfg: MlpConfig): MlpStep {
   const x = tf.tensor2d(xs, [cfg.batch, cfg.layers[0]]);
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), cfg.layers[depth]);
   const opt = tf.train.sgd(cfg.lr);
-  const backend = tf.backend() as TF.KernelBackend & { submitQueue(): void; queue: GPUQueue };
+  // The parts of tfjs's WebGPUBackend needed to flush its open batch without reading anything back.
+  const backend = tf.backend() as TF.KernelBackend & { commandEncoder: GPUCommandEncoder | null; endComputePassEncoder(): void; submitQueue(): void; queue: GPUQueue };
   let seed = 0;
   const loss = (): TF.Scalar => {
     let h: TF.Tensor = x;
@@ -69,7 +70,10 @@ export function tfjsMlp(tf: typeof TF, cfg: MlpConfig): MlpStep {
   return {
     step: () => opt.minimize(loss, false)?.dispose(),
     sync: async () => {
-      backend.submitQueue();
+      if (backend.commandEncoder) {
+        backend.endComputePassEncoder();
+        backend.submitQueue();
+      }
       await backend.queue.onSubmittedWorkDone();
     },
     dispose: () => {

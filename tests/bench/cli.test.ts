@@ -1,0 +1,52 @@
+/**
+ * `npm run bench` itself on tiny sizes, both ways: `--node` (Dawn, lavapipe here) as a child process,
+ * and the default browser run (Vite build + preview on 127.0.0.1 + headless Chromium on SwiftShader)
+ * through the same code the CLI calls. Each must measure every registered suite without an error and
+ * leave a JSON report that validates against the schema and an HTML report with charts. Nothing
+ * here is timed.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { runInChromium } from '../../bench/browser-run';
+import { validateReport } from '../../bench/report/validate';
+import { SUITES } from '../../bench/suites/index';
+import type { BenchReport } from '../../bench/report/types';
+
+const run = promisify(execFile);
+
+function expectEverySuiteMeasured(report: BenchReport): void {
+  expect(report.errors).toEqual([]);
+  expect(report.options.suites).toEqual(SUITES.map((s) => s.name));
+  for (const s of SUITES) expect(report.rows.some((r) => r.suite === s.name), `rows of suite ${s.name}`).toBe(true);
+  expect(validateReport(report)).toEqual([]);
+}
+
+describe('npm run bench', () => {
+  it('--node --tiny prints the table and writes a valid JSON and an HTML report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-cli-'));
+    const { stdout } = await run('npx', ['tsx', '--import', './scripts/wgsl-loader.mjs', 'bench/cli.ts', '--node', '--tiny', '--samples=5', `--out=${out}`], {
+      timeout: 600_000,
+      maxBuffer: 1 << 24,
+      env: { ...process.env, WEBGPU_ADAPTER: 'lavapipe' },
+    });
+    expect(stdout).toMatch(/^adapter: {2}vendor /m);
+    expect(stdout).toMatch(/^runtime: {2}Node v\d+/m);
+    const report = JSON.parse(readFileSync(join(out, 'bench-node.json'), 'utf8')) as BenchReport;
+    expectEverySuiteMeasured(report);
+    expect(report.host).toBe('node');
+    const html = readFileSync(join(out, 'bench-node.html'), 'utf8');
+    expect(html).toContain('<svg');
+  }, 600_000);
+
+  it('runs the same suites in headless Chromium on the browser adapter', async () => {
+    const report = await runInChromium({ tiny: true, samples: 5, browserFlags: [], timeoutS: 600, outDir: 'dist/bench-test' });
+    expectEverySuiteMeasured(report);
+    expect(report.host).toBe('browser');
+    expect(report.runtime).toMatch(/HeadlessChrome/);
+    expect(report.adapter.architecture).toBe('swiftshader');
+  }, 900_000);
+});
