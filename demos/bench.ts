@@ -104,6 +104,10 @@ if (q.get('auto') === '1') {
     tiny: q.get('tiny') === '1',
     sizes: numbers(q.get('sizes')),
   };
+  $<HTMLInputElement>('samples').value = String(opts.samples ?? $<HTMLInputElement>('samples').value);
+  $<HTMLInputElement>('tiny').checked = opts.tiny;
+  $<HTMLInputElement>('sizes').value = opts.sizes?.join(',') ?? '';
+  for (const box of form.querySelectorAll<HTMLInputElement>('input[name=suite]')) box.checked = opts.suites.length === 0 || opts.suites.includes(box.value);
   run(opts).then(
     (report) => (w.__bench = report),
     (e: unknown) => (w.__bench = fail(e)),

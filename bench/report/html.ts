@@ -13,7 +13,7 @@ import type { BenchReport } from './types';
 export const REPORT_CSS = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5rem auto; max-width: 72rem; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
-pre.header { background: #f5f5f5; padding: .75rem; overflow-x: auto; }
+pre.header { background: #f5f5f5; padding: .75rem; white-space: pre-wrap; }
 table.bench { border-collapse: collapse; font-size: 13px; }
 table.bench th, table.bench td { padding: 2px 8px; border-bottom: 1px solid #e5e5e5; white-space: nowrap; }
 table.bench th { text-align: left; background: #fafafa; position: sticky; top: 0; }
