@@ -6,7 +6,7 @@
 
 struct Params {
   n: u32,      // number of elements
-  alpha: f32,  // the scalar of `scale` (out = alpha * a) and `fill` (out = alpha)
+  alpha: f32,  // the scalar of `scale` (out = alpha * a), `fill` (out = alpha) and `add_into`
 }
 
 override WG: u32 = 256;  // workgroup size (compile-time knob)
@@ -48,4 +48,11 @@ fn relu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i < params.n) { out[i] = params.alpha; }
+}
+
+// In-place accumulation out += alpha * a: how the tape adds a gradient into a parameter's gradient.
+@compute @workgroup_size(WG)
+fn add_into(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i < params.n) { out[i] = out[i] + params.alpha * a[i]; }
 }

@@ -8,6 +8,11 @@
  */
 import elementwise from './elementwise.wgsl?raw';
 import reduceSum from './reduce_sum.wgsl?raw';
+import broadcast from './broadcast.wgsl?raw';
+import reduceAxes from './reduce_axes.wgsl?raw';
+import unary from './unary.wgsl?raw';
+import gather from './gather.wgsl?raw';
+import softmaxXent from './softmax_xent.wgsl?raw';
 
 /** Library files: WGSL functions shared by several kernels. */
 export const shaderLibraries = {} as const satisfies Record<string, string>;
@@ -25,6 +30,11 @@ export interface ShaderEntry {
 export const shaders = {
   elementwise: { source: elementwise },
   reduce_sum: { source: reduceSum },
+  broadcast: { source: broadcast },
+  reduce_axes: { source: reduceAxes },
+  unary: { source: unary },
+  gather: { source: gather },
+  softmax_xent: { source: softmaxXent },
 } as const satisfies Record<string, ShaderEntry>;
 
 /** The name of a registered kernel file. */

@@ -6,7 +6,8 @@
 // runs the kernel again on the partials until a single value remains (engine/ops/reduce.ts).
 
 struct Params {
-  n: u32,  // number of input elements
+  n: u32,      // number of input elements
+  scale: f32,  // factor applied to each partial sum (1 except in the last pass of a mean)
 }
 
 override WG: u32 = 256;    // workgroup size; a power of two
@@ -37,5 +38,5 @@ fn sum_partial(
     if (lid < stride) { scratch[lid] += scratch[lid + stride]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { partials[group] = scratch[0]; }
+  if (lid == 0u) { partials[group] = scratch[0] * params.scale; }
 }

@@ -1,0 +1,47 @@
+/**
+ * The ops as functions of Vars (or bare tensors, taken as constants): what models are written
+ * with. Each is one `apply` of the op table; shapes are checked by the op's forward, so a mismatch
+ * anywhere in a graph fails at the op that has it, naming the op and the shapes.
+ */
+import type { OneHotOptions } from '../ops/gather';
+import type { Reduction } from '../ops/softmax_xent';
+import { apply, type Input } from './tape';
+import type { Var } from './var';
+
+/** a + b, broadcasting. */
+export const add = (a: Input, b: Input): Var => apply('add', [a, b], undefined);
+/** a − b, broadcasting. */
+export const sub = (a: Input, b: Input): Var => apply('sub', [a, b], undefined);
+/** a ⊙ b, broadcasting. */
+export const mul = (a: Input, b: Input): Var => apply('mul', [a, b], undefined);
+/** a ÷ b, broadcasting. */
+export const div = (a: Input, b: Input): Var => apply('div', [a, b], undefined);
+/** alpha · x. */
+export const scale = (x: Input, alpha: number): Var => apply('scale', [x], { alpha });
+/** max(x, 0). */
+export const relu = (x: Input): Var => apply('relu', [x], undefined);
+/** tanh x. */
+export const tanh = (x: Input): Var => apply('tanh', [x], undefined);
+/** 1 / (1 + e^−x). */
+export const sigmoid = (x: Input): Var => apply('sigmoid', [x], undefined);
+/** e^x. */
+export const exp = (x: Input): Var => apply('exp', [x], undefined);
+/** ln x. */
+export const log = (x: Input): Var => apply('log', [x], undefined);
+/** Sum over `axes` (default all). */
+export const sum = (x: Input, axes?: readonly number[], keepDims = false): Var => apply('sum', [x], { axes, keepDims });
+/** Mean over `axes` (default all). */
+export const mean = (x: Input, axes?: readonly number[], keepDims = false): Var => apply('mean', [x], { axes, keepDims });
+/** The same data with another shape (one -1 is inferred); no copy. */
+export const reshape = (x: Input, shape: readonly number[]): Var => apply('reshape', [x], { shape });
+/** Axes permuted (default: reversed). */
+export const transpose = (x: Input, perm?: readonly number[]): Var => apply('transpose', [x], { perm });
+/** x stretched to `shape` (NumPy broadcasting). */
+export const broadcastTo = (x: Input, shape: readonly number[]): Var => apply('broadcastTo', [x], { shape });
+/** Rows of `table` picked by the u32/i32 indices `idx`. */
+export const gather = (table: Input, idx: Input): Var => apply('gather', [table, idx], undefined);
+/** Labels as [count, k] rows of `off` with `on` at the label. */
+export const oneHot = (labels: Input, k: number, opts: OneHotOptions = {}): Var => apply('oneHot', [labels], { k, ...opts });
+/** Fused softmax cross-entropy of logits [rows, k] against (soft) targets [rows, k]. */
+export const softmaxCrossEntropy = (logits: Input, targets: Input, reduction: Reduction = 'mean'): Var =>
+  apply('softmaxCrossEntropy', [logits, targets], { reduction });

@@ -1,0 +1,59 @@
+/**
+ * The op table: every autodiff op by name, with the type of its attributes. `OPS` must have an
+ * entry — a forward and a backward rule — for every name of {@link OpAttrs}: adding a name without
+ * its definition (or a definition without its backward) does not compile.
+ */
+import { addOp, divOp, mulOp, scaleOp, subOp } from '../ops/elementwise';
+import { gatherOp, oneHotOp, type OneHotOptions } from '../ops/gather';
+import { broadcastToOp, reshapeOp, transposeOp } from '../ops/layout';
+import { meanOp, sumOp, type ReduceAttrs } from '../ops/reduce';
+import { softmaxCrossEntropyOp, type Reduction } from '../ops/softmax_xent';
+import { expOp, logOp, reluOp, sigmoidOp, tanhOp } from '../ops/unary';
+import type { OpDef } from './opdef';
+
+/** Each op's attributes (`void` when it has none). */
+export interface OpAttrs {
+  add: void;
+  sub: void;
+  mul: void;
+  div: void;
+  scale: { alpha: number };
+  relu: void;
+  tanh: void;
+  sigmoid: void;
+  exp: void;
+  log: void;
+  sum: ReduceAttrs;
+  mean: ReduceAttrs;
+  reshape: { shape: readonly number[] };
+  transpose: { perm?: readonly number[] };
+  broadcastTo: { shape: readonly number[] };
+  gather: void;
+  oneHot: { k: number } & OneHotOptions;
+  softmaxCrossEntropy: { reduction: Reduction };
+}
+
+/** The name of an autodiff op. */
+export type OpName = keyof OpAttrs;
+
+/** Every op's definition. */
+export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
+  add: addOp,
+  sub: subOp,
+  mul: mulOp,
+  div: divOp,
+  scale: scaleOp,
+  relu: reluOp,
+  tanh: tanhOp,
+  sigmoid: sigmoidOp,
+  exp: expOp,
+  log: logOp,
+  sum: sumOp,
+  mean: meanOp,
+  reshape: reshapeOp,
+  transpose: transposeOp,
+  broadcastTo: broadcastToOp,
+  gather: gatherOp,
+  oneHot: oneHotOp,
+  softmaxCrossEntropy: softmaxCrossEntropyOp,
+};

@@ -1,0 +1,120 @@
+// Softmax cross-entropy with soft targets, fused and numerically stable.
+//
+// For logits z and targets t of one row (t may be soft: label smoothing), with
+// lse = m + log Σ_k exp(z_k − m) and m = max_k z_k (no exp ever overflows):
+//   loss = Σ_k t_k (lse − z_k)        (each term ≥ 0, so the sum loses no precision)
+//   ∂loss/∂z_k = p_k Σ_j t_j − t_k    with p = softmax(z); = p − t when the targets sum to 1.
+// Backward recomputes the row's max and lse instead of storing the probabilities.
+
+struct Params {
+  rows: u32,     // rows (examples)
+  k: u32,        // classes
+  scale: f32,    // factor on the reduced loss (1/rows for a mean) and on the incoming gradient
+  per_row: u32,  // backward: 1 if the incoming gradient has one value per row, 0 if it is one scalar
+}
+
+override WG: u32 = 256;  // a power of two (tree reduction)
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<f32>;
+@group(0) @binding(3) var<storage, read> g: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+var<workgroup> loss_part: array<f32, WG>;
+var<workgroup> hit_part: array<f32, WG>;
+
+// max and log-sum-exp of row r.
+fn row_lse(r: u32) -> vec2<f32> {
+  let base = r * params.k;
+  var m = logits[base];
+  for (var c = 1u; c < params.k; c++) { m = max(m, logits[base + c]); }
+  var s = 0.0;
+  for (var c = 0u; c < params.k; c++) { s += exp(logits[base + c] - m); }
+  return vec2<f32>(m, m + log(s));
+}
+
+fn row_loss(r: u32) -> f32 {
+  let base = r * params.k;
+  let lse = row_lse(r).y;
+  var acc = 0.0;
+  for (var c = 0u; c < params.k; c++) { acc += targets[base + c] * (lse - logits[base + c]); }
+  return acc;
+}
+
+// 1 if the largest logit of row r is at the largest target (first of ties), else 0.
+fn row_hit(r: u32) -> f32 {
+  let base = r * params.k;
+  var zi = 0u;
+  var ti = 0u;
+  for (var c = 1u; c < params.k; c++) {
+    if (logits[base + c] > logits[base + zi]) { zi = c; }
+    if (targets[base + c] > targets[base + ti]) { ti = c; }
+  }
+  return select(0.0, 1.0, zi == ti);
+}
+
+// Halves loss_part and hit_part until slot 0 holds the workgroup's sums.
+fn tree_sum(lid: u32) {
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) {
+      loss_part[lid] += loss_part[lid + stride];
+      hit_part[lid] += hit_part[lid + stride];
+    }
+    workgroupBarrier();
+  }
+}
+
+// One workgroup: out[0] = scale · Σ_rows loss.
+@compute @workgroup_size(WG)
+fn xent_reduce(@builtin(local_invocation_index) lid: u32) {
+  var acc = 0.0;
+  for (var r = lid; r < params.rows; r += WG) { acc += row_loss(r); }
+  loss_part[lid] = acc;
+  hit_part[lid] = 0.0;
+  tree_sum(lid);
+  if (lid == 0u) { out[0] = loss_part[0] * params.scale; }
+}
+
+// One invocation per row: out[r] = loss of row r.
+@compute @workgroup_size(WG)
+fn xent_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = gid.x + gid.y * groups.x * WG;
+  if (r < params.rows) { out[r] = row_loss(r); }
+}
+
+// One invocation per row: out[r, :] = g · scale · (p Σt − t).
+@compute @workgroup_size(WG)
+fn xent_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = gid.x + gid.y * groups.x * WG;
+  if (r >= params.rows) { return; }
+  let base = r * params.k;
+  let lse = row_lse(r).y;
+  var tsum = 0.0;
+  for (var c = 0u; c < params.k; c++) { tsum += targets[base + c]; }
+  let gs = params.scale * select(g[0], g[r], params.per_row == 1u);
+  for (var c = 0u; c < params.k; c++) {
+    out[base + c] = gs * (exp(logits[base + c] - lse) * tsum - targets[base + c]);
+  }
+}
+
+// One workgroup, for running metrics without a readback per step:
+// out[0] += Σ loss, out[1] += number of rows whose argmax matches the targets', out[2] += rows.
+@compute @workgroup_size(WG)
+fn xent_metrics(@builtin(local_invocation_index) lid: u32) {
+  var l = 0.0;
+  var h = 0.0;
+  for (var r = lid; r < params.rows; r += WG) {
+    l += row_loss(r);
+    h += row_hit(r);
+  }
+  loss_part[lid] = l;
+  hit_part[lid] = h;
+  tree_sum(lid);
+  if (lid == 0u) {
+    out[0] += loss_part[0];
+    out[1] += hit_part[0];
+    out[2] += f32(params.rows);
+  }
+}
