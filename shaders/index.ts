@@ -8,6 +8,9 @@
  */
 import elementwise from './elementwise.wgsl?raw';
 import reduceSum from './reduce_sum.wgsl?raw';
+import matmul from './matmul.wgsl?raw';
+import matmulNaive from './matmul_naive.wgsl?raw';
+import fmaPeak from './fma_peak.wgsl?raw';
 import broadcast from './broadcast.wgsl?raw';
 import reduceAxes from './reduce_axes.wgsl?raw';
 import unary from './unary.wgsl?raw';
@@ -30,6 +33,9 @@ export interface ShaderEntry {
 export const shaders = {
   elementwise: { source: elementwise },
   reduce_sum: { source: reduceSum },
+  matmul: { source: matmul },
+  matmul_naive: { source: matmulNaive },
+  fma_peak: { source: fmaPeak },
   broadcast: { source: broadcast },
   reduce_axes: { source: reduceAxes },
   unary: { source: unary },

@@ -1,0 +1,183 @@
+/**
+ * Matrix multiplication: C = op(A)·op(B) (+ bias, ReLU), op = identity or transpose, on 2-D f32
+ * tensors of any shape. Kernels: shaders/matmul.wgsl (register-blocked, vec4 where the shape
+ * allows) and shaders/matmul_naive.wgsl (one output per invocation, the benchmark baseline).
+ *
+ * Transposes never materialize: the kernel reads A or B in their stored layout, so backward passes
+ * (Aᵀ·G, G·Bᵀ) cost one dispatch, like the forward pass.
+ */
+import { ArgumentError, ShapeError } from '../runtime/errors';
+import type { Runtime } from '../runtime/runtime';
+import { fmtShape, type Tensor } from '../runtime/tensor';
+
+/** Options of {@link matmul}. */
+export interface MatmulOptions {
+  /** Use Aᵀ: A is stored K × M. */
+  transA?: boolean;
+  /** Use Bᵀ: B is stored N × K. */
+  transB?: boolean;
+  /** Length-N vector added to every row of the product (fused into the same dispatch). */
+  bias?: Tensor;
+  /** Apply max(·, 0) after the bias (fused). */
+  relu?: boolean;
+}
+
+/** Options of {@link matmulNaive}: transposes only (it is a baseline, not an op of the engine). */
+export type MatmulNaiveOptions = Pick<MatmulOptions, 'transA' | 'transB'>;
+
+/** Workgroup size (invocations, all on the same rows) and rows of C per invocation. */
+export interface MatmulBlocking {
+  WG: number;
+  TM: number;
+}
+
+/** Blockings of both entry points of shaders/matmul.wgsl for one kind of adapter. */
+export interface MatmulTuning {
+  /** `matmul_vec4` (shapes with N, K and, for Aᵀ, M multiples of 4); TM must be a multiple of 4. */
+  vec4: MatmulBlocking;
+  /** `matmul_scalar` (every other shape). */
+  scalar: MatmulBlocking;
+}
+
+/** The kinds of adapter the tuning table knows. */
+export type AdapterKind = 'lavapipe' | 'swiftshader' | 'other';
+
+/**
+ * Blockings measured at 1024² (see the comment at the top of shaders/matmul.wgsl for the numbers).
+ * `other` (real GPUs, untested here) gets the smallest register block, which is safe everywhere.
+ */
+export const MATMUL_TUNING: Readonly<Record<AdapterKind, MatmulTuning>> = {
+  lavapipe: { vec4: { WG: 64, TM: 4 }, scalar: { WG: 64, TM: 4 } },
+  swiftshader: { vec4: { WG: 64, TM: 8 }, scalar: { WG: 64, TM: 4 } },
+  other: { vec4: { WG: 64, TM: 4 }, scalar: { WG: 64, TM: 4 } },
+};
+
+/** Which row of {@link MATMUL_TUNING} an adapter uses. */
+export function adapterKind(rt: Runtime): AdapterKind {
+  const text = `${rt.info.vendor} ${rt.info.architecture} ${rt.info.device} ${rt.info.description}`.toLowerCase();
+  if (/llvmpipe|lavapipe/.test(text)) return 'lavapipe';
+  if (text.includes('swiftshader')) return 'swiftshader';
+  return 'other';
+}
+
+/** TM_MAX of shaders/matmul.wgsl: the accumulator array's length. */
+const TM_MAX = 16;
+
+/** Most workgroups in one grid dimension (WebGPU's default limit). */
+const MAX_GROUPS = 65535;
+
+/** op(A) and op(B) shapes, checked: [M, K] and [K, N]. */
+function checkOperands(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): { m: number; n: number; k: number } {
+  for (const [name, t] of [['A', a], ['B', b]] as const) {
+    t.assertAlive(op);
+    if (t.dtype !== 'f32') throw new ArgumentError(`${op}: ${name} must be f32, got ${t.dtype} ${fmtShape(t.shape)}`);
+    if (t.rank !== 2) throw new ShapeError(`${op}: ${name} must be 2-D, got ${fmtShape(t.shape)}`);
+  }
+  const [m, ka] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [kb, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (ka !== kb) {
+    const da = `A ${fmtShape(a.shape)}${transA ? ' transposed' : ''}`;
+    const db = `B ${fmtShape(b.shape)}${transB ? ' transposed' : ''}`;
+    throw new ShapeError(`${op}: inner dimensions differ: ${da} has ${ka} columns but ${db} has ${kb} rows`);
+  }
+  return { m, n, k: ka };
+}
+
+/** Row blocks spread over y (and z when they exceed one dimension's limit). */
+function rowGrid(op: string, rowBlocks: number): [number, number] {
+  if (rowBlocks <= MAX_GROUPS) return [rowBlocks, 1];
+  const z = Math.ceil(rowBlocks / MAX_GROUPS);
+  if (z > MAX_GROUPS) throw new ArgumentError(`${op}: ${rowBlocks} row blocks do not fit a dispatch grid`);
+  return [Math.ceil(rowBlocks / z), z];
+}
+
+/** Invocations per workgroup: the table's, or fewer when C has fewer column groups (small N). */
+function workgroupSize(table: number, columns: number): number {
+  let wg = 8;
+  while (wg < table && wg < columns) wg *= 2;
+  return wg;
+}
+
+const tuningCache = new WeakMap<Runtime, MatmulTuning>();
+
+/** The blocking `matmul` uses on `rt` (from {@link MATMUL_TUNING} by {@link adapterKind}). */
+export function matmulTuning(rt: Runtime): MatmulTuning {
+  let t = tuningCache.get(rt);
+  if (!t) {
+    t = MATMUL_TUNING[adapterKind(rt)];
+    tuningCache.set(rt, t);
+  }
+  return t;
+}
+
+/**
+ * C = op(A)·op(B), then + bias (per column, broadcast over rows), then ReLU, in one dispatch.
+ * A and B are 2-D f32 tensors; op(A) is M × K, op(B) is K × N, C is M × N.
+ * Throws {@link ShapeError} when the inner dimensions differ or the bias is not of length N.
+ * `tuning` overrides the adapter's blocking (benchmarks and autotuning use it).
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tuning?: MatmulTuning): Tensor<'f32'> {
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  const { m, n, k } = checkOperands('matmul', a, b, transA, transB);
+  const bias = opts.bias;
+  if (bias) {
+    bias.assertAlive('matmul bias');
+    if (bias.dtype !== 'f32') throw new ArgumentError(`matmul: bias must be f32, got ${bias.dtype} ${fmtShape(bias.shape)}`);
+    if (bias.size !== n || bias.rank > 2 || (bias.rank === 2 && bias.shape[0] !== 1)) {
+      throw new ShapeError(`matmul: bias ${fmtShape(bias.shape)} does not fit the ${n} columns of the product ${fmtShape([m, n])}`);
+    }
+  }
+  const rt = a.runtime;
+  const out = rt.empty([m, n]);
+  if (m === 0 || n === 0) return out;
+
+  // The vec4 entry point reads A, B and C as vec4 rows: every row length involved must be a
+  // multiple of 4 (A's rows are K long, or M long when it is stored transposed).
+  const vec4 = k > 0 && k % 4 === 0 && n % 4 === 0 && (!transA || m % 4 === 0);
+  const blk = (tuning ?? matmulTuning(rt))[vec4 ? 'vec4' : 'scalar'];
+  if (!Number.isInteger(blk.TM) || blk.TM < 1 || blk.TM > TM_MAX || (vec4 && blk.TM % 4 !== 0)) {
+    throw new ArgumentError(`matmul: TM=${blk.TM} is not a valid block height (1..${TM_MAX}; a multiple of 4 for the vec4 kernel)`);
+  }
+  const columns = Math.ceil(n / 4);
+  const wg = workgroupSize(blk.WG, columns);
+  const [gy, gz] = rowGrid('matmul', Math.ceil(m / blk.TM));
+  // Without a bias the kernel never reads `bias`, but every binding of its layout must be given.
+  const biasBinding = bias ?? a;
+  rt.dispatch({
+    shader: 'matmul',
+    entry: vec4 ? 'matmul_vec4' : 'matmul_scalar',
+    overrides: { WG: wg, TM: blk.TM, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
+    uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0 },
+    bindings: vec4 ? { a4: a, b4: b, bias: biasBinding, c4: out } : { a, b, bias: biasBinding, c: out },
+    workgroups: [Math.ceil(columns / wg), gy, gz],
+  });
+  return out;
+}
+
+/** The naive kernel's workgroup: 16 × 16 outputs. */
+const NAIVE_WG = 16;
+
+/**
+ * C = op(A)·op(B) with one invocation per output and no blocking (shaders/matmul_naive.wgsl): the
+ * baseline the benchmarks compare {@link matmul} to. Same shapes and errors as `matmul`.
+ */
+export function matmulNaive(a: Tensor, b: Tensor, opts: MatmulNaiveOptions = {}): Tensor<'f32'> {
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  const { m, n, k } = checkOperands('matmulNaive', a, b, transA, transB);
+  const rt = a.runtime;
+  const out = rt.empty([m, n]);
+  if (m === 0 || n === 0) return out;
+  const gy = Math.ceil(m / NAIVE_WG);
+  if (gy > MAX_GROUPS) throw new ArgumentError(`matmulNaive: ${m} rows need ${gy} workgroups, more than ${MAX_GROUPS}`);
+  rt.dispatch({
+    shader: 'matmul_naive',
+    entry: 'matmul_naive',
+    overrides: { WG_X: NAIVE_WG, WG_Y: NAIVE_WG, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
+    uniforms: { m, n, k },
+    bindings: { a, b, c: out },
+    workgroups: [Math.ceil(n / NAIVE_WG), gy, 1],
+  });
+  return out;
+}
