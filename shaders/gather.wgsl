@@ -11,6 +11,7 @@ struct Params {
   width: u32,  // row length (gather, scatter) or classes k (one_hot)
   rows: u32,   // rows of the table (gather, scatter) or of the output (one_hot)
   count: u32,  // number of indices (scatter_add_rows)
+  start: u32,  // index of the first index used in idx (a minibatch is a window of an epoch's order)
   on: f32,     // one_hot value at the label
   off: f32,    // one_hot value elsewhere
 }
@@ -33,7 +34,7 @@ fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
 fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  let r = idx[i / params.width];
+  let r = idx[params.start + i / params.width];
   out[i] = select(0u, table[r * params.width + i % params.width], r < params.rows);
 }
 
@@ -46,7 +47,7 @@ fn scatter_add_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   let c = i % params.width;
   var acc = 0.0;
   for (var b = 0u; b < params.count; b++) {
-    if (idx[b] == r) { acc += grad[b * params.width + c]; }
+    if (idx[params.start + b] == r) { acc += grad[b * params.width + c]; }
   }
   out_f32[i] = acc;
 }
@@ -56,5 +57,5 @@ fn scatter_add_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 fn one_hot(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  out_f32[i] = select(params.off, params.on, idx[i / params.width] == i % params.width);
+  out_f32[i] = select(params.off, params.on, idx[params.start + i / params.width] == i % params.width);
 }

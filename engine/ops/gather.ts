@@ -30,19 +30,32 @@ export function checkIndexRange(op: string, values: ArrayLike<number>, k: number
   }
 }
 
-/** Rows of `table` (shape [rows, ...]) picked by `idx` (u32/i32 [count]): shape [count, ...], same dtype. */
-export function gatherRows<D extends DType>(table: Tensor<D>, idx: Tensor): Tensor<D> {
+/** A window of an index tensor: `count` indices from position `start`. */
+export interface IndexWindow {
+  start: number;
+  count: number;
+}
+
+/**
+ * Rows of `table` (shape [rows, ...]) picked by `idx` (u32/i32 [n]): shape [n, ...], same dtype.
+ * With `window`, only idx[start .. start + count) are used: a minibatch of an epoch's order.
+ */
+export function gatherRows<D extends DType>(table: Tensor<D>, idx: Tensor, window?: IndexWindow): Tensor<D> {
   table.assertAlive('gather');
   assertIndices('gather', idx);
   if (table.rank < 1) throw new ShapeError(`gather: the table must have at least one dimension, got ${fmtShape(table.shape)}`);
+  const { start, count } = window ?? { start: 0, count: idx.size };
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > idx.size) {
+    throw new ShapeError(`gather: window [${start}, ${start + count}) is outside the ${idx.size} indices`);
+  }
   const rt = table.runtime;
   const width = table.shape.slice(1).reduce((p, d) => p * d, 1);
-  const out = rt.empty([idx.size, ...table.shape.slice(1)], table.dtype);
+  const out = rt.empty([count, ...table.shape.slice(1)], table.dtype);
   rt.dispatch({
     shader: 'gather',
     entry: 'gather_rows',
     overrides: { WG },
-    uniforms: { n: out.size, width, rows: table.shape[0], count: idx.size, on: 0, off: 0 },
+    uniforms: { n: out.size, width, rows: table.shape[0], count, start, on: 0, off: 0 },
     bindings: { table, idx, out },
     workgroups: grid1d(out.size, WG),
   });
@@ -59,7 +72,7 @@ export function scatterAddRows(grad: Tensor<'f32'>, idx: Tensor, tableShape: rea
     shader: 'gather',
     entry: 'scatter_add_rows',
     overrides: { WG },
-    uniforms: { n: out.size, width, rows: tableShape[0], count: idx.size, on: 0, off: 0 },
+    uniforms: { n: out.size, width, rows: tableShape[0], count: idx.size, start: 0, on: 0, off: 0 },
     bindings: { idx, grad, out_f32: out },
     workgroups: grid1d(out.size, WG),
   });
@@ -88,7 +101,7 @@ export function oneHot(labels: Tensor, k: number, { on = 1, off = 0 }: OneHotOpt
     shader: 'gather',
     entry: 'one_hot',
     overrides: { WG },
-    uniforms: { n: out.size, width: k, rows: labels.size, count: labels.size, on, off },
+    uniforms: { n: out.size, width: k, rows: labels.size, count: labels.size, start: 0, on, off },
     bindings: { idx: labels, out_f32: out },
     workgroups: grid1d(out.size, WG),
   });

