@@ -4,6 +4,7 @@
  * anywhere in a graph fails at the op that has it, naming the op and the shapes.
  */
 import type { OneHotOptions } from '../ops/gather';
+import type { LinearAttrs, MatmulAttrs } from './ops/matmul';
 import type { Reduction } from '../ops/softmax_xent';
 import { apply, type Input } from './tape';
 import type { Var } from './var';
@@ -45,3 +46,7 @@ export const oneHot = (labels: Input, k: number, opts: OneHotOptions = {}): Var 
 /** Fused softmax cross-entropy of logits [rows, k] against (soft) targets [rows, k]. */
 export const softmaxCrossEntropy = (logits: Input, targets: Input, reduction: Reduction = 'mean'): Var =>
   apply('softmaxCrossEntropy', [logits, targets], { reduction });
+/** op(a)·op(b) for 2-D a, b (transposes are read in place, never copied). */
+export const matmul = (a: Input, b: Input, opts: MatmulAttrs = {}): Var => apply('matmul', [a, b], { transA: opts.transA, transB: opts.transB });
+/** x·W + b (b optional), then ReLU if asked: one fused dispatch. x [batch, in], W [in, out], b [out]. */
+export const linear = (x: Input, w: Input, b?: Input, opts: LinearAttrs = {}): Var => apply('linear', b ? [x, w, b] : [x, w], { relu: !!opts.relu });

@@ -9,6 +9,7 @@ import { broadcastToOp, reshapeOp, transposeOp } from '../ops/layout';
 import { meanOp, sumOp, type ReduceAttrs } from '../ops/reduce';
 import { softmaxCrossEntropyOp, type Reduction } from '../ops/softmax_xent';
 import { expOp, logOp, reluOp, sigmoidOp, tanhOp } from '../ops/unary';
+import { linearOp, matmulOp, type LinearAttrs, type MatmulAttrs } from './ops/matmul';
 import type { OpDef } from './opdef';
 
 /** Each op's attributes (`void` when it has none). */
@@ -31,6 +32,8 @@ export interface OpAttrs {
   gather: void;
   oneHot: { k: number } & OneHotOptions;
   softmaxCrossEntropy: { reduction: Reduction };
+  matmul: MatmulAttrs;
+  linear: LinearAttrs;
 }
 
 /** The name of an autodiff op. */
@@ -56,4 +59,6 @@ export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   gather: gatherOp,
   oneHot: oneHotOp,
   softmaxCrossEntropy: softmaxCrossEntropyOp,
+  matmul: matmulOp,
+  linear: linearOp,
 };

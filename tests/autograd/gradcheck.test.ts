@@ -114,3 +114,31 @@ describe('gradient checks: softmax cross-entropy', () => {
     targets.dispose();
   });
 });
+
+describe('gradient checks: matmul and linear', () => {
+  const rt = useRuntime();
+  // Shapes where op(A) is M × K and op(B) is K × N; [4, 8] × [8, 4] takes the vec4 kernel.
+  const dims: [number, number, number][] = [
+    [3, 5, 2],
+    [4, 8, 4],
+  ];
+  for (const [m, k, n] of dims) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`matmul M=${m} K=${k} N=${n}${transA ? ' Aᵀ' : ''}${transB ? ' Bᵀ' : ''}`, async () => {
+          const sa = transA ? [k, m] : [m, k];
+          const sb = transB ? [n, k] : [k, n];
+          await gradCheck(rt(), ([a, b]) => F.matmul(a, b, { transA, transB }), [input(sa, 30), input(sb, 31)]);
+        });
+      }
+    }
+  }
+  it('linear without bias, with bias, and with a fused relu', async () => {
+    await gradCheck(rt(), ([x, w]) => F.linear(x, w), [input([4, 3], 32), input([3, 5], 33)]);
+    await gradCheck(rt(), ([x, w, b]) => F.linear(x, w, b), [input([4, 3], 34), input([3, 5], 35), input([5], 36)]);
+    // Pre-activations kept at least 1.25 away from relu's kink: |x·W| ≤ 3 · 0.5 · 0.5 and b = ±2,
+    // so both branches are exercised and no perturbation of ±h crosses 0.
+    const bias = { data: Float32Array.from({ length: 6 }, (_, i) => (i % 2 ? -2 : 2)), shape: [6] };
+    await gradCheck(rt(), ([x, w, b]) => F.linear(x, w, b, { relu: true }), [input([5, 3], 37, -0.5, 0.5), input([3, 6], 38, -0.5, 0.5), bias]);
+  });
+});
