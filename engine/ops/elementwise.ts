@@ -96,6 +96,8 @@ export function fill(out: Tensor<'f32'>, value: number): Tensor<'f32'> {
 export function addInto(out: Tensor<'f32'>, a: Tensor, alpha = 1): Tensor<'f32'> {
   assertF32('addInto', out, a);
   if (!sameShape(out.shape, a.shape)) throw new ShapeError(`addInto: shapes ${fmtShape(out.shape)} and ${fmtShape(a.shape)} do not match`);
+  // WebGPU forbids binding one buffer as writable and as anything else in the same dispatch.
+  if (out.buffer === a.buffer) throw new ArgumentError(`addInto: the destination ${fmtShape(out.shape)} and the addend live in the same GPU buffer`);
   const rt = out.runtime;
   rt.dispatch({
     shader: 'elementwise',
