@@ -16,6 +16,8 @@ import reduceAxes from './reduce_axes.wgsl?raw';
 import unary from './unary.wgsl?raw';
 import gather from './gather.wgsl?raw';
 import softmaxXent from './softmax_xent.wgsl?raw';
+import optim from './optim.wgsl?raw';
+import softThreshold from './soft_threshold.wgsl?raw';
 
 /** Library files: WGSL functions shared by several kernels. */
 export const shaderLibraries = {} as const satisfies Record<string, string>;
@@ -41,6 +43,8 @@ export const shaders = {
   unary: { source: unary },
   gather: { source: gather },
   softmax_xent: { source: softmaxXent },
+  optim: { source: optim },
+  soft_threshold: { source: softThreshold },
 } as const satisfies Record<string, ShaderEntry>;
 
 /** The name of a registered kernel file. */

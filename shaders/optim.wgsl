@@ -1,0 +1,126 @@
+// Fused optimizer updates over a parameter arena: ONE dispatch updates every parameter of a model.
+//
+// The arena (engine/optim/arena.ts) keeps all parameters in one buffer `w`, their gradients in one
+// buffer `g`, and each optimizer state in one buffer of the same layout. Every parameter (a
+// "segment") starts on a 64-element chunk boundary (256 bytes, the storage offset alignment), and
+// the tail of its last chunk is padding. Two small tables tell an element which segment it is in:
+//   chunk_seg[c]  the segment that owns chunk c (elements 64c .. 64c+63);
+//   segs[s]       that segment's end (first element past it) and its coefficient α.
+// So finding an element's per-tensor α costs two loads from tables of a few KiB (cached), instead
+// of a search per element. Padding lanes (index ≥ end) are written back unchanged, so padding that
+// starts at zero stays zero whatever the kernel computes.
+//
+// One invocation updates one vec4 (4 elements; segments are 64-aligned, so a vec4 never straddles
+// two parameters). Per-call values (ε, μ, β₁, β₂, δ, bias corrections) are uniforms, so a training
+// step compiles nothing.
+//
+// The rules, with ε the learning rate and α the segment's decay coefficient (0 for biases unless
+// asked for):
+//   sgd       w ← (1 − εα)·w − ε·g                       coupled L2, eq. 7.5 of the chapter
+//   momentum  u ← μ·u + g + α·w;   w ← w − ε·u            velocity accumulates the raw gradient
+//                                                        (PyTorch's convention, no dampening)
+//   adam      g' = g + α·w (coupled L2: the decay goes through the adaptive moments)
+//             m ← β₁m + (1 − β₁)g';  v ← β₂v + (1 − β₂)g'²
+//             w ← w − ε·m̂/(√v̂ + δ),  m̂ = m/(1 − β₁ᵗ),  v̂ = v/(1 − β₂ᵗ)
+//   adamw     moments of the raw g, then w ← w − ε·(m̂/(√v̂ + δ) + α·w): decoupled decay
+//             (Loshchilov & Hutter), scaled by the learning rate as in PyTorch's AdamW.
+// The bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ are computed on the host in f64 from the step counter t.
+
+struct Params {
+  n4: u32,        // vec4s in the arena (its padded length / 4)
+  lr: f32,        // ε
+  momentum: f32,  // μ (momentum)
+  beta1: f32,     // β₁ (adam, adamw)
+  beta2: f32,     // β₂
+  eps: f32,       // δ, added to √v̂
+  bc1: f32,       // 1 − β₁ᵗ
+  bc2: f32,       // 1 − β₂ᵗ
+}
+
+struct Segment {
+  end: u32,    // first element index past the parameter
+  alpha: f32,  // its decay coefficient
+}
+
+override WG: u32 = 256;
+
+const VEC4_PER_CHUNK_SHIFT = 4u;  // 64 elements per chunk = 16 vec4s
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> chunk_seg: array<u32>;
+@group(0) @binding(2) var<storage, read> segs: array<Segment>;
+@group(0) @binding(3) var<storage, read_write> w: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> g: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> m: array<vec4<f32>>;         // adam: first moment
+@group(0) @binding(6) var<storage, read_write> v: array<vec4<f32>>;         // adam: second moment
+@group(0) @binding(7) var<storage, read_write> velocity: array<vec4<f32>>;  // momentum: u
+
+fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return gid.x + gid.y * groups.x * WG;
+}
+
+// The segment of vec4 number i.
+fn segment_of(i: u32) -> Segment {
+  return segs[chunk_seg[i >> VEC4_PER_CHUNK_SHIFT]];
+}
+
+// Which of the 4 lanes of vec4 i lie inside the parameter (the others are padding).
+fn live_lanes(i: u32, end: u32) -> vec4<bool> {
+  return vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(end);
+}
+
+@compute @workgroup_size(WG)
+fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n4) { return; }
+  let seg = segment_of(i);
+  let w0 = w[i];
+  let shrink = 1.0 - params.lr * seg.alpha;
+  w[i] = select(w0, shrink * w0 - params.lr * g[i], live_lanes(i, seg.end));
+}
+
+@compute @workgroup_size(WG)
+fn momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n4) { return; }
+  let seg = segment_of(i);
+  let live = live_lanes(i, seg.end);
+  let w0 = w[i];
+  let u0 = velocity[i];
+  let u = params.momentum * u0 + (g[i] + seg.alpha * w0);
+  velocity[i] = select(u0, u, live);
+  w[i] = select(w0, w0 - params.lr * u, live);
+}
+
+// The Adam moments and the step m̂/(√v̂ + δ) for the effective gradient gg; writes m and v.
+fn adam_direction(i: u32, gg: vec4<f32>, live: vec4<bool>) -> vec4<f32> {
+  let m0 = m[i];
+  let v0 = v[i];
+  let m1 = params.beta1 * m0 + (1.0 - params.beta1) * gg;
+  let v1 = params.beta2 * v0 + (1.0 - params.beta2) * gg * gg;
+  m[i] = select(m0, m1, live);
+  v[i] = select(v0, v1, live);
+  return (m1 / params.bc1) / (sqrt(v1 / params.bc2) + params.eps);
+}
+
+@compute @workgroup_size(WG)
+fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n4) { return; }
+  let seg = segment_of(i);
+  let live = live_lanes(i, seg.end);
+  let w0 = w[i];
+  let d = adam_direction(i, g[i] + seg.alpha * w0, live);
+  w[i] = select(w0, w0 - params.lr * d, live);
+}
+
+@compute @workgroup_size(WG)
+fn adamw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n4) { return; }
+  let seg = segment_of(i);
+  let live = live_lanes(i, seg.end);
+  let w0 = w[i];
+  let d = adam_direction(i, g[i], live);
+  w[i] = select(w0, w0 - params.lr * (d + seg.alpha * w0), live);
+}

@@ -1,0 +1,90 @@
+// The soft threshold, the proximal operator of τ·|w| (L1 regularization, chapter 7.1.2):
+//
+//   prox_τ(x) = sign(x)·max(|x| − τ, 0)
+//
+// It shrinks every value toward zero by τ and sets to EXACTLY zero (+0.0) every value with |x| ≤ τ.
+// Fused with a gradient step it is the proximal gradient (ISTA) update w ← prox_{ε·α}(w − ε·g):
+// unlike the subgradient step w − ε(g + α·sign(w)), which only oscillates around zero, it gives
+// exact zeros, hence sparse weights. With a diagonal Hessian the L1-regularized optimum is
+// prox applied to the unregularized optimum with the per-coordinate threshold α/Hᵢᵢ (eq. 7.23),
+// hence the entry points that take a threshold per element.
+//
+// Entry points (flat f32 arrays of any length, one element per invocation, except the arena one):
+//   prox             out = prox_τ(a)                        τ = params.tau
+//   prox_each        out = prox_{τ·t[i]}(a)                 one threshold per element
+//   prox_step        w ← prox_τ(w − ε·g)  in place
+//   prox_step_each   w ← prox_{τ·t[i]}(w − ε·g)  in place
+//   prox_step_arena  the step over a whole parameter arena in one dispatch (see shaders/optim.wgsl
+//                    for the layout): τ = ε·α of each parameter's segment; biases have α = 0, so
+//                    they take a plain gradient step (prox₀ is the identity).
+
+struct Params {
+  n: u32,     // elements (vec4s for prox_step_arena)
+  tau: f32,   // the threshold, or the scale of the per-element thresholds t
+  lr: f32,    // ε of the fused gradient step
+}
+
+struct Segment {
+  end: u32,    // first element index past the parameter
+  alpha: f32,  // its L1 coefficient
+}
+
+override WG: u32 = 256;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> t: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read_write> w: array<f32>;
+@group(0) @binding(5) var<storage, read> g: array<f32>;
+@group(0) @binding(6) var<storage, read> chunk_seg: array<u32>;
+@group(0) @binding(7) var<storage, read> segs: array<Segment>;
+@group(0) @binding(8) var<storage, read_write> w4: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> g4: array<vec4<f32>>;
+
+fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return gid.x + gid.y * groups.x * WG;
+}
+
+// prox_τ(x); the select (rather than sign(x)·max(...)) makes the zeros +0.0, never −0.0.
+fn soft_threshold(x: f32, tau: f32) -> f32 {
+  return select(0.0, sign(x) * (abs(x) - tau), abs(x) > tau);
+}
+
+fn soft_threshold4(x: vec4<f32>, tau: f32) -> vec4<f32> {
+  return select(vec4<f32>(0.0), sign(x) * (abs(x) - tau), abs(x) > vec4<f32>(tau));
+}
+
+@compute @workgroup_size(WG)
+fn prox(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i < params.n) { out[i] = soft_threshold(a[i], params.tau); }
+}
+
+@compute @workgroup_size(WG)
+fn prox_each(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i < params.n) { out[i] = soft_threshold(a[i], params.tau * t[i]); }
+}
+
+@compute @workgroup_size(WG)
+fn prox_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i < params.n) { w[i] = soft_threshold(w[i] - params.lr * g[i], params.tau); }
+}
+
+@compute @workgroup_size(WG)
+fn prox_step_each(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i < params.n) { w[i] = soft_threshold(w[i] - params.lr * g[i], params.tau * t[i]); }
+}
+
+@compute @workgroup_size(WG)
+fn prox_step_arena(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  let seg = segs[chunk_seg[i >> 4u]];
+  let live = vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(seg.end);
+  let w0 = w4[i];
+  w4[i] = select(w0, soft_threshold4(w0 - params.lr * g4[i], params.lr * seg.alpha), live);
+}
