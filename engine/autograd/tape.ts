@@ -9,6 +9,7 @@
  * forward-only work (evaluation) and for code that never calls backward.
  */
 import { ArgumentError, ShapeError } from '../runtime/errors';
+import type { Runtime } from '../runtime/runtime';
 import { fmtShape, type Tensor } from '../runtime/tensor';
 import { add, addInto, fill } from '../ops/elementwise';
 import { expandTo } from '../ops/broadcast';
@@ -135,6 +136,12 @@ class GradStore {
     }
   }
 
+  /** Gives `v` a gradient that is never disposed (a shared constant). */
+  pin(v: Var, g: Tensor<'f32'>): void {
+    this.byVar.set(v, g);
+    this.refs.set(g, Infinity);
+  }
+
   /** Removes and returns v's gradient; the caller now holds one reference and must release it. */
   take(v: Var): Tensor<'f32'> | undefined {
     const g = this.byVar.get(v);
@@ -164,10 +171,29 @@ class GradStore {
 
   /** Disposes whatever is left (after an error). */
   clear(): void {
-    for (const g of this.refs.keys()) g.dispose();
+    for (const [g, r] of this.refs) if (r !== Infinity) g.dispose();
     this.refs.clear();
     this.byVar.clear();
   }
+}
+
+const ones = new WeakMap<Runtime, Map<string, Tensor<'f32'>>>();
+
+/**
+ * The seed of back-propagation, ∂loss/∂loss = 1, in the loss's shape ([] or [1], ...): one cached
+ * constant per runtime and shape, so a training step does not spend a dispatch filling it.
+ */
+function seedOne(loss: Var): Tensor<'f32'> {
+  const rt = loss.data.runtime;
+  let byShape = ones.get(rt);
+  if (!byShape) ones.set(rt, (byShape = new Map()));
+  const key = loss.shape.join(',');
+  let t = byShape.get(key);
+  if (!t || t.isDisposed) {
+    t = fill(rt.empty(loss.shape), 1);
+    byShape.set(key, t);
+  }
+  return t;
 }
 
 function accumulateLeaf(v: Var, g: Tensor<'f32'>, store: GradStore): void {
@@ -199,8 +225,7 @@ export function backward(loss: Var): void {
   }
   const order = topoOrder(loss);
   const store = new GradStore();
-  const rt = loss.data.runtime;
-  store.give(loss, fill(rt.empty(loss.shape), 1));
+  store.pin(loss, seedOne(loss));
   try {
     for (let i = order.length - 1; i >= 0; i--) {
       const v = order[i];

@@ -84,7 +84,9 @@ describe('training loop', () => {
     expect(end.liveBytes).toBe(warm.liveBytes);
     expect(end.liveTensors).toBe(warm.liveTensors);
     expect(end.createdBuffers).toBe(warm.createdBuffers);
-    expect(new Set(results.map((r) => r.dispatchesPerStep)).size).toBe(1);
+    // The first epoch also creates one-time constants (the backward seed); after it, every epoch
+    // records the same work per step.
+    expect(new Set(results.slice(1).map((r) => r.dispatchesPerStep)).size).toBe(1);
     expect(results.every((r) => r.submitsPerStep === 1)).toBe(true);
     opt.dispose();
     model.dispose();
