@@ -110,6 +110,33 @@ export function matmulTuning(rt: Runtime): MatmulTuning {
   return t;
 }
 
+/** How {@link matmul} runs one product: the entry point, its blocking and its grid. */
+export interface MatmulPlan {
+  entry: 'matmul_vec4' | 'matmul_scalar';
+  WG: number;
+  TM: number;
+  workgroups: [number, number, number];
+}
+
+/**
+ * The plan of an M × N × K product (M, N ≥ 1) on `rt`: the vec4 entry point when every row it
+ * reads or writes is a whole number of vec4 (N and K multiples of 4, and M too when A is stored
+ * transposed), the scalar one otherwise; the adapter's blocking; fewer invocations per workgroup
+ * when C has few columns.
+ */
+export function planMatmul(rt: Runtime, shape: { m: number; n: number; k: number; transA: boolean }, tuning?: MatmulTuning): MatmulPlan {
+  const { m, n, k, transA } = shape;
+  const vec4 = k > 0 && k % 4 === 0 && n % 4 === 0 && (!transA || m % 4 === 0);
+  const blk = (tuning ?? matmulTuning(rt))[vec4 ? 'vec4' : 'scalar'];
+  if (!Number.isInteger(blk.TM) || blk.TM < 1 || blk.TM > TM_MAX || (vec4 && blk.TM % 4 !== 0)) {
+    throw new ArgumentError(`matmul: TM=${blk.TM} is not a valid block height (1..${TM_MAX}; a multiple of 4 for the vec4 kernel)`);
+  }
+  const columns = Math.ceil(n / 4);
+  const wg = workgroupSize(blk.WG, columns);
+  const [gy, gz] = rowGrid('matmul', Math.ceil(m / blk.TM));
+  return { entry: vec4 ? 'matmul_vec4' : 'matmul_scalar', WG: wg, TM: blk.TM, workgroups: [Math.ceil(columns / wg), gy, gz] };
+}
+
 /**
  * C = op(A)·op(B), then + bias (per column, broadcast over rows), then ReLU, in one dispatch.
  * A and B are 2-D f32 tensors; op(A) is M × K, op(B) is K × N, C is M × N.
@@ -131,26 +158,16 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tuning?: 
   const rt = a.runtime;
   const out = rt.empty([m, n]);
   if (m === 0 || n === 0) return out;
-
-  // The vec4 entry point reads A, B and C as vec4 rows: every row length involved must be a
-  // multiple of 4 (A's rows are K long, or M long when it is stored transposed).
-  const vec4 = k > 0 && k % 4 === 0 && n % 4 === 0 && (!transA || m % 4 === 0);
-  const blk = (tuning ?? matmulTuning(rt))[vec4 ? 'vec4' : 'scalar'];
-  if (!Number.isInteger(blk.TM) || blk.TM < 1 || blk.TM > TM_MAX || (vec4 && blk.TM % 4 !== 0)) {
-    throw new ArgumentError(`matmul: TM=${blk.TM} is not a valid block height (1..${TM_MAX}; a multiple of 4 for the vec4 kernel)`);
-  }
-  const columns = Math.ceil(n / 4);
-  const wg = workgroupSize(blk.WG, columns);
-  const [gy, gz] = rowGrid('matmul', Math.ceil(m / blk.TM));
+  const plan = planMatmul(rt, { m, n, k, transA }, tuning);
   // Without a bias the kernel never reads `bias`, but every binding of its layout must be given.
   const biasBinding = bias ?? a;
   rt.dispatch({
     shader: 'matmul',
-    entry: vec4 ? 'matmul_vec4' : 'matmul_scalar',
-    overrides: { WG: wg, TM: blk.TM, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
+    entry: plan.entry,
+    overrides: { WG: plan.WG, TM: plan.TM, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
     uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0 },
-    bindings: vec4 ? { a4: a, b4: b, bias: biasBinding, c4: out } : { a, b, bias: biasBinding, c: out },
-    workgroups: [Math.ceil(columns / wg), gy, gz],
+    bindings: plan.entry === 'matmul_vec4' ? { a4: a, b4: b, bias: biasBinding, c4: out } : { a, b, bias: biasBinding, c: out },
+    workgroups: plan.workgroups,
   });
   return out;
 }

@@ -1,0 +1,60 @@
+/**
+ * Runs the matmul suite alone in Node and prints, per case, each implementation's GFLOP/s and the
+ * ratios the issue asks for: engine / naive, engine / best peer, engine / FMA ceiling.
+ *
+ *   npx tsx --import ./scripts/wgsl-loader.mjs bench/matmul-cli.ts [--sizes=256,1024] [--samples=7] [--tiny]
+ *
+ * The adapter is lavapipe unless WEBGPU_ADAPTER=swiftshader. `npm run bench` runs the same suite
+ * in the full harness (report files, browser) once it is registered in bench/suites/index.ts.
+ */
+import { Runtime } from '../engine/index';
+import { matmulSuite } from './suites/matmul';
+import type { BenchRow } from './types';
+
+function option(name: string): string | undefined {
+  const arg = process.argv.slice(2).find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  return arg === undefined ? undefined : (arg.split('=')[1] ?? '');
+}
+
+const sizesArg = option('sizes');
+const sizes = sizesArg ? sizesArg.split(',').map(Number) : undefined;
+const samples = Number(option('samples') ?? 7);
+const tiny = option('tiny') !== undefined;
+
+const rt = await Runtime.create();
+console.log(`adapter: ${rt.adapterName} (${rt.info.description})`);
+const errors: string[] = [];
+const t0 = performance.now();
+const rows = await matmulSuite({ rt, samples, tiny, sizes, log: (m) => process.stderr.write(`  ${m}\n`), reportError: (m) => errors.push(m) });
+
+const ceiling = rows.find((r) => r.impl === 'ceiling-fma')?.value;
+const PEERS = ['tfjs-webgpu', 'jax-js'];
+const cases = [...new Set(rows.filter((r) => r.impl !== 'ceiling-fma').map((r) => r.case))];
+const fmt = (x: number | undefined, d = 2): string => (x === undefined ? '–' : x.toFixed(d));
+const head = ['case', 'engine', 'naive', ...PEERS, 'eng/naive', 'eng/best peer', 'eng/ceiling', 'engine kernel'];
+const lines: string[][] = [head];
+for (const c of cases) {
+  const of = (impl: string): BenchRow | undefined => rows.find((r) => r.case === c && r.impl === impl);
+  const eng = of('engine')?.value;
+  const naive = of('naive')?.value;
+  const peerValues = PEERS.map((p) => of(p)?.value);
+  const best = Math.max(...peerValues.map((v) => v ?? 0));
+  const ex = of('engine')?.extra;
+  lines.push([
+    c,
+    fmt(eng),
+    fmt(naive),
+    ...peerValues.map((v) => fmt(v)),
+    eng && naive ? `${fmt(eng / naive, 1)}×` : '–',
+    eng && best > 0 ? `${fmt(eng / best, 2)}×` : '–',
+    eng && ceiling ? `${fmt((100 * eng) / ceiling, 0)}%` : '–',
+    ex ? `${ex.kernel} WG=${ex.WG} TM=${ex.TM}` : '',
+  ]);
+}
+const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+console.log(`GFLOP/s (median of ${samples} samples, wall clock); FMA ceiling ${fmt(ceiling)} GFLOP/s`);
+for (const l of lines) console.log(l.map((s, i) => (i === 0 || i === l.length - 1 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  '));
+for (const e of errors) console.log(`error: ${e}`);
+console.log(`(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+rt.destroy();
+process.exit(errors.length ? 1 : 0);
