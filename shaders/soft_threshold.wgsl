@@ -24,9 +24,9 @@ struct Params {
   lr: f32,    // ε of the fused gradient step
 }
 
-struct Segment {
-  end: u32,    // first element index past the parameter
-  alpha: f32,  // its L1 coefficient
+struct Chunk {
+  end: u32,    // first element index past the parameter that owns the chunk
+  alpha: f32,  // that parameter's L1 coefficient
 }
 
 override WG: u32 = 256;
@@ -37,10 +37,9 @@ override WG: u32 = 256;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> w: array<f32>;
 @group(0) @binding(5) var<storage, read> g: array<f32>;
-@group(0) @binding(6) var<storage, read> chunk_seg: array<u32>;
-@group(0) @binding(7) var<storage, read> segs: array<Segment>;
-@group(0) @binding(8) var<storage, read_write> w4: array<vec4<f32>>;
-@group(0) @binding(9) var<storage, read> g4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> chunks: array<Chunk>;
+@group(0) @binding(7) var<storage, read_write> w4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read> g4: array<vec4<f32>>;
 
 fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return gid.x + gid.y * groups.x * WG;
@@ -83,7 +82,7 @@ fn prox_step_each(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 fn prox_step_arena(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  let seg = segs[chunk_seg[i >> 4u]];
+  let seg = chunks[i >> 4u];  // 16 vec4s per 64-element chunk
   let live = vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(seg.end);
   let w0 = w4[i];
   w4[i] = select(w0, soft_threshold4(w0 - params.lr * g4[i], params.lr * seg.alpha), live);

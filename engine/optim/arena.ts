@@ -10,9 +10,9 @@
  * be bound). The rest of a parameter's last chunk is padding; padding is zero and stays zero (the
  * update kernels leave lanes past a parameter's end unchanged).
  *
- * Segment lookup, per element, in the kernels: `chunk_seg[i / 64]` gives the parameter, then one
- * 8-byte record `{ end, coefficient }` of that parameter. Two loads from tables of a few KiB, with
- * no search and no per-element table (a u32 per 64 elements is 1/64 of the arena's traffic).
+ * Segment lookup, per element, in the kernels: `chunks[i / 64]` is the record `{ end, coefficient }`
+ * of the parameter that owns the element's chunk ({@link ParamArena.chunkTable}): one load from a
+ * table of 8 bytes per 64 elements, no search (shaders/optim.wgsl says what was measured against it).
  */
 import { fill } from '../ops/elementwise';
 import { ArgumentError, ShapeError } from '../runtime/errors';
@@ -75,8 +75,6 @@ export class ParamArena {
     readonly values: Tensor<'f32'>,
     /** All gradients, same layout. */
     readonly grads: Tensor<'f32'>,
-    /** u32 per chunk: the index of the parameter that owns it (the kernels' `chunk_seg`). */
-    readonly chunkSegments: Tensor<'u32'>,
   ) {
     for (const p of params) this.byName.set(p.name, p);
   }
@@ -108,9 +106,6 @@ export class ParamArena {
 
     const values = fill(rt.empty([length]), 0);
     const grads = fill(rt.empty([length]), 0);
-    const chunkOwner = new Uint32Array(length / ARENA_CHUNK);
-    placed.forEach((p, k) => chunkOwner.fill(k, p.offset / ARENA_CHUNK, (p.offset + p.paddedSize) / ARENA_CHUNK));
-    const chunkSegments = rt.tensor(chunkOwner, [chunkOwner.length], 'u32');
 
     const params: ArenaParam[] = placed.map((p, index) => ({
       ...p.spec,
@@ -122,7 +117,7 @@ export class ParamArena {
       value: rt.slice(values, p.offset * 4, p.spec.shape),
       grad: rt.slice(grads, p.offset * 4, p.spec.shape),
     }));
-    return new ParamArena(rt, params, length, values, grads, chunkSegments);
+    return new ParamArena(rt, params, length, values, grads);
   }
 
   /** The parameter called `name`; throws if there is none. */
@@ -177,20 +172,28 @@ export class ParamArena {
   }
 
   /**
-   * The per-parameter records `{ end: u32, coefficient: f32 }` the kernels read as `segs`, one per
-   * parameter in arena order. `end` is the first element past the parameter.
+   * The table the kernels read as `chunks`: for each chunk of {@link ARENA_CHUNK} elements, the
+   * record `{ end: u32, coefficient: f32 }` of the parameter that owns it (`end`: the first element
+   * past the parameter). `coefficients` has one entry per parameter, in arena order. `only` builds
+   * the table of one parameter alone (its chunks, `end` relative to its offset), for dispatches
+   * over a view of just that parameter.
    */
-  segmentTable(coefficients: readonly number[]): Tensor<'u32'> {
-    this.assertAlive('segmentTable');
-    if (coefficients.length !== this.params.length) throw new ArgumentError(`ParamArena.segmentTable: ${coefficients.length} coefficients for ${this.params.length} parameters`);
-    const words = new Uint32Array(2 * this.params.length);
+  chunkTable(coefficients: readonly number[], only?: ArenaParam): Tensor<'u32'> {
+    this.assertAlive('chunkTable');
+    if (coefficients.length !== this.params.length) throw new ArgumentError(`ParamArena.chunkTable: ${coefficients.length} coefficients for ${this.params.length} parameters`);
+    const params = only ? [only] : this.params;
+    const base = only ? only.offset : 0;
+    const chunks = (only ? only.paddedSize : this.length) / ARENA_CHUNK;
+    const words = new Uint32Array(2 * chunks);
     const asFloat = new Float32Array(words.buffer);
-    this.params.forEach((p, k) => {
-      const c = coefficients[k];
-      if (!Number.isFinite(c)) throw new ArgumentError(`ParamArena.segmentTable: coefficient of ${p.name} is ${c}`);
-      words[2 * k] = p.offset + p.size;
-      asFloat[2 * k + 1] = c;
-    });
+    for (const p of params) {
+      const c = coefficients[p.index];
+      if (!Number.isFinite(c)) throw new ArgumentError(`ParamArena.chunkTable: the coefficient of ${p.name} is ${c}`);
+      for (let k = (p.offset - base) / ARENA_CHUNK; k < (p.offset - base + p.paddedSize) / ARENA_CHUNK; k++) {
+        words[2 * k] = p.offset - base + p.size;
+        asFloat[2 * k + 1] = c;
+      }
+    }
     return this.rt.tensor(words, [words.length], 'u32');
   }
 
@@ -218,7 +221,6 @@ export class ParamArena {
     }
     this.values.dispose();
     this.grads.dispose();
-    this.chunkSegments.dispose();
   }
 
   private assertAlive(op: string): void {

@@ -12,7 +12,7 @@
 import { ArgumentError } from '../runtime/errors';
 import { grid1d } from '../runtime/grid';
 import type { Tensor } from '../runtime/tensor';
-import { ARENA_CHUNK, type ParamArena, type PerParam } from './arena';
+import type { ParamArena, PerParam } from './arena';
 
 const WG = 256;
 
@@ -65,8 +65,8 @@ interface Range {
   /** Binds the part of an arena-layout tensor the dispatch covers. */
   view(t: Tensor<'f32'>): Tensor<'f32'>;
   vec4s: number;
-  chunkSegments: Tensor<'u32'>;
-  segments: Tensor<'u32'>;
+  /** The chunk table of that part (see ParamArena.chunkTable). */
+  chunks: Tensor<'u32'>;
 }
 
 function checkRate(what: string, x: number, lo: number, hi: number, hiOpen: boolean): number {
@@ -79,9 +79,9 @@ function checkRate(what: string, x: number, lo: number, hi: number, hiOpen: bool
 abstract class ArenaOptimizer implements Optimizer {
   private stepCount = 0;
   private lrValue = 0;
-  private readonly segments: Tensor<'u32'>;
+  private readonly chunks: Tensor<'u32'>;
   private readonly coefficients: number[];
-  private perTensor: { zeros: Tensor<'u32'>; segments: Tensor<'u32'>[] } | null = null;
+  private perTensorChunks: Tensor<'u32'>[] | null = null;
 
   protected constructor(
     readonly arena: ParamArena,
@@ -91,7 +91,7 @@ abstract class ArenaOptimizer implements Optimizer {
   ) {
     this.lr = lr;
     this.coefficients = coefficients;
-    this.segments = arena.segmentTable(coefficients);
+    this.chunks = arena.chunkTable(coefficients);
   }
 
   /** Steps recorded so far. */
@@ -112,26 +112,18 @@ abstract class ArenaOptimizer implements Optimizer {
   step(): void {
     this.stepCount++;
     const a = this.arena;
-    this.record({ view: (t) => t, vec4s: a.length / 4, chunkSegments: a.chunkSegments, segments: this.segments });
+    this.record({ view: (t) => t, vec4s: a.length / 4, chunks: this.chunks });
   }
 
   /**
-   * The same update as {@link step}, dispatched once per parameter (views of the arena with a
-   * one-segment table each): the baseline the fused update is measured against, and a check of it.
+   * The same update as {@link step}, dispatched once per parameter (views of the arena, each with
+   * the chunk table of its parameter alone): the baseline the fused update is measured against,
+   * and a check of it.
    */
   stepPerTensor(): void {
     this.stepCount++;
     const a = this.arena;
-    this.perTensor ??= {
-      zeros: a.rt.tensor(new Uint32Array(Math.max(...a.params.map((p) => p.paddedSize)) / ARENA_CHUNK), undefined, 'u32'),
-      segments: a.params.map((p) => {
-        const words = new Uint32Array(2);
-        words[0] = p.size;
-        new Float32Array(words.buffer)[1] = this.coefficients[p.index];
-        return a.rt.tensor(words, [2], 'u32');
-      }),
-    };
-    const { zeros, segments } = this.perTensor;
+    const tables = (this.perTensorChunks ??= a.params.map((p) => a.chunkTable(this.coefficients, p)));
     for (const p of a.params) {
       const views: Tensor[] = [];
       const view = (t: Tensor<'f32'>): Tensor<'f32'> => {
@@ -139,7 +131,7 @@ abstract class ArenaOptimizer implements Optimizer {
         views.push(v);
         return v;
       };
-      this.record({ view, vec4s: p.paddedSize / 4, chunkSegments: zeros, segments: segments[p.index] });
+      this.record({ view, vec4s: p.paddedSize / 4, chunks: tables[p.index] });
       for (const v of views) v.dispose();
     }
   }
@@ -151,10 +143,9 @@ abstract class ArenaOptimizer implements Optimizer {
   protected abstract disposeState(): void;
 
   dispose(): void {
-    this.segments.dispose();
-    this.perTensor?.zeros.dispose();
-    this.perTensor?.segments.forEach((s) => s.dispose());
-    this.perTensor = null;
+    this.chunks.dispose();
+    this.perTensorChunks?.forEach((t) => t.dispose());
+    this.perTensorChunks = null;
     this.disposeState();
   }
 }
@@ -168,7 +159,7 @@ function recordOptim(arena: ParamArena, entry: OptimEntry, range: Range, state: 
     entry,
     overrides: { WG },
     uniforms: { n4: range.vec4s, lr: u.lr, momentum: u.momentum ?? 0, beta1: u.beta1 ?? 0, beta2: u.beta2 ?? 0, eps: u.eps ?? 0, bc1: u.bc1 ?? 1, bc2: u.bc2 ?? 1 },
-    bindings: { chunk_seg: range.chunkSegments, segs: range.segments, w: range.view(arena.values), g: range.view(arena.grads), ...state },
+    bindings: { chunks: range.chunks, w: range.view(arena.values), g: range.view(arena.grads), ...state },
     workgroups: grid1d(range.vec4s, WG),
   });
 }
@@ -276,7 +267,7 @@ export class ProximalL1 extends ArenaOptimizer {
       entry: 'prox_step_arena',
       overrides: { WG },
       uniforms: { n: range.vec4s, tau: 0, lr: this.lr },
-      bindings: { chunk_seg: range.chunkSegments, segs: range.segments, w4: range.view(this.arena.values), g4: range.view(this.arena.grads) },
+      bindings: { chunks: range.chunks, w4: range.view(this.arena.values), g4: range.view(this.arena.grads) },
       workgroups: grid1d(range.vec4s, WG),
     });
   }

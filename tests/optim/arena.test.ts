@@ -39,16 +39,32 @@ describe('ParamArena', () => {
     }
     expect(arena.length).toBe(end);
     expect(arena.values.size).toBe(arena.length);
-    expect(arena.chunkSegments.size).toBe(arena.length / ARENA_CHUNK);
     arena.dispose();
   });
 
-  it('maps every chunk to the parameter that owns it', async () => {
+  it("chunk tables give each chunk its owner's end and coefficient (whole arena, and one parameter alone)", async () => {
     const arena = ParamArena.create(rt(), SPECS);
-    const owner = await arena.chunkSegments.toArray();
+    const coef = arena.params.map((p) => 0.125 * (p.index + 1));
+    const whole = arena.chunkTable(coef);
+    const table = await whole.toArray();
+    const asFloat = new Float32Array(table.buffer);
+    expect(table.length).toBe((2 * arena.length) / ARENA_CHUNK);
     for (const p of arena.params) {
-      for (let c = p.offset / ARENA_CHUNK; c < (p.offset + p.paddedSize) / ARENA_CHUNK; c++) expect(owner[c]).toBe(p.index);
+      for (let c = p.offset / ARENA_CHUNK; c < (p.offset + p.paddedSize) / ARENA_CHUNK; c++) {
+        expect(table[2 * c]).toBe(p.offset + p.size);
+        expect(asFloat[2 * c + 1]).toBe(coef[p.index]);
+      }
     }
+    const w3 = arena.param('w3');
+    const alone = arena.chunkTable(coef, w3);
+    const own = await alone.toArray();
+    expect(own.length).toBe((2 * w3.paddedSize) / ARENA_CHUNK);
+    for (let c = 0; c < own.length / 2; c++) {
+      expect(own[2 * c]).toBe(w3.size);
+      expect(new Float32Array(own.buffer)[2 * c + 1]).toBe(coef[w3.index]);
+    }
+    whole.dispose();
+    alone.dispose();
     arena.dispose();
   });
 
