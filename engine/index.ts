@@ -9,3 +9,7 @@ export { grid1d } from './runtime/grid';
 export * from './runtime/errors';
 export { add, mul, scale, relu, fill } from './ops/elementwise';
 export { sum } from './ops/reduce';
+export { matmul, type MatmulOptions } from './ops/matmul';
+export { softThreshold, softThresholdStep } from './ops/softThreshold';
+export { ParamArena, type ParamSpec, type ParamRole, type ArenaParam, type PerParam } from './optim/arena';
+export { SGD, Momentum, Adam, AdamW, ProximalL1, type Optimizer, type OptimizerOptions, type MomentumOptions, type AdamOptions, type ProximalL1Options } from './optim/optimizers';
