@@ -1,6 +1,6 @@
 /**
  * Training: the loop, metrics accumulated on the GPU, and the MNIST recipe.
  */
-export { fit, type EpochResult, type FitOptions, type Progress, type Stepper, type Trainable } from './loop';
+export { fit, trainOnBatch, type BatchStepOptions, type EpochResult, type FitOptions, type Progress, type Stepper, type Trainable } from './loop';
 export { evaluate, metricsAccumulator, readMetrics, type Classifier, type Metrics } from './metrics';
 export { MNIST_RECIPE, makeOptimizer, trainMnist, type MnistConfig, type MnistHooks, type MnistReport, type OptimizerName } from './mnist';

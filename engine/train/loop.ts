@@ -113,18 +113,35 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
   return results;
 }
 
-function trainStep(model: Trainable, optimizer: Stepper, data: GpuDataset, order: Tensor, window: { start: number; count: number }, acc: Tensor<'f32'>, step: number, opts: FitOptions): void {
+/** Options of {@link trainOnBatch}. */
+export interface BatchStepOptions {
+  /** Adds terms to the minibatch loss before backward (parameter norm penalties). */
+  penalty?: (loss: Var) => Var;
+  /** A running-metrics accumulator (f32 [3]) to add this batch's loss and correct count to. */
+  metrics?: Tensor<'f32'>;
+}
+
+/**
+ * One training step on one minibatch, recorded (not submitted): zero the gradients, forward in
+ * training mode keyed by `step`, softmax cross-entropy against `targets`, backward, optimizer step.
+ * The caller owns `x` and `targets`; nothing else outlives the call.
+ */
+export function trainOnBatch(model: Trainable, optimizer: Stepper, x: Tensor, targets: Tensor, step: number, opts: BatchStepOptions = {}): void {
   model.zeroGrads();
-  const batch = data.batch(order, window, opts.targets);
-  const logits = model.forward(constant(batch.x), { training: true, step });
+  const logits = model.forward(constant(x), { training: true, step });
   // Metrics read the logits before backward frees them.
-  accumulateXentMetrics(logits.data, batch.targets, acc);
-  const data_loss = softmaxCrossEntropy(logits, batch.targets);
-  const loss = opts.penalty ? opts.penalty(data_loss) : data_loss;
+  if (opts.metrics) accumulateXentMetrics(logits.data, targets, opts.metrics);
+  const dataLoss = softmaxCrossEntropy(logits, targets);
+  const loss = opts.penalty ? opts.penalty(dataLoss) : dataLoss;
   backward(loss);
   loss.dispose();
-  if (loss !== data_loss) data_loss.dispose();
+  dataLoss.dispose();
+  optimizer.step();
+}
+
+function trainStep(model: Trainable, optimizer: Stepper, data: GpuDataset, order: Tensor, window: { start: number; count: number }, acc: Tensor<'f32'>, step: number, opts: FitOptions): void {
+  const batch = data.batch(order, window, opts.targets);
+  trainOnBatch(model, optimizer, batch.x, batch.targets, step, { penalty: opts.penalty, metrics: acc });
   batch.x.dispose();
   batch.targets.dispose();
-  optimizer.step();
 }
