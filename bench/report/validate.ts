@@ -65,8 +65,10 @@ function check(root: JsonSchema, schema: JsonSchema, v: unknown, path: string, e
   }
   if (isObject(v)) {
     const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
-    for (const name of (schema.required ?? []) as string[]) if (!(name in v)) errors.push(`${path}: missing required property "${name}"`);
+    // A property holding `undefined` is absent, as it is once the report is written as JSON.
+    for (const name of (schema.required ?? []) as string[]) if (v[name] === undefined) errors.push(`${path}: missing required property "${name}"`);
     for (const [name, value] of Object.entries(v)) {
+      if (value === undefined) continue;
       const where = `${path}.${name}`;
       if (props[name]) check(root, props[name], value, where, errors);
       else if (schema.additionalProperties === false) errors.push(`${where}: unexpected property`);

@@ -7,6 +7,7 @@
  */
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as Jax from '@jax-js/jax';
+import { tfjsSync } from '../peers/tfjs';
 
 /** The model and training hyper-parameters of the suite. */
 export interface MlpConfig {
@@ -54,8 +55,6 @@ export function tfjsMlp(tf: typeof TF, cfg: MlpConfig): MlpStep {
   const x = tf.tensor2d(xs, [cfg.batch, cfg.layers[0]]);
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), cfg.layers[depth]);
   const opt = tf.train.sgd(cfg.lr);
-  // The parts of tfjs's WebGPUBackend needed to flush its open batch without reading anything back.
-  const backend = tf.backend() as TF.KernelBackend & { commandEncoder: GPUCommandEncoder | null; endComputePassEncoder(): void; submitQueue(): void; queue: GPUQueue };
   let seed = 0;
   const loss = (): TF.Scalar => {
     let h: TF.Tensor = x;
@@ -69,13 +68,7 @@ export function tfjsMlp(tf: typeof TF, cfg: MlpConfig): MlpStep {
   };
   return {
     step: () => opt.minimize(loss, false)?.dispose(),
-    sync: async () => {
-      if (backend.commandEncoder) {
-        backend.endComputePassEncoder();
-        backend.submitQueue();
-      }
-      await backend.queue.onSubmittedWorkDone();
-    },
+    sync: () => tfjsSync(tf),
     dispose: () => {
       opt.dispose();
       tf.dispose([x, y, ...ws, ...bs]);

@@ -8,8 +8,9 @@
  */
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
 import { median } from '../timing';
+import { jaxPeer } from '../peers/jax';
+import { tfjsPeer } from '../peers/tfjs';
 import { jaxMlp, tfjsMlp, type MlpConfig, type MlpStep } from './mlp-peers';
-import { loadJax, loadTfjs } from './mlp-load';
 
 /** The suite's model: 784-512-512-10, batch 128, keep 0.5, L2 1e-4, SGD with learning rate 0.01. */
 export const MLP_CONFIG: MlpConfig = { layers: [784, 512, 512, 10], batch: 128, keep: 0.5, l2: 1e-4, lr: 0.01 };
@@ -44,8 +45,8 @@ interface MlpImpl {
 }
 
 const IMPLS: MlpImpl[] = [
-  { impl: 'tfjs-webgpu', make: async (_ctx, cfg) => tfjsMlp(await loadTfjs(), cfg) },
-  { impl: 'jax-js', make: async (_ctx, cfg) => jaxMlp(await loadJax(), cfg) },
+  { impl: 'tfjs-webgpu', make: async (_ctx, cfg) => tfjsMlp(await tfjsPeer(), cfg) },
+  { impl: 'jax-js', make: async (_ctx, cfg) => jaxMlp(await jaxPeer(), cfg) },
 ];
 
 /** The suite (see the file's comment). */

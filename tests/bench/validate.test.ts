@@ -55,6 +55,11 @@ describe('report validation (bench/report/schema.json)', () => {
     expect(validateReport(JSON.parse(JSON.stringify(edited((r) => (r.durationMs = NaN)))))).toEqual(['$.durationMs: expected number, got null']);
   });
 
+  it('treats a property holding undefined as absent, as JSON does', () => {
+    expect(validateReport(edited((r) => (r.rows[1].extra = undefined)))).toEqual([]);
+    expect(validateReport(edited((r) => (r.runtime = undefined)))).toEqual(['$: missing required property "runtime"']);
+  });
+
   it('refuses a schema keyword it does not implement rather than ignoring it', () => {
     expect(() => validateJson({ type: 'string', maxLength: 3 }, 'abcd')).toThrow(/maxLength/);
     expect(() => validateJson({ $ref: '#/$defs/missing' }, 1)).toThrow(/unresolvable/);
