@@ -20,7 +20,7 @@ export interface LineChartSpec {
   title: string;
   yLabel: string;
   xLabel: string;
-  /** `log`: x positions on a log scale (sizes); `category`: the labels, evenly spaced, in order. */
+  /** `log`: x positions on a log scale (sizes), points joined by lines; `category`: the labels, evenly spaced, in order, points only. */
   xScale: 'log' | 'category';
   series: { name: string; points: LinePoint[] }[];
   /** A horizontal reference, e.g. the adapter's ceiling. */
@@ -130,13 +130,15 @@ export function lineChart(spec: LineChartSpec): string {
   for (const s of spec.series) {
     const color = colorOf(s.name);
     const sorted = [...s.points].sort((a, b) => px(a) - px(b));
-    const d = sorted.map((p, i) => `${i ? 'L' : 'M'}${n2(px(p))} ${n2(py(p.y))}`).join(' ');
+    // Lines join sizes of one implementation; between unrelated cases (category axis) they would suggest a trend that is not there.
+    const d = spec.xScale === 'log' ? sorted.map((p, i) => `${i ? 'L' : 'M'}${n2(px(p))} ${n2(py(p.y))}`).join(' ') : '';
     const marks = sorted.map(
       (p) =>
         `<line x1="${n2(px(p))}" x2="${n2(px(p))}" y1="${n2(py(p.lo))}" y2="${n2(py(p.hi))}" stroke="${color}" stroke-width="1.5"/>` +
         `<circle class="point" cx="${n2(px(p))}" cy="${n2(py(p.y))}" r="3.5" fill="${color}"><title>${esc(`${s.name} ${p.label}: ${tickLabel(p.y)} (${tickLabel(p.lo)}–${tickLabel(p.hi)})`)}</title></circle>`,
     );
-    body.push(`<g class="series" data-series="${esc(s.name)}"><path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>${marks.join('')}</g>`);
+    const line = d ? `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>` : '';
+    body.push(`<g class="series" data-series="${esc(s.name)}">${line}${marks.join('')}</g>`);
   }
   body.push(...legend(spec.series.map((s) => s.name)));
   return frame(spec, 'line-chart', body);
