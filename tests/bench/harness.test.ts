@@ -76,7 +76,7 @@ describe('runSuites in Node', () => {
 
 describe('the HTML report in headless Chromium', () => {
   let browser: Browser;
-  let dom: { throughput: number; ratio: number; series: string[]; points: number; bars: number; tableRows: number; embedded: unknown; title: string };
+  let dom: { throughput: number; ratio: number; series: string[]; lines: number; points: number; bars: number; tableRows: number; embedded: unknown; title: string };
 
   beforeAll(async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bench-html-')), 'report.html');
@@ -88,6 +88,7 @@ describe('the HTML report in headless Chromium', () => {
       throughput: document.querySelectorAll('svg.chart.chart-throughput').length,
       ratio: document.querySelectorAll('svg.chart.chart-ratio').length,
       series: [...document.querySelectorAll('svg.chart-throughput g.series')].map((g) => g.getAttribute('data-series') ?? ''),
+      lines: document.querySelectorAll('svg.chart-throughput g.series path').length,
       points: document.querySelectorAll('svg.chart-throughput circle.point').length,
       bars: document.querySelectorAll('svg.chart-ratio rect.bar').length,
       tableRows: document.querySelectorAll('table.bench tbody tr').length,
@@ -105,6 +106,8 @@ describe('the HTML report in headless Chromium', () => {
     // The ceiling is the dashed reference line, not a series, when other implementations exist.
     expect(dom.series).toEqual(['engine', 'two-pass']);
     expect(dom.points).toBe(2 * SIZES.length);
+    // The cases are sizes (n=1024, n=4096): a size axis, so each implementation's points are joined.
+    expect(dom.lines).toBe(2);
   });
 
   it('draws the engine speed-up over each peer, one bar per case', () => {
