@@ -18,9 +18,10 @@ import gather from './gather.wgsl?raw';
 import softmaxXent from './softmax_xent.wgsl?raw';
 import optim from './optim.wgsl?raw';
 import softThreshold from './soft_threshold.wgsl?raw';
+import philox from './philox.wgsl?raw';
 
 /** Library files: WGSL functions shared by several kernels. */
-export const shaderLibraries = {} as const satisfies Record<string, string>;
+export const shaderLibraries = { philox } as const satisfies Record<string, string>;
 
 /** The name of a library file. */
 export type LibraryName = keyof typeof shaderLibraries;
