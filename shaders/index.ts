@@ -19,6 +19,8 @@ import softmaxXent from './softmax_xent.wgsl?raw';
 import optim from './optim.wgsl?raw';
 import softThreshold from './soft_threshold.wgsl?raw';
 import philox from './philox.wgsl?raw';
+import dropout from './dropout.wgsl?raw';
+import bandwidth from './bandwidth.wgsl?raw';
 
 /** Library files: WGSL functions shared by several kernels. */
 export const shaderLibraries = { philox } as const satisfies Record<string, string>;
@@ -46,6 +48,8 @@ export const shaders = {
   softmax_xent: { source: softmaxXent },
   optim: { source: optim },
   soft_threshold: { source: softThreshold },
+  dropout: { source: dropout, uses: ['philox'] },
+  bandwidth: { source: bandwidth },
 } as const satisfies Record<string, ShaderEntry>;
 
 /** The name of a registered kernel file. */

@@ -1,0 +1,243 @@
+/**
+ * Fused dropout (shaders/dropout.wgsl, engine/ops/dropout.ts).
+ *
+ * Oracles:
+ * - exact: the CPU twin `dropoutMaskCpu` (Philox4x32-10 in TypeScript, itself checked against
+ *   Random123's known answers in tests/random/philox.test.ts) gives the mask bit for bit; kept
+ *   values are x·fround(1/p), one correctly rounded f32 product, so they must match exactly too;
+ * - statistics, on masks of n = 2²⁰ elements: the kept fraction lies within 4σ of p,
+ *   σ = √(p(1−p)/n) (a false alarm has probability 6·10⁻⁵, and the keys are fixed, so a pass is
+ *   reproducible); pairs of masks (adjacent elements, adjacent offsets, seeds, streams) have a
+ *   Pearson correlation |r| < 4/√n (r ~ N(0, 1/n) under independence), and their 2×2 table of
+ *   joint counts fits the independent-Bernoulli(p) expectation with χ² < 21.11, the 1 − 10⁻⁴
+ *   quantile of χ² with 3 degrees of freedom (4 cells, all probabilities known, nothing fitted).
+ */
+import { describe, expect, it } from 'vitest';
+import { ArgumentError } from '../../engine/runtime/errors';
+import { dropoutBackward, dropoutForward, dropoutMaskCpu, keepThreshold, type DropoutForwardOptions, type DropoutKey } from '../../engine/ops/dropout';
+import { randomArray, useRuntime } from '../helpers/gpu';
+
+const N_STAT = 1 << 20;
+const CHI2_3DOF_CRITICAL = 21.108;
+
+/** Expected y on the CPU: x·fround(1/p) (one f32 product) where kept, 0 where dropped. */
+function expectedY(x: Float32Array, mask: Float32Array, keepProb: number, scale: 'inverted' | 'none'): Float32Array {
+  const s = scale === 'inverted' ? Math.fround(1 / keepProb) : 1;
+  return Float32Array.from(x, (v, i) => (mask[i] ? Math.fround(v * s) : 0));
+}
+
+/** The index of the first difference (by bit pattern), or -1. */
+function firstDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
+  return -1;
+}
+
+function mean(a: Float32Array): number {
+  let s = 0;
+  for (const v of a) s += v;
+  return s / a.length;
+}
+
+/** Pearson correlation of two 0/1 sequences. */
+function pearson(a: Float32Array, b: Float32Array): number {
+  const ma = mean(a);
+  const mb = mean(b);
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/** χ² of the 2×2 table of (a[i], b[i]) against independent Bernoulli(p) pairs. */
+function chiSquare(a: Float32Array, b: Float32Array, p: number): number {
+  const counts = [0, 0, 0, 0];
+  for (let i = 0; i < a.length; i++) counts[2 * a[i] + b[i]]++;
+  const probs = [(1 - p) * (1 - p), (1 - p) * p, p * (1 - p), p * p];
+  return counts.reduce((s, c, k) => s + (c - a.length * probs[k]) ** 2 / (a.length * probs[k]), 0);
+}
+
+describe('dropout', () => {
+  const rt = useRuntime();
+
+  /** The GPU mask of n elements for a key, via returnMask. */
+  async function gpuMask(n: number, key: DropoutKey): Promise<Float32Array> {
+    const x = rt().empty([n]);
+    const { y, mask } = dropoutForward(x, { ...key, returnMask: true });
+    const m = await mask!.toArray();
+    x.dispose();
+    y.dispose();
+    mask!.dispose();
+    return m;
+  }
+
+  it('y and the mask equal the CPU twin exactly, on the vec4 path (n % 4 = 0) and the scalar path', async () => {
+    for (const n of [4096, 4099, 1, 6]) {
+      for (const keepProb of [0.3, 0.5, 0.9, 1]) {
+        const key = { keepProb, seed: 20240601, offset: 7 };
+        const xs = randomArray(n, n + 1, -4, 4);
+        const x = rt().tensor(xs);
+        const { y, mask } = dropoutForward(x, { ...key, scale: 'inverted', returnMask: true });
+        const want = dropoutMaskCpu(n, key);
+        const m = await mask!.toArray();
+        expect(firstDiff(m, want), `mask n=${n} p=${keepProb}`).toBe(-1);
+        expect(firstDiff(await y.toArray(), expectedY(xs, want, keepProb, 'inverted')), `y n=${n} p=${keepProb}`).toBe(-1);
+        x.dispose();
+        y.dispose();
+        mask!.dispose();
+      }
+    }
+  });
+
+  it("scale 'none' keeps the values unchanged (y = x ⊙ m) and drops the same elements", async () => {
+    const n = 8192;
+    const key = { keepProb: 0.8, seed: 3, offset: 11 };
+    const xs = randomArray(n, 9);
+    const x = rt().tensor(xs);
+    const none = dropoutForward(x, { ...key, scale: 'none' }).y;
+    const inv = dropoutForward(x, { ...key, scale: 'inverted' }).y;
+    const want = dropoutMaskCpu(n, key);
+    const got = await none.toArray();
+    expect(firstDiff(got, expectedY(xs, want, 0.8, 'none'))).toBe(-1);
+    const gotInv = await inv.toArray();
+    for (let i = 0; i < n; i++) expect(gotInv[i] === 0, `element ${i}`).toBe(got[i] === 0);
+    for (const t of [x, none, inv]) t.dispose();
+  });
+
+  it('backward regenerates the forward mask: dx = dy ⊙ m / p with m identical to the forward pass', async () => {
+    for (const n of [1 << 16, 1001]) {
+      const opts = { keepProb: 0.6, seed: 99, offset: 123456, stream: 2, scale: 'inverted' as const };
+      const x = rt().tensor(randomArray(n, 1));
+      const dyHost = randomArray(n, 2);
+      const dy = rt().tensor(dyHost);
+      const { y, mask } = dropoutForward(x, { ...opts, returnMask: true });
+      const dx = dropoutBackward(dy, opts);
+      const m = await mask!.toArray();
+      expect(firstDiff(await dx.toArray(), expectedY(dyHost, m, 0.6, 'inverted'))).toBe(-1);
+      expect(firstDiff(m, dropoutMaskCpu(n, opts))).toBe(-1);
+      for (const t of [x, dy, y, mask!, dx]) t.dispose();
+    }
+  });
+
+  it('the same key gives bit-identical masks across runs; the vec4 and scalar paths agree', async () => {
+    const key = { keepProb: 0.5, seed: 5, offset: 1 };
+    const a = await gpuMask(40000, key);
+    const b = await gpuMask(40000, key);
+    expect(firstDiff(a, b)).toBe(-1);
+    // 40003 takes the scalar entry point; its first 40000 elements are the vec4 run's.
+    const c = await gpuMask(40003, key);
+    expect(firstDiff(c.subarray(0, 40000), a)).toBe(-1);
+  });
+
+  it('every word of the key matters: seed (both halves), offset (both halves) and stream', async () => {
+    const n = 4096;
+    const base = { keepProb: 0.5, seed: 77, offset: 5, stream: 0 };
+    const variants: DropoutKey[] = [
+      { ...base, seed: 78 },
+      { ...base, seed: 77 + 2 ** 32 },
+      { ...base, offset: 6 },
+      { ...base, offset: 5 + 2 ** 40 },
+      { ...base, stream: 1 },
+    ];
+    const ref = await gpuMask(n, base);
+    for (const v of variants) {
+      const m = await gpuMask(n, v);
+      expect(firstDiff(m, dropoutMaskCpu(n, v)), JSON.stringify(v)).toBe(-1);
+      let same = 0;
+      for (let i = 0; i < n; i++) same += m[i] === ref[i] ? 1 : 0;
+      // Unrelated masks agree on half the elements; 4σ = 4·√(n/4) = 128.
+      expect(Math.abs(same - n / 2), JSON.stringify(v)).toBeLessThan(128);
+    }
+  });
+
+  it('the kept fraction over 2^20 elements is within 4σ of p for p = 0.1, 0.5, 0.8', async () => {
+    for (const keepProb of [0.1, 0.5, 0.8]) {
+      const m = await gpuMask(N_STAT, { keepProb, seed: 2026, offset: 0 });
+      const sigma = Math.sqrt((keepProb * (1 - keepProb)) / N_STAT);
+      expect(Math.abs(mean(m) - keepProb), `p=${keepProb}`).toBeLessThan(4 * sigma);
+    }
+  });
+
+  it('adjacent elements, adjacent offsets, different seeds and streams give uncorrelated masks (Pearson and χ²)', async () => {
+    const bound = 4 / Math.sqrt(N_STAT);
+    for (const keepProb of [0.5, 0.1]) {
+      const key = { keepProb, seed: 31337, offset: 1000, stream: 0 };
+      // Adjacent elements as disjoint pairs, so the N_STAT pairs are independent of each other under
+      // the null: (2k, 2k+1) are words 0-1 and 2-3 of one Philox call; (2k+1, 2k+2) are words 1-2
+      // of one call and word 3 of one call with word 0 of the next.
+      const long = await gpuMask(2 * N_STAT + 1, key);
+      const stride2 = (from: number): Float32Array => Float32Array.from({ length: N_STAT }, (_, k) => long[from + 2 * k]);
+      const [even, odd, evenNext] = [stride2(0), stride2(1), stride2(2)];
+      const first = long.subarray(0, N_STAT);
+      const pairs: [string, Float32Array, Float32Array][] = [
+        ['adjacent elements (2k, 2k+1)', even, odd],
+        ['adjacent elements (2k+1, 2k+2)', odd, evenNext],
+        ['adjacent offsets', first, await gpuMask(N_STAT, { ...key, offset: 1001 })],
+        ['seeds s and s+1', first, await gpuMask(N_STAT, { ...key, seed: 31338 })],
+        ['streams 0 and 1', first, await gpuMask(N_STAT, { ...key, stream: 1 })],
+      ];
+      // The exact keep probability of the threshold (within 2^-33 of p).
+      const pEff = (keepThreshold(keepProb) + 1) / 2 ** 32;
+      for (const [what, a, b] of pairs) {
+        expect(Math.abs(pearson(a, b)), `${what}, p=${keepProb}: |r|`).toBeLessThan(bound);
+        expect(chiSquare(a, b, pEff), `${what}, p=${keepProb}: χ²`).toBeLessThan(CHI2_3DOF_CRITICAL);
+      }
+    }
+  });
+
+  it('the keep probability is exact to 2^-33: P(keep) = (threshold + 1)/2^32', () => {
+    expect(keepThreshold(1)).toBe(2 ** 32 - 1);
+    expect(keepThreshold(0.5)).toBe(2 ** 31 - 1);
+    const ps = [1e-9, 1e-5, 0.1, 0.2, 1 / 3, 0.5, 0.7, 0.8, 0.9, 0.99, 1 - 2 ** -20, 1];
+    for (const p of ps) expect(Math.abs((keepThreshold(p) + 1) / 2 ** 32 - p), `p=${p}`).toBeLessThanOrEqual(2 ** -33);
+    // Below one step the smallest non-zero probability is used.
+    expect(keepThreshold(2 ** -40)).toBe(0);
+  });
+
+  it('stores no mask unless asked: one output tensor by default, two with returnMask', async () => {
+    const x = rt().tensor(randomArray(1024, 4));
+    const before = rt().memoryStats().liveTensors;
+    const plain = dropoutForward(x, { keepProb: 0.5, seed: 1, offset: 0 });
+    expect(plain.mask).toBeUndefined();
+    expect(rt().memoryStats().liveTensors - before).toBe(1);
+    const withMask = dropoutForward(x, { keepProb: 0.5, seed: 1, offset: 0, returnMask: true });
+    expect(rt().memoryStats().liveTensors - before).toBe(3);
+    // Both runs apply the same mask.
+    expect(firstDiff(await plain.y.toArray(), await withMask.y.toArray())).toBe(-1);
+    for (const t of [x, plain.y, withMask.y, withMask.mask!]) t.dispose();
+  });
+
+  it('an empty tensor gives an empty result', async () => {
+    const x = rt().empty([0, 3]);
+    const { y } = dropoutForward(x, { keepProb: 0.5, seed: 1, offset: 0 });
+    expect(y.shape).toEqual([0, 3]);
+    expect((await y.toArray()).length).toBe(0);
+    x.dispose();
+    y.dispose();
+  });
+
+  it('rejects keepProb outside (0, 1], bad seeds, offsets, streams and scales, and non-f32 input', () => {
+    const x = rt().tensor(randomArray(8, 5));
+    const ok: DropoutForwardOptions = { keepProb: 0.5, seed: 1, offset: 0 };
+    for (const keepProb of [0, -0.1, 1.0000001, 2, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => dropoutForward(x, { ...ok, keepProb }), `keepProb ${keepProb}`).toThrow(ArgumentError);
+      expect(() => dropoutBackward(x, { ...ok, keepProb }), `keepProb ${keepProb}`).toThrow(/keepProb/);
+      expect(() => dropoutMaskCpu(8, { ...ok, keepProb }), `keepProb ${keepProb}`).toThrow(ArgumentError);
+    }
+    for (const seed of [-1, 1.5, 2 ** 53, Number.NaN]) expect(() => dropoutForward(x, { ...ok, seed }), `seed ${seed}`).toThrow(/seed/);
+    for (const offset of [-1, 0.5, 2 ** 53]) expect(() => dropoutForward(x, { ...ok, offset }), `offset ${offset}`).toThrow(/offset/);
+    expect(() => dropoutForward(x, { ...ok, stream: 2 ** 32 })).toThrow(/stream/);
+    expect(() => dropoutForward(x, { ...ok, scale: 'half' as unknown as 'none' })).toThrow(/scale/);
+    const u = rt().tensor(new Uint32Array(8));
+    expect(() => dropoutForward(u, ok)).toThrow(/f32/);
+    x.dispose();
+    u.dispose();
+  });
+});
