@@ -19,6 +19,8 @@ const USAGE = `npm run train -- [options]
   --momentum=X        momentum μ (default ${MNIST_RECIPE.momentum})
   --hidden=A,B        hidden layer widths (default ${MNIST_RECIPE.hidden.join(',')})
   --l2=X              L2 on the weights, biases excluded; decoupled decay for adamw (default ${MNIST_RECIPE.l2})
+  --dropout=P         probability of dropping a hidden unit in training (default ${MNIST_RECIPE.hiddenDropout})
+  --input-dropout=P   probability of dropping an input pixel in training (default ${MNIST_RECIPE.inputDropout})
   --seed=N            seeds the split, the weights and the epoch order (default ${MNIST_RECIPE.seed})
   --train=N --val=N --test=N   split of the 10,000 digits (default ${MNIST_RECIPE.train}/${MNIST_RECIPE.val}/${MNIST_RECIPE.test})
   --adapter=NAME      lavapipe | swiftshader | auto (default: WEBGPU_ADAPTER, else lavapipe if installed)
@@ -32,6 +34,11 @@ function parse(argv: string[]): { config: MnistConfig; json?: string; adapter?: 
   const num = (name: string, v: string, integer: boolean, min: number): number => {
     const x = Number(v);
     if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min) throw new Error(`--${name}=${v}: expected ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
+    return x;
+  };
+  const rate = (name: string, v: string): number => {
+    const x = num(name, v, false, 0);
+    if (x >= 1) throw new Error(`--${name}=${v}: a drop probability must be below 1`);
     return x;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -51,6 +58,8 @@ function parse(argv: string[]): { config: MnistConfig; json?: string; adapter?: 
       case 'lr': config.lr = num(key, value, false, 0); break;
       case 'momentum': config.momentum = num(key, value, false, 0); break;
       case 'l2': config.l2 = num(key, value, false, 0); break;
+      case 'dropout': config.hiddenDropout = rate(key, value); break;
+      case 'input-dropout': config.inputDropout = rate(key, value); break;
       case 'seed': config.seed = num(key, value, true, 0); break;
       case 'train': config.train = num(key, value, true, 1); break;
       case 'val': config.val = num(key, value, true, 0); break;
@@ -92,7 +101,7 @@ async function main(): Promise<void> {
   const tty = process.stderr.isTTY;
   const layers = [784, ...config.hidden, 10].join('-');
   console.log(`adapter: ${rt.adapterName}`);
-  console.log(`MLP ${layers}, ${config.optimizer} lr ${config.lr}${config.optimizer === 'momentum' ? ` μ ${config.momentum}` : ''}, l2 ${config.l2}, batch ${config.batchSize}, ${config.epochs} epochs, seed ${config.seed}; split ${config.train}/${config.val}/${config.test}`);
+  console.log(`MLP ${layers}, ${config.optimizer} lr ${config.lr}${config.optimizer === 'momentum' ? ` μ ${config.momentum}` : ''}, l2 ${config.l2}, dropout ${config.inputDropout} in / ${config.hiddenDropout} hidden, batch ${config.batchSize}, ${config.epochs} epochs, seed ${config.seed}; split ${config.train}/${config.val}/${config.test}`);
   const t0 = performance.now();
   try {
     const report = await trainMnist(rt, config, {

@@ -3,6 +3,7 @@
  * with. Each is one `apply` of the op table; shapes are checked by the op's forward, so a mismatch
  * anywhere in a graph fails at the op that has it, naming the op and the shapes.
  */
+import type { DropoutOptions } from '../ops/dropout';
 import type { OneHotOptions } from '../ops/gather';
 import type { LinearAttrs, MatmulAttrs } from './ops/matmul';
 import type { Reduction } from '../ops/softmax_xent';
@@ -50,3 +51,8 @@ export const softmaxCrossEntropy = (logits: Input, targets: Input, reduction: Re
 export const matmul = (a: Input, b: Input, opts: MatmulAttrs = {}): Var => apply('matmul', [a, b], { transA: opts.transA, transB: opts.transB });
 /** x·W + b (b optional), then ReLU if asked: one fused dispatch. x [batch, in], W [in, out], b [out]. */
 export const linear = (x: Input, w: Input, b?: Input, opts: LinearAttrs = {}): Var => apply('linear', b ? [x, w, b] : [x, w], { relu: !!opts.relu });
+/**
+ * Dropout keyed by (seed, stream, offset): units kept with probability `keepProb`, scaled by 1/p
+ * unless `scale: 'none'`. Advance `offset` (the step) every call for a fresh mask.
+ */
+export const dropout = (x: Input, key: DropoutOptions): Var => apply('dropout', [x], { ...key });

@@ -9,6 +9,8 @@ import { broadcastToOp, reshapeOp, transposeOp } from '../ops/layout';
 import { meanOp, sumOp, type ReduceAttrs } from '../ops/reduce';
 import { softmaxCrossEntropyOp, type Reduction } from '../ops/softmax_xent';
 import { expOp, logOp, reluOp, sigmoidOp, tanhOp } from '../ops/unary';
+import type { DropoutOptions } from '../ops/dropout';
+import { dropoutOp } from './ops/dropout';
 import { linearOp, matmulOp, type LinearAttrs, type MatmulAttrs } from './ops/matmul';
 import type { OpDef } from './opdef';
 
@@ -34,6 +36,7 @@ export interface OpAttrs {
   softmaxCrossEntropy: { reduction: Reduction };
   matmul: MatmulAttrs;
   linear: LinearAttrs;
+  dropout: DropoutOptions;
 }
 
 /** The name of an autodiff op. */
@@ -61,4 +64,5 @@ export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   softmaxCrossEntropy: softmaxCrossEntropyOp,
   matmul: matmulOp,
   linear: linearOp,
+  dropout: dropoutOp,
 };

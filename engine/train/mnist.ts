@@ -28,6 +28,10 @@ export interface MnistConfig {
   momentum: number;
   /** L2 coefficient on the weights (biases excluded); decoupled decay for AdamW. */
   l2: number;
+  /** Probability of dropping an input unit during training. */
+  inputDropout: number;
+  /** Probability of dropping a hidden unit during training. */
+  hiddenDropout: number;
   /** Seeds the split, the initial weights and the epoch order. */
   seed: number;
   /** Sizes of the split of the 10,000 digits. */
@@ -45,6 +49,8 @@ export const MNIST_RECIPE: MnistConfig = {
   lr: 0.02,
   momentum: 0.9,
   l2: 0,
+  inputDropout: 0,
+  hiddenDropout: 0,
   seed: 1,
   train: 8000,
   val: 1000,
@@ -100,7 +106,12 @@ export async function trainMnist(rt: Runtime, config: MnistConfig, hooks: MnistH
   if (!train) throw new ArgumentError('trainMnist: the training split is empty');
   const val = upload(data.val);
   const test = upload(data.test);
-  const model = createMlp(rt, { sizes: [MNIST_FEATURES, ...config.hidden, MNIST_CLASSES], seed: config.seed });
+  const model = createMlp(rt, {
+    sizes: [MNIST_FEATURES, ...config.hidden, MNIST_CLASSES],
+    seed: config.seed,
+    inputDropout: config.inputDropout,
+    hiddenDropout: config.hiddenDropout,
+  });
   const optimizer = makeOptimizer(model.arena, config);
   try {
     const epochs = await fit(model, optimizer, train, val, {

@@ -142,3 +142,13 @@ describe('gradient checks: matmul and linear', () => {
     await gradCheck(rt(), ([x, w, b]) => F.linear(x, w, b, { relu: true }), [input([5, 3], 37, -0.5, 0.5), input([3, 6], 38, -0.5, 0.5), bias]);
   });
 });
+
+describe('gradient checks: dropout', () => {
+  const rt = useRuntime();
+  // The mask is a function of the key only, so every evaluation of the difference quotient sees
+  // the same mask: the function is linear in x and the check is exact up to f32 rounding.
+  it('dropout on [5, 8] (vec4 kernel) and [3, 5] (scalar kernel), inverted and unscaled', async () => {
+    await gradCheck(rt(), ([a]) => F.dropout(a, { keepProb: 0.6, seed: 3, stream: 1, offset: 7 }), [input([5, 8], 40)]);
+    await gradCheck(rt(), ([a]) => F.dropout(a, { keepProb: 0.5, seed: 4, offset: 2, scale: 'none' }), [input([3, 5], 41)]);
+  });
+});

@@ -11,18 +11,22 @@
 import { describe, expect, it } from 'vitest';
 import { backward, constant, softmaxCrossEntropy } from '../../engine/autograd/index';
 import { createMlp } from '../../engine/nn/index';
+import { dropoutMaskCpu } from '../../engine/ops/dropout';
 import { randomArray, useRuntime } from '../helpers/gpu';
 import { mlpLossAndGrads, type CpuLayer } from './cpu-mlp';
 
 describe('MLP against an f64 CPU reference', () => {
   const rt = useRuntime();
-  const cases: { sizes: number[]; rows: number }[] = [
-    { sizes: [12, 16, 8, 5], rows: 6 },
-    { sizes: [100, 64, 32, 10], rows: 20 },
+  const cases: { sizes: number[]; rows: number; hiddenDropout: number }[] = [
+    { sizes: [12, 16, 8, 5], rows: 6, hiddenDropout: 0 },
+    { sizes: [100, 64, 32, 10], rows: 20, hiddenDropout: 0 },
+    { sizes: [100, 64, 32, 10], rows: 20, hiddenDropout: 0.5 },
   ];
-  for (const { sizes, rows } of cases) {
-    it(`[${sizes}] on ${rows} rows: same loss and gradients`, async () => {
-      const model = createMlp(rt(), { sizes, seed: 7 });
+  for (const { sizes, rows, hiddenDropout } of cases) {
+    it(`[${sizes}] on ${rows} rows${hiddenDropout ? `, dropout ${hiddenDropout} on hidden units` : ''}: same loss and gradients`, async () => {
+      const seed = 7;
+      const step = 3;
+      const model = createMlp(rt(), { sizes, seed, hiddenDropout });
       const k = sizes[sizes.length - 1];
       const x = randomArray(rows * sizes[0], 1, 0, 1);
       // Soft targets: label smoothing with ε = 0.1 (0.9 + 0.1/k at the label, 0.1/k elsewhere).
@@ -32,7 +36,7 @@ describe('MLP against an f64 CPU reference', () => {
       const tt = rt().tensor(t, [rows, k]);
 
       model.zeroGrads();
-      const loss = softmaxCrossEntropy(model.forward(constant(tx), { training: true, step: 0 }), tt);
+      const loss = softmaxCrossEntropy(model.forward(constant(tx), { training: true, step }), tt);
       backward(loss);
       const gpuLoss = await loss.data.item();
       loss.dispose();
@@ -43,7 +47,14 @@ describe('MLP against an f64 CPU reference', () => {
         const b = await model.arena.param(`fc${l}.bias`).value.toArray();
         layers.push({ w: Float64Array.from(w), b: Float64Array.from(b), inF: sizes[l - 1], outF: sizes[l] });
       }
-      const ref = mlpLossAndGrads(layers, Float64Array.from(x), rows, Float64Array.from(t));
+      // The masks the kernels draw, computed on the CPU from the same keys (Philox twin): hidden
+      // layer l uses stream l and the step as offset; kept units are scaled by 1/(1 − rate).
+      const masks = sizes.slice(1, -1).map((width, l) =>
+        hiddenDropout === 0
+          ? undefined
+          : Float64Array.from(dropoutMaskCpu(rows * width, { keepProb: 1 - hiddenDropout, seed, stream: l + 1, offset: step }), (m) => m * Math.fround(1 / (1 - hiddenDropout))),
+      );
+      const ref = mlpLossAndGrads(layers, Float64Array.from(x), rows, Float64Array.from(t), masks);
       expect(Math.abs(gpuLoss - ref.loss)).toBeLessThanOrEqual(1e-5 * Math.abs(ref.loss));
       for (let l = 1; l < sizes.length; l++) {
         for (const [which, want] of [['weight', ref.grads[l - 1].w], ['bias', ref.grads[l - 1].b]] as const) {

@@ -1,6 +1,6 @@
 /**
  * The training loop on small synthetic problems: evaluation metrics against an f64 CPU forward pass
- * of the same weights; training lowering the loss; live GPU buffers and bytes flat across 1,000
+ * of the same weights (dropout off in evaluation mode); training lowering the loss; live GPU buffers and bytes flat across 1,000
  * training steps after a warm-up epoch; the work per step (dispatches, submits) constant.
  */
 import { describe, expect, it } from 'vitest';
@@ -30,7 +30,8 @@ describe('training loop', () => {
     const sizes = [20, 16, 4];
     const { x, y } = synthetic(300, 20, 4, 1);
     const ds = GpuDataset.upload(rt(), x, y, 4);
-    const model = createMlp(rt(), { sizes, seed: 2 });
+    // With dropout layers: evaluation mode must pass through them (the CPU pass has no masks).
+    const model = createMlp(rt(), { sizes, seed: 2, inputDropout: 0.2, hiddenDropout: 0.5 });
     const got = await evaluate(model, ds, 128);
     const layers: CpuLayer[] = [];
     for (let l = 1; l < sizes.length; l++) {
@@ -61,7 +62,7 @@ describe('training loop', () => {
   it('lowers the loss, keeps memory flat over 1,000 steps, and reports the same work every step', async () => {
     const { x, y } = synthetic(512, 20, 4, 3);
     const ds = GpuDataset.upload(rt(), x, y, 4);
-    const model = createMlp(rt(), { sizes: [20, 32, 4], seed: 4 });
+    const model = createMlp(rt(), { sizes: [20, 32, 4], seed: 4, hiddenDropout: 0.25 });
     const opt = new SGD(model.arena, { lr: 0.2, weightDecay: 1e-4 });
     const stats: ReturnType<typeof rt.prototype.memoryStats>[] = [];
     // 512 / 16 = 32 steps per epoch; epochs 1-2 are the warm-up (the pool fills its buckets),
