@@ -4,6 +4,7 @@
  */
 import { ArgumentError } from '../../engine/index';
 import type { BenchSuite } from '../types';
+import { dropoutSuite } from './dropout';
 import { matmulSuite } from './matmul';
 import { mlpSuite } from './mlp';
 import { proxSuite } from './prox';
@@ -22,6 +23,7 @@ export interface SuiteInfo {
 export const SUITES: readonly SuiteInfo[] = [
   { name: 'matmul', about: 'C = op(A)·op(B): square sizes, odd and transposed shapes; engine, naive, tfjs-webgpu, jax-js, FMA ceiling (GFLOP/s)', run: matmulSuite },
   { name: 'prox', about: 'soft-threshold (L1 proximal) step w ← prox(w − ε·g) in place: engine (one dispatch), tfjs-webgpu and jax-js (GB/s)', run: proxSuite },
+  { name: 'dropout', about: 'fused dropout forward + backward (mask drawn in the shader, none stored) and the mask-writing variant vs copy and axpy ceilings (GB/s)', run: dropoutSuite },
   { name: 'update', about: 'one optimizer update of every parameter of a 784-512-512-10 MLP: fused arena vs per-tensor vs tfjs (ms)', run: updateSuite },
   { name: 'mlp', about: 'one training step of a 784-512-512-10 MLP, batch 128, dropout 0.5, L2 1e-4, SGD (ms per step)', run: mlpSuite },
 ];
