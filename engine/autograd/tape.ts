@@ -5,46 +5,20 @@
  *
  * Memory: backward() frees the graph as it goes — each node's saved tensors, the gradients flowing
  * between nodes, and the intermediate results themselves — so only the loss (the caller's) and the
- * leaves survive. `tidy(fn)` disposes every Var made inside `fn` except what `fn` returns, for
- * forward-only work (evaluation) and for code that never calls backward.
+ * leaves survive. For forward-only work, see `tidy` and `noGrad` (./scope).
  */
 import { ArgumentError, ShapeError } from '../runtime/errors';
-import type { Runtime } from '../runtime/runtime';
 import { fmtShape, type Tensor } from '../runtime/tensor';
-import { add, addInto, fill } from '../ops/elementwise';
-import { expandTo } from '../ops/broadcast';
 import { sameShape } from '../ops/strided';
 import { GraphFreedError } from './errors';
+import { GradStore, accumulateLeaf, seedOne } from './grads';
+import { isGradEnabled, track } from './scope';
 import { OPS, type OpAttrs, type OpName } from './table';
 import { Var, type Node } from './var';
 import type { OpDef } from './opdef';
 
 /** What an op accepts as an input: a Var, or a bare tensor (wrapped as a constant). */
 export type Input = Var | Tensor;
-
-let noGradDepth = 0;
-const scopes: Var[][] = [];
-
-/** Whether ops currently record nodes (false inside {@link noGrad}). */
-export function isGradEnabled(): boolean {
-  return noGradDepth === 0;
-}
-
-/**
- * Runs `fn` without recording: ops return plain Vars with no node (evaluation, metrics, updates
- * written with ops). `fn` must be synchronous: the switch is global and would leak into other code
- * across an `await`.
- */
-export function noGrad<T>(fn: () => T): T {
-  noGradDepth++;
-  try {
-    const r = fn();
-    if (r instanceof Promise) throw new ArgumentError('noGrad: the function must be synchronous (it returned a Promise)');
-    return r;
-  } finally {
-    noGradDepth--;
-  }
-}
 
 /** A leaf that holds `data` (not owned: the caller disposes the tensor). */
 export function variable(data: Tensor, { requiresGrad = true, name }: { requiresGrad?: boolean; name?: string } = {}): Var {
@@ -91,7 +65,7 @@ export function apply<K extends OpName>(name: K, inputs: readonly Input[], attrs
     };
     v = new Var(out, true, node, true);
   }
-  scopes[scopes.length - 1]?.push(v);
+  track(v);
   return v;
 }
 
@@ -117,97 +91,6 @@ function topoOrder(root: Var): Var[] {
     }
   }
   return order;
-}
-
-/** Gradients in flight, with a reference count per tensor (a rule may hand one tensor to several inputs). */
-class GradStore {
-  private readonly byVar = new Map<Var, Tensor<'f32'>>();
-  private readonly refs = new Map<Tensor, number>();
-
-  give(v: Var, g: Tensor<'f32'>): void {
-    const prev = this.byVar.get(v);
-    if (prev) {
-      this.byVar.set(v, add(prev, g));
-      this.refs.set(this.byVar.get(v)!, 1);
-      this.release(prev);
-    } else {
-      this.byVar.set(v, g);
-      this.refs.set(g, (this.refs.get(g) ?? 0) + 1);
-    }
-  }
-
-  /** Gives `v` a gradient that is never disposed (a shared constant). */
-  pin(v: Var, g: Tensor<'f32'>): void {
-    this.byVar.set(v, g);
-    this.refs.set(g, Infinity);
-  }
-
-  /** Removes and returns v's gradient; the caller now holds one reference and must release it. */
-  take(v: Var): Tensor<'f32'> | undefined {
-    const g = this.byVar.get(v);
-    this.byVar.delete(v);
-    return g;
-  }
-
-  /** Whether the caller's reference is the only one. */
-  sole(g: Tensor): boolean {
-    return this.refs.get(g) === 1;
-  }
-
-  release(g: Tensor): void {
-    const r = (this.refs.get(g) ?? 1) - 1;
-    if (r > 0) {
-      this.refs.set(g, r);
-      return;
-    }
-    this.refs.delete(g);
-    g.dispose();
-  }
-
-  /** Forgets a tensor whose ownership moves elsewhere. */
-  handOver(g: Tensor): void {
-    this.refs.delete(g);
-  }
-
-  /** Disposes whatever is left (after an error). */
-  clear(): void {
-    for (const [g, r] of this.refs) if (r !== Infinity) g.dispose();
-    this.refs.clear();
-    this.byVar.clear();
-  }
-}
-
-const ones = new WeakMap<Runtime, Map<string, Tensor<'f32'>>>();
-
-/**
- * The seed of back-propagation, ∂loss/∂loss = 1, in the loss's shape ([] or [1], ...): one cached
- * constant per runtime and shape, so a training step does not spend a dispatch filling it.
- */
-function seedOne(loss: Var): Tensor<'f32'> {
-  const rt = loss.data.runtime;
-  let byShape = ones.get(rt);
-  if (!byShape) ones.set(rt, (byShape = new Map()));
-  const key = loss.shape.join(',');
-  let t = byShape.get(key);
-  if (!t || t.isDisposed) {
-    t = fill(rt.empty(loss.shape), 1);
-    byShape.set(key, t);
-  }
-  return t;
-}
-
-function accumulateLeaf(v: Var, g: Tensor<'f32'>, store: GradStore): void {
-  const sink = v.gradSink ?? v.grad;
-  if (sink) {
-    addInto(sink, g);
-    store.release(g);
-  } else if (store.sole(g)) {
-    store.handOver(g);
-    v.grad = g;
-  } else {
-    v.grad = expandTo(g, g.shape);
-    store.release(g);
-  }
 }
 
 /**
@@ -276,44 +159,4 @@ function freeGraph(order: readonly Var[], root: Var): void {
     v.node.freed = true;
     if (v !== root) v.data.dispose();
   }
-}
-
-/** Values `tidy` keeps: a Var or tensor, or arrays and plain objects of them. */
-export type Kept = Var | Tensor | void | undefined | null | number | string | boolean | readonly Kept[] | { readonly [k: string]: Kept };
-
-function collect(x: unknown, into: Set<unknown>): void {
-  if (x instanceof Var) {
-    into.add(x);
-  } else if (Array.isArray(x)) {
-    for (const y of x) collect(y, into);
-  } else if (x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
-    for (const y of Object.values(x)) collect(y, into);
-  }
-}
-
-/**
- * Runs `fn` and disposes every Var an op made inside it, except the Vars in its result (a Var, or
- * arrays/plain objects of Vars); those move to the enclosing tidy, if any. Synchronous only.
- */
-export function tidy<T extends Kept>(fn: () => T): T {
-  const made: Var[] = [];
-  scopes.push(made);
-  let result: T;
-  try {
-    result = fn();
-    if ((result as unknown) instanceof Promise) throw new ArgumentError('tidy: the function must be synchronous (it returned a Promise)');
-  } catch (e) {
-    for (const v of made) v.dispose();
-    throw e;
-  } finally {
-    scopes.pop();
-  }
-  const keep = new Set<unknown>();
-  collect(result, keep);
-  const outer = scopes[scopes.length - 1];
-  for (const v of made) {
-    if (keep.has(v)) outer?.push(v);
-    else v.dispose();
-  }
-  return result;
 }

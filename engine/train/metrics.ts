@@ -2,7 +2,8 @@
  * Loss and accuracy of a model on a data set, accumulated on the GPU (one small kernel per batch)
  * and read back once.
  */
-import { constant, noGrad, tidy } from '../autograd/tape';
+import { constant } from '../autograd/tape';
+import { noGrad, tidy } from '../autograd/scope';
 import type { Var } from '../autograd/var';
 import { GpuDataset } from '../data/dataset';
 import type { ForwardContext } from '../nn/layer';
