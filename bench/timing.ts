@@ -34,6 +34,42 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** One sample on both clocks, ms per iteration; `gpuMs` null when not measurable (see {@link GpuSamples}). */
+export interface GpuSample {
+  wallMs: number;
+  gpuMs: number | null;
+}
+
+/**
+ * Takes single samples of GPU work recorded through the runtime, on both clocks, so that a suite
+ * can interleave the samples of several implementations (round after round, so that a change in
+ * the machine's load hits all of them alike). Call {@link GpuSampler.destroy} when done.
+ */
+export class GpuSampler {
+  private readonly timer: GpuTimer | null;
+
+  constructor(private readonly rt: Runtime) {
+    this.timer = GpuTimer.create(rt);
+  }
+
+  /** Records `iters` calls of `step`, submits, waits for the GPU, and returns ms per iteration. */
+  async sample(step: () => void, iters: number): Promise<GpuSample> {
+    const t0 = performance.now();
+    this.timer?.begin();
+    for (let i = 0; i < iters; i++) step();
+    this.timer?.end();
+    await this.rt.sync();
+    const wallMs = (performance.now() - t0) / iters;
+    const ms = this.timer ? await this.timer.read() : null;
+    return { wallMs, gpuMs: ms === null || ms < MIN_GPU_SPAN_MS ? null : ms / iters };
+  }
+
+  /** Frees the timer's query set and buffers. */
+  destroy(): void {
+    this.timer?.destroy();
+  }
+}
+
 /**
  * Times `step` (which records GPU work into the runtime's batch) on both clocks. The batch is
  * submitted once per sample, so per-submit overhead is amortized as a training loop would amortize it.
@@ -44,24 +80,17 @@ export async function measureGpu(rt: Runtime, step: () => void, opts: TimeOption
     step();
     await rt.sync();
   }
-  const timer = GpuTimer.create(rt);
+  const sampler = new GpuSampler(rt);
   const wallMs: number[] = [];
-  let gpuMs: number[] | null = timer ? [] : null;
+  let gpuMs: number[] | null = [];
   try {
     for (let s = 0; s < opts.samples; s++) {
-      const t0 = performance.now();
-      timer?.begin();
-      for (let i = 0; i < iters; i++) step();
-      timer?.end();
-      await rt.sync();
-      wallMs.push((performance.now() - t0) / iters);
-      if (timer && gpuMs) {
-        const ms = await timer.read();
-        gpuMs = ms === null || ms < MIN_GPU_SPAN_MS ? null : [...gpuMs, ms / iters];
-      }
+      const m = await sampler.sample(step, iters);
+      wallMs.push(m.wallMs);
+      gpuMs = gpuMs && m.gpuMs !== null ? [...gpuMs, m.gpuMs] : null;
     }
   } finally {
-    timer?.destroy();
+    sampler.destroy();
   }
   return { wallMs, gpuMs };
 }
