@@ -47,7 +47,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'swiftshader',
-          include: ['tests/runtime/kernels.test.ts', 'tests/ops/**/*.test.ts', 'tests/optim/**/*.test.ts'],
+          include: ['tests/runtime/kernels.test.ts', 'tests/ops/**/*.test.ts', 'tests/optim/**/*.test.ts', 'tests/random/**/*.test.ts', 'tests/autograd/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/data/**/*.test.ts', 'tests/train/loop.test.ts'],
           env: { WEBGPU_ADAPTER: 'swiftshader' },
         },
       },

@@ -13,3 +13,8 @@ export { matmul, type MatmulOptions } from './ops/matmul';
 export { softThreshold, softThresholdStep } from './ops/softThreshold';
 export { ParamArena, type ParamSpec, type ParamRole, type ArenaParam, type PerParam } from './optim/arena';
 export { SGD, Momentum, Adam, AdamW, ProximalL1, type Optimizer, type OptimizerOptions, type MomentumOptions, type AdamOptions, type ProximalL1Options } from './optim/optimizers';
+/** Autodiff: tape-recorded ops on `Var`s (`ag.add`, `ag.matmul`, `ag.backward`, ...). */
+export * as ag from './autograd/index';
+export * from './nn/index';
+export * from './data/index';
+export * from './train/index';
