@@ -21,6 +21,8 @@ import type { BenchContext, BenchRow, BenchSuite } from '../types';
 const KEEP = 0.5;
 const SEED = 1234;
 const WG = 256;
+/** vec4s per invocation of the ceiling kernels (see shaders/bandwidth.wgsl). */
+const VEC4S = 4;
 /** Target length of one sample: long enough to amortize submits and the timestamps' resolution. */
 const TARGET_MS = 60;
 
@@ -43,7 +45,7 @@ function impls(rt: Runtime, n: number, x: Tensor, dy: Tensor, y: Tensor): Omit<I
   let offset = 0;
   const key = () => ({ keepProb: KEEP, seed: SEED, offset: offset++, scale: 'inverted' as const });
   const bandwidth = (entry: 'copy' | 'axpy') => () =>
-    rt.dispatch({ shader: 'bandwidth', entry, overrides: { WG }, uniforms: { n4: n / 4, a: 0.5 }, bindings: { x, y }, workgroups: grid1d(n / 4, WG) });
+    rt.dispatch({ shader: 'bandwidth', entry, overrides: { WG, V: VEC4S }, uniforms: { n4: n / 4, a: 0.5 }, bindings: { x, y }, workgroups: grid1d(Math.ceil(n / 4 / VEC4S), WG) });
   return [
     {
       impl: 'engine',

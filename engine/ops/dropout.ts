@@ -105,7 +105,8 @@ function record(op: string, x: Tensor, o: DropoutOptions, mask: boolean): Dropou
       offset_hi: Math.floor(o.offset / TWO_32),
     },
     bindings,
-    workgroups: grid1d(Math.ceil(n / 4), WG),
+    // dropout4 takes two groups of four elements per invocation, dropout one.
+    workgroups: grid1d(vec ? Math.ceil(n / 8) : Math.ceil(n / 4), WG),
   });
   return { y, mask: m };
 }

@@ -79,7 +79,7 @@ describe('dropout', () => {
   }
 
   it('y and the mask equal the CPU twin exactly, on the vec4 path (n % 4 = 0) and the scalar path', async () => {
-    for (const n of [4096, 4099, 1, 6]) {
+    for (const n of [4096, 4100, 4, 4099, 1, 6]) {
       for (const keepProb of [0.3, 0.5, 0.9, 1]) {
         const key = { keepProb, seed: 20240601, offset: 7 };
         const xs = randomArray(n, n + 1, -4, 4);
