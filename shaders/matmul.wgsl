@@ -1,24 +1,42 @@
 // C = op(A) · op(B) (+ bias per column, then ReLU), op = identity or transpose.
 //
-// MEASUREMENTS (filled in below)
-//
 // Register blocking without workgroup memory. Each invocation computes a TM × 4 block of C: TM rows
-// and one vec4 of columns, in TM vec4 accumulators. A workgroup is a row of WG invocations that
-// all share the same TM rows, so every load of A has the same address in all invocations of the
-// workgroup (a uniform load: one scalar load, not a gather, on SIMD-per-lane CPU drivers), while
-// each invocation loads its own columns of B. No barriers, no workgroup memory: on the software
-// adapters here both cost more than they save (../shared/ENVIRONMENT.md).
+// and four columns, in TM vec4 accumulators. A workgroup is a row of WG invocations that all share
+// the same TM rows, so every load of A has the same address in all invocations (drivers load it
+// once and broadcast it), while each invocation loads its own columns of B. No barriers, no
+// workgroup memory: on the software adapters here both cost more than they save.
 //
-// Two entry points over the same blocking:
-//   matmul_vec4    B and C are read and written as vec4: needs N % 4 == 0 (and K % 4 == 0 when B
-//                  is transposed, so that rows of Bᵀ are vec4 rows too).
-//   matmul_scalar  any shape: the four columns are loaded one by one (clamped at the right edge).
-// Both handle edges in the same kernel: rows past M load row M-1 and skip the store, columns past
-// N are dropped, and a K that is not a multiple of 4 finishes with a scalar tail.
+// Three entry points, one blocking, three layouts of the four columns (the host picks one per
+// adapter from a table in engine/ops/matmul.ts):
+//   matmul_vec4     four adjacent columns read and written as vec4, A as vec4 along k: needs N and
+//                   K multiples of 4 (and M when A is stored transposed, whose vec4 then run along M).
+//   matmul_scalar   four adjacent columns, scalar loads: any shape.
+//   matmul_strided  columns WG apart, so neighbouring invocations touch neighbouring addresses of B
+//                   and C (one vector load on drivers that detect it): any shape.
+// Edges are handled inside each kernel: rows past M load row M-1 and skip the store, columns past
+// N load column N-1 and are dropped, a K that is not a multiple of 4 ends with a scalar tail.
 //
 // Storage: op(A) is M × K, stored M × K row-major, or K × M when TRANS_A; op(B) is K × N, stored
 // K × N, or N × K when TRANS_B. C is M × N row-major. Transposes are pipeline constants (they
 // change the addressing in the inner loop); sizes and the epilogue are uniforms.
+//
+// What was measured (Node + Dawn, 2-core EPYC shared with other jobs, so figures moved by ±30%;
+// every comparison below was made side by side in one process; "per CPU-s" = GFLOP per second of
+// process CPU time, which contention disturbs much less than wall clock):
+//   lavapipe 1024³, wall GFLOP/s on a quiet machine: vec4 layout TM=4 WG=64 6.9-8.6, TM=8 8-9.7,
+//     TM=12 7.4, TM=16 5.4-6.7 (spills); WG from 8 to 128 within noise, 256 worse (5.5); 2-D
+//     workgroups (8×4, 8×8) no better than one row; A read as scalars instead of vec4 -20%;
+//     one column per invocation with 8-32 rows 1.3-2.3; an A tile in workgroup memory (KC = 64 or
+//     128, two barriers per tile) half as fast; k unrolled by 8 slower (0.6×).
+//     Why: lavapipe loads every vector component separately; a variant that only loads (no FMA)
+//     is as slow as the full kernel, loading only A (uniform) or only B (per invocation) each
+//     takes half the time. So FMAs per loaded component is what counts, until accumulators spill.
+//   lavapipe per CPU-s, every transpose combination: vec4 TM=8 WG=32 4.2-4.7, TM=4 WG=64 2.8-4.3;
+//     777×513×1025: scalar TM=8 4.1, TM=4 3.3, strided 1.4-2.3. Table: vec4 8/32, scalar 8/64.
+//   SwiftShader 512³ per CPU-s, every transpose combination: strided TM=16 WG=32 0.70-0.78,
+//     TM=8 WG=8 0.52-0.68; vec4 TM=16 WG=16 0.52-0.57, TM=4 WG=64 0.33-0.41; 387×257×513:
+//     strided 0.39, scalar 0.16-0.25. Table: strided 16/32 for every shape.
+//   The adapter's FMA ceiling and the peers are measured by bench/suites/matmul.ts.
 
 struct Params {
   m: u32,
@@ -50,19 +68,31 @@ fn load_a(row: u32, k: u32) -> f32 {
   return a[row * params.k + k];
 }
 
+// op(A)[row, k .. k+3] from scalar loads (any K).
+fn load_a4(row: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(load_a(row, k), load_a(row, k + 1u), load_a(row, k + 2u), load_a(row, k + 3u));
+}
+
+// op(B)[k, col]; callers clamp col to N - 1 (clamped columns are computed and never stored).
+fn load_b(k: u32, col: u32) -> f32 {
+  if (TRANS_B) { return b[col * params.k + k]; }
+  return b[k * params.n + col];
+}
+
 // The first row of the workgroup's block. A z dimension takes over when M / TM exceeds the
 // 65,535 workgroups allowed per dimension.
 fn first_row(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return (wid.y + wid.z * groups.y) * TM;
 }
 
-// Bias of four columns (zero where absent or past N), then ReLU, then the store.
+// The fused epilogue of four columns: + bias (zero when there is none), then ReLU if asked.
 fn epilogue(v: vec4<f32>, bias4: vec4<f32>) -> vec4<f32> {
   var r = v + bias4;
   if (params.relu != 0u) { r = max(r, vec4<f32>(0.0)); }
   return r;
 }
 
+// bias[col .. col+3], clamped to N - 1, or zero without a bias.
 fn load_bias(col: u32) -> vec4<f32> {
   if (params.has_bias == 0u) { return vec4<f32>(0.0); }
   let last = params.n - 1u;
@@ -102,6 +132,7 @@ fn b_block(k: u32, col4: u32) -> mat4x4<f32> {
   return mat4x4<f32>(b4[k * n4 + col4], b4[(k + 1u) * n4 + col4], b4[(k + 2u) * n4 + col4], b4[(k + 3u) * n4 + col4]);
 }
 
+// Four adjacent columns per invocation as one vec4: aligned shapes only (see the top of the file).
 @compute @workgroup_size(WG)
 fn matmul_vec4(
   @builtin(local_invocation_id) lid: vec3<u32>,
@@ -131,13 +162,7 @@ fn matmul_vec4(
   }
 }
 
-// op(B)[k, col] with col clamped to N - 1 (the clamped columns are computed and not stored).
-fn load_b(k: u32, col: u32) -> f32 {
-  let cc = min(col, params.n - 1u);
-  if (TRANS_B) { return b[cc * params.k + k]; }
-  return b[k * params.n + cc];
-}
-
+// Four adjacent columns per invocation, scalar loads: any shape.
 @compute @workgroup_size(WG)
 fn matmul_scalar(
   @builtin(local_invocation_id) lid: vec3<u32>,
@@ -148,10 +173,14 @@ fn matmul_scalar(
   if (col0 >= params.n) { return; }
   let row0 = first_row(wid, groups);
   let last_row = params.m - 1u;
+  let last_col = params.n - 1u;
+  let c1 = min(col0 + 1u, last_col);
+  let c2 = min(col0 + 2u, last_col);
+  let c3 = min(col0 + 3u, last_col);
 
   var acc: array<vec4<f32>, TM_MAX>;
   for (var kk = 0u; kk < params.k; kk++) {
-    let bk = vec4<f32>(load_b(kk, col0), load_b(kk, col0 + 1u), load_b(kk, col0 + 2u), load_b(kk, col0 + 3u));
+    let bk = vec4<f32>(load_b(kk, col0), load_b(kk, c1), load_b(kk, c2), load_b(kk, c3));
     for (var i = 0u; i < TM; i++) {
       acc[i] = fma(vec4<f32>(load_a(min(row0 + i, last_row), kk)), bk, acc[i]);
     }
@@ -164,6 +193,59 @@ fn matmul_scalar(
     let v = epilogue(acc[i], bias4);
     for (var j = 0u; j < 4u; j++) {
       if (col0 + j < params.n) { c[row * params.n + col0 + j] = v[j]; }
+    }
+  }
+}
+
+// Same blocking (TM rows × 4 columns per invocation), but the four columns of an invocation are
+// WG apart, so that neighbouring invocations read neighbouring addresses of B and C. Drivers that
+// turn such loads into one vector load (SwiftShader) run this faster than the vec4 layout; it
+// takes any shape.
+@compute @workgroup_size(WG)
+fn matmul_strided(
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  let base = wid.x * WG * 4u + lid.x;
+  let last_col = params.n - 1u;
+  let c0 = min(base, last_col);
+  let c1 = min(base + WG, last_col);
+  let c2 = min(base + 2u * WG, last_col);
+  let c3 = min(base + 3u * WG, last_col);
+  let row0 = first_row(wid, groups);
+  let last_row = params.m - 1u;
+
+  var acc: array<vec4<f32>, TM_MAX>;
+  var kk = 0u;
+  for (; kk + 4u <= params.k; kk += 4u) {
+    // Column j of bm is op(B)[kk + j, (c0, c1, c2, c3)].
+    let bm = mat4x4<f32>(
+      vec4<f32>(load_b(kk, c0), load_b(kk, c1), load_b(kk, c2), load_b(kk, c3)),
+      vec4<f32>(load_b(kk + 1u, c0), load_b(kk + 1u, c1), load_b(kk + 1u, c2), load_b(kk + 1u, c3)),
+      vec4<f32>(load_b(kk + 2u, c0), load_b(kk + 2u, c1), load_b(kk + 2u, c2), load_b(kk + 2u, c3)),
+      vec4<f32>(load_b(kk + 3u, c0), load_b(kk + 3u, c1), load_b(kk + 3u, c2), load_b(kk + 3u, c3)),
+    );
+    for (var i = 0u; i < TM; i++) {
+      acc[i] += bm * load_a4(min(row0 + i, last_row), kk);
+    }
+  }
+  for (; kk < params.k; kk++) {
+    let bk = vec4<f32>(load_b(kk, c0), load_b(kk, c1), load_b(kk, c2), load_b(kk, c3));
+    for (var i = 0u; i < TM; i++) {
+      acc[i] = fma(vec4<f32>(load_a(min(row0 + i, last_row), kk)), bk, acc[i]);
+    }
+  }
+
+  var bias4 = vec4<f32>(0.0);
+  if (params.has_bias != 0u) { bias4 = vec4<f32>(bias[c0], bias[c1], bias[c2], bias[c3]); }
+  for (var i = 0u; i < TM; i++) {
+    let row = row0 + i;
+    if (row >= params.m) { break; }
+    let v = epilogue(acc[i], bias4);
+    for (var j = 0u; j < 4u; j++) {
+      let col = base + j * WG;
+      if (col < params.n) { c[row * params.n + col] = v[j]; }
     }
   }
 }

@@ -25,31 +25,44 @@ export interface MatmulOptions {
 /** Options of {@link matmulNaive}: transposes only (it is a baseline, not an op of the engine). */
 export type MatmulNaiveOptions = Pick<MatmulOptions, 'transA' | 'transB'>;
 
-/** Workgroup size (invocations, all on the same rows) and rows of C per invocation. */
+/**
+ * The entry points of shaders/matmul.wgsl, all with the same register blocking (TM rows × 4
+ * columns per invocation) and different layouts: `vec4` (vec4 loads and stores; rows must be whole
+ * vec4s), `scalar` (the four columns adjacent, scalar loads; any shape), `strided` (the four
+ * columns WG apart, so neighbouring invocations read neighbouring addresses; any shape).
+ */
+export type MatmulKernel = 'vec4' | 'scalar' | 'strided';
+
+/** An entry point, its workgroup size (invocations, all on the same rows) and rows of C per invocation. */
 export interface MatmulBlocking {
+  kernel: MatmulKernel;
   WG: number;
   TM: number;
 }
 
-/** Blockings of both entry points of shaders/matmul.wgsl for one kind of adapter. */
+/** What one kind of adapter runs. */
 export interface MatmulTuning {
-  /** `matmul_vec4` (shapes with N, K and, for Aᵀ, M multiples of 4); TM must be a multiple of 4. */
-  vec4: MatmulBlocking;
-  /** `matmul_scalar` (every other shape). */
-  scalar: MatmulBlocking;
+  /** Shapes whose rows are whole vec4s: N and K multiples of 4, and M too when A is stored transposed. */
+  aligned: MatmulBlocking;
+  /** Every other shape (not `vec4`). */
+  unaligned: MatmulBlocking;
 }
 
 /** The kinds of adapter the tuning table knows. */
 export type AdapterKind = 'lavapipe' | 'swiftshader' | 'other';
 
 /**
- * Blockings measured at 1024² (see the comment at the top of shaders/matmul.wgsl for the numbers).
- * `other` (real GPUs, untested here) gets the smallest register block, which is safe everywhere.
+ * Measured side by side at 512³–1024³ and 777×513×1025, every transpose combination (the comment at
+ * the top of shaders/matmul.wgsl has the numbers). lavapipe loads every vector component
+ * separately whatever the layout, so the vec4 layout with 8 rows wins; SwiftShader turns loads of
+ * neighbouring addresses by neighbouring invocations into one vector load, so the strided layout
+ * wins there by about 2×. `other` (real GPUs, untested here) gets the vec4 layout with the
+ * smallest block.
  */
 export const MATMUL_TUNING: Readonly<Record<AdapterKind, MatmulTuning>> = {
-  lavapipe: { vec4: { WG: 64, TM: 4 }, scalar: { WG: 64, TM: 4 } },
-  swiftshader: { vec4: { WG: 64, TM: 8 }, scalar: { WG: 64, TM: 4 } },
-  other: { vec4: { WG: 64, TM: 4 }, scalar: { WG: 64, TM: 4 } },
+  lavapipe: { aligned: { kernel: 'vec4', WG: 32, TM: 8 }, unaligned: { kernel: 'scalar', WG: 64, TM: 8 } },
+  swiftshader: { aligned: { kernel: 'strided', WG: 32, TM: 16 }, unaligned: { kernel: 'strided', WG: 32, TM: 16 } },
+  other: { aligned: { kernel: 'vec4', WG: 64, TM: 4 }, unaligned: { kernel: 'scalar', WG: 64, TM: 4 } },
 };
 
 /** Which row of {@link MATMUL_TUNING} an adapter uses. */
@@ -112,29 +125,32 @@ export function matmulTuning(rt: Runtime): MatmulTuning {
 
 /** How {@link matmul} runs one product: the entry point, its blocking and its grid. */
 export interface MatmulPlan {
-  entry: 'matmul_vec4' | 'matmul_scalar';
+  entry: 'matmul_vec4' | 'matmul_scalar' | 'matmul_strided';
   WG: number;
   TM: number;
   workgroups: [number, number, number];
 }
 
 /**
- * The plan of an M × N × K product (M, N ≥ 1) on `rt`: the vec4 entry point when every row it
- * reads or writes is a whole number of vec4 (N and K multiples of 4, and M too when A is stored
- * transposed), the scalar one otherwise; the adapter's blocking; fewer invocations per workgroup
- * when C has few columns.
+ * The plan of an M × N × K product (M, N ≥ 1) on `rt`: the adapter's blocking for aligned shapes
+ * (every row the vec4 kernel reads or writes is a whole number of vec4: N and K multiples of 4,
+ * and M too when A is stored transposed) or for the others; fewer invocations per workgroup when C
+ * has few columns.
  */
 export function planMatmul(rt: Runtime, shape: { m: number; n: number; k: number; transA: boolean }, tuning?: MatmulTuning): MatmulPlan {
   const { m, n, k, transA } = shape;
-  const vec4 = k > 0 && k % 4 === 0 && n % 4 === 0 && (!transA || m % 4 === 0);
-  const blk = (tuning ?? matmulTuning(rt))[vec4 ? 'vec4' : 'scalar'];
-  if (!Number.isInteger(blk.TM) || blk.TM < 1 || blk.TM > TM_MAX || (vec4 && blk.TM % 4 !== 0)) {
-    throw new ArgumentError(`matmul: TM=${blk.TM} is not a valid block height (1..${TM_MAX}; a multiple of 4 for the vec4 kernel)`);
+  const aligned = k > 0 && k % 4 === 0 && n % 4 === 0 && (!transA || m % 4 === 0);
+  const blk = (tuning ?? matmulTuning(rt))[aligned ? 'aligned' : 'unaligned'];
+  const where = `matmul: ${aligned ? 'aligned' : 'unaligned'} blocking ${JSON.stringify(blk)}`;
+  if (blk.kernel === 'vec4' && !aligned) throw new ArgumentError(`${where}: the vec4 kernel needs an aligned shape`);
+  if (!Number.isInteger(blk.TM) || blk.TM < 1 || blk.TM > TM_MAX || (blk.kernel === 'vec4' && blk.TM % 4 !== 0)) {
+    throw new ArgumentError(`${where}: TM must be 1..${TM_MAX} (a multiple of 4 for the vec4 kernel)`);
   }
+  if (!Number.isInteger(Math.log2(blk.WG)) || blk.WG < 8 || blk.WG > 256) throw new ArgumentError(`${where}: WG must be a power of two in 8..256`);
   const columns = Math.ceil(n / 4);
   const wg = workgroupSize(blk.WG, columns);
   const [gy, gz] = rowGrid('matmul', Math.ceil(m / blk.TM));
-  return { entry: vec4 ? 'matmul_vec4' : 'matmul_scalar', WG: wg, TM: blk.TM, workgroups: [Math.ceil(columns / wg), gy, gz] };
+  return { entry: `matmul_${blk.kernel}`, WG: wg, TM: blk.TM, workgroups: [Math.ceil(columns / wg), gy, gz] };
 }
 
 /**

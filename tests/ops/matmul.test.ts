@@ -1,8 +1,9 @@
 /**
- * matmul (shaders/matmul.wgsl, both entry points) and matmulNaive against a CPU reference that
- * accumulates in f64, over shapes that hit every edge: 1×1×1, primes, tall/skinny, shapes that
- * are and are not multiples of 4 (vec4 and scalar paths), every transpose combination, the fused
- * bias + ReLU epilogue, and one 1024² case.
+ * matmul (shaders/matmul.wgsl) and matmulNaive against a CPU reference that accumulates in f64,
+ * over shapes that hit every edge: 1×1×1, primes, tall/skinny, shapes that are and are not
+ * multiples of 4, every transpose combination, the fused bias + ReLU epilogue, and one 1024² case,
+ * first with the adapter's own blocking, then with each entry point (vec4, scalar, strided) and
+ * several blockings forced, since an adapter's table uses only some of them.
  *
  * Tolerance: a dot product of length K computed in f32 (any summation order, with or without
  * FMA) satisfies |ĉ − c| ≤ γ_n · Σ_k |a_k·b_k|, γ_n = n·u / (1 − n·u), u = 2⁻²⁴, where n is the
@@ -11,8 +12,8 @@
  * sum. The f64 reference's own error (≈ K·2⁻⁵³) is negligible. ReLU is exact.
  */
 import { describe, expect, it } from 'vitest';
-import { matmul, matmulNaive, type MatmulOptions } from '../../engine/ops/matmul';
-import { ArgumentError, ShapeError } from '../../engine/index';
+import { matmul, matmulNaive, type MatmulKernel, type MatmulOptions, type MatmulTuning } from '../../engine/ops/matmul';
+import { ArgumentError, ShapeError, type Runtime } from '../../engine/index';
 import { randomArray, useRuntime } from '../helpers/gpu';
 
 interface Case {
@@ -74,6 +75,21 @@ function name(c: Case): string {
   return `${c.m}×${c.n}×${c.k}${c.transA ? ' Aᵀ' : ''}${c.transB ? ' Bᵀ' : ''}`;
 }
 
+/** Runs one case on the GPU and compares it with {@link reference}. */
+async function check(rt: () => Runtime, c: Case, opts: MatmulOptions = {}, seed = 1, tuning?: MatmulTuning): Promise<void> {
+  const a = randomArray(c.m * c.k, seed);
+  const b = randomArray(c.k * c.n, seed + 1);
+  const ta = rt().tensor(a, c.transA ? [c.k, c.m] : [c.m, c.k]);
+  const tb = rt().tensor(b, c.transB ? [c.n, c.k] : [c.k, c.n]);
+  const out = matmul(ta, tb, { ...opts, transA: c.transA, transB: c.transB }, tuning);
+  expect(out.shape).toEqual([c.m, c.n]);
+  const got = await out.toArray();
+  const biasArr = opts.bias ? ((await opts.bias.toArray()) as Float32Array) : undefined;
+  const { want, tol } = reference(c, a, b, biasArr, opts.relu);
+  expect(violations(got, want, tol, c.n), name(c)).toEqual([]);
+  for (const t of [ta, tb, out]) t.dispose();
+}
+
 const SHAPES: Case[] = [
   { m: 1, n: 1, k: 1 },
   { m: 17, n: 31, k: 13 },
@@ -97,42 +113,28 @@ const TRANSPOSE_SHAPES: [number, number, number][] = [
 describe('matmul', () => {
   const rt = useRuntime();
 
-  async function check(c: Case, opts: MatmulOptions = {}, seed = 1): Promise<void> {
-    const a = randomArray(c.m * c.k, seed);
-    const b = randomArray(c.k * c.n, seed + 1);
-    const ta = rt().tensor(a, c.transA ? [c.k, c.m] : [c.m, c.k]);
-    const tb = rt().tensor(b, c.transB ? [c.n, c.k] : [c.k, c.n]);
-    const out = matmul(ta, tb, { ...opts, transA: c.transA, transB: c.transB });
-    expect(out.shape).toEqual([c.m, c.n]);
-    const got = await out.toArray();
-    const biasArr = opts.bias ? ((await opts.bias.toArray()) as Float32Array) : undefined;
-    const { want, tol } = reference(c, a, b, biasArr, opts.relu);
-    expect(violations(got, want, tol, c.n), name(c)).toEqual([]);
-    for (const t of [ta, tb, out]) t.dispose();
-  }
-
   for (const c of SHAPES) {
-    it(`${name(c)} matches the f64 reference within γ_(K+2)·Σ|a||b|`, () => check(c));
+    it(`${name(c)} matches the f64 reference within γ_(K+2)·Σ|a||b|`, () => check(rt, c));
   }
 
   for (const [m, n, k] of TRANSPOSE_SHAPES) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         const c = { m, n, k, transA, transB };
-        it(`${name(c)} (no transpose is materialized) matches the reference`, () => check(c, {}, 7));
+        it(`${name(c)} (no transpose is materialized) matches the reference`, () => check(rt, c, {}, 7));
       }
     }
   }
 
-  it('1024×1024×1024 matches the reference', () => check({ m: 1024, n: 1024, k: 1024 }, {}, 3));
+  it('1024×1024×1024 matches the reference', () => check(rt, { m: 1024, n: 1024, k: 1024 }, {}, 3));
 
   for (const c of [{ m: 17, n: 31, k: 13 }, { m: 24, n: 36, k: 16, transA: true, transB: true }, { m: 40, n: 8, k: 12, transB: true }]) {
     it(`${name(c)} with the fused bias + ReLU epilogue matches the reference`, async () => {
       // Values in [-1, 1): about half the outputs are negative, so ReLU clips many of them.
       const bias = rt().tensor(randomArray(c.n, 99, -2, 2));
-      await check(c, { bias, relu: true }, 11);
-      await check(c, { bias }, 12);
-      await check(c, { relu: true }, 13);
+      await check(rt, c, { bias, relu: true }, 11);
+      await check(rt, c, { bias }, 12);
+      await check(rt, c, { relu: true }, 13);
       bias.dispose();
     });
   }
@@ -167,6 +169,68 @@ describe('matmul', () => {
     const d = rt().empty([5, 6]);
     d.dispose();
     expect(() => matmul(rt().empty([3, 5]), d)).toThrow(/disposed/);
+  });
+});
+
+describe('matmul: every entry point and blocking on this adapter', () => {
+  // The adapter's table (MATMUL_TUNING) uses only some entry points; here each one runs with an
+  // explicit blocking, including blocks larger than the matrix and a tiny workgroup, against the
+  // same f64 reference and bound as above.
+  const rt = useRuntime();
+  const BLOCKINGS: [MatmulKernel, number, number][] = [
+    ['vec4', 8, 4],
+    ['vec4', 32, 16],
+    ['scalar', 8, 3],
+    ['scalar', 64, 16],
+    ['strided', 8, 5],
+    ['strided', 32, 16],
+  ];
+  const CASES: Case[] = [
+    { m: 12, n: 20, k: 8 },
+    { m: 17, n: 31, k: 13 },
+    { m: 40, n: 300, k: 36 },
+    { m: 5, n: 12, k: 7 },
+  ];
+
+  for (const [kernel, WG, TM] of BLOCKINGS) {
+    const tuning: MatmulTuning = { aligned: { kernel, WG, TM }, unaligned: kernel === 'vec4' ? { kernel: 'scalar', WG, TM } : { kernel, WG, TM } };
+    it(`${kernel} WG=${WG} TM=${TM}: every transpose combination, with and without bias + ReLU`, async () => {
+      const rtt = rt();
+      for (const base of CASES) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const c = { ...base, transA, transB };
+            const a = randomArray(c.m * c.k, 21);
+            const b = randomArray(c.k * c.n, 22);
+            const ta = rtt.tensor(a, transA ? [c.k, c.m] : [c.m, c.k]);
+            const tb = rtt.tensor(b, transB ? [c.n, c.k] : [c.k, c.n]);
+            const biasData = randomArray(c.n, 23);
+            const bias = rtt.tensor(biasData);
+            for (const epilogue of [false, true]) {
+              const got = await matmul(ta, tb, { transA, transB, bias: epilogue ? bias : undefined, relu: epilogue }, tuning).toArray();
+              const { want, tol } = reference(c, a, b, epilogue ? biasData : undefined, epilogue);
+              expect(violations(got, want, tol, c.n), `${name(c)}${epilogue ? ' + bias, ReLU' : ''}`).toEqual([]);
+            }
+            for (const t of [ta, tb, bias]) t.dispose();
+          }
+        }
+      }
+    });
+  }
+
+  it('more than 65,535 row blocks spill into a z grid dimension', async () => {
+    // TM = 1: 70,000 rows are 70,000 row blocks, more than one grid dimension allows.
+    const c = { m: 70000, n: 3, k: 2 };
+    await check(rt, c, {}, 31, { aligned: { kernel: 'scalar', WG: 8, TM: 1 }, unaligned: { kernel: 'scalar', WG: 8, TM: 1 } });
+  });
+
+  it('rejects blockings the kernels cannot run', () => {
+    const a = rt().empty([8, 8]);
+    const bad = (blk: MatmulTuning['aligned']): MatmulTuning => ({ aligned: blk, unaligned: blk });
+    expect(() => matmul(a, a, {}, bad({ kernel: 'vec4', WG: 64, TM: 6 }))).toThrow(/TM must be/);
+    expect(() => matmul(a, a, {}, bad({ kernel: 'scalar', WG: 64, TM: 17 }))).toThrow(/TM must be/);
+    expect(() => matmul(a, a, {}, bad({ kernel: 'scalar', WG: 48, TM: 4 }))).toThrow(/WG must be/);
+    expect(() => matmul(rt().empty([3, 5]), rt().empty([5, 7]), {}, bad({ kernel: 'vec4', WG: 64, TM: 4 }))).toThrow(/vec4 kernel needs an aligned shape/);
   });
 });
 
