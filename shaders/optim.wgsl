@@ -13,9 +13,16 @@
 // Padding lanes (index ≥ end) are written back unchanged, so padding that starts at zero stays
 // zero whatever the kernel computes.
 //
-// One invocation updates one vec4 (4 elements; segments are 64-aligned, so a vec4 never straddles
-// two parameters). Per-call values (ε, μ, β₁, β₂, δ, bias corrections) are uniforms, so a training
-// step compiles nothing.
+// One invocation updates VPI consecutive vec4s (4 elements each) with one chunk lookup. VPI divides
+// the 16 vec4s of a chunk, so an invocation's vec4s all lie in one chunk (one parameter), and the
+// arena's length is a multiple of 16 vec4s, so no invocation runs past it. VPI is chosen per adapter
+// (engine/optim/optimizers.ts). Measured side by side on a 784-512-512-10 MLP's arena (medians of
+// interleaved rounds on a loaded 2-core machine, so ±20%): on SwiftShader VPI = 16 ran SGD about 2.5×
+// and AdamW about 1.9× faster than VPI = 1 (8 was close behind); on lavapipe VPI = 2 ran SGD about
+// 1.3× faster than 1 and AdamW no slower, while 4 was as good for SGD but slower for AdamW. A real
+// GPU wants VPI = 1, so that neighbouring invocations read neighbouring vec4s.
+// Per-call values (ε, μ, β₁, β₂, δ, bias corrections) are uniforms, so a training step compiles
+// nothing.
 //
 // The rules, with ε the learning rate and α the segment's decay coefficient (0 for biases unless
 // asked for):
@@ -46,6 +53,7 @@ struct Chunk {
 }
 
 override WG: u32 = 256;
+override VPI: u32 = 1;  // vec4s per invocation: 1, 2, 4, 8 or 16
 
 const VEC4_PER_CHUNK_SHIFT = 4u;  // 64 elements per chunk = 16 vec4s
 
@@ -57,8 +65,9 @@ const VEC4_PER_CHUNK_SHIFT = 4u;  // 64 elements per chunk = 16 vec4s
 @group(0) @binding(6) var<storage, read_write> v: array<vec4<f32>>;         // adam: second moment
 @group(0) @binding(7) var<storage, read_write> velocity: array<vec4<f32>>;  // momentum: u
 
-fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
+// The first vec4 of this invocation's run of VPI.
+fn first_vec4(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return (gid.x + gid.y * groups.x * WG) * VPI;
 }
 
 // The chunk record of vec4 number i.
@@ -73,25 +82,31 @@ fn live_lanes(i: u32, end: u32) -> vec4<bool> {
 
 @compute @workgroup_size(WG)
 fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(gid, groups);
-  if (i >= params.n4) { return; }
-  let seg = chunk_of(i);
-  let w0 = w[i];
+  let first = first_vec4(gid, groups);
+  if (first >= params.n4) { return; }
+  let seg = chunk_of(first);
   let shrink = 1.0 - params.lr * seg.alpha;
-  w[i] = select(w0, shrink * w0 - params.lr * g[i], live_lanes(i, seg.end));
+  for (var k = 0u; k < VPI; k++) {
+    let i = first + k;
+    let w0 = w[i];
+    w[i] = select(w0, shrink * w0 - params.lr * g[i], live_lanes(i, seg.end));
+  }
 }
 
 @compute @workgroup_size(WG)
 fn momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(gid, groups);
-  if (i >= params.n4) { return; }
-  let seg = chunk_of(i);
-  let live = live_lanes(i, seg.end);
-  let w0 = w[i];
-  let u0 = velocity[i];
-  let u = params.momentum * u0 + (g[i] + seg.alpha * w0);
-  velocity[i] = select(u0, u, live);
-  w[i] = select(w0, w0 - params.lr * u, live);
+  let first = first_vec4(gid, groups);
+  if (first >= params.n4) { return; }
+  let seg = chunk_of(first);
+  for (var k = 0u; k < VPI; k++) {
+    let i = first + k;
+    let live = live_lanes(i, seg.end);
+    let w0 = w[i];
+    let u0 = velocity[i];
+    let u = params.momentum * u0 + (g[i] + seg.alpha * w0);
+    velocity[i] = select(u0, u, live);
+    w[i] = select(w0, w0 - params.lr * u, live);
+  }
 }
 
 // The Adam moments and the step m̂/(√v̂ + δ) for the effective gradient gg; writes m and v.
@@ -107,22 +122,28 @@ fn adam_direction(i: u32, gg: vec4<f32>, live: vec4<bool>) -> vec4<f32> {
 
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(gid, groups);
-  if (i >= params.n4) { return; }
-  let seg = chunk_of(i);
-  let live = live_lanes(i, seg.end);
-  let w0 = w[i];
-  let d = adam_direction(i, g[i] + seg.alpha * w0, live);
-  w[i] = select(w0, w0 - params.lr * d, live);
+  let first = first_vec4(gid, groups);
+  if (first >= params.n4) { return; }
+  let seg = chunk_of(first);
+  for (var k = 0u; k < VPI; k++) {
+    let i = first + k;
+    let live = live_lanes(i, seg.end);
+    let w0 = w[i];
+    let d = adam_direction(i, g[i] + seg.alpha * w0, live);
+    w[i] = select(w0, w0 - params.lr * d, live);
+  }
 }
 
 @compute @workgroup_size(WG)
 fn adamw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(gid, groups);
-  if (i >= params.n4) { return; }
-  let seg = chunk_of(i);
-  let live = live_lanes(i, seg.end);
-  let w0 = w[i];
-  let d = adam_direction(i, g[i], live);
-  w[i] = select(w0, w0 - params.lr * (d + seg.alpha * w0), live);
+  let first = first_vec4(gid, groups);
+  if (first >= params.n4) { return; }
+  let seg = chunk_of(first);
+  for (var k = 0u; k < VPI; k++) {
+    let i = first + k;
+    let live = live_lanes(i, seg.end);
+    let w0 = w[i];
+    let d = adam_direction(i, g[i], live);
+    w[i] = select(w0, w0 - params.lr * (d + seg.alpha * w0), live);
+  }
 }

@@ -30,6 +30,7 @@ struct Chunk {
 }
 
 override WG: u32 = 256;
+override VPI: u32 = 1;  // prox_step_arena: vec4s per invocation (1, 2, 4, 8 or 16)
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -78,12 +79,17 @@ fn prox_step_each(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   if (i < params.n) { w[i] = soft_threshold(w[i] - params.lr * g[i], params.tau * t[i]); }
 }
 
+// VPI consecutive vec4s per invocation, all in one chunk (see shaders/optim.wgsl).
 @compute @workgroup_size(WG)
 fn prox_step_arena(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(gid, groups);
-  if (i >= params.n) { return; }
-  let seg = chunks[i >> 4u];  // 16 vec4s per 64-element chunk
-  let live = vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(seg.end);
-  let w0 = w4[i];
-  w4[i] = select(w0, soft_threshold4(w0 - params.lr * g4[i], params.lr * seg.alpha), live);
+  let first = flat_index(gid, groups) * VPI;
+  if (first >= params.n) { return; }
+  let seg = chunks[first >> 4u];  // 16 vec4s per 64-element chunk
+  let tau = params.lr * seg.alpha;
+  for (var k = 0u; k < VPI; k++) {
+    let i = first + k;
+    let live = vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(seg.end);
+    let w0 = w4[i];
+    w4[i] = select(w0, soft_threshold4(w0 - params.lr * g4[i], tau), live);
+  }
 }

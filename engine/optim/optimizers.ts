@@ -9,6 +9,7 @@
  * decides alone: it sees the spec's `role`, `layer` and `l2`).
  * `lr` may be changed between steps (schedules); the coefficients are fixed at construction.
  */
+import { adapterKind, type AdapterKind } from '../ops/matmul';
 import { ArgumentError } from '../runtime/errors';
 import { grid1d } from '../runtime/grid';
 import type { Tensor } from '../runtime/tensor';
@@ -16,12 +17,25 @@ import type { ParamArena, PerParam } from './arena';
 
 const WG = 256;
 
+/**
+ * Vec4s each invocation of the update kernels handles (their `VPI` constant), per kind of adapter.
+ * Measured on the arena of a 784-512-512-10 MLP (shaders/optim.wgsl has the figures): 16 on
+ * SwiftShader and 2 on lavapipe were the fastest for both SGD and AdamW; real GPUs (untested here)
+ * get 1, so that neighbouring invocations read neighbouring memory.
+ */
+export const UPDATE_VEC4S_PER_INVOCATION: Readonly<Record<AdapterKind, number>> = { lavapipe: 2, swiftshader: 16, other: 1 };
+
+/** The values `VPI` may take: divisors of a chunk's 16 vec4s. */
+const VPI_CHOICES = [1, 2, 4, 8, 16];
+
 /** Options every rule takes. */
 export interface OptimizerOptions {
   /** Learning rate ε. */
   lr: number;
   /** Coupled L2 (SGD, momentum, Adam) or decoupled decay (AdamW) coefficient α; default 0. */
   weightDecay?: PerParam;
+  /** Vec4s per invocation (1, 2, 4, 8 or 16); default {@link UPDATE_VEC4S_PER_INVOCATION} of the adapter. */
+  vec4sPerInvocation?: number;
 }
 
 /** Options of {@link Momentum}. */
@@ -45,6 +59,8 @@ export interface ProximalL1Options {
   lr: number;
   /** L1 coefficient α (threshold ε·α per step); biases get 0 unless a function says otherwise. */
   l1: PerParam;
+  /** As in {@link OptimizerOptions}. */
+  vec4sPerInvocation?: number;
 }
 
 /** What the training loop needs of any optimizer. */
@@ -64,9 +80,12 @@ export interface Optimizer {
 interface Range {
   /** Binds the part of an arena-layout tensor the dispatch covers. */
   view(t: Tensor<'f32'>): Tensor<'f32'>;
+  /** Vec4s in the part: a multiple of a chunk's 16, so that every run of VPI lies inside it. */
   vec4s: number;
   /** The chunk table of that part (see ParamArena.chunkTable). */
   chunks: Tensor<'u32'>;
+  /** The kernels' `VPI`. */
+  vpi: number;
 }
 
 function checkRate(what: string, x: number, lo: number, hi: number, hiOpen: boolean): number {
@@ -82,14 +101,20 @@ abstract class ArenaOptimizer implements Optimizer {
   private readonly chunks: Tensor<'u32'>;
   private readonly coefficients: number[];
   private perTensorChunks: Tensor<'u32'>[] | null = null;
+  /** Vec4s per invocation of the update kernel (its `VPI` constant). */
+  readonly vec4sPerInvocation: number;
 
   protected constructor(
     readonly arena: ParamArena,
     private readonly name: string,
     lr: number,
     coefficients: number[],
+    vec4sPerInvocation: number | undefined,
   ) {
     this.lr = lr;
+    const vpi = vec4sPerInvocation ?? UPDATE_VEC4S_PER_INVOCATION[adapterKind(arena.rt)];
+    if (!VPI_CHOICES.includes(vpi)) throw new ArgumentError(`${name}: vec4sPerInvocation must be one of ${VPI_CHOICES.join(', ')}, got ${vpi}`);
+    this.vec4sPerInvocation = vpi;
     this.coefficients = coefficients;
     this.chunks = arena.chunkTable(coefficients);
   }
@@ -112,7 +137,7 @@ abstract class ArenaOptimizer implements Optimizer {
   step(): void {
     this.stepCount++;
     const a = this.arena;
-    this.record({ view: (t) => t, vec4s: a.length / 4, chunks: this.chunks });
+    this.record({ view: (t) => t, vec4s: a.length / 4, chunks: this.chunks, vpi: this.vec4sPerInvocation });
   }
 
   /**
@@ -131,7 +156,7 @@ abstract class ArenaOptimizer implements Optimizer {
         views.push(v);
         return v;
       };
-      this.record({ view, vec4s: p.paddedSize / 4, chunks: tables[p.index] });
+      this.record({ view, vec4s: p.paddedSize / 4, chunks: tables[p.index], vpi: this.vec4sPerInvocation });
       for (const v of views) v.dispose();
     }
   }
@@ -157,17 +182,17 @@ function recordOptim(arena: ParamArena, entry: OptimEntry, range: Range, state: 
   arena.rt.dispatch({
     shader: 'optim',
     entry,
-    overrides: { WG },
+    overrides: { WG, VPI: range.vpi },
     uniforms: { n4: range.vec4s, lr: u.lr, momentum: u.momentum ?? 0, beta1: u.beta1 ?? 0, beta2: u.beta2 ?? 0, eps: u.eps ?? 0, bc1: u.bc1 ?? 1, bc2: u.bc2 ?? 1 },
     bindings: { chunks: range.chunks, w: range.view(arena.values), g: range.view(arena.grads), ...state },
-    workgroups: grid1d(range.vec4s, WG),
+    workgroups: grid1d(range.vec4s / range.vpi, WG),
   });
 }
 
 /** Plain SGD with coupled L2: w ← (1 − εα)·w − ε·g (eq. 7.5). */
 export class SGD extends ArenaOptimizer {
   constructor(arena: ParamArena, options: OptimizerOptions) {
-    super(arena, 'SGD', options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'));
+    super(arena, 'SGD', options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'), options.vec4sPerInvocation);
   }
 
   protected record(range: Range): void {
@@ -184,7 +209,7 @@ export class Momentum extends ArenaOptimizer {
   readonly velocity: Tensor<'f32'>;
 
   constructor(arena: ParamArena, options: MomentumOptions) {
-    super(arena, 'Momentum', options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'));
+    super(arena, 'Momentum', options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'), options.vec4sPerInvocation);
     this.momentum = checkRate('Momentum: momentum', options.momentum ?? 0.9, 0, 1, true);
     this.velocity = arena.zerosLike();
   }
@@ -209,7 +234,7 @@ abstract class AdamBase extends ArenaOptimizer {
   readonly v: Tensor<'f32'>;
 
   protected constructor(arena: ParamArena, name: string, private readonly entry: 'adam' | 'adamw', options: AdamOptions) {
-    super(arena, name, options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'));
+    super(arena, name, options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'), options.vec4sPerInvocation);
     this.beta1 = checkRate(`${name}: beta1`, options.beta1 ?? 0.9, 0, 1, true);
     this.beta2 = checkRate(`${name}: beta2`, options.beta2 ?? 0.999, 0, 1, true);
     this.eps = options.eps ?? 1e-8;
@@ -258,17 +283,17 @@ export class AdamW extends AdamBase {
  */
 export class ProximalL1 extends ArenaOptimizer {
   constructor(arena: ParamArena, options: ProximalL1Options) {
-    super(arena, 'ProximalL1', options.lr, arena.coefficients(options.l1, 'l1'));
+    super(arena, 'ProximalL1', options.lr, arena.coefficients(options.l1, 'l1'), options.vec4sPerInvocation);
   }
 
   protected record(range: Range): void {
     this.arena.rt.dispatch({
       shader: 'soft_threshold',
       entry: 'prox_step_arena',
-      overrides: { WG },
+      overrides: { WG, VPI: range.vpi },
       uniforms: { n: range.vec4s, tau: 0, lr: this.lr },
       bindings: { chunks: range.chunks, w4: range.view(this.arena.values), g4: range.view(this.arena.grads) },
-      workgroups: grid1d(range.vec4s, WG),
+      workgroups: grid1d(range.vec4s / range.vpi, WG),
     });
   }
 

@@ -4,7 +4,8 @@
  * SGD, momentum, Adam and AdamW with α = 0, a global α (biases excluded, a spec override), and
  * per-layer α. The tolerance is the per-element f32 error budget of ./reference.ts (a few roundings
  * of relative size 2⁻²⁴ per step; ratio ≤ 1 means within it). Also checked: one dispatch per step,
- * the per-tensor path gives bit-identical results, padding never changes, biases are not decayed,
+ * the per-tensor path and every vec4s-per-invocation give bit-identical results, padding never
+ * changes, biases are not decayed,
  * the learning rate can change between steps, and memory stays flat over many steps.
  */
 import { describe, expect, it } from 'vitest';
@@ -43,10 +44,11 @@ function writeGrads(rt: Runtime, arena: ParamArena, seed: number): Map<string, F
   return out;
 }
 
-function build(rule: Rule, arena: ParamArena, lr: number, weightDecay: PerParam): SGD | Momentum | Adam | AdamW {
-  const adam: AdamOptions = { lr, weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
-  if (rule === 'sgd') return new SGD(arena, { lr, weightDecay });
-  if (rule === 'momentum') return new Momentum(arena, { lr, weightDecay, momentum: 0.9 });
+/** The optimizer of `rule`; `vec4sPerInvocation` defaults to the adapter's. */
+function build(rule: Rule, arena: ParamArena, lr: number, weightDecay: PerParam, vec4sPerInvocation?: number): SGD | Momentum | Adam | AdamW {
+  const adam: AdamOptions = { lr, weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8, vec4sPerInvocation };
+  if (rule === 'sgd') return new SGD(arena, { lr, weightDecay, vec4sPerInvocation });
+  if (rule === 'momentum') return new Momentum(arena, { lr, weightDecay, momentum: 0.9, vec4sPerInvocation });
   return rule === 'adam' ? new Adam(arena, adam) : new AdamW(arena, adam);
 }
 
@@ -108,6 +110,31 @@ describe('fused optimizer updates', () => {
       b.dispose();
       fused.dispose();
       split.dispose();
+    }
+  });
+
+  it('every vec4s-per-invocation (VPI 1 to 16) gives the same bits, fused and per tensor', async () => {
+    // The adapters here run VPI 2 (lavapipe) and 16 (SwiftShader), the reference tests above at
+    // that default; a real GPU gets 1. Each invocation applies the same element-wise arithmetic
+    // whatever the run length, so every choice must agree with VPI = 1 exactly.
+    for (const rule of ['sgd', 'momentum', 'adam', 'adamw'] as Rule[]) {
+      const runs: number[][] = [];
+      for (const vpi of [1, 2, 4, 8, 16]) {
+        for (const perTensor of [false, true]) {
+          const arena = makeArena(rt(), 17);
+          const opt = build(rule, arena, 0.05, (p) => (p.role === 'bias' ? 0 : 0.01 * Number(p.index + 1)), vpi);
+          expect(opt.vec4sPerInvocation).toBe(vpi);
+          for (let t = 1; t <= 3; t++) {
+            writeGrads(rt(), arena, t);
+            if (perTensor) opt.stepPerTensor();
+            else opt.step();
+          }
+          runs.push(Array.from(await arena.values.toArray()));
+          opt.dispose();
+          arena.dispose();
+        }
+      }
+      for (const r of runs.slice(1)) expect(r, rule).toEqual(runs[0]);
     }
   });
 
@@ -204,6 +231,7 @@ describe('fused optimizer updates', () => {
     expect(() => new Momentum(arena, { lr: 0.1, momentum: 1 })).toThrow(/momentum must be in \[0, 1\)/);
     expect(() => new Adam(arena, { lr: 0.1, beta2: 1.5 })).toThrow(/Adam: beta2/);
     expect(() => new AdamW(arena, { lr: 0.1, eps: 0 })).toThrow(/AdamW: eps/);
+    expect(() => new SGD(arena, { lr: 0.1, vec4sPerInvocation: 3 })).toThrow(/SGD: vec4sPerInvocation must be one of 1, 2, 4, 8, 16, got 3/);
     expect(() => new SGD(arena, { lr: 0.1, weightDecay: -0.1 })).toThrow(/l2 coefficient of fc1.weight is -0.1/);
     expect(() => new SGD(arena, { lr: 0.1, weightDecay: (p) => (p.role === 'bias' ? Number.POSITIVE_INFINITY : 0) })).toThrow(/fc1.bias is Infinity/);
     arena.dispose();

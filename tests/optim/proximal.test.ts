@@ -42,11 +42,12 @@ function setup(rt: Runtime): { arena: ParamArena; w: Map<string, Float32Array>; 
 describe('ProximalL1 over the arena', () => {
   const rt = useRuntime();
 
-  it('one dispatch; weights get prox_{εα}(w − εg) exactly, per layer; biases a plain step; padding untouched', async () => {
+  // Every vec4s-per-invocation the kernel can be built with (the adapters here use 2 and 16).
+  for (const vpi of [1, 2, 4, 8, 16]) it(`one dispatch; weights get prox_{εα}(w − εg) exactly, per layer; biases a plain step; padding untouched (VPI ${vpi})`, async () => {
     const { arena, w, g } = setup(rt());
     const lr = 0.25;
     const alphaOf = (p: ArenaParam) => (p.role === 'bias' ? 0 : p.layer === 1 ? 0.5 : 0.25);
-    const opt = new ProximalL1(arena, { lr, l1: alphaOf });
+    const opt = new ProximalL1(arena, { lr, l1: alphaOf, vec4sPerInvocation: vpi });
     const d0 = rt().workStats().dispatches;
     opt.step();
     expect(rt().workStats().dispatches - d0).toBe(1);
