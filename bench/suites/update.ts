@@ -1,21 +1,25 @@
 /**
  * The optimizer-update suite: one update of every parameter of a 784-512-512-10 MLP (weights
  * 784×512, 512×512, 512×10 and their biases, 669,706 numbers) from gradients already on the GPU,
- * for SGD with coupled L2 and for AdamW, in three implementations on the same adapter:
+ * for SGD with coupled L2, for AdamW and for the L1 proximal step w ← prox_{εα}(w − ε·g) (ProximalL1,
+ * weights thresholded, biases a plain step), in three implementations on the same adapter:
  *   engine      the fused multi-tensor update: one dispatch over the parameter arena;
  *   per-tensor  the same kernel and math dispatched once per parameter (6 dispatches);
  *   tfjs-webgpu tfjs's optimizer (`tf.train.sgd` / `tf.train.adam` `applyGradients`), with the
  *               decay written the way a tfjs user would: g + α·w into the gradient for SGD + L2,
- *               and w ← (1 − εα)·w before the Adam step for AdamW (tfjs has no AdamW).
+ *               and w ← (1 − εα)·w before the Adam step for AdamW (tfjs has no AdamW); tfjs has no
+ *               proximal optimizer, so the L1 step is written with tf ops per tensor,
+ *               z = w − ε·g, w ← sign(z)·relu(|z| − εα).
  * Unit: ms per update (lower is better); `extra` has GB/s of parameter traffic (what the update must
- * read and write: w, g, w for SGD; w, g, m, v, w, m, v for AdamW) and dispatches per update.
+ * read and write: w, g, w for SGD and the L1 step; w, g, m, v, w, m, v for AdamW) and dispatches
+ * per update.
  * Each sample records several updates back to back and waits once; nothing is read back. The
  * implementations are sampled in turn, round after round (see measureRule).
  */
 import type * as TF from '@tensorflow/tfjs-core';
 import { shapeSize, type Runtime } from '../../engine/index';
 import { ParamArena, type ParamSpec } from '../../engine/optim/arena';
-import { AdamW, SGD } from '../../engine/optim/optimizers';
+import { AdamW, ProximalL1, SGD } from '../../engine/optim/optimizers';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
 import { itersFor, measureGpu, median } from '../timing';
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
@@ -24,6 +28,7 @@ import type { BenchContext, BenchRow, BenchSuite } from '../types';
 const RULES = [
   { name: 'sgd+l2', bytesPerParam: 12 },
   { name: 'adamw', bytesPerParam: 28 },
+  { name: 'l1-prox', bytesPerParam: 12 },
 ] as const;
 
 type RuleName = (typeof RULES)[number]['name'];
@@ -71,7 +76,7 @@ async function engineImpls(rt: Runtime, specs: ParamSpec[], rule: RuleName): Pro
     rt.copy(g, p.grad, p.size * 4);
     g.dispose();
   }
-  const opt = rule === 'adamw' ? new AdamW(arena, { lr: LR, weightDecay: DECAY }) : new SGD(arena, { lr: LR, weightDecay: DECAY });
+  const opt = rule === 'adamw' ? new AdamW(arena, { lr: LR, weightDecay: DECAY }) : rule === 'l1-prox' ? new ProximalL1(arena, { lr: LR, l1: DECAY }) : new SGD(arena, { lr: LR, weightDecay: DECAY });
   const make = (impl: string, step: () => void, dispatches: number, iters: number): Impl => ({
     impl,
     dispatches,
@@ -99,7 +104,12 @@ async function tfjsImpl(tf: typeof TF, specs: ParamSpec[], rule: RuleName, iters
   const opt = rule === 'adamw' ? tf.train.adam(LR) : tf.train.sgd(LR);
   const step = (): void => {
     tf.tidy(() => {
-      if (rule === 'adamw') {
+      if (rule === 'l1-prox') {
+        vars.forEach((v, k) => {
+          const z = tf.sub(v, tf.mul(grads[k], LR));
+          v.assign(weights[k] ? tf.mul(tf.sign(z), tf.relu(tf.sub(tf.abs(z), LR * DECAY))) : z);
+        });
+      } else if (rule === 'adamw') {
         vars.forEach((v, k) => weights[k] && v.assign(tf.mul(v, 1 - LR * DECAY)));
         opt.applyGradients(vars.map((v, k) => ({ name: v.name, tensor: grads[k] })));
       } else {
