@@ -26,6 +26,8 @@ export interface CliOptions {
   html?: string;
   /** Seconds to wait for the browser page to finish. */
   timeoutS: number;
+  /** Re-render an existing JSON report (table, JSON, HTML) instead of measuring. */
+  from?: string;
   list: boolean;
   help: boolean;
 }
@@ -49,6 +51,8 @@ stdout, a JSON report and a self-contained HTML report with charts.
   --out=DIR              directory of the reports (default out/bench)
   --json=PATH --html=PATH  report paths (default <out>/bench-<node|chromium>.json and .html)
   --timeout=SECONDS      how long to wait for the browser run (default 3600)
+  --from=PATH            measure nothing: re-derive the figures of an existing JSON report, print
+                         its table and write its JSON and HTML (e.g. after a change to the report)
   --list                 list the suites and exit
   --help                 this text`;
 
@@ -99,6 +103,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       case 'out': o.outDir = need(); break;
       case 'json': o.json = need(); break;
       case 'html': o.html = need(); break;
+      case 'from': o.from = need(); break;
       case 'timeout': {
         const t = Number(need());
         if (!(t > 0)) throw new ArgumentError(`--timeout must be a positive number of seconds, got "${value}"`);

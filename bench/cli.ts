@@ -4,9 +4,10 @@
  * JSON report (checked against bench/report/schema.json) and the HTML report. `--help` lists the
  * options. Exit code 1 if a suite failed or the report does not validate.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseCliArgs, USAGE, type CliOptions } from './cli-args';
+import { analyzeRows } from './report/analyze';
 import { renderHtml } from './report/html';
 import { formatTable } from './report/table';
 import type { BenchReport } from './report/types';
@@ -40,6 +41,15 @@ async function runInNode(o: CliOptions): Promise<BenchReport> {
   }
 }
 
+/** An earlier report with its figures derived again from the measured fields (samples, values). */
+function reanalyze(path: string): BenchReport {
+  const old = JSON.parse(readFileSync(path, 'utf8')) as BenchReport;
+  const invalid = validateReport(old);
+  if (invalid.length > 0) throw new Error(`${path} is not a valid report:\n  ${invalid.join('\n  ')}`);
+  const measured = old.rows.map(({ figure: _f, wall: _w, speedup: _s, ofCeiling: _c, ...row }) => row);
+  return { ...old, ...analyzeRows(measured) };
+}
+
 async function runInBrowser(o: CliOptions): Promise<BenchReport> {
   const { runInChromium } = await import('./browser-run');
   return runInChromium({ ...o, log: progress });
@@ -62,10 +72,10 @@ async function main(): Promise<number> {
     for (const s of SUITES) console.log(`${s.name.padEnd(10)} ${s.about}`);
     return 0;
   }
-  const report = o.node ? await runInNode(o) : await runInBrowser(o);
+  const report = o.from ? reanalyze(o.from) : o.node ? await runInNode(o) : await runInBrowser(o);
   endProgress();
   console.log(formatTable(report));
-  const host = o.node ? 'node' : 'chromium';
+  const host = report.host === 'node' ? 'node' : 'chromium';
   const json = write(o.json ?? join(o.outDir, `bench-${host}.json`), `${JSON.stringify(report, null, 1)}\n`);
   const html = write(o.html ?? join(o.outDir, `bench-${host}.html`), renderHtml(report));
   console.log(`\nreports: ${json}\n         ${html}`);

@@ -4,15 +4,16 @@
  * adapter's ceiling. Pure functions of the rows (no GPU), shared by Node and the browser page.
  */
 import { median } from '../timing';
-import type { BenchRow, BenchUnit } from '../types';
+import type { BenchRow } from '../types';
 import type { BenchReport, Clock, Figure, ReportRow } from './types';
 
-/** Implementations that measure the adapter, not a kernel: they set the ceilings. */
-export const CEILING_IMPLS: Readonly<Record<string, BenchUnit>> = { 'ceiling-fma': 'GFLOP/s', 'ceiling-copy': 'GB/s' };
-
-/** Whether an implementation is one of the ceilings. */
+/**
+ * Whether an implementation measures the adapter rather than a kernel: `ceiling-fma` (arithmetic,
+ * GFLOP/s), `ceiling-copy`, `ceiling-axpy` (streaming, GB/s), any `ceiling-*`. The best ceiling
+ * row of a unit is that unit's ceiling.
+ */
 export function isCeiling(impl: string): boolean {
-  return impl in CEILING_IMPLS;
+  return impl.startsWith('ceiling-');
 }
 
 /**
@@ -52,8 +53,7 @@ export function analyzeRows(rows: readonly BenchRow[]): { rows: ReportRow[]; cei
   });
   const ceilings: BenchReport['ceilings'] = {};
   for (const r of out) {
-    const unit = CEILING_IMPLS[r.impl];
-    if (unit && unit !== 'ms' && r.unit === unit) ceilings[unit] = Math.max(ceilings[unit] ?? 0, r.figure.median);
+    if (isCeiling(r.impl) && r.unit !== 'ms') ceilings[r.unit] = Math.max(ceilings[r.unit] ?? 0, r.figure.median);
   }
   for (const r of out) {
     for (const o of out) {

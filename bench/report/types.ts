@@ -34,7 +34,7 @@ export interface ReportRow extends BenchRow {
    * means this row is faster. Compared on GPU timestamps when both rows have them, else on wall time.
    */
   speedup: Record<string, number>;
-  /** Fraction of the adapter's measured ceiling (GFLOP/s rows: ceiling-fma; GB/s rows: ceiling-copy). */
+  /** Fraction of the adapter's measured ceiling of the row's unit (GFLOP/s: ceiling-fma; GB/s: the best of ceiling-copy, ceiling-axpy). */
   ofCeiling?: number;
 }
 
@@ -62,7 +62,7 @@ export interface BenchReport {
     tiny: boolean;
     sizes?: number[];
   };
-  /** The measured ceilings (max over the ceiling rows), by unit. */
+  /** The measured ceilings (the best `ceiling-*` row of each unit). */
   ceilings: { 'GFLOP/s'?: number; 'GB/s'?: number };
   rows: ReportRow[];
   errors: SuiteError[];

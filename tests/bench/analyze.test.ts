@@ -48,17 +48,18 @@ describe('analyzeRows', () => {
       row('ceiling-fma', 'small', 20, [2, 2, 2, 2, 2]),
       row('ceiling-fma', 'big', 40, [2, 2, 2, 2, 2]),
       row('ceiling-copy', 'c', 8, [1, 1, 1, 1, 1], undefined, 'GB/s'),
+      row('ceiling-axpy', 'd', 6, [1, 1, 1, 1, 1], undefined, 'GB/s'),
       row('engine', 'm', 5, [1, 1, 1, 1, 1]),
       row('engine', 'd', 2, [1, 1, 1, 1, 1], undefined, 'GB/s'),
       row('engine', 't', 0, [1, 1, 1, 1, 1], undefined, 'ms'),
     ]);
     close(ceilings['GFLOP/s'], 20);
     close(ceilings['GB/s'], 8);
-    close(rows[3].ofCeiling, 5 / 20);
-    close(rows[4].ofCeiling, 2 / 8);
-    expect(rows[5].ofCeiling).toBeUndefined();
-    // Ceilings are not peers: no row is compared with them.
-    expect(Object.keys(rows[3].speedup)).toEqual([]);
+    close(rows[4].ofCeiling, 5 / 20);
+    close(rows[5].ofCeiling, 2 / 8);
+    expect(rows[6].ofCeiling).toBeUndefined();
+    // Ceilings are not peers: no row is compared with them (ceiling-axpy shares case d with an engine row).
+    expect(Object.keys(rows[5].speedup)).toEqual([]);
   });
 
   it('lists peers in order of appearance without engine or ceilings, and finds sizes in case names', () => {

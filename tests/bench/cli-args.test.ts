@@ -17,12 +17,12 @@ describe('bench command line', () => {
     const o = parseCliArgs([
       '--node', '--tiny', '--suites=matmul,mlp', '--suite=dropout', '--sizes=256,1024', '--samples=9', '--adapter=swiftshader',
       '--browser=/opt/chrome', '--gpu-flags=--enable-unsafe-webgpu', '--gpu-flags=--use-angle=vulkan --enable-features=Vulkan,X',
-      '--browser-flags=--a --b', '--out=o', '--json=o/x.json', '--html=o/x.html', '--timeout=60',
+      '--browser-flags=--a --b', '--out=o', '--json=o/x.json', '--html=o/x.html', '--timeout=60', '--from=old.json',
     ]);
     expect(o).toMatchObject({
       node: true, tiny: true, suites: ['matmul', 'mlp', 'dropout'], sizes: [256, 1024], samples: 9, adapter: 'swiftshader', browser: '/opt/chrome',
       gpuFlags: ['--enable-unsafe-webgpu', '--use-angle=vulkan', '--enable-features=Vulkan,X'], browserFlags: ['--a', '--b'],
-      outDir: 'o', json: 'o/x.json', html: 'o/x.html', timeoutS: 60,
+      outDir: 'o', json: 'o/x.json', html: 'o/x.html', timeoutS: 60, from: 'old.json',
     });
   });
 
