@@ -14,12 +14,15 @@
 //   prox_each        out = prox_{τ·t[i]}(a)                 one threshold per element
 //   prox_step        w ← prox_τ(w − ε·g)  in place
 //   prox_step_each   w ← prox_{τ·t[i]}(w − ε·g)  in place
+//   prox_step4, prox_step_each4
+//                    the two steps on vec4s (lengths that are multiples of 4, 16-byte aligned
+//                    views), VPI consecutive vec4s per invocation: the fast path of the op
 //   prox_step_arena  the step over a whole parameter arena in one dispatch (see shaders/optim.wgsl
 //                    for the layout): τ = ε·α of each parameter's segment; biases have α = 0, so
 //                    they take a plain gradient step (prox₀ is the identity).
 
 struct Params {
-  n: u32,     // elements (vec4s for prox_step_arena)
+  n: u32,     // elements (vec4s for the vec4 entry points)
   tau: f32,   // the threshold, or the scale of the per-element thresholds t
   lr: f32,    // ε of the fused gradient step
 }
@@ -30,7 +33,7 @@ struct Chunk {
 }
 
 override WG: u32 = 256;
-override VPI: u32 = 1;  // prox_step_arena: vec4s per invocation (1, 2, 4, 8 or 16)
+override VPI: u32 = 1;  // vec4 entry points: vec4s per invocation (1, 2, 4, 8 or 16)
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -41,6 +44,7 @@ override VPI: u32 = 1;  // prox_step_arena: vec4s per invocation (1, 2, 4, 8 or 
 @group(0) @binding(6) var<storage, read> chunks: array<Chunk>;
 @group(0) @binding(7) var<storage, read_write> w4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read> g4: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> t4: array<vec4<f32>>;
 
 fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return gid.x + gid.y * groups.x * WG;
@@ -51,8 +55,8 @@ fn soft_threshold(x: f32, tau: f32) -> f32 {
   return select(0.0, sign(x) * (abs(x) - tau), abs(x) > tau);
 }
 
-fn soft_threshold4(x: vec4<f32>, tau: f32) -> vec4<f32> {
-  return select(vec4<f32>(0.0), sign(x) * (abs(x) - tau), abs(x) > vec4<f32>(tau));
+fn soft_threshold4(x: vec4<f32>, tau: vec4<f32>) -> vec4<f32> {
+  return select(vec4<f32>(0.0), sign(x) * (abs(x) - tau), abs(x) > tau);
 }
 
 @compute @workgroup_size(WG)
@@ -90,6 +94,24 @@ fn prox_step_arena(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     let i = first + k;
     let live = vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(seg.end);
     let w0 = w4[i];
-    w4[i] = select(w0, soft_threshold4(w0 - params.lr * g4[i], tau), live);
+    w4[i] = select(w0, soft_threshold4(w0 - params.lr * g4[i], vec4<f32>(tau)), live);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn prox_step4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let first = flat_index(gid, groups) * VPI;
+  for (var k = 0u; k < VPI; k++) {
+    let i = first + k;
+    if (i < params.n) { w4[i] = soft_threshold4(w4[i] - params.lr * g4[i], vec4<f32>(params.tau)); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn prox_step_each4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let first = flat_index(gid, groups) * VPI;
+  for (var k = 0u; k < VPI; k++) {
+    let i = first + k;
+    if (i < params.n) { w4[i] = soft_threshold4(w4[i] - params.lr * g4[i], params.tau * t4[i]); }
   }
 }

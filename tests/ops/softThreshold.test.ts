@@ -52,36 +52,39 @@ describe('soft threshold', () => {
     expectSame(got, Array.from(GRID, (v, i) => prox(v, taus[i])));
   });
 
-  it('the fused step w ← prox_{εα}(w − εg) is exact on exactly representable inputs, landing on ±τ included', async () => {
-    // ε = 1/4, α = 1/2: τ = 1/8. w − εg is a multiple of 1/64 for w in GRID and g multiple of 1/16.
-    const lr = 0.25;
-    const l1 = 0.5;
-    const n = GRID.length;
-    // Every 4th step lands exactly on +τ, every 4th + 1 on −τ; the rest anywhere on the grid.
-    const tau = lr * l1;
-    const g = Float32Array.from({ length: n }, (_, i) => (i % 4 === 0 ? (GRID[i] - tau) / lr : i % 4 === 1 ? (GRID[i] + tau) / lr : ((i * 7) % 33) / 16 - 1));
-    const w = rt().tensor(GRID);
-    softThresholdStep(w, rt().tensor(g), lr, l1);
-    const want = Array.from(GRID, (v, i) => prox(v - lr * g[i], tau));
-    expectSame(await w.toArray(), want);
-    const atTau = Array.from(GRID, (v, i) => Math.abs(v - lr * g[i]) === tau).filter(Boolean).length;
-    expect(atTau).toBeGreaterThanOrEqual(n / 2 - 1);
-  });
+  // The step runs on vec4s when the length is a multiple of 4 (128: the grid without its last value,
+  // ±τ still in it) and one element per invocation otherwise (129): both must be exact.
+  for (const [path, values] of [['scalar', GRID], ['vec4', GRID.subarray(0, 128)]] as const) {
+    it(`the fused step w ← prox_{εα}(w − εg) is exact on exactly representable inputs, landing on ±τ included (${path})`, async () => {
+      // ε = 1/4, α = 1/2: τ = 1/8. w − εg is a multiple of 1/64 for w on the grid and g multiple of 1/16.
+      const lr = 0.25;
+      const l1 = 0.5;
+      const n = values.length;
+      // Every 4th step lands exactly on +τ, every 4th + 1 on −τ; the rest anywhere on the grid.
+      const tau = lr * l1;
+      const g = Float32Array.from({ length: n }, (_, i) => (i % 4 === 0 ? (values[i] - tau) / lr : i % 4 === 1 ? (values[i] + tau) / lr : ((i * 7) % 33) / 16 - 1));
+      const w = rt().tensor(values);
+      softThresholdStep(w, rt().tensor(g), lr, l1);
+      const want = Array.from(values, (v, i) => prox(v - lr * g[i], tau));
+      expectSame(await w.toArray(), want);
+      const atTau = Array.from(values, (v, i) => Math.abs(v - lr * g[i]) === tau).filter(Boolean).length;
+      expect(atTau).toBeGreaterThanOrEqual(n / 2 - 1);
+    });
 
-  it('the fused step with per-element α (τᵢ = ε·αᵢ in f32) is exact on representable inputs', async () => {
-    const lr = 0.25;
-    const alphas = Float32Array.from(GRID, (_, i) => [0, 0.5, 1, 1.5][i % 4]);
-    const g = Float32Array.from(GRID, (_, i) => ((i * 5) % 17) / 16 - 0.5);
-    const w = rt().tensor(GRID);
-    softThresholdStep(w, rt().tensor(g), lr, rt().tensor(alphas));
-    expectSame(await w.toArray(), Array.from(GRID, (v, i) => prox(v - lr * g[i], lr * alphas[i])));
-  });
+    it(`the fused step with per-element α (τᵢ = ε·αᵢ in f32) is exact on representable inputs (${path})`, async () => {
+      const lr = 0.25;
+      const alphas = Float32Array.from(values, (_, i) => [0, 0.5, 1, 1.5][i % 4]);
+      const g = Float32Array.from(values, (_, i) => ((i * 5) % 17) / 16 - 0.5);
+      const w = rt().tensor(values);
+      softThresholdStep(w, rt().tensor(g), lr, rt().tensor(alphas));
+      expectSame(await w.toArray(), Array.from(values, (v, i) => prox(v - lr * g[i], lr * alphas[i])));
+    });
+  }
 
-  it('random values: the step matches an f64 reference within 2 roundings of |w| + ε|g|', async () => {
+  for (const n of [100_003, 100_000]) it(`random values: the step matches an f64 reference within 2 roundings of |w| + ε|g| (n = ${n}: ${n % 4 === 0 ? 'vec4' : 'scalar'})`, async () => {
     // Two roundings (ε·g, then w − εg; a fused multiply-add would round once) and the exact-in-the-
     // region |v| − τ (prox is 1-Lipschitz, so the error of v passes through unamplified): bound
     // 2·2⁻²⁴·(|w| + ε|g|) + one rounding of the result.
-    const n = 100_003;
     const lr = 0.1;
     const l1 = 0.3;
     const w0 = randomArray(n, 1);
@@ -114,7 +117,7 @@ describe('soft threshold', () => {
     // minimizer of the L1-regularized objective, which eq. 7.23 gives per coordinate. With ε = 1/2
     // and Hᵢᵢ in [1, 2] the iteration contracts by max|1 − εHᵢᵢ| = 1/2 per step: 60 steps reach f32
     // precision. Starting from w = 0, coordinates with |w*ᵢ| < α/Hᵢᵢ are thresholded to 0 at once.
-    const n = 4099;
+    const n = 4096; // vec4 path
     const alpha = 0.4;
     const lr = 0.5;
     const wStar = randomArray(n, 5, -1, 1);
