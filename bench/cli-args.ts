@@ -3,12 +3,33 @@
  */
 import { ArgumentError } from '../engine/index';
 
+/** Sizes per suite name (`*`: every suite without its own entry); what a size means is the suite's choice. */
+export type SizeSpec = Record<string, number[]>;
+
+/**
+ * Parses `256,1024` (every suite) or `matmul=256,1024` (one suite) into `into`; several such
+ * parts may be joined with `;`.
+ */
+export function parseSizes(text: string, into: SizeSpec = {}): SizeSpec {
+  for (const part of text.split(';').map((p) => p.trim()).filter((p) => p)) {
+    const m = /^(?:([\w-]+)=)?(.*)$/.exec(part)!;
+    into[m[1] ?? '*'] = numberList('sizes', m[2]);
+  }
+  return into;
+}
+
+/** The sizes of one suite under a spec. */
+export function sizesFor(spec: SizeSpec | undefined, suite: string): number[] | undefined {
+  return spec?.[suite] ?? spec?.['*'];
+}
+
 /** What the command line asks for. */
 export interface CliOptions {
   /** Run in Node on Dawn instead of headless Chromium. */
   node: boolean;
   suites?: string[];
-  sizes?: number[];
+  /** Sizes per suite name; `*` applies to every suite without its own entry. */
+  sizes?: SizeSpec;
   samples?: number;
   tiny: boolean;
   /** Node only: which driver (`WEBGPU_ADAPTER`). */
@@ -41,7 +62,8 @@ stdout, a JSON report and a self-contained HTML report with charts.
   --node                 run in Node on Dawn (npm webgpu) instead of headless Chromium
   --adapter=NAME         Node only: lavapipe | swiftshader | auto (a real GPU); default: lavapipe if installed
   --suites=a,b           suites to run (default: all; --list shows them)
-  --sizes=256,1024       sizes for suites that take them (matmul: N of N×N×N)
+  --sizes=256,1024       sizes for every suite that takes them (matmul: N of N×N×N; prox, dropout: elements)
+  --sizes=matmul=256,1024  sizes for one suite (repeatable)
   --samples=N            samples per measurement, at least 5 (default 7)
   --tiny                 tiny sizes (a quick check of the harness, not a benchmark)
   --browser=PATH         browser binary (default: $CHROMIUM_PATH or /usr/bin/chromium)
@@ -84,7 +106,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       case 'help': o.help = true; break;
       case 'suites':
       case 'suite': o.suites = [...(o.suites ?? []), ...need().split(',').map((s) => s.trim()).filter((s) => s)]; break;
-      case 'sizes': o.sizes = numberList(name, need()); break;
+      case 'sizes': o.sizes = parseSizes(need(), o.sizes); break;
       case 'samples': {
         const n = Number(need());
         if (!Number.isInteger(n) || n < 5) throw new ArgumentError(`--samples must be an integer of at least 5, got "${value}"`);
@@ -120,7 +142,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
 export function pageQuery(o: Pick<CliOptions, 'suites' | 'sizes' | 'samples' | 'tiny'>): string {
   const q = new URLSearchParams({ auto: '1' });
   if (o.suites?.length) q.set('suites', o.suites.join(','));
-  if (o.sizes?.length) q.set('sizes', o.sizes.join(','));
+  for (const [suite, sizes] of Object.entries(o.sizes ?? {})) q.append('sizes', `${suite === '*' ? '' : `${suite}=`}${sizes.join(',')}`);
   if (o.samples) q.set('samples', String(o.samples));
   if (o.tiny) q.set('tiny', '1');
   return q.toString();

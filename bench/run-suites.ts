@@ -4,6 +4,7 @@
  * `errors` and the run goes on with the next suite.
  */
 import { ArgumentError, type Runtime } from '../engine/index';
+import { sizesFor, type SizeSpec } from './cli-args';
 import { analyzeRows } from './report/analyze';
 import { REPORT_SCHEMA_VERSION, type BenchReport, type SuiteError } from './report/types';
 import { selectSuites, SUITES, type SuiteInfo } from './suites/index';
@@ -18,8 +19,8 @@ export interface RunOptions {
   samples?: number;
   /** Small sizes, for tests of the harness. */
   tiny?: boolean;
-  /** Sizes for the suites that take them (see {@link BenchContext.sizes}). */
-  sizes?: readonly number[];
+  /** Sizes for the suites that take them, per suite name or `*` (see {@link BenchContext.sizes}). */
+  sizes?: SizeSpec;
   /** Progress lines. */
   log?: (line: string) => void;
   /** The suites to choose from (default: bench/suites/index.ts). */
@@ -62,7 +63,7 @@ export async function runSuites(rt: Runtime, opts: RunOptions = {}): Promise<Ben
       rt,
       samples,
       tiny: !!opts.tiny,
-      sizes: opts.sizes,
+      sizes: sizesFor(opts.sizes, suite.name),
       log: (m) => log(`${tag}: ${m}`),
       reportError: (message) => {
         errors.push({ suite: suite.name, message });
@@ -97,7 +98,7 @@ export async function runSuites(rt: Runtime, opts: RunOptions = {}): Promise<Ben
     runtime: runtimeLabel(rt.info.host),
     adapter: rt.info,
     timestampQuery: rt.device.features.has('timestamp-query'),
-    options: { suites: selected.map((s) => s.name), samples, tiny: !!opts.tiny, ...(opts.sizes ? { sizes: [...opts.sizes] } : {}) },
+    options: { suites: selected.map((s) => s.name), samples, tiny: !!opts.tiny, ...(opts.sizes ? { sizes: structuredClone(opts.sizes) } : {}) },
     ceilings,
     rows: analyzed,
     errors,

@@ -13,6 +13,7 @@ import { chartsHtml, errorsHtml, renderHtml, REPORT_CSS, tableHtml } from '../be
 import { headerLines } from '../bench/report/format';
 import { esc } from '../bench/report/svg';
 import type { BenchReport } from '../bench/report/types';
+import { parseSizes, type SizeSpec } from '../bench/cli-args';
 
 type PageWindow = Window & { __bench?: BenchReport | { error: string } };
 
@@ -58,7 +59,7 @@ interface PageOptions {
   suites: string[];
   samples?: number;
   tiny: boolean;
-  sizes?: number[];
+  sizes?: SizeSpec;
 }
 
 async function run(o: PageOptions): Promise<BenchReport> {
@@ -77,9 +78,17 @@ async function run(o: PageOptions): Promise<BenchReport> {
   }
 }
 
-function numbers(v: string | null): number[] | undefined {
-  const xs = (v ?? '').split(',').filter((s) => s.trim()).map(Number);
-  return xs.length ? xs : undefined;
+/** Sizes from `256,1024` or `matmul=256,1024; prox=4096` parts (undefined when there are none). */
+function sizeSpec(parts: string[]): SizeSpec | undefined {
+  const spec: SizeSpec = {};
+  for (const p of parts) parseSizes(p, spec);
+  return Object.keys(spec).length ? spec : undefined;
+}
+
+function formatSizes(spec: SizeSpec | undefined): string {
+  return Object.entries(spec ?? {})
+    .map(([suite, xs]) => `${suite === '*' ? '' : `${suite}=`}${xs.join(',')}`)
+    .join('; ');
 }
 
 function fail(e: unknown): { error: string } {
@@ -92,7 +101,7 @@ form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   const suites = [...form.querySelectorAll<HTMLInputElement>('input[name=suite]:checked')].map((i) => i.value);
   const samples = Number($<HTMLInputElement>('samples').value) || undefined;
-  run({ suites, samples, tiny: $<HTMLInputElement>('tiny').checked, sizes: numbers($<HTMLInputElement>('sizes').value) }).catch(fail);
+  run({ suites, samples, tiny: $<HTMLInputElement>('tiny').checked, sizes: sizeSpec([$<HTMLInputElement>('sizes').value]) }).catch(fail);
 });
 
 const q = new URLSearchParams(location.search);
@@ -102,11 +111,11 @@ if (q.get('auto') === '1') {
     suites: (q.get('suites') ?? '').split(',').filter((s) => s),
     samples: q.has('samples') ? Number(q.get('samples')) : undefined,
     tiny: q.get('tiny') === '1',
-    sizes: numbers(q.get('sizes')),
+    sizes: sizeSpec(q.getAll('sizes')),
   };
   $<HTMLInputElement>('samples').value = String(opts.samples ?? $<HTMLInputElement>('samples').value);
   $<HTMLInputElement>('tiny').checked = opts.tiny;
-  $<HTMLInputElement>('sizes').value = opts.sizes?.join(',') ?? '';
+  $<HTMLInputElement>('sizes').value = formatSizes(opts.sizes);
   for (const box of form.querySelectorAll<HTMLInputElement>('input[name=suite]')) box.checked = opts.suites.length === 0 || opts.suites.includes(box.value);
   run(opts).then(
     (report) => (w.__bench = report),

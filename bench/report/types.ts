@@ -60,7 +60,8 @@ export interface BenchReport {
     suites: string[];
     samples: number;
     tiny: boolean;
-    sizes?: number[];
+    /** Sizes asked for, per suite name (`*`: every suite without its own entry). */
+    sizes?: Record<string, number[]>;
   };
   /** The measured ceilings (the best `ceiling-*` row of each unit). */
   ceilings: { 'GFLOP/s'?: number; 'GB/s'?: number };

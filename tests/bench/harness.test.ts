@@ -25,12 +25,12 @@ let report: BenchReport;
 const progress: string[] = [];
 
 beforeAll(async () => {
-  report = await runSuites(rt(), { registry: TEST_REGISTRY, samples: 5, tiny: true, sizes: SIZES, log: (l) => progress.push(l) });
+  report = await runSuites(rt(), { registry: TEST_REGISTRY, samples: 5, tiny: true, sizes: { trivial: SIZES }, log: (l) => progress.push(l) });
 });
 
 describe('runSuites in Node', () => {
   it('runs every selected suite, keeps going past a failing one, and reports progress', () => {
-    expect(report.options).toEqual({ suites: ['trivial', 'failing'], samples: 5, tiny: true, sizes: SIZES });
+    expect(report.options).toEqual({ suites: ['trivial', 'failing'], samples: 5, tiny: true, sizes: { trivial: SIZES } });
     expect(report.rows).toHaveLength(SIZES.length * 3);
     expect(report.errors).toEqual([{ suite: 'failing', message: 'Error: this suite fails on purpose' }]);
     expect(progress[0]).toBe('[1/2] trivial: starting');
