@@ -2,8 +2,8 @@
  * The browser half of `npm run bench`: Vite builds the benchmark page (demos/bench.html), a preview
  * server serves it on 127.0.0.1 (navigator.gpu needs a secure context), headless Chromium opens it
  * with the run's options in the query string, the page runs the suites on its own WebGPU adapter and
- * leaves the report in `window.__bench`. The page's progress lines (console `[bench] ...`) are
- * passed on. Node only.
+ * hands the report to Node through an exposed function (`window.__benchResult`). The page's progress
+ * lines (console `[bench] ...`) are passed on. Node only.
  */
 import { resolve } from 'node:path';
 import { build, preview, type PreviewServer } from 'vite';
@@ -12,7 +12,7 @@ import { launchChromium } from './browser';
 import { pageQuery, type CliOptions } from './cli-args';
 import type { BenchReport } from './report/types';
 
-/** What the page leaves in `window.__bench`. */
+/** What the page reports: the report, or why it failed. */
 export type PageResult = BenchReport | { error: string };
 
 /** Options of {@link runInChromium}. */
@@ -42,6 +42,14 @@ export async function runInChromium(opts: ChromiumRunOptions): Promise<BenchRepo
     log(`browser: ${await browser.version()}`);
     const page = await browser.newPage();
     const pageErrors: string[] = [];
+    // The page hands its result to Node through an exposed function, so that waiting for it needs
+    // no evaluation inside the page (which a long GPU call could keep busy past the protocol timeout).
+    const result = new Promise<PageResult>((done, fail) => {
+      void page.exposeFunction('__benchResult', (json: string) => done(JSON.parse(json) as PageResult));
+      page.on('error', (e) => fail(new Error(`the benchmark page crashed: ${e.message}`)));
+      page.on('close', () => fail(new Error('the benchmark page was closed before it finished')));
+      setTimeout(() => fail(new Error(`the benchmark page did not finish within ${opts.timeoutS} s (--timeout)`)), opts.timeoutS * 1000).unref();
+    });
     page.on('console', (m) => {
       const text = m.text();
       if (text.startsWith(PROGRESS_PREFIX)) log(text.slice(PROGRESS_PREFIX.length));
@@ -49,8 +57,7 @@ export async function runInChromium(opts: ChromiumRunOptions): Promise<BenchRepo
     });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     await page.goto(`${url}demos/bench.html?${pageQuery(opts)}`);
-    await page.waitForFunction('window.__bench !== undefined', { timeout: opts.timeoutS * 1000, polling: 500 });
-    const got = (await page.evaluate('window.__bench')) as PageResult;
+    const got = await result;
     if ('error' in got) throw new Error(`the benchmark page failed: ${got.error}${pageErrors.length ? `\n${pageErrors.join('\n')}` : ''}`);
     return got;
   } finally {

@@ -14,8 +14,12 @@ import type { BenchReport } from './report/types';
 import { validateReport } from './report/validate';
 import { SUITES } from './suites/index';
 
-/** A progress line: rewritten in place on a terminal, one line each otherwise. */
-function progress(line: string): void {
+const started = performance.now();
+
+/** A progress line with the time since the start: rewritten in place on a terminal, one line each otherwise. */
+function progress(message: string): void {
+  const s = Math.round((performance.now() - started) / 1000);
+  const line = `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')} ${message}`;
   if (process.stderr.isTTY) {
     const width = process.stderr.columns || 100;
     process.stderr.write(`\r\x1b[2K${line.slice(0, width - 1)}`);
@@ -88,7 +92,7 @@ main().then(
   (code) => process.exit(code),
   (e: unknown) => {
     endProgress();
-    console.error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    console.error(e instanceof Error ? `${e.name}: ${e.message}${e.cause ? ` (${String(e.cause)})` : ''}` : String(e));
     process.exit(1);
   },
 );

@@ -4,7 +4,8 @@
  *
  * `npm run bench` drives this page in headless Chromium: with `?auto=1` (and `suites`, `sizes`,
  * `samples`, `tiny` in the query string) it runs at once, logs progress as `[bench] ...` console
- * lines, and leaves the report (or `{ error }`) in `window.__bench`.
+ * lines, and leaves the report (or `{ error }`) in `window.__bench` and passes it, as JSON, to
+ * `window.__benchResult` when the driver exposed one.
  */
 import { Runtime } from '../engine/index';
 import { runSuites } from '../bench/run-suites';
@@ -15,7 +16,8 @@ import { esc } from '../bench/report/svg';
 import type { BenchReport } from '../bench/report/types';
 import { parseSizes, type SizeSpec } from '../bench/cli-args';
 
-type PageWindow = Window & { __bench?: BenchReport | { error: string } };
+type PageResult = BenchReport | { error: string };
+type PageWindow = Window & { __bench?: PageResult; __benchResult?: (json: string) => Promise<void> };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const progress = $<HTMLPreElement>('progress');
@@ -117,8 +119,9 @@ if (q.get('auto') === '1') {
   $<HTMLInputElement>('tiny').checked = opts.tiny;
   $<HTMLInputElement>('sizes').value = formatSizes(opts.sizes);
   for (const box of form.querySelectorAll<HTMLInputElement>('input[name=suite]')) box.checked = opts.suites.length === 0 || opts.suites.includes(box.value);
-  run(opts).then(
-    (report) => (w.__bench = report),
-    (e: unknown) => (w.__bench = fail(e)),
-  );
+  const finish = (r: PageResult): void => {
+    w.__bench = r;
+    void w.__benchResult?.(JSON.stringify(r));
+  };
+  run(opts).then(finish, (e: unknown) => finish(fail(e)));
 }
