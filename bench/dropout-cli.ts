@@ -1,0 +1,72 @@
+/**
+ * Runs the dropout suite (bench/suites/dropout.ts) alone in Node and prints, per size, each
+ * implementation's GB/s and its ratio to the streaming ceilings measured in the same run:
+ *
+ *   npx tsx --import ./scripts/wgsl-loader.mjs bench/dropout-cli.ts [--sizes=4194304] [--samples=9] [--tiny]
+ *
+ * The adapter is lavapipe unless WEBGPU_ADAPTER=swiftshader. The issue's target is fused dropout
+ * (forward + backward, no mask stored) at ≥ 80% of ceiling-copy, the kernel with the same traffic
+ * per element and no arithmetic. Ratios are of medians of wall-clock samples taken in interleaved
+ * rounds, so a change in the load of the shared CPUs hits every implementation alike.
+ */
+import { Runtime } from '../engine/index';
+import { dropoutSuite } from './suites/dropout';
+import { median } from './timing';
+import type { BenchRow } from './types';
+
+function option(name: string): string | undefined {
+  const arg = process.argv.slice(2).find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  return arg === undefined ? undefined : (arg.split('=')[1] ?? '');
+}
+
+const sizesArg = option('sizes');
+const sizes = sizesArg ? sizesArg.split(',').map(Number) : undefined;
+const samples = Math.max(5, Number(option('samples') ?? 9));
+const tiny = option('tiny') !== undefined;
+
+const rt = await Runtime.create();
+console.log(`adapter: ${rt.adapterName} (${rt.info.description})`);
+const errors: string[] = [];
+const t0 = performance.now();
+let rows: BenchRow[] = [];
+try {
+  rows = await dropoutSuite({ rt, samples, tiny, sizes, log: (m) => process.stderr.write(`  ${m}\n`), reportError: (m) => errors.push(m) });
+} finally {
+  rt.destroy();
+}
+
+/** GB/s of a row by its GPU timestamps (same bytes as `value`), where the adapter has them. */
+function gpuGBs(r: BenchRow): number | undefined {
+  if (!r.gpuSamplesMs || r.gpuSamplesMs.length === 0) return undefined;
+  return (r.value * median(r.samplesMs)) / median(r.gpuSamplesMs);
+}
+
+const fmt = (x: number | undefined, d = 2): string => (x === undefined ? '–' : x.toFixed(d));
+const head = ['case', 'impl', 'bytes/elem', 'GB/s', 'min–max ms', 'GPU GB/s', 'vs copy', 'vs axpy', 'mask bytes stored'];
+const lines: string[][] = [head];
+for (const c of [...new Set(rows.map((r) => r.case))]) {
+  const of = rows.filter((r) => r.case === c);
+  const copy = of.find((r) => r.impl === 'ceiling-copy')?.value;
+  const axpy = of.find((r) => r.impl === 'ceiling-axpy')?.value;
+  for (const r of of) {
+    lines.push([
+      c,
+      r.impl,
+      String(r.extra?.['bytes/element'] ?? '–'),
+      fmt(r.value),
+      `${fmt(Math.min(...r.samplesMs), 3)}–${fmt(Math.max(...r.samplesMs), 3)}`,
+      fmt(gpuGBs(r)),
+      copy ? `${fmt((100 * r.value) / copy, 0)}%` : '–',
+      axpy ? `${fmt((100 * r.value) / axpy, 0)}%` : '–',
+      String(r.extra?.['mask bytes stored'] ?? '–'),
+    ]);
+  }
+}
+const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+console.log(`dropout forward + backward, keep 0.5, inverted: GB/s of the minimum traffic, median of ${samples} samples (wall clock), sampled in interleaved rounds`);
+for (const l of lines) console.log(l.map((s, i) => (i < 2 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  '));
+console.log('"vs copy" / "vs axpy": the row\'s GB/s ÷ the ceiling kernel\'s, both measured in this run (target for engine: ≥ 80% of copy).');
+console.log('"ms" is per iteration: engine rows do forward + backward (two dispatches), ceilings one dispatch.');
+for (const e of errors) console.log(`error: ${e}`);
+console.log(`(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+process.exit(errors.length ? 1 : 0);
