@@ -13,6 +13,7 @@ import { assertF32 } from './broadcast';
 
 const WG = 256;
 const TWO_32 = 2 ** 32;
+const TWO_16 = 2 ** 16;
 
 /** What identifies one mask: the same key gives the same mask, bit for bit, on any adapter and the CPU. */
 export interface DropoutKey {
@@ -61,12 +62,13 @@ function checkKey(op: string, key: DropoutKey): void {
 }
 
 /**
- * The integer threshold t of a keep probability: a unit is kept iff its uniform 32-bit word is
- * ≤ t, so P(keep) = (t + 1)/2³² = round(p·2³²)/2³², within 2⁻³³ of p (2⁻³² for p < 2⁻³³).
+ * The integer threshold t of a keep probability: a unit is kept iff its uniform 16-bit number
+ * (half a Philox word) is < t, so P(keep) = t/2¹⁶ with t = round(p·2¹⁶) ∈ [0, 2¹⁶], within 2⁻¹⁷
+ * of p (p = 1 keeps every unit; p < 2⁻¹⁷ rounds to t = 0, which drops every unit).
  */
 export function keepThreshold(keepProb: number): number {
   checkKey('keepThreshold', { keepProb, seed: 0, offset: 0 });
-  return Math.max(0, Math.round(keepProb * TWO_32) - 1);
+  return Math.round(keepProb * TWO_16);
 }
 
 function scaleOf(op: string, o: DropoutOptions): number {
@@ -105,8 +107,8 @@ function record(op: string, x: Tensor, o: DropoutOptions, mask: boolean): Dropou
       offset_hi: Math.floor(o.offset / TWO_32),
     },
     bindings,
-    // dropout4 takes two groups of four elements per invocation, dropout one.
-    workgroups: grid1d(vec ? Math.ceil(n / 8) : Math.ceil(n / 4), WG),
+    // dropout4 takes sixteen elements (two Philox calls) per invocation, dropout eight (one call).
+    workgroups: grid1d(Math.ceil(n / (vec ? 16 : 8)), WG),
   });
   return { y, mask: m };
 }
@@ -141,10 +143,11 @@ export function dropoutMaskCpu(n: number, key: DropoutKey): Float32Array {
   const ctr: [number, number, number, number] = [0, key.stream ?? 0, key.offset >>> 0, Math.floor(key.offset / TWO_32)];
   const words = new Uint32Array(4);
   const out = new Float32Array(n);
-  for (let q = 0; 4 * q < n; q++) {
+  // Counter q decides elements 8q … 8q+7: word j/2, its low half for even j, its high half for odd j.
+  for (let q = 0; 8 * q < n; q++) {
     ctr[0] = q;
     philox4x32_10(ctr, k, words);
-    for (let j = 0; j < 4 && 4 * q + j < n; j++) out[4 * q + j] = words[j] <= t ? 1 : 0;
+    for (let j = 0; j < 8 && 8 * q + j < n; j++) out[8 * q + j] = ((words[j >> 1] >>> (16 * (j & 1))) & 0xffff) < t ? 1 : 0;
   }
   return out;
 }

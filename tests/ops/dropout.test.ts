@@ -7,7 +7,8 @@
  *   values are x·fround(1/p), one correctly rounded f32 product, so they must match exactly too;
  * - statistics, on masks of n = 2²⁰ elements: the kept fraction lies within 4σ of p,
  *   σ = √(p(1−p)/n) (a false alarm has probability 6·10⁻⁵, and the keys are fixed, so a pass is
- *   reproducible); pairs of masks (adjacent elements, adjacent offsets, seeds, streams) have a
+ *   reproducible); pairs of masks (adjacent elements, which include the two 16-bit halves of one
+ *   Philox word, adjacent counters, adjacent offsets, seeds, streams) have a
  *   Pearson correlation |r| < 4/√n (r ~ N(0, 1/n) under independence), and their 2×2 table of
  *   joint counts fits the independent-Bernoulli(p) expectation with χ² < 21.11, the 1 − 10⁻⁴
  *   quantile of χ² with 3 degrees of freedom (4 cells, all probabilities known, nothing fitted).
@@ -79,7 +80,9 @@ describe('dropout', () => {
   }
 
   it('y and the mask equal the CPU twin exactly, on the vec4 path (n % 4 = 0) and the scalar path', async () => {
-    for (const n of [4096, 4100, 4, 4099, 1, 6]) {
+    // Multiples of 4 take dropout4 (16 elements per invocation: 4100, 4104 and 12 end inside an
+    // invocation's second Philox call or its first); the others the scalar entry (8 per invocation).
+    for (const n of [4096, 4100, 4104, 4, 12, 20, 4099, 1, 6, 13]) {
       for (const keepProb of [0.3, 0.5, 0.9, 1]) {
         const key = { keepProb, seed: 20240601, offset: 7 };
         const xs = randomArray(n, n + 1, -4, 4);
@@ -165,26 +168,30 @@ describe('dropout', () => {
     }
   });
 
-  it('adjacent elements, adjacent offsets, different seeds and streams give uncorrelated masks (Pearson and χ²)', async () => {
+  it('adjacent elements (the two halves of one word included), adjacent counters and offsets, different seeds and streams give uncorrelated masks (Pearson and χ²)', async () => {
     const bound = 4 / Math.sqrt(N_STAT);
     for (const keepProb of [0.5, 0.1]) {
       const key = { keepProb, seed: 31337, offset: 1000, stream: 0 };
       // Adjacent elements as disjoint pairs, so the N_STAT pairs are independent of each other under
-      // the null: (2k, 2k+1) are words 0-1 and 2-3 of one Philox call; (2k+1, 2k+2) are words 1-2
-      // of one call and word 3 of one call with word 0 of the next.
-      const long = await gpuMask(2 * N_STAT + 1, key);
+      // the null: (2k, 2k+1) are the low and high 16-bit halves of one Philox word; (2k+1, 2k+2) are
+      // the high half of one word and the low half of the next word of the same call (or, at
+      // k ≡ 3 mod 4, of the next counter's first word). (16m + j, 16m + 8 + j), j < 8, are the same
+      // half of the same word of adjacent counters 2m and 2m + 1.
+      const long = await gpuMask(2 * N_STAT + 8, key);
       const stride2 = (from: number): Float32Array => Float32Array.from({ length: N_STAT }, (_, k) => long[from + 2 * k]);
       const [even, odd, evenNext] = [stride2(0), stride2(1), stride2(2)];
+      const counterPair = (second: 0 | 8): Float32Array => Float32Array.from({ length: N_STAT }, (_, k) => long[16 * (k >> 3) + (k & 7) + second]);
       const first = long.subarray(0, N_STAT);
       const pairs: [string, Float32Array, Float32Array][] = [
-        ['adjacent elements (2k, 2k+1)', even, odd],
+        ['halves of one word (2k, 2k+1)', even, odd],
         ['adjacent elements (2k+1, 2k+2)', odd, evenNext],
+        ['adjacent counters (16m+j, 16m+8+j)', counterPair(0), counterPair(8)],
         ['adjacent offsets', first, await gpuMask(N_STAT, { ...key, offset: 1001 })],
         ['seeds s and s+1', first, await gpuMask(N_STAT, { ...key, seed: 31338 })],
         ['streams 0 and 1', first, await gpuMask(N_STAT, { ...key, stream: 1 })],
       ];
-      // The exact keep probability of the threshold (within 2^-33 of p).
-      const pEff = (keepThreshold(keepProb) + 1) / 2 ** 32;
+      // The exact keep probability of the threshold (within 2^-17 of p).
+      const pEff = keepThreshold(keepProb) / 2 ** 16;
       for (const [what, a, b] of pairs) {
         expect(Math.abs(pearson(a, b)), `${what}, p=${keepProb}: |r|`).toBeLessThan(bound);
         expect(chiSquare(a, b, pEff), `${what}, p=${keepProb}: χ²`).toBeLessThan(CHI2_3DOF_CRITICAL);
@@ -192,13 +199,13 @@ describe('dropout', () => {
     }
   });
 
-  it('the keep probability is exact to 2^-33: P(keep) = (threshold + 1)/2^32', () => {
-    expect(keepThreshold(1)).toBe(2 ** 32 - 1);
-    expect(keepThreshold(0.5)).toBe(2 ** 31 - 1);
-    const ps = [1e-9, 1e-5, 0.1, 0.2, 1 / 3, 0.5, 0.7, 0.8, 0.9, 0.99, 1 - 2 ** -20, 1];
-    for (const p of ps) expect(Math.abs((keepThreshold(p) + 1) / 2 ** 32 - p), `p=${p}`).toBeLessThanOrEqual(2 ** -33);
-    // Below one step the smallest non-zero probability is used.
-    expect(keepThreshold(2 ** -40)).toBe(0);
+  it('the keep probability is exact to 2^-17: P(keep) = threshold/2^16', () => {
+    expect(keepThreshold(1)).toBe(2 ** 16);
+    expect(keepThreshold(0.5)).toBe(2 ** 15);
+    const ps = [1e-9, 1e-5, 2 ** -17, 0.1, 0.2, 1 / 3, 0.5, 0.7, 0.8, 0.9, 0.99, 1 - 2 ** -17, 1 - 2 ** -20, 1];
+    for (const p of ps) expect(Math.abs(keepThreshold(p) / 2 ** 16 - p), `p=${p}`).toBeLessThanOrEqual(2 ** -17);
+    // Below half a step the nearest probability is 0: every unit is dropped.
+    expect(keepThreshold(2 ** -18)).toBe(0);
   });
 
   it('stores no mask unless asked: one output tensor by default, two with returnMask', async () => {
