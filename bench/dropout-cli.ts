@@ -41,12 +41,26 @@ function gpuGBs(r: BenchRow): number | undefined {
   return (r.value * median(r.samplesMs)) / median(r.gpuSamplesMs);
 }
 
+/**
+ * The row's throughput over the ceiling's, round by round (sample k of every implementation was
+ * taken in round k, back to back), then the median: a load change between rounds cancels out of
+ * each ratio, which makes this steadier than the ratio of the two medians on a busy machine.
+ */
+function pairedRatio(r: BenchRow, ceiling: BenchRow | undefined): number | undefined {
+  if (!ceiling || ceiling.samplesMs.length !== r.samplesMs.length) return undefined;
+  const bytes = (x: BenchRow): number => Number(x.extra?.['bytes/element'] ?? Number.NaN);
+  const ratios = r.samplesMs.map((ms, k) => (bytes(r) / ms) / (bytes(ceiling) / ceiling.samplesMs[k]));
+  return Number.isFinite(ratios[0]) ? median(ratios) : undefined;
+}
+
 const fmt = (x: number | undefined, d = 2): string => (x === undefined ? '–' : x.toFixed(d));
-const head = ['case', 'impl', 'bytes/elem', 'GB/s', 'min–max ms', 'GPU GB/s', 'vs copy', 'vs axpy', 'mask bytes stored'];
+const pct = (x: number | undefined): string => (x === undefined ? '–' : `${fmt(100 * x, 0)}%`);
+const head = ['case', 'impl', 'bytes/elem', 'GB/s', 'min–max ms', 'GPU GB/s', 'vs copy', 'vs copy paired', 'vs axpy', 'mask bytes stored'];
 const lines: string[][] = [head];
 for (const c of [...new Set(rows.map((r) => r.case))]) {
   const of = rows.filter((r) => r.case === c);
-  const copy = of.find((r) => r.impl === 'ceiling-copy')?.value;
+  const copyRow = of.find((r) => r.impl === 'ceiling-copy');
+  const copy = copyRow?.value;
   const axpy = of.find((r) => r.impl === 'ceiling-axpy')?.value;
   for (const r of of) {
     lines.push([
@@ -56,8 +70,9 @@ for (const c of [...new Set(rows.map((r) => r.case))]) {
       fmt(r.value),
       `${fmt(Math.min(...r.samplesMs), 3)}–${fmt(Math.max(...r.samplesMs), 3)}`,
       fmt(gpuGBs(r)),
-      copy ? `${fmt((100 * r.value) / copy, 0)}%` : '–',
-      axpy ? `${fmt((100 * r.value) / axpy, 0)}%` : '–',
+      pct(copy ? r.value / copy : undefined),
+      pct(pairedRatio(r, copyRow)),
+      pct(axpy ? r.value / axpy : undefined),
       String(r.extra?.['mask bytes stored'] ?? '–'),
     ]);
   }
@@ -66,6 +81,7 @@ const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
 console.log(`dropout forward + backward, keep 0.5, inverted: GB/s of the minimum traffic, median of ${samples} samples (wall clock), sampled in interleaved rounds`);
 for (const l of lines) console.log(l.map((s, i) => (i < 2 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  '));
 console.log('"vs copy" / "vs axpy": the row\'s GB/s ÷ the ceiling kernel\'s, both measured in this run (target for engine: ≥ 80% of copy).');
+console.log('"vs copy paired": the same ratio taken round by round (samples taken back to back), then the median: steadier under load.');
 console.log('"ms" is per iteration: engine rows do forward + backward (two dispatches), ceilings one dispatch.');
 for (const e of errors) console.log(`error: ${e}`);
 console.log(`(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
