@@ -5,8 +5,9 @@
  * without running the kernel.
  *
  * JavaScript numbers are doubles, so a 32×32→64-bit product is not exact in one multiplication:
- * `Math.imul` gives the low word, and the high word is assembled from 16-bit halves exactly as the
- * WGSL file does (WGSL has no 64-bit integers either), which also keeps the two line for line alike.
+ * `Math.imul` gives the low word, and the high word is assembled from 16-bit halves and carry
+ * tests exactly as the WGSL file does (WGSL has no 64-bit integers either), which also keeps the
+ * two line for line alike.
  */
 
 const M0 = 0xd2511f53;
@@ -19,16 +20,27 @@ export type PhiloxCounter = readonly [number, number, number, number];
 /** A 64-bit key as two 32-bit words. */
 export type PhiloxKey = readonly [number, number];
 
-/** The high 32 bits of the 64-bit product of two unsigned 32-bit integers. */
-export function mulhi32(a: number, b: number): number {
+/**
+ * The 64-bit product of two unsigned 32-bit integers as [high word, low word], from 16-bit halves
+ * and two carry tests, exactly as shaders/philox.wgsl computes it (see there why).
+ */
+export function mulhilo32(a: number, b: number): [number, number] {
   const aLo = a & 0xffff;
   const aHi = a >>> 16;
   const bLo = b & 0xffff;
   const bHi = b >>> 16;
-  // Each sum stays below 2^32 (see shaders/philox.wgsl), hence below 2^53: exact in a double.
-  const mid1 = aHi * bLo + ((aLo * bLo) >>> 16);
-  const mid2 = aLo * bHi + (mid1 & 0xffff);
-  return (aHi * bHi + (mid1 >>> 16) + (mid2 >>> 16)) >>> 0;
+  // Partial products are below 2^32, hence exact in a double; sums are wrapped with >>> 0 as u32 does.
+  const ll = aLo * bLo;
+  const t1 = aHi * bLo;
+  const s = (t1 + aLo * bHi) >>> 0;
+  const lo = Math.imul(a, b) >>> 0;
+  const carries = (s < t1 ? 0x10000 : 0) + (lo < ll ? 1 : 0);
+  return [(aHi * bHi + (s >>> 16) + carries) >>> 0, lo];
+}
+
+/** The high 32 bits of the 64-bit product of two unsigned 32-bit integers. */
+export function mulhi32(a: number, b: number): number {
+  return mulhilo32(a, b)[0];
 }
 
 /**
@@ -47,10 +59,8 @@ export function philox4x32_10(counter: PhiloxCounter | Uint32Array, key: PhiloxK
       k0 = (k0 + W0) >>> 0;
       k1 = (k1 + W1) >>> 0;
     }
-    const hi0 = mulhi32(M0, c0);
-    const lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi32(M1, c2);
-    const lo1 = Math.imul(M1, c2) >>> 0;
+    const [hi0, lo0] = mulhilo32(M0, c0);
+    const [hi1, lo1] = mulhilo32(M1, c2);
     c0 = (hi1 ^ c1 ^ k0) >>> 0;
     c1 = lo1;
     c2 = (hi0 ^ c3 ^ k1) >>> 0;

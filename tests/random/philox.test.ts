@@ -6,12 +6,13 @@
  * - Random123's published known-answer vectors for philox4x32_10 (kat_vectors in the Random123
  *   distribution; the same three are quoted by TensorFlow's and other ports' tests);
  * - a second, independent CPU implementation below that multiplies with BigInt, so the 16-bit
- *   split of the 32×32→64 product is checked against plain 64-bit arithmetic;
+ *   split of the 32×32→64 product (and its two carry tests) is checked against plain 64-bit
+ *   arithmetic, on edge words chosen to make each carry happen and not happen;
  * - on the GPU, the twin itself, word for word, on thousands of counters and keys: edge words
  *   (0, 1, 2¹⁶ ± 1, 2³¹, 2³² − 1), random ones, and sequential counters as the dropout kernel uses them.
  */
 import { describe, expect, it } from 'vitest';
-import { mulhi32, philox4x32_10 } from '../../engine/random/philox';
+import { mulhi32, mulhilo32, philox4x32_10 } from '../../engine/random/philox';
 import { useRuntime } from '../helpers/gpu';
 
 /** Random123 kat_vectors, philox4x32 10: counter (4 words), key (2 words), expected output. */
@@ -58,12 +59,24 @@ describe('Philox4x32-10 on the CPU', () => {
     for (const v of KAT) expect(hex(philox4x32_10(v.ctr, v.key))).toEqual(hex(v.out));
   });
 
-  it('mulhi32 equals the high word of the exact 64-bit product (edge words and random pairs)', () => {
+  it('mulhilo32 and mulhi32 equal the words of the exact 64-bit product (edge words and random pairs)', () => {
     const pairs: [number, number][] = [];
     for (const a of EDGE) for (const b of EDGE) pairs.push([a, b]);
     const r = words(20000, 7);
     for (let i = 0; i < r.length; i += 2) pairs.push([r[i], r[i + 1]]);
-    for (const [a, b] of pairs) expect(mulhi32(a, b), `${a} · ${b}`).toBe(Number((BigInt(a) * BigInt(b)) >> 32n));
+    let middleWraps = 0;
+    let lowCarries = 0;
+    for (const [a, b] of pairs) {
+      const p = BigInt(a) * BigInt(b);
+      expect(mulhilo32(a, b), `${a} · ${b}`).toEqual([Number(p >> 32n), Number(p & 0xffffffffn)]);
+      expect(mulhi32(a, b), `${a} · ${b}`).toBe(Number(p >> 32n));
+      // Count how often each carry test fires, so that both branches are known to be exercised.
+      const [aH, aL, bH, bL] = [a >>> 16, a & 0xffff, b >>> 16, b & 0xffff];
+      if (aH * bL + aL * bH >= 2 ** 32) middleWraps++;
+      if (Number(p & 0xffffffffn) < aL * bL) lowCarries++;
+    }
+    expect(middleWraps).toBeGreaterThan(100);
+    expect(lowCarries).toBeGreaterThan(100);
   });
 
   it('agrees with a BigInt implementation on 2,000 random counters and keys', () => {
@@ -85,6 +98,7 @@ struct Params { n: u32 }
 @group(0) @binding(3) var<storage, read_write> words: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read> factors: array<vec2<u32>>;
 @group(0) @binding(5) var<storage, read_write> highs: array<u32>;
+@group(0) @binding(6) var<storage, read_write> products: array<vec2<u32>>;
 
 @compute @workgroup_size(64)
 fn philox(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -95,12 +109,17 @@ fn philox(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn mulhi(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (gid.x < params.n) { highs[gid.x] = philox_mulhi(factors[gid.x].x, factors[gid.x].y); }
 }
+
+@compute @workgroup_size(64)
+fn mulhilo(@builtin(global_invocation_id) gid: vec3<u32>) {
+  if (gid.x < params.n) { products[gid.x] = philox_mulhilo(factors[gid.x].x, factors[gid.x].y); }
+}
 `;
 
 describe('Philox4x32-10 in WGSL', () => {
   const rt = useRuntime();
 
-  it('philox_mulhi equals the exact high word on edge words and random pairs', async () => {
+  it('philox_mulhi and philox_mulhilo equal the exact 64-bit product on edge words and random pairs', async () => {
     const kernel = await rt().loadKernel('tests/random/philox.test.ts (test kernel)', TEST_KERNEL, ['philox']);
     const f: number[] = [];
     for (const a of EDGE) for (const b of EDGE) f.push(a, b);
@@ -112,8 +131,18 @@ describe('Philox4x32-10 in WGSL', () => {
     const got = await highs.toArray();
     const want = Array.from({ length: n }, (_, i) => Number((BigInt(f[2 * i]) * BigInt(f[2 * i + 1])) >> 32n));
     expect(Array.from(got)).toEqual(want);
+    // philox_mulhilo: both words.
+    const products = rt().empty([2 * n], 'u32');
+    rt().dispatch({ shader: kernel, entry: 'mulhilo', uniforms: { n }, bindings: { factors, products }, workgroups: [Math.ceil(n / 64)] });
+    const both = await products.toArray();
+    const wantBoth = Array.from({ length: n }, (_, i) => {
+      const p = BigInt(f[2 * i]) * BigInt(f[2 * i + 1]);
+      return [Number(p >> 32n), Number(p & 0xffffffffn)];
+    }).flat();
+    expect(Array.from(both)).toEqual(wantBoth);
     factors.dispose();
     highs.dispose();
+    products.dispose();
   });
 
   it('equals the TypeScript twin bit for bit: known answers, edge words, random and sequential counters', async () => {
