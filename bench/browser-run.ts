@@ -19,8 +19,8 @@ export type PageResult = BenchReport | { error: string };
 export interface ChromiumRunOptions extends Pick<CliOptions, 'suites' | 'sizes' | 'samples' | 'tiny' | 'browser' | 'gpuFlags' | 'browserFlags' | 'timeoutS'> {
   /** Progress lines from the page. */
   log?: (line: string) => void;
-  /** Where Vite writes the build (default dist/bench). */
-  outDir?: string;
+  /** Where Vite writes the page's build (default dist/bench; emptied first). */
+  buildDir?: string;
 }
 
 const PROGRESS_PREFIX = '[bench] ';
@@ -28,7 +28,7 @@ const PROGRESS_PREFIX = '[bench] ';
 /** Builds and serves the page, runs it in headless Chromium and returns the page's report. */
 export async function runInChromium(opts: ChromiumRunOptions): Promise<BenchReport> {
   const root = resolve(import.meta.dirname, '..');
-  const outDir = opts.outDir ?? 'dist/bench';
+  const outDir = opts.buildDir ?? 'dist/bench';
   const log = opts.log ?? (() => {});
   log('building the benchmark page (vite build)');
   await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } });

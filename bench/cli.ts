@@ -56,7 +56,8 @@ function reanalyze(path: string): BenchReport {
 
 async function runInBrowser(o: CliOptions): Promise<BenchReport> {
   const { runInChromium } = await import('./browser-run');
-  return runInChromium({ ...o, log: progress });
+  const { suites, sizes, samples, tiny, browser, gpuFlags, browserFlags, timeoutS } = o;
+  return runInChromium({ suites, sizes, samples, tiny, browser, gpuFlags, browserFlags, timeoutS, log: progress });
 }
 
 function write(path: string, text: string): string {

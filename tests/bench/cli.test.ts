@@ -1,17 +1,15 @@
 /**
- * `npm run bench` itself on tiny sizes, both ways: `--node` (Dawn, lavapipe here) as a child process,
- * and the default browser run (Vite build + preview on 127.0.0.1 + headless Chromium on SwiftShader)
- * through the same code the CLI calls. Each must measure every registered suite without an error and
+ * `npm run bench` itself on tiny sizes, both ways, as child processes: `--node` (Dawn, lavapipe here)
+ * and the default browser run (Vite build + preview on 127.0.0.1 + headless Chromium on SwiftShader). Each must measure every registered suite without an error and
  * leave a JSON report that validates against the schema and an HTML report with charts. Nothing
  * here is timed.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runInChromium } from '../../bench/browser-run';
 import { validateReport } from '../../bench/report/validate';
 import { SUITES } from '../../bench/suites/index';
 import type { BenchReport } from '../../bench/report/types';
@@ -42,11 +40,20 @@ describe('npm run bench', () => {
     expect(html).toContain('<svg');
   }, 600_000);
 
-  it('runs the same suites in headless Chromium on the browser adapter', async () => {
-    const report = await runInChromium({ tiny: true, samples: 5, browserFlags: [], timeoutS: 600, outDir: 'dist/bench-test' });
+  it('runs the same suites in headless Chromium on the browser adapter, writing only its reports', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-cli-'));
+    writeFileSync(join(out, 'earlier.json'), '{}');
+    const { stdout } = await run('npx', ['tsx', '--import', './scripts/wgsl-loader.mjs', 'bench/cli.ts', '--tiny', '--samples=5', `--out=${out}`], {
+      timeout: 900_000,
+      maxBuffer: 1 << 24,
+    });
+    expect(stdout).toMatch(/^runtime: {2}.*HeadlessChrome/m);
+    const report = JSON.parse(readFileSync(join(out, 'bench-chromium.json'), 'utf8')) as BenchReport;
     expectEverySuiteMeasured(report);
     expect(report.host).toBe('browser');
-    expect(report.runtime).toMatch(/HeadlessChrome/);
     expect(report.adapter.architecture).toBe('swiftshader');
+    expect(readFileSync(join(out, 'bench-chromium.html'), 'utf8')).toContain('<svg');
+    // The page's build goes elsewhere: the report directory keeps what it held.
+    expect(readdirSync(out).sort()).toEqual(['bench-chromium.html', 'bench-chromium.json', 'earlier.json']);
   }, 900_000);
 });
