@@ -20,27 +20,11 @@ override WG: u32 = 256;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
-
-// The 4-D index of output element i (row-major: the last dimension varies fastest).
-fn unravel(i: u32) -> vec4<u32> {
-  let s = params.shape;
-  var r = i;
-  let i3 = r % s.w;
-  r = r / s.w;
-  let i2 = r % s.z;
-  r = r / s.z;
-  let i1 = r % s.y;
-  return vec4<u32>(r / s.y, i1, i2, i3);
-}
-
 @compute @workgroup_size(WG)
 fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  let idx = unravel(i);
+  let idx = unravel4(i, params.shape);
   out[i] = a[dot(idx, params.a_strides)] + b[dot(idx, params.b_strides)];
 }
 
@@ -48,7 +32,7 @@ fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) g
 fn sub(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  let idx = unravel(i);
+  let idx = unravel4(i, params.shape);
   out[i] = a[dot(idx, params.a_strides)] - b[dot(idx, params.b_strides)];
 }
 
@@ -56,7 +40,7 @@ fn sub(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) g
 fn mul(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  let idx = unravel(i);
+  let idx = unravel4(i, params.shape);
   out[i] = a[dot(idx, params.a_strides)] * b[dot(idx, params.b_strides)];
 }
 
@@ -64,7 +48,7 @@ fn mul(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) g
 fn div(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  let idx = unravel(i);
+  let idx = unravel4(i, params.shape);
   out[i] = a[dot(idx, params.a_strides)] / b[dot(idx, params.b_strides)];
 }
 
@@ -73,5 +57,5 @@ fn div(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) g
 fn copy_strided(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  out[i] = params.alpha * a[dot(unravel(i), params.a_strides)];
+  out[i] = params.alpha * a[dot(unravel4(i, params.shape), params.a_strides)];
 }

@@ -2,7 +2,7 @@
 //
 // One invocation handles one element. Long arrays need more than 65,535 workgroups, so the host
 // spreads them over a 2-D grid (engine/runtime/grid.ts) and each invocation recovers its flat
-// index from (x, y). Invocations past the end do nothing.
+// index from (x, y) with flat_index (shaders/grid.wgsl). Invocations past the end do nothing.
 
 struct Params {
   n: u32,      // number of elements
@@ -15,10 +15,6 @@ override WG: u32 = 256;  // workgroup size (compile-time knob)
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
-fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
 
 @compute @workgroup_size(WG)
 fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {

@@ -21,9 +21,10 @@ import softThreshold from './soft_threshold.wgsl?raw';
 import philox from './philox.wgsl?raw';
 import dropout from './dropout.wgsl?raw';
 import bandwidth from './bandwidth.wgsl?raw';
+import grid from './grid.wgsl?raw';
 
 /** Library files: WGSL functions shared by several kernels. */
-export const shaderLibraries = { philox } as const satisfies Record<string, string>;
+export const shaderLibraries = { philox, grid } as const satisfies Record<string, string>;
 
 /** The name of a library file. */
 export type LibraryName = keyof typeof shaderLibraries;
@@ -36,18 +37,18 @@ export interface ShaderEntry {
 
 /** Every kernel file, by name (the file is `shaders/<name>.wgsl`). */
 export const shaders = {
-  elementwise: { source: elementwise },
+  elementwise: { source: elementwise, uses: ['grid'] },
   reduce_sum: { source: reduceSum },
   matmul: { source: matmul },
   matmul_naive: { source: matmulNaive },
   fma_peak: { source: fmaPeak },
-  broadcast: { source: broadcast },
-  reduce_axes: { source: reduceAxes },
-  unary: { source: unary },
-  gather: { source: gather },
+  broadcast: { source: broadcast, uses: ['grid'] },
+  reduce_axes: { source: reduceAxes, uses: ['grid'] },
+  unary: { source: unary, uses: ['grid'] },
+  gather: { source: gather, uses: ['grid'] },
   softmax_xent: { source: softmaxXent },
   optim: { source: optim },
-  soft_threshold: { source: softThreshold },
+  soft_threshold: { source: softThreshold, uses: ['grid'] },
   dropout: { source: dropout, uses: ['philox'] },
   bandwidth: { source: bandwidth },
 } as const satisfies Record<string, ShaderEntry>;

@@ -23,24 +23,14 @@ override WG: u32 = 256;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-fn unravel(i: u32, s: vec4<u32>) -> vec4<u32> {
-  var r = i;
-  let i3 = r % s.w;
-  r = r / s.w;
-  let i2 = r % s.z;
-  r = r / s.z;
-  let i1 = r % s.y;
-  return vec4<u32>(r / s.y, i1, i2, i3);
-}
-
 @compute @workgroup_size(WG)
 fn sum_axes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let o = gid.x + gid.y * groups.x * WG;
+  let o = flat_index(gid, groups);
   if (o >= params.n_out) { return; }
-  let base = dot(unravel(o, params.out_shape), params.out_strides);
+  let base = dot(unravel4(o, params.out_shape), params.out_strides);
   var acc = 0.0;
   for (var r = 0u; r < params.n_red; r++) {
-    acc += x[base + dot(unravel(r, params.red_shape), params.red_strides)];
+    acc += x[base + dot(unravel4(r, params.red_shape), params.red_strides)];
   }
   out[o] = acc * params.scale;
 }

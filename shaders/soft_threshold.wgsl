@@ -46,10 +46,6 @@ override VPI: u32 = 1;  // vec4 entry points: vec4s per invocation (1, 2, 4, 8 o
 @group(0) @binding(8) var<storage, read> g4: array<vec4<f32>>;
 @group(0) @binding(9) var<storage, read> t4: array<vec4<f32>>;
 
-fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
-
 // prox_τ(x); the select (rather than sign(x)·max(...)) makes the zeros +0.0, never −0.0.
 fn soft_threshold(x: f32, tau: f32) -> f32 {
   return select(0.0, sign(x) * (abs(x) - tau), abs(x) > tau);

@@ -15,10 +15,6 @@ override WG: u32 = 256;
 @group(0) @binding(2) var<storage, read> g: array<f32>;   // backward: the gradient of the output
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
-
 fn stable_tanh(v: f32) -> f32 {
   let e = exp(-2.0 * abs(v));
   return sign(v) * (1.0 - e) / (1.0 + e);
