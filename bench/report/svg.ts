@@ -39,7 +39,7 @@ export interface RatioChartSpec {
 
 const W = 680;
 const H = 340;
-const M = { left: 64, right: 160, top: 34, bottom: 58 };
+const M = { left: 64, right: 160, top: 34, bottom: 76 };
 const PALETTE = ['#8c564b', '#e377c2', '#17becf', '#bcbd22', '#d62728', '#393b79', '#637939', '#843c39'];
 const FIXED: Record<string, string> = { engine: '#1f77b4', naive: '#7f7f7f', 'tfjs-webgpu': '#ff7f0e', 'jax-js': '#2ca02c', 'per-tensor': '#9467bd' };
 
@@ -71,7 +71,20 @@ function linearTicks(max: number): number[] {
 function tickLabel(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  return a >= 1000 || a < 0.01 ? v.toPrecision(2) : String(Number(v.toPrecision(3)));
+  return a >= 1e6 || a < 0.01 ? v.toPrecision(2) : String(Number(v.toPrecision(3)));
+}
+
+/** Whether x-axis labels must be turned to fit: some label is wider than its `slot` pixels. */
+function mustTurn(labels: readonly string[], slot: number): boolean {
+  return labels.some((l) => l.length * 6 > slot);
+}
+
+/** An x-axis label under position `x`, turned (all of a chart's or none) so that long case names do not overlap. */
+function xLabel(x: number, y: number, label: string, turn: boolean): string {
+  const pos = `x="${n2(x)}" y="${y}"`;
+  return turn
+    ? `<text ${pos} text-anchor="end" font-size="10" transform="rotate(-30 ${n2(x)} ${y})">${esc(label)}</text>`
+    : `<text ${pos} text-anchor="middle" font-size="10">${esc(label)}</text>`;
 }
 
 function frame(spec: { title: string; className?: string }, kind: string, body: string[]): string {
@@ -116,8 +129,9 @@ export function lineChart(spec: LineChartSpec): string {
   }
   const placed = new Map<string, number>();
   for (const p of pts) placed.set(p.label, px(p));
+  const turn = mustTurn([...placed.keys()], pw / Math.max(1, placed.size));
   for (const [label, x] of placed) {
-    body.push(`<text x="${n2(x)}" y="${M.top + ph + 16}" text-anchor="middle" font-size="10">${esc(label)}</text>`);
+    body.push(xLabel(x, M.top + ph + 16, label, turn));
   }
   body.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ph}" stroke="#333"/>`);
   body.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${M.top + ph}" y2="${M.top + ph}" stroke="#333"/>`);
@@ -163,9 +177,10 @@ export function ratioChart(spec: RatioChartSpec): string {
   for (const g of spec.groups) for (const b of g.bars) if (!names.includes(b.name)) names.push(b.name);
   const gw = pw / Math.max(1, spec.groups.length);
   const bw = Math.min(28, (gw * 0.8) / Math.max(1, names.length));
+  const turn = mustTurn(spec.groups.map((g) => g.label), gw);
   spec.groups.forEach((g, gi) => {
     const cx = M.left + gw * (gi + 0.5);
-    body.push(`<text x="${n2(cx)}" y="${M.top + ph + 16}" text-anchor="middle" font-size="10">${esc(g.label)}</text>`);
+    body.push(xLabel(cx, M.top + ph + 16, g.label, turn));
     for (const b of g.bars) {
       if (!(b.value > 0 && Number.isFinite(b.value))) continue;
       const k = names.indexOf(b.name);
