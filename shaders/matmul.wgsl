@@ -27,10 +27,16 @@
 //     TM=12 7.4, TM=16 5.4-6.7 (spills); WG from 8 to 128 within noise, 256 worse (5.5); 2-D
 //     workgroups (8×4, 8×8) no better than one row; A read as scalars instead of vec4 -20%;
 //     one column per invocation with 8-32 rows 1.3-2.3; an A tile in workgroup memory (KC = 64 or
-//     128, two barriers per tile) half as fast; k unrolled by 8 slower (0.6×).
-//     Why: lavapipe loads every vector component separately; a variant that only loads (no FMA)
-//     is as slow as the full kernel, loading only A (uniform) or only B (per invocation) each
-//     takes half the time. So FMAs per loaded component is what counts, until accumulators spill.
+//     128, two barriers per tile) half as fast; k unrolled by 8 slower (0.6×); workgroups ordered
+//     so that neighbours share columns of B instead of rows of A: within noise for A·B, 0.7× with
+//     a transpose; 8×RG workgroups with a barrier every 64-256 k (so that their invocations read
+//     the same part of B close in time): 0.7×.
+//     Why: in the generated x86 code (GALLIVM_DEBUG=asm) every storage load inside the k loop,
+//     even one whose address is the same in all invocations, becomes 8 scalar loads, each behind
+//     a bounds check and a branch: one 4-k step of matmul_vec4 (TM=8) is ~5,900 instructions,
+//     of which 128 are 8-wide multiplies and 128 8-wide adds. A variant that only loads (no FMA) is as slow as the full kernel;
+//     loading only A or only B each takes half the time. So FMAs per loaded component is what
+//     counts, until the accumulators spill.
 //   lavapipe per CPU-s, every transpose combination: vec4 TM=8 WG=32 4.2-4.7, TM=4 WG=64 2.8-4.3;
 //     777×513×1025: scalar TM=8 4.1, TM=4 3.3, strided 1.4-2.3. Table: vec4 8/32, scalar 8/64.
 //   SwiftShader 512³ per CPU-s, every transpose combination: strided TM=16 WG=32 0.70-0.78,
