@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, preview, type PreviewServer } from 'vite';
 import type { Browser } from 'puppeteer';
 import { launchChromium } from '../../bench/browser';
-import { fnv1a, randomArray } from '../helpers/random';
+import { fnv1a, randomArray, sumReference } from '../helpers/random';
 import { E2E_LENGTHS, type E2eReport } from './e2e-contract';
 
 let server: PreviewServer;
@@ -72,15 +72,10 @@ describe('kernels in headless Chromium (navigator.gpu)', () => {
   it('sums match an f64 CPU sum within the f32 summation bound', () => {
     for (const n of E2E_LENGTHS) {
       const a = randomArray(n, 1 + n);
-      let ref = 0;
-      let absSum = 0;
-      for (const x of a) {
-        ref += x;
-        absSum += Math.abs(x);
-      }
+      const ref = sumReference(a);
       const r = report.results.find((x) => x.kernel === 'sum' && x.n === n);
       expect(r?.value, `sum n=${n}`).toBeTypeOf('number');
-      expect(Math.abs(r!.value! - ref)).toBeLessThanOrEqual((Math.ceil(Math.log2(n)) + 8) * 2 ** -24 * absSum);
+      expect(Math.abs(r!.value! - ref.sum)).toBeLessThanOrEqual(ref.bound);
     }
   });
 });

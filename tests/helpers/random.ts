@@ -39,3 +39,18 @@ export function fnv1a(data: ArrayBufferView): string {
   }
   return h.toString(16).padStart(8, '0');
 }
+
+/**
+ * The f64 sum of `a` and the error bound of the engine's f32 tree summation
+ * (shaders/reduce_sum.wgsl): (ceil(log2 n) + ITEMS) · 2^-24 · Σ|x|, the standard pairwise bound
+ * plus the ITEMS = 8 sequential additions each invocation makes before the tree.
+ */
+export function sumReference(a: ArrayLike<number>): { sum: number; bound: number } {
+  let sum = 0;
+  let absSum = 0;
+  for (let i = 0; i < a.length; i++) {
+    sum += a[i];
+    absSum += Math.abs(a[i]);
+  }
+  return { sum, bound: (Math.ceil(Math.log2(Math.max(a.length, 1))) + 8) * 2 ** -24 * absSum };
+}

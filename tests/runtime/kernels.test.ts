@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { add, fill, mul, relu, scale, sum } from '../../engine/index';
 import { maxAbsDiff, randomArray, useRuntime } from '../helpers/gpu';
+import { sumReference } from '../helpers/random';
 
 const LENGTHS = [1, 3, 64, 1000, 65537, (1 << 20) + 3];
 
@@ -52,17 +53,10 @@ describe('sum reduction', () => {
   for (const n of LENGTHS) {
     it(`sum at n=${n} matches an f64 CPU sum`, async () => {
       const a = randomArray(n, 3 + n);
-      let ref = 0;
-      let absSum = 0;
-      for (const x of a) {
-        ref += x;
-        absSum += Math.abs(x);
-      }
+      const ref = sumReference(a);
       const got = await sum(rt().tensor(a)).item();
-      // f32 tree summation: error ≤ (ceil(log2 n) + ITEMS) · 2^-24 · Σ|x| (standard bound for
-      // pairwise summation, plus the sequential ITEMS=8 additions each invocation makes first).
-      const tol = (Math.ceil(Math.log2(n)) + 8) * 2 ** -24 * absSum;
-      expect(Math.abs(got - ref)).toBeLessThanOrEqual(tol);
+      // f32 tree summation within the bound sumReference states (pairwise bound + ITEMS=8 sequential adds).
+      expect(Math.abs(got - ref.sum)).toBeLessThanOrEqual(ref.bound);
     });
   }
 });
