@@ -7,6 +7,7 @@
  * (Aᵀ·G, G·Bᵀ) cost one dispatch, like the forward pass.
  */
 import { ArgumentError, ShapeError } from '../runtime/errors';
+import type { AdapterKind } from '../runtime/device';
 import type { Runtime } from '../runtime/runtime';
 import { fmtShape, type Tensor } from '../runtime/tensor';
 
@@ -48,8 +49,6 @@ export interface MatmulTuning {
   unaligned: MatmulBlocking;
 }
 
-/** The kinds of adapter the tuning table knows. */
-export type AdapterKind = 'lavapipe' | 'swiftshader' | 'other';
 
 /**
  * Measured side by side at 512³–1024³ and 777×513×1025, every transpose combination (the comment at
@@ -64,14 +63,6 @@ export const MATMUL_TUNING: Readonly<Record<AdapterKind, MatmulTuning>> = {
   swiftshader: { aligned: { kernel: 'strided', WG: 32, TM: 16 }, unaligned: { kernel: 'strided', WG: 32, TM: 16 } },
   other: { aligned: { kernel: 'vec4', WG: 64, TM: 4 }, unaligned: { kernel: 'scalar', WG: 64, TM: 4 } },
 };
-
-/** Which row of {@link MATMUL_TUNING} an adapter uses. */
-export function adapterKind(rt: Runtime): AdapterKind {
-  const text = `${rt.info.vendor} ${rt.info.architecture} ${rt.info.device} ${rt.info.description}`.toLowerCase();
-  if (/llvmpipe|lavapipe/.test(text)) return 'lavapipe';
-  if (text.includes('swiftshader')) return 'swiftshader';
-  return 'other';
-}
 
 /** TM_MAX of shaders/matmul.wgsl: the accumulator array's length. */
 const TM_MAX = 16;
@@ -113,11 +104,11 @@ function workgroupSize(table: number, columns: number): number {
 
 const tuningCache = new WeakMap<Runtime, MatmulTuning>();
 
-/** The blocking `matmul` uses on `rt` (from {@link MATMUL_TUNING} by {@link adapterKind}). */
+/** The blocking `matmul` uses on `rt` (from {@link MATMUL_TUNING} by the adapter's `kind`). */
 export function matmulTuning(rt: Runtime): MatmulTuning {
   let t = tuningCache.get(rt);
   if (!t) {
-    t = MATMUL_TUNING[adapterKind(rt)];
+    t = MATMUL_TUNING[rt.info.kind];
     tuningCache.set(rt, t);
   }
   return t;

@@ -10,7 +10,7 @@ import { grid1d } from '../runtime/grid';
 import type { Runtime } from '../runtime/runtime';
 import { fmtShape, type Tensor } from '../runtime/tensor';
 import { assertF32 } from './broadcast';
-import { adapterKind, type AdapterKind } from './matmul';
+import type { AdapterKind } from '../runtime/device';
 import { sameShape } from './strided';
 
 const WG = 256;
@@ -31,7 +31,7 @@ function vec4Ready(size: number, ...ts: Tensor[]): boolean {
 
 /** The grid and `VPI` of a vec4 dispatch over `n4` vec4s. */
 function vec4Launch(rt: Runtime, n4: number): { overrides: { WG: number; VPI: number }; workgroups: [number, number, number] } {
-  const vpi = PROX_VEC4S_PER_INVOCATION[adapterKind(rt)];
+  const vpi = PROX_VEC4S_PER_INVOCATION[rt.info.kind];
   return { overrides: { WG, VPI: vpi }, workgroups: grid1d(Math.ceil(n4 / vpi), WG) };
 }
 

@@ -9,7 +9,7 @@
  * decides alone: it sees the spec's `role`, `layer` and `l2`).
  * `lr` may be changed between steps (schedules); the coefficients are fixed at construction.
  */
-import { adapterKind, type AdapterKind } from '../ops/matmul';
+import type { AdapterKind } from '../runtime/device';
 import { ArgumentError } from '../runtime/errors';
 import { grid1d } from '../runtime/grid';
 import type { Tensor } from '../runtime/tensor';
@@ -112,7 +112,7 @@ abstract class ArenaOptimizer implements Optimizer {
     vec4sPerInvocation: number | undefined,
   ) {
     this.lr = lr;
-    const vpi = vec4sPerInvocation ?? UPDATE_VEC4S_PER_INVOCATION[adapterKind(arena.rt)];
+    const vpi = vec4sPerInvocation ?? UPDATE_VEC4S_PER_INVOCATION[arena.rt.info.kind];
     if (!VPI_CHOICES.includes(vpi)) throw new ArgumentError(`${name}: vec4sPerInvocation must be one of ${VPI_CHOICES.join(', ')}, got ${vpi}`);
     this.vec4sPerInvocation = vpi;
     this.coefficients = coefficients;

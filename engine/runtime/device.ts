@@ -8,8 +8,16 @@
  */
 import { NoAdapterError } from './errors';
 
+/**
+ * The kinds of adapter the engine's per-adapter tuning tables know: the two software adapters it
+ * is developed on, and everything else (real GPUs).
+ */
+export type AdapterKind = 'lavapipe' | 'swiftshader' | 'other';
+
 /** What the engine knows about the adapter it runs on. */
 export interface AdapterDescription {
+  /** Which row of the tuning tables (matmul blocking, update and prox `VPI`) this adapter uses. */
+  kind: AdapterKind;
   vendor: string;
   architecture: string;
   device: string;
@@ -131,6 +139,7 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuHa
   const ai = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
   const text = `${ai.vendor} ${ai.architecture} ${ai.device} ${ai.description}`.toLowerCase();
   const info: AdapterDescription = {
+    kind: classifyAdapter(text),
     vendor: ai.vendor,
     architecture: ai.architecture,
     device: ai.device,
@@ -143,6 +152,13 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuHa
     features: [...device.features].map(String).sort(),
   };
   return { device, adapter, info };
+}
+
+/** The kind of an adapter from its lower-cased vendor, architecture, device and description. */
+export function classifyAdapter(text: string): AdapterKind {
+  if (/llvmpipe|lavapipe/.test(text)) return 'lavapipe';
+  if (text.includes('swiftshader')) return 'swiftshader';
+  return 'other';
 }
 
 /** A one-line name of the adapter, e.g. `mesa software llvmpipe (fallback)`. */

@@ -18,7 +18,7 @@ function report(): BenchReport {
     createdAt: new Date(0).toISOString(),
     host: 'node',
     runtime: 'Node v20 (Dawn, npm webgpu)',
-    adapter: { vendor: 'v', architecture: 'a', device: '', description: 'd', isFallbackAdapter: true, host: 'node', features: ['timestamp-query'] },
+    adapter: { kind: 'other', vendor: 'v', architecture: 'a', device: '', description: 'd', isFallbackAdapter: true, host: 'node', features: ['timestamp-query'] },
     timestampQuery: true,
     options: { suites: ['m'], samples: 5, tiny: true },
     ceilings,
