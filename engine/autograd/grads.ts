@@ -8,6 +8,7 @@ import { expandTo } from '../ops/broadcast';
 import type { Runtime } from '../runtime/runtime';
 import type { Tensor } from '../runtime/tensor';
 import type { Var } from './var';
+import { keepTensor } from './scope';
 
 /** Gradients in flight, with a reference count per tensor (a rule may hand one tensor to several inputs). */
 export class GradStore {
@@ -80,7 +81,7 @@ export function seedOne(loss: Var): Tensor<'f32'> {
   const key = loss.shape.join(',');
   let t = byShape.get(key);
   if (!t || t.isDisposed) {
-    t = fill(rt.empty(loss.shape), 1);
+    t = keepTensor(fill(rt.empty(loss.shape), 1));
     byShape.set(key, t);
   }
   return t;
@@ -93,9 +94,9 @@ export function accumulateLeaf(v: Var, g: Tensor<'f32'>, store: GradStore): void
     store.release(g);
   } else if (store.sole(g)) {
     store.handOver(g);
-    v.grad = g;
+    v.grad = keepTensor(g);
   } else {
-    v.grad = expandTo(g, g.shape);
+    v.grad = keepTensor(expandTo(g, g.shape));
     store.release(g);
   }
 }

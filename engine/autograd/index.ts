@@ -3,7 +3,7 @@
  */
 export { Var, type Node, type BackwardFn } from './var';
 export { apply, backward, constant, param, variable, type Input } from './tape';
-export { isGradEnabled, noGrad, tidy, type Kept } from './scope';
+export { isGradEnabled, keepTensor, noGrad, tidy, type Kept } from './scope';
 export { OPS, type OpAttrs, type OpName } from './table';
 export type { OpDef, BackwardContext, ForwardResult } from './opdef';
 export { GraphFreedError } from './errors';

@@ -1,14 +1,23 @@
 /**
- * Recording scopes: `noGrad` (ops record no nodes) and `tidy` (every Var an op makes inside is
- * disposed at the end, except what the function returns). Both are synchronous: their state is
- * global and would leak into unrelated code across an `await`.
+ * Recording scopes: `noGrad` (ops record no nodes) and `tidy` (every Var an op makes inside, and
+ * every tensor a raw op makes inside, is disposed at the end, except what the function returns).
+ * Both are synchronous: their state is global and would leak into unrelated code across an `await`.
  */
 import { ArgumentError } from '../runtime/errors';
-import type { Tensor } from '../runtime/tensor';
+import { Tensor, setTensorTracker } from '../runtime/tensor';
 import { Var } from './var';
 
 let noGradDepth = 0;
-const scopes: Var[][] = [];
+
+/** What one tidy scope made: Vars of ops, and tensors of raw ops (Var outputs included). */
+interface Scope {
+  vars: Var[];
+  tensors: Tensor[];
+}
+
+const scopes: Scope[] = [];
+/** Tensors exempt from every enclosing tidy (caches, state owned by a longer-lived object). */
+const exempt = new WeakSet<Tensor>();
 
 /** Whether ops currently record nodes (false inside {@link noGrad}). */
 export function isGradEnabled(): boolean {
@@ -33,7 +42,20 @@ export function noGrad<T>(fn: () => T): T {
 
 /** @internal Registers a Var made by an op with the innermost tidy scope, if any. */
 export function track(v: Var): void {
-  scopes[scopes.length - 1]?.push(v);
+  scopes[scopes.length - 1]?.vars.push(v);
+}
+
+/**
+ * Marks `t` as outliving any enclosing {@link tidy}: for tensors made inside one on purpose and
+ * owned by something longer-lived (a cache, an optimizer's state, a leaf's gradient). Returns `t`.
+ */
+export function keepTensor<T extends Tensor>(t: T): T {
+  exempt.add(t);
+  return t;
+}
+
+function trackTensor(t: Tensor): void {
+  scopes[scopes.length - 1]?.tensors.push(t);
 }
 
 /** Values `tidy` keeps: a Var or tensor, or arrays and plain objects of them. */
@@ -41,6 +63,10 @@ export type Kept = Var | Tensor | void | undefined | null | number | string | bo
 
 function collect(x: unknown, into: Set<unknown>): void {
   if (x instanceof Var) {
+    into.add(x);
+    into.add(x.data);
+    if (x.grad) into.add(x.grad);
+  } else if (x instanceof Tensor) {
     into.add(x);
   } else if (Array.isArray(x)) {
     for (const y of x) collect(y, into);
@@ -50,28 +76,38 @@ function collect(x: unknown, into: Set<unknown>): void {
 }
 
 /**
- * Runs `fn` and disposes every Var an op made inside it, except the Vars in its result (a Var, or
- * arrays/plain objects of Vars); those move to the enclosing tidy, if any. Synchronous only.
+ * Runs `fn` and disposes every Var an op made inside it and every tensor a raw op (or
+ * `rt.empty`/`rt.tensor`) made inside it, except what its result holds (a Var or tensor, or
+ * arrays/plain objects of them; a kept Var keeps its data) and tensors marked with
+ * {@link keepTensor}. What is kept moves to the enclosing tidy, if any. Synchronous only.
  */
 export function tidy<T extends Kept>(fn: () => T): T {
-  const made: Var[] = [];
+  const made: Scope = { vars: [], tensors: [] };
   scopes.push(made);
+  const prevTracker = setTensorTracker(trackTensor);
   let result: T;
   try {
     result = fn();
     if ((result as unknown) instanceof Promise) throw new ArgumentError('tidy: the function must be synchronous (it returned a Promise)');
   } catch (e) {
-    for (const v of made) v.dispose();
+    for (const v of made.vars) v.dispose();
+    for (const t of made.tensors) if (!exempt.has(t)) t.dispose();
     throw e;
   } finally {
     scopes.pop();
+    setTensorTracker(scopes.length > 0 ? prevTracker : null);
   }
   const keep = new Set<unknown>();
   collect(result, keep);
   const outer = scopes[scopes.length - 1];
-  for (const v of made) {
-    if (keep.has(v)) outer?.push(v);
+  for (const v of made.vars) {
+    if (keep.has(v)) outer?.vars.push(v);
     else v.dispose();
+  }
+  for (const t of made.tensors) {
+    if (exempt.has(t)) continue;
+    if (keep.has(t)) outer?.tensors.push(t);
+    else t.dispose();
   }
   return result;
 }

@@ -31,6 +31,19 @@ export function fmtShape(shape: readonly number[]): string {
 
 let nextId = 1;
 
+/** Receives every tensor made while set (see `tidy` in engine/autograd/scope.ts). */
+let tracker: ((t: Tensor) => void) | null = null;
+
+/**
+ * @internal Sets the function told about every new tensor (or null), returning the previous one:
+ * how `tidy` finds the tensors that raw ops made inside it.
+ */
+export function setTensorTracker(f: ((t: Tensor) => void) | null): ((t: Tensor) => void) | null {
+  const prev = tracker;
+  tracker = f;
+  return prev;
+}
+
 /** A tensor: an n-dimensional array of f32/u32/i32 in a GPU buffer. */
 export class Tensor<D extends DType = DType> {
   /** Unique per process; useful in DEBUG output and autograd. */
@@ -51,6 +64,7 @@ export class Tensor<D extends DType = DType> {
     this.shape = Object.freeze([...shape]);
     this.size = shapeSize(shape);
     this.buf = buffer;
+    tracker?.(this);
   }
 
   /** The number of dimensions. */

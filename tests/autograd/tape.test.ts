@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as F from '../../engine/autograd/index';
 import { GpuDataset } from '../../engine/data/dataset';
-import { addInto, fill } from '../../engine/ops/elementwise';
+import { add, addInto, fill, scale } from '../../engine/ops/elementwise';
 import { ArgumentError, DisposedTensorError, ShapeError } from '../../engine/runtime/errors';
 import type { Tensor } from '../../engine/runtime/tensor';
 import { randomArray, useRuntime } from '../helpers/gpu';
@@ -60,6 +60,25 @@ describe('tape', () => {
     kept.dispose();
     expect(rt().memoryStats().liveTensors).toBe(before);
     x.dispose();
+  });
+
+  it('tidy also releases tensors made by raw ops inside it, keeps returned tensors and keepTensor ones', () => {
+    const a = rt().tensor([1, 2, 3]);
+    const before = rt().memoryStats().liveTensors;
+    const [kept, pinned] = F.tidy(() => {
+      const s = add(a, a);
+      add(s, s);
+      fill(rt().empty([4]), 0);
+      const pin = F.keepTensor(fill(rt().empty([2]), 1));
+      return [scale(s, 2), pin];
+    }) as unknown as [Tensor, Tensor];
+    expect(rt().memoryStats().liveTensors).toBe(before + 2);
+    expect(kept.isDisposed).toBe(false);
+    expect(pinned.isDisposed).toBe(false);
+    kept.dispose();
+    pinned.dispose();
+    expect(rt().memoryStats().liveTensors).toBe(before);
+    a.dispose();
   });
 
   it('keeps live buffers and bytes flat across 1,000 training steps after warm-up', async () => {
