@@ -17,6 +17,7 @@ import unary from './unary.wgsl?raw';
 import gather from './gather.wgsl?raw';
 import softmaxXent from './softmax_xent.wgsl?raw';
 import optim from './optim.wgsl?raw';
+import updateChain from './update_chain.wgsl?raw';
 import softThreshold from './soft_threshold.wgsl?raw';
 import philox from './philox.wgsl?raw';
 import dropout from './dropout.wgsl?raw';
@@ -48,6 +49,7 @@ export const shaders = {
   gather: { source: gather, uses: ['grid'] },
   softmax_xent: { source: softmaxXent },
   optim: { source: optim },
+  update_chain: { source: updateChain },
   soft_threshold: { source: softThreshold, uses: ['grid'] },
   dropout: { source: dropout, uses: ['philox'] },
   bandwidth: { source: bandwidth },

@@ -22,8 +22,11 @@ import { fmtShape, shapeSize, type Tensor } from '../runtime/tensor';
 /** Elements per chunk: the granularity of the arena's layout and of its segment table. */
 export const ARENA_CHUNK = 64;
 
-/** Which parameters a regularizer touches by default: weights yes, biases no (chapter 7.1). */
-export type ParamRole = 'weight' | 'bias';
+/**
+ * What a parameter is, for regularizers: penalties touch weights by default and leave biases (and
+ * the scales of normalization layers) alone (chapter 7.1).
+ */
+export type ParamRole = 'weight' | 'bias' | 'scale';
 
 /** One parameter of a model, as declared by its layer. */
 export interface ParamSpec {
@@ -93,7 +96,7 @@ export class ParamArena {
     for (const spec of specs) {
       if (seen.has(spec.name)) throw new ArgumentError(`ParamArena.create: duplicate parameter name "${spec.name}"`);
       seen.add(spec.name);
-      if (spec.role !== 'weight' && spec.role !== 'bias') throw new ArgumentError(`ParamArena.create: ${spec.name} has role "${String(spec.role)}" (weight or bias)`);
+      if (spec.role !== 'weight' && spec.role !== 'bias' && spec.role !== 'scale') throw new ArgumentError(`ParamArena.create: ${spec.name} has role "${String(spec.role)}" (weight, bias or scale)`);
       if (spec.l2 !== undefined && !(Number.isFinite(spec.l2) && spec.l2 >= 0)) throw new ArgumentError(`ParamArena.create: ${spec.name} has l2 = ${spec.l2} (a finite number ≥ 0)`);
       const size = shapeSize(spec.shape, `ParamArena.create: ${spec.name} shape`);
       const paddedSize = roundUp(Math.max(size, 1), alignElems);
@@ -180,32 +183,62 @@ export class ParamArena {
    */
   chunkTable(coefficients: readonly number[], only?: ArenaParam): Tensor<'u32'> {
     this.assertAlive('chunkTable');
-    if (coefficients.length !== this.params.length) throw new ArgumentError(`ParamArena.chunkTable: ${coefficients.length} coefficients for ${this.params.length} parameters`);
+    const words = this.chunkWords([coefficients], only);
+    return this.rt.tensor(words, [words.length], 'u32');
+  }
+
+  /**
+   * A chunk table with several coefficients per record, `{ end, c₀, c₁, … }` (one column per
+   * coefficient, each one entry per parameter): the layout of shaders/update_chain.wgsl.
+   */
+  chunkTableColumns(columns: readonly (readonly number[])[]): Tensor<'u32'> {
+    this.assertAlive('chunkTableColumns');
+    const words = this.chunkWords(columns);
+    return this.rt.tensor(words, [words.length], 'u32');
+  }
+
+  /** Rewrites a table made by {@link chunkTableColumns} in place (after pending work, in order). */
+  writeChunkTableColumns(table: Tensor<'u32'>, columns: readonly (readonly number[])[]): void {
+    this.assertAlive('writeChunkTableColumns');
+    const words = this.chunkWords(columns);
+    if (words.length !== table.size) throw new ShapeError(`ParamArena.writeChunkTableColumns: the table has ${table.size} words, the columns give ${words.length}`);
+    this.rt.flush();
+    this.rt.device.queue.writeBuffer(table.buffer, table.byteOffset, words.buffer, words.byteOffset, words.byteLength);
+  }
+
+  private chunkWords(columns: readonly (readonly number[])[], only?: ArenaParam): Uint32Array {
+    for (const c of columns) {
+      if (c.length !== this.params.length) throw new ArgumentError(`ParamArena.chunkTable: ${c.length} coefficients for ${this.params.length} parameters`);
+    }
     const params = only ? [only] : this.params;
     const base = only ? only.offset : 0;
     const chunks = (only ? only.paddedSize : this.length) / ARENA_CHUNK;
-    const words = new Uint32Array(2 * chunks);
+    const stride = 1 + columns.length;
+    const words = new Uint32Array(stride * chunks);
     const asFloat = new Float32Array(words.buffer);
     for (const p of params) {
-      const c = coefficients[p.index];
-      if (!Number.isFinite(c)) throw new ArgumentError(`ParamArena.chunkTable: the coefficient of ${p.name} is ${c}`);
+      for (const col of columns) {
+        if (!Number.isFinite(col[p.index])) throw new ArgumentError(`ParamArena.chunkTable: the coefficient of ${p.name} is ${col[p.index]}`);
+      }
       for (let k = (p.offset - base) / ARENA_CHUNK; k < (p.offset - base + p.paddedSize) / ARENA_CHUNK; k++) {
-        words[2 * k] = p.offset - base + p.size;
-        asFloat[2 * k + 1] = c;
+        words[stride * k] = p.offset - base + p.size;
+        columns.forEach((col, j) => {
+          asFloat[stride * k + 1 + j] = col[p.index];
+        });
       }
     }
-    return this.rt.tensor(words, [words.length], 'u32');
+    return words;
   }
 
   /**
    * The coefficient of each parameter. A function is called per parameter and has the last word
    * (it can read `p.l2`, `p.role`, `p.layer`). A number is the global coefficient of the weights;
-   * biases get 0, and for `kind` 'l2' (weight decay) a spec's own `l2` overrides both.
+   * biases and scales get 0, and for `kind` 'l2' (weight decay) a spec's own `l2` overrides both.
    */
   coefficients(global: PerParam, kind: 'l1' | 'l2'): number[] {
     return this.params.map((p) => {
       const own = kind === 'l2' ? p.l2 : undefined;
-      const c = typeof global === 'function' ? global(p) : (own ?? (p.role === 'bias' ? 0 : global));
+      const c = typeof global === 'function' ? global(p) : (own ?? (p.role !== 'weight' ? 0 : global));
       if (!(Number.isFinite(c) && c >= 0)) throw new ArgumentError(`ParamArena: the ${kind} coefficient of ${p.name} is ${c} (a finite number ≥ 0)`);
       return c;
     });
