@@ -12,6 +12,33 @@ export { sum } from './ops/reduce';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { softThreshold, softThresholdStep } from './ops/softThreshold';
 export { ParamArena, type ParamSpec, type ParamRole, type ArenaParam, type PerParam } from './optim/arena';
+export {
+  chain,
+  sgd,
+  momentum,
+  adam,
+  adamw,
+  clipByGlobalNorm,
+  coupledL2,
+  l1Subgradient,
+  decoupledWeightDecay,
+  proximalL1,
+  customTransform,
+  Chain,
+  ChainOptimizer,
+  PenaltyTransform,
+  ClipTransform,
+  DirectionTransform,
+  CustomTransform,
+  type GradientTransformation,
+  type PenaltyKind,
+  type PenaltyOptions,
+  type DirectionRule,
+  type SgdOptions,
+  type MomentumRuleOptions,
+  type AdamRuleOptions,
+} from './optim/chain';
+export { isSelected, resolveCoefficients, type ParamSelector, type Selection, type Coefficient } from './optim/select';
 export { SGD, Momentum, Adam, AdamW, ProximalL1, type Optimizer, type OptimizerOptions, type MomentumOptions, type AdamOptions, type ProximalL1Options } from './optim/optimizers';
 /** Autodiff: tape-recorded ops on `Var`s (`ag.add`, `ag.matmul`, `ag.backward`, ...). */
 export * as ag from './autograd/index';

@@ -1,17 +1,34 @@
 /**
- * A dropout layer: in training mode each unit is dropped with probability `rate` and the kept ones
- * are scaled by 1/(1 − rate) (inverted dropout, so evaluation is the plain network: the weight
- * scaling inference rule); in evaluation mode it passes its input through. The mask is keyed by
- * (seed, stream, step): a fresh mask every step, the same mask in the backward pass, reproducible.
+ * A dropout layer (chapter 7.12). While dropout is active (training, or Monte-Carlo inference) each
+ * unit is kept with probability p = 1 − rate, through the fused kernel (shaders/dropout.wgsl) keyed
+ * by (seed, stream, step): a fresh mask every step, the same mask in the backward pass, nothing
+ * stored. Two equivalent conventions, chosen by `rule`:
+ *   - 'inverted' (default): kept units are divided by p in training; inference is the identity.
+ *   - 'weight-scaling': kept units pass unscaled in training; inference multiplies by p (the weight
+ *     scaling inference rule: the weights going out of a unit scaled by its keep probability).
+ * An explicit mask in the forward context (`ctx.masks`) replaces the drawn one.
  */
-import { dropout } from '../autograd/functional';
+import { dropout, mul, scale } from '../autograd/functional';
 import type { Var } from '../autograd/var';
-import { ArgumentError } from '../runtime/errors';
-import type { ForwardContext, Layer } from './layer';
+import { ArgumentError, ShapeError } from '../runtime/errors';
+import { fmtShape } from '../runtime/tensor';
+import { sameShape } from '../ops/strided';
+import { dropoutActive, type ForwardContext, type Layer } from './layer';
 import type { ParamSpec } from '../optim/arena';
+
+/** How training and inference share the 1/p factor. */
+export type DropoutRule = 'inverted' | 'weight-scaling';
+
+/** Options of {@link Dropout}. */
+export interface DropoutLayerOptions {
+  /** Default 'inverted'. */
+  rule?: DropoutRule;
+}
 
 /** Dropout between layers. */
 export class Dropout implements Layer {
+  readonly rule: DropoutRule;
+
   /**
    * @param rate probability of DROPPING a unit, in [0, 1)
    * @param seed, stream the key of this layer's masks (use a distinct stream per dropout layer)
@@ -21,8 +38,16 @@ export class Dropout implements Layer {
     readonly rate: number,
     readonly seed: number,
     readonly stream: number,
+    opts: DropoutLayerOptions = {},
   ) {
     if (!(Number.isFinite(rate) && rate >= 0 && rate < 1)) throw new ArgumentError(`Dropout ${name}: the drop rate must be in [0, 1), got ${rate}`);
+    this.rule = opts.rule ?? 'inverted';
+    if (this.rule !== 'inverted' && this.rule !== 'weight-scaling') throw new ArgumentError(`Dropout ${name}: rule must be 'inverted' or 'weight-scaling', got ${String(this.rule)}`);
+  }
+
+  /** Probability of keeping a unit, p = 1 − rate. */
+  get keepProb(): number {
+    return 1 - this.rate;
   }
 
   params(): ParamSpec[] {
@@ -36,7 +61,17 @@ export class Dropout implements Layer {
   }
 
   forward(x: Var, ctx: ForwardContext): Var {
-    if (!ctx.training || this.rate === 0) return x;
-    return dropout(x, { keepProb: 1 - this.rate, seed: this.seed, stream: this.stream, offset: ctx.step });
+    const p = this.keepProb;
+    const given = ctx.masks?.get(this.name);
+    if (given) {
+      if (!sameShape(given.shape, x.shape)) throw new ShapeError(`Dropout ${this.name}: mask ${fmtShape(given.shape)} does not match the input ${fmtShape(x.shape)}`);
+      const masked = mul(x, given);
+      return this.rule === 'inverted' && p < 1 ? scale(masked, 1 / p) : masked;
+    }
+    if (this.rate === 0) return x;
+    if (dropoutActive(ctx)) {
+      return dropout(x, { keepProb: p, seed: this.seed, stream: this.stream, offset: ctx.step, scale: this.rule === 'inverted' ? 'inverted' : 'none' });
+    }
+    return this.rule === 'weight-scaling' ? scale(x, p) : x;
   }
 }

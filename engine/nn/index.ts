@@ -1,9 +1,10 @@
 /**
  * Layers and models: Linear, sequential models with their parameters in one arena, MLPs.
  */
-export type { ForwardContext, Layer } from './layer';
+export { dropoutActive, batchStatsActive, type ForwardContext, type Layer, type BufferSpec } from './layer';
+export { BufferStore, type StoredBuffer } from './buffers';
 export { initWeights, type InitScheme } from './init';
 export { Linear, type LinearOptions } from './linear';
-export { Dropout } from './dropout';
-export { Sequential, type SequentialOptions } from './sequential';
+export { Dropout, type DropoutRule, type DropoutLayerOptions } from './dropout';
+export { Sequential, type SequentialOptions, type ModelSnapshot, type ModelState } from './sequential';
 export { createMlp, mlpLayers, type MlpOptions } from './mlp';

@@ -1,17 +1,19 @@
 /**
  * The training loop, the same in Node and in the browser: minibatches gathered on the GPU, one
  * submit per step, running loss and accuracy accumulated on the GPU and read back once per epoch,
- * the CPU kept at most `syncEvery` steps ahead of the GPU. Hooks let regularizers add a penalty to
- * the loss, and early stopping end training after an epoch.
+ * the CPU kept at most `syncEvery` steps ahead of the GPU. Regularizers plug in through the named
+ * hooks of ./plugin.ts; per-step metrics reach a live chart every `syncEvery` steps through a small
+ * GPU trace read back without waiting for it.
  */
 import { backward, constant } from '../autograd/tape';
 import type { Var } from '../autograd/var';
 import { softmaxCrossEntropy } from '../autograd/functional';
-import { GpuDataset } from '../data/dataset';
+import { GpuDataset, type Batch } from '../data/dataset';
 import { accumulateXentMetrics } from '../ops/softmax_xent';
 import { ArgumentError } from '../runtime/errors';
 import type { Tensor } from '../runtime/tensor';
 import { evaluate, metricsAccumulator, readMetrics, type Classifier, type Metrics } from './metrics';
+import type { Evaluation, StepContext, TrainingPlugin } from './plugin';
 
 /** A model the loop can train: logits from inputs, and a way to zero its gradients. */
 export interface Trainable extends Classifier {
@@ -33,6 +35,14 @@ export interface Progress {
   globalStep: number;
 }
 
+/** The training loss and accuracy of one step's minibatch (training mode). */
+export interface StepMetrics {
+  /** The global step (0-based, the one that keyed the step's randomness). */
+  step: number;
+  loss: number;
+  accuracy: number;
+}
+
 /** One epoch's results. */
 export interface EpochResult {
   epoch: number;
@@ -48,82 +58,249 @@ export interface EpochResult {
 
 /** Options of {@link fit}. */
 export interface FitOptions {
+  /** Epochs at most (training may stop earlier: `maxSteps`, a plugin's 'stop'). */
   epochs: number;
   batchSize: number;
   /** Seeds the epoch order (the model's own randomness is keyed by the step). */
   seed: number;
   /** Drop a last, smaller minibatch (default false). */
   dropLast?: boolean;
-  /** Steps the CPU may run ahead of the GPU (default 8). */
+  /** Steps the CPU may run ahead of the GPU (default 8); also how often step metrics arrive. */
   syncEvery?: number;
-  /** Targets table replacing the one-hot labels (label smoothing), [count, classes]. */
+  /** Evaluate on the validation set every this many steps (default: only after each epoch). */
+  evalEvery?: number;
+  /** Stop after this many steps in all (default: no limit). */
+  maxSteps?: number;
+  /** Targets table replacing the one-hot labels, [count, classes]. */
   targets?: Tensor<'f32'>;
-  /** Adds terms to the minibatch loss before backward (parameter norm penalties). */
+  /** Adds terms to the minibatch loss before backward (kept for simple uses; plugins have `penalty` too). */
   penalty?: (loss: Var) => Var;
   /** The first step's number (to resume; default 0). */
   startStep?: number;
+  /** Regularizers and other hooks, called in this order at each hook point. */
+  plugins?: readonly TrainingPlugin[];
   onProgress?: (p: Progress) => void;
+  /** Each step's training loss and accuracy, delivered in groups of `syncEvery` without stalling the GPU. */
+  onStepMetrics?: (m: StepMetrics[]) => void;
+  /** After each evaluation; 'stop' ends training. */
+  onEvaluate?: (e: Evaluation) => void | 'stop' | Promise<void | 'stop'>;
   /** Called after each epoch; returning 'stop' ends training (early stopping). */
   onEpoch?: (r: EpochResult) => void | 'stop' | Promise<void | 'stop'>;
 }
 
-/** Trains `model` on `train` for `opts.epochs`, evaluating on `val` after each epoch. */
-export async function fit(model: Trainable, optimizer: Stepper, train: GpuDataset, val: GpuDataset | undefined, opts: FitOptions): Promise<EpochResult[]> {
+/** What {@link fit} returns: per-epoch results, and why and where it stopped. */
+export interface FitResult extends Array<EpochResult> {
+  /** Steps taken. */
+  steps?: number;
+  /** 'epochs' (all done), 'maxSteps', or the name of what asked to stop. */
+  stoppedBy?: string;
+}
+
+function onlyOne<K extends keyof TrainingPlugin>(plugins: readonly TrainingPlugin[], hook: K): TrainingPlugin | undefined {
+  const with_ = plugins.filter((p) => p[hook]);
+  if (with_.length > 1) throw new ArgumentError(`fit: ${with_.map((p) => p.name).join(' and ')} both provide the ${String(hook)} hook; only one may`);
+  return with_[0];
+}
+
+/** Trains `model` on `train` for at most `opts.epochs`, evaluating on `val` after each epoch (and every `evalEvery` steps). */
+export async function fit(model: Trainable, optimizer: Stepper, train: GpuDataset, val: GpuDataset | undefined, opts: FitOptions): Promise<FitResult> {
   const { epochs, batchSize, seed, dropLast = false, syncEvery = 8 } = opts;
   if (!Number.isInteger(epochs) || epochs < 0) throw new ArgumentError(`fit: epochs must be a non-negative integer, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`fit: batch size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(syncEvery) || syncEvery < 1) throw new ArgumentError(`fit: syncEvery must be a positive integer, got ${syncEvery}`);
+  if (opts.evalEvery !== undefined && !(Number.isInteger(opts.evalEvery) && opts.evalEvery >= 1)) throw new ArgumentError(`fit: evalEvery must be a positive integer, got ${opts.evalEvery}`);
+  if (opts.maxSteps !== undefined && !(Number.isInteger(opts.maxSteps) && opts.maxSteps >= 0)) throw new ArgumentError(`fit: maxSteps must be a non-negative integer, got ${opts.maxSteps}`);
+  const plugins = opts.plugins ?? [];
+  const samplerPlugin = onlyOne(plugins, 'sampler');
+  const lossPlugin = onlyOne(plugins, 'loss');
   const rt = train.runtime;
   const windows = GpuDataset.windows(train.count, batchSize, dropLast);
-  const results: EpochResult[] = [];
+  const results: FitResult = [];
   let globalStep = opts.startStep ?? 0;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const t0 = performance.now();
-    const work0 = rt.workStats();
-    const order = train.shuffledOrder(seed, epoch);
-    const acc = metricsAccumulator(train);
-    let inFlight: Promise<unknown> | null = null;
-    for (let s = 0; s < windows.length; s++) {
-      trainStep(model, optimizer, train, order, windows[s], acc, globalStep, opts);
-      rt.flush();
-      globalStep++;
-      if ((s + 1) % syncEvery === 0 || s === windows.length - 1) {
-        // Wait for the work of the previous sync point, not this one: the GPU stays busy meanwhile.
-        if (inFlight) await inFlight;
-        inFlight = rt.device.queue.onSubmittedWorkDone();
-        opts.onProgress?.({ epoch, step: s + 1, stepsPerEpoch: windows.length, globalStep });
+  const firstStep = globalStep;
+  const trace = opts.onStepMetrics ? new StepTrace(train, syncEvery, opts.onStepMetrics) : null;
+  let stoppedBy = 'epochs';
+  const ctxAt = (epoch: number): StepContext => ({ step: globalStep, epoch, model });
+
+  let lastVal: Metrics | undefined;
+  /** Evaluates on `val` and asks the hooks; returns the name of whoever asked to stop, if any. */
+  const runEvaluation = async (epoch: number, acc: Tensor<'f32'>): Promise<string | null> => {
+    if (!val) return null;
+    const e: Evaluation = { step: globalStep, epoch, val: await evaluate(model, val, 1000), train: await readMetrics(acc) };
+    lastVal = e.val;
+    for (const p of plugins) if ((await p.onEvaluate?.(e, ctxAt(epoch))) === 'stop') return p.name;
+    if ((await opts.onEvaluate?.(e)) === 'stop') return 'onEvaluate';
+    return null;
+  };
+  const stepsLeft = (): boolean => opts.maxSteps === undefined || globalStep - firstStep < opts.maxSteps;
+
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      if (!stepsLeft()) {
+        stoppedBy = 'maxSteps';
+        break;
+      }
+      const t0 = performance.now();
+      const work0 = rt.workStats();
+      const order = samplerPlugin ? samplerPlugin.sampler!(train, epoch, seed) : train.shuffledOrder(seed, epoch);
+      const acc = metricsAccumulator(train);
+      let inFlight: Promise<unknown> | null = null;
+      let taken = 0;
+      let evalSeconds = 0;
+      let stopper: string | null = null;
+      lastVal = undefined;
+      for (let s = 0; s < windows.length && stopper === null; s++) {
+        if (!stepsLeft()) break;
+        const ctx = ctxAt(epoch);
+        let batch: Batch = train.batch(order, windows[s], opts.targets);
+        for (const p of plugins) {
+          if (!p.transformBatch) continue;
+          const next = p.transformBatch(batch, ctx);
+          if (next !== batch) {
+            if (next.x !== batch.x) batch.x.dispose();
+            if (next.targets !== batch.targets) batch.targets.dispose();
+            batch = next;
+          }
+        }
+        for (const p of plugins) p.beforeForward?.(ctx);
+        trainOnBatch(model, optimizer, batch.x, batch.targets, globalStep, {
+          metrics: acc,
+          loss: lossPlugin ? (logits, targets) => lossPlugin.loss!(logits, targets, ctx) : undefined,
+          penalty: (loss) => {
+            let l = opts.penalty ? opts.penalty(loss) : loss;
+            for (const p of plugins) if (p.penalty) l = p.penalty(l, ctx);
+            return l;
+          },
+          afterBackward: () => {
+            for (const p of plugins) p.afterBackward?.(ctx);
+          },
+        });
+        for (const p of plugins) p.afterUpdate?.(ctx);
+        trace?.record(acc, globalStep, s === 0);
+        batch.x.dispose();
+        batch.targets.dispose();
+        rt.flush();
+        globalStep++;
+        taken++;
+        if ((s + 1) % syncEvery === 0 || s === windows.length - 1) {
+          // Wait for the work of the previous sync point, not this one: the GPU stays busy meanwhile.
+          if (inFlight) await inFlight;
+          inFlight = rt.device.queue.onSubmittedWorkDone();
+          await trace?.deliver();
+          opts.onProgress?.({ epoch, step: s + 1, stepsPerEpoch: windows.length, globalStep });
+        }
+        if (opts.evalEvery && (globalStep - firstStep) % opts.evalEvery === 0) {
+          const te = performance.now();
+          stopper = await runEvaluation(epoch, acc);
+          evalSeconds += (performance.now() - te) / 1000;
+        }
+      }
+      await trace?.deliver(true);
+      order.dispose();
+      const work1 = rt.workStats();
+      const seconds = (performance.now() - t0) / 1000 - evalSeconds;
+      if (stopper === null && !opts.evalEvery) stopper = await runEvaluation(epoch, acc);
+      const result: EpochResult = {
+        epoch,
+        train: await readMetrics(acc),
+        val: lastVal,
+        seconds,
+        steps: taken,
+        dispatchesPerStep: taken > 0 ? (work1.dispatches - work0.dispatches) / taken : 0,
+        submitsPerStep: taken > 0 ? (work1.submits - work0.submits) / taken : 0,
+      };
+      acc.dispose();
+      results.push(result);
+      if (stopper !== null) {
+        stoppedBy = stopper;
+        break;
+      }
+      if ((await opts.onEpoch?.(result)) === 'stop') {
+        stoppedBy = 'onEpoch';
+        break;
       }
     }
-    const work1 = rt.workStats();
-    order.dispose();
-    const trainMetrics = await readMetrics(acc);
-    acc.dispose();
-    const valMetrics = val ? await evaluate(model, val, 1000, undefined) : undefined;
-    const result: EpochResult = {
-      epoch,
-      train: trainMetrics,
-      val: valMetrics,
-      seconds: (performance.now() - t0) / 1000,
-      steps: windows.length,
-      dispatchesPerStep: (work1.dispatches - work0.dispatches) / windows.length,
-      submitsPerStep: (work1.submits - work0.submits) / windows.length,
-    };
-    results.push(result);
-    if ((await opts.onEpoch?.(result)) === 'stop') break;
+    if (stoppedBy === 'epochs' && !stepsLeft()) stoppedBy = 'maxSteps';
+  } finally {
+    trace?.dispose();
   }
+  for (const p of plugins) await p.onEnd?.(ctxAt(results.length));
+  results.steps = globalStep - firstStep;
+  results.stoppedBy = stoppedBy;
   return results;
+}
+
+/**
+ * Per-step metrics without a readback per step: after each step the running accumulator (loss
+ * sum, correct count, rows) is copied into slot k of a small GPU trace; every `size` steps the trace
+ * is read back, and the reading is awaited only at the next delivery, so the GPU never waits.
+ */
+class StepTrace {
+  private readonly buf: Tensor<'f32'>;
+  /** The steps in the trace's slots, and whether each was its epoch's first (a fresh accumulator). */
+  private slots: { step: number; fresh: boolean }[] = [];
+  private pending: Promise<void> | null = null;
+  /** The accumulator's (loss sum, correct, rows) after the last delivered step. */
+  private prev: [number, number, number] = [0, 0, 0];
+
+  constructor(
+    data: GpuDataset,
+    private readonly size: number,
+    private readonly sink: (m: StepMetrics[]) => void,
+  ) {
+    this.buf = data.runtime.empty([size * 3]);
+  }
+
+  /** Copies the accumulator after step `step` into the next slot (12 bytes, no readback). */
+  record(acc: Tensor<'f32'>, step: number, fresh: boolean): void {
+    if (this.slots.length >= this.size) throw new ArgumentError('StepTrace: more steps than slots between deliveries');
+    const k = this.slots.length;
+    acc.runtime.copy(acc, { buffer: this.buf.buffer, offset: this.buf.byteOffset + k * 12, size: 12 }, 12);
+    this.slots.push({ step, fresh });
+  }
+
+  /** Starts reading the filled slots and delivers the previous reading (this one too if `final`). */
+  async deliver(final = false): Promise<void> {
+    if (this.pending) await this.pending;
+    this.pending = null;
+    if (this.slots.length === 0) return;
+    const slots = this.slots;
+    this.slots = [];
+    const job = this.buf.toArray().then((data) => {
+      const out: StepMetrics[] = [];
+      slots.forEach(({ step, fresh }, k) => {
+        const [l0, c0, n0] = fresh ? [0, 0, 0] : this.prev;
+        const cur: [number, number, number] = [data[3 * k], data[3 * k + 1], data[3 * k + 2]];
+        const rows = cur[2] - n0;
+        out.push({ step, loss: rows > 0 ? (cur[0] - l0) / rows : NaN, accuracy: rows > 0 ? (cur[1] - c0) / rows : NaN });
+        this.prev = cur;
+      });
+      this.sink(out);
+    });
+    if (final) await job;
+    else this.pending = job;
+  }
+
+  dispose(): void {
+    this.buf.dispose();
+  }
 }
 
 /** Options of {@link trainOnBatch}. */
 export interface BatchStepOptions {
   /** Adds terms to the minibatch loss before backward (parameter norm penalties). */
   penalty?: (loss: Var) => Var;
+  /** The loss of the logits against the targets (default: mean softmax cross-entropy). */
+  loss?: (logits: Var, targets: Tensor<'f32'>) => Var;
+  /** After backward, before the optimizer step (gradient transforms). */
+  afterBackward?: () => void;
   /** A running-metrics accumulator (f32 [3]) to add this batch's loss and correct count to. */
   metrics?: Tensor<'f32'>;
 }
 
 /**
  * One training step on one minibatch, recorded (not submitted): zero the gradients, forward in
- * training mode keyed by `step`, softmax cross-entropy against `targets`, backward, optimizer step.
+ * training mode keyed by `step`, the loss against `targets`, backward, optimizer step.
  * The caller owns `x` and `targets`; nothing else outlives the call.
  */
 export function trainOnBatch(model: Trainable, optimizer: Stepper, x: Tensor, targets: Tensor, step: number, opts: BatchStepOptions = {}): void {
@@ -131,17 +308,11 @@ export function trainOnBatch(model: Trainable, optimizer: Stepper, x: Tensor, ta
   const logits = model.forward(constant(x), { training: true, step });
   // Metrics read the logits before backward frees them.
   if (opts.metrics) accumulateXentMetrics(logits.data, targets, opts.metrics);
-  const dataLoss = softmaxCrossEntropy(logits, targets);
+  const dataLoss = opts.loss ? opts.loss(logits, targets as Tensor<'f32'>) : softmaxCrossEntropy(logits, targets);
   const loss = opts.penalty ? opts.penalty(dataLoss) : dataLoss;
   backward(loss);
-  loss.dispose();
+  if (loss !== dataLoss) loss.dispose();
   dataLoss.dispose();
+  opts.afterBackward?.();
   optimizer.step();
-}
-
-function trainStep(model: Trainable, optimizer: Stepper, data: GpuDataset, order: Tensor, window: { start: number; count: number }, acc: Tensor<'f32'>, step: number, opts: FitOptions): void {
-  const batch = data.batch(order, window, opts.targets);
-  trainOnBatch(model, optimizer, batch.x, batch.targets, step, { penalty: opts.penalty, metrics: acc });
-  batch.x.dispose();
-  batch.targets.dispose();
 }
