@@ -5,12 +5,22 @@
 //   loss = Σ_k t_k (lse − z_k)        (each term ≥ 0, so the sum loses no precision)
 //   ∂loss/∂z_k = p_k Σ_j t_j − t_k    with p = softmax(z); = p − t when the targets sum to 1.
 // Backward recomputes the row's max and lse instead of storing the probabilities.
+//
+// Label smoothing is fused: the loss and backward read every target through smoothed_target,
+// t' = t_scale·t + t_shift, an affine map that turns one-hot rows into smoothed ones
+// (engine/ops/softmax_xent.ts picks the pair for each convention; (1, 0) leaves the targets
+// exactly as they are). The metrics' argmax reads the raw targets: the labels are what a
+// prediction is scored against.
+//
+// softmax_rows, forward only: out[r, :] = softmax(z) = exp(z − lse), one invocation per row.
 
 struct Params {
   rows: u32,     // rows (examples)
   k: u32,        // classes
   scale: f32,    // factor on the reduced loss (1/rows for a mean) and on the incoming gradient
   per_row: u32,  // backward: 1 if the incoming gradient has one value per row, 0 if it is one scalar
+  t_scale: f32,  // smoothing: the targets used are t_scale · t + t_shift
+  t_shift: f32,
 }
 
 override WG: u32 = 256;  // a power of two (tree reduction)
@@ -34,15 +44,20 @@ fn row_lse(r: u32) -> vec2<f32> {
   return vec2<f32>(m, m + log(s));
 }
 
+// The (smoothed) target at flat index i.
+fn smoothed_target(i: u32) -> f32 {
+  return params.t_scale * targets[i] + params.t_shift;
+}
+
 fn row_loss(r: u32) -> f32 {
   let base = r * params.k;
   let lse = row_lse(r).y;
   var acc = 0.0;
-  for (var c = 0u; c < params.k; c++) { acc += targets[base + c] * (lse - logits[base + c]); }
+  for (var c = 0u; c < params.k; c++) { acc += smoothed_target(base + c) * (lse - logits[base + c]); }
   return acc;
 }
 
-// 1 if the largest logit of row r is at the largest target (first of ties), else 0.
+// 1 if the largest logit of row r is at the largest raw target (first of ties), else 0.
 fn row_hit(r: u32) -> f32 {
   let base = r * params.k;
   var zi = 0u;
@@ -92,10 +107,10 @@ fn xent_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   let base = r * params.k;
   let lse = row_lse(r).y;
   var tsum = 0.0;
-  for (var c = 0u; c < params.k; c++) { tsum += targets[base + c]; }
+  for (var c = 0u; c < params.k; c++) { tsum += smoothed_target(base + c); }
   let gs = params.scale * select(g[0], g[r], params.per_row == 1u);
   for (var c = 0u; c < params.k; c++) {
-    out[base + c] = gs * (exp(logits[base + c] - lse) * tsum - targets[base + c]);
+    out[base + c] = gs * (exp(logits[base + c] - lse) * tsum - smoothed_target(base + c));
   }
 }
 
@@ -117,4 +132,14 @@ fn xent_metrics(@builtin(local_invocation_index) lid: u32) {
     out[1] += hit_part[0];
     out[2] += f32(params.rows);
   }
+}
+
+// One invocation per row: out[r, :] = softmax of row r.
+@compute @workgroup_size(WG)
+fn softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = gid.x + gid.y * groups.x * WG;
+  if (r >= params.rows) { return; }
+  let base = r * params.k;
+  let lse = row_lse(r).y;
+  for (var c = 0u; c < params.k; c++) { out[base + c] = exp(logits[base + c] - lse); }
 }

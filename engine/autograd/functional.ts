@@ -4,9 +4,10 @@
  * anywhere in a graph fails at the op that has it, naming the op and the shapes.
  */
 import type { DropoutOptions } from '../ops/dropout';
+import type { GaussianNoiseOptions } from '../ops/noise';
 import type { OneHotOptions } from '../ops/gather';
 import type { LinearAttrs, MatmulAttrs } from './ops/matmul';
-import type { Reduction } from '../ops/softmax_xent';
+import type { LabelSmoothing, Reduction } from '../ops/softmax_xent';
 import { apply, type Input } from './tape';
 import type { Var } from './var';
 
@@ -30,6 +31,18 @@ export const sigmoid = (x: Input): Var => apply('sigmoid', [x], undefined);
 export const exp = (x: Input): Var => apply('exp', [x], undefined);
 /** ln x. */
 export const log = (x: Input): Var => apply('log', [x], undefined);
+/** |x|; the gradient is g·sign(x) (0 at 0). */
+export const abs = (x: Input): Var => apply('abs', [x], undefined);
+/** sign(x) ∈ {−1, 0, 1}; its gradient is zero. */
+export const sign = (x: Input): Var => apply('sign', [x], undefined);
+/** √x (x ≥ 0). */
+export const sqrt = (x: Input): Var => apply('sqrt', [x], undefined);
+/** 1/√(x + eps), eps a finite number ≥ 0. */
+export const rsqrt = (x: Input, eps = 0): Var => apply('rsqrt', [x], { eps });
+/** x². */
+export const square = (x: Input): Var => apply('square', [x], undefined);
+/** The L2 norm of each column of a 2-D w [rows, cols]: [cols] (0-norm columns get gradient 0). */
+export const columnNorms = (w: Input): Var => apply('columnNorms', [w], undefined);
 /** Sum over `axes` (default all). */
 export const sum = (x: Input, axes?: readonly number[], keepDims = false): Var => apply('sum', [x], { axes, keepDims });
 /** Mean over `axes` (default all). */
@@ -44,9 +57,12 @@ export const broadcastTo = (x: Input, shape: readonly number[]): Var => apply('b
 export const gather = (table: Input, idx: Input): Var => apply('gather', [table, idx], undefined);
 /** Labels as [count, k] rows of `off` with `on` at the label. */
 export const oneHot = (labels: Input, k: number, opts: OneHotOptions = {}): Var => apply('oneHot', [labels], { k, ...opts });
-/** Fused softmax cross-entropy of logits [rows, k] against (soft) targets [rows, k]. */
-export const softmaxCrossEntropy = (logits: Input, targets: Input, reduction: Reduction = 'mean'): Var =>
-  apply('softmaxCrossEntropy', [logits, targets], { reduction });
+/**
+ * Fused softmax cross-entropy of logits [rows, k] against (soft) targets [rows, k], optionally
+ * label-smoothed in the same kernel (`{ epsilon, convention: 'book' | 'uniform' }`, default 'book').
+ */
+export const softmaxCrossEntropy = (logits: Input, targets: Input, reduction: Reduction = 'mean', smoothing?: LabelSmoothing): Var =>
+  apply('softmaxCrossEntropy', [logits, targets], smoothing ? { reduction, smoothing: { ...smoothing } } : { reduction });
 /** op(a)·op(b) for 2-D a, b (transposes are read in place, never copied). */
 export const matmul = (a: Input, b: Input, opts: MatmulAttrs = {}): Var => apply('matmul', [a, b], { transA: opts.transA, transB: opts.transB });
 /** x·W + b (b optional), then ReLU if asked: one fused dispatch. x [batch, in], W [in, out], b [out]. */
@@ -56,3 +72,8 @@ export const linear = (x: Input, w: Input, b?: Input, opts: LinearAttrs = {}): V
  * unless `scale: 'none'`. Advance `offset` (the step) every call for a fresh mask.
  */
 export const dropout = (x: Input, key: DropoutOptions): Var => apply('dropout', [x], { ...key });
+/**
+ * x + std·z, z standard normal keyed by (seed, stream, offset) and the element index (input or
+ * hidden-unit noise). The gradient passes through unchanged. Advance `offset` every call for fresh noise.
+ */
+export const gaussianNoise = (x: Input, options: GaussianNoiseOptions): Var => apply('gaussianNoise', [x], { ...options });

@@ -7,10 +7,12 @@ import { addOp, divOp, mulOp, scaleOp, subOp } from '../ops/elementwise';
 import { gatherOp, oneHotOp, type OneHotOptions } from '../ops/gather';
 import { broadcastToOp, reshapeOp, transposeOp } from '../ops/layout';
 import { meanOp, sumOp, type ReduceAttrs } from '../ops/reduce';
-import { softmaxCrossEntropyOp, type Reduction } from '../ops/softmax_xent';
-import { expOp, logOp, reluOp, sigmoidOp, tanhOp } from '../ops/unary';
+import { columnNormsOp } from '../ops/colnorm';
+import { softmaxCrossEntropyOp, type SoftmaxCrossEntropyAttrs } from '../ops/softmax_xent';
+import { absOp, expOp, logOp, reluOp, rsqrtOp, sigmoidOp, signOp, sqrtOp, squareOp, tanhOp } from '../ops/unary';
 import type { DropoutOptions } from '../ops/dropout';
 import { dropoutOp } from './ops/dropout';
+import { gaussianNoiseOp, type GaussianNoiseOptions } from '../ops/noise';
 import { linearOp, matmulOp, type LinearAttrs, type MatmulAttrs } from './ops/matmul';
 import type { OpDef } from './opdef';
 
@@ -26,6 +28,12 @@ export interface OpAttrs {
   sigmoid: void;
   exp: void;
   log: void;
+  abs: void;
+  sign: void;
+  sqrt: void;
+  rsqrt: { eps: number };
+  square: void;
+  columnNorms: void;
   sum: ReduceAttrs;
   mean: ReduceAttrs;
   reshape: { shape: readonly number[] };
@@ -33,10 +41,11 @@ export interface OpAttrs {
   broadcastTo: { shape: readonly number[] };
   gather: void;
   oneHot: { k: number } & OneHotOptions;
-  softmaxCrossEntropy: { reduction: Reduction };
+  softmaxCrossEntropy: SoftmaxCrossEntropyAttrs;
   matmul: MatmulAttrs;
   linear: LinearAttrs;
   dropout: DropoutOptions;
+  gaussianNoise: GaussianNoiseOptions;
 }
 
 /** The name of an autodiff op. */
@@ -54,6 +63,12 @@ export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   sigmoid: sigmoidOp,
   exp: expOp,
   log: logOp,
+  abs: absOp,
+  sign: signOp,
+  sqrt: sqrtOp,
+  rsqrt: rsqrtOp,
+  square: squareOp,
+  columnNorms: columnNormsOp,
   sum: sumOp,
   mean: meanOp,
   reshape: reshapeOp,
@@ -65,4 +80,5 @@ export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   matmul: matmulOp,
   linear: linearOp,
   dropout: dropoutOp,
+  gaussianNoise: gaussianNoiseOp,
 };
