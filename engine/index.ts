@@ -11,6 +11,12 @@ export { add, mul, scale, relu, fill } from './ops/elementwise';
 export { sum } from './ops/reduce';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { softThreshold, softThresholdStep } from './ops/softThreshold';
+export { softmaxRows, smoothedTargetValues, type LabelSmoothing, type SmoothingConvention, type SmoothedTargets } from './ops/softmax_xent';
+export { columnNorms, maxNormProject } from './ops/colnorm';
+export { addGaussianNoise, perturbArena, type GaussianNoiseOptions, type PerturbArenaOptions } from './ops/noise';
+export { augmentImages, augmentParamsCpu, translateImages, warpImages, type AugmentOptions, type AugmentParams, type ImageSize, type TranslateOptions, type WarpOptions } from './ops/augment';
+export { standardNormalCpu, philoxNormal4, boxMuller } from './random/normal';
+export { type RandomKey } from './random/key';
 export { ParamArena, type ParamSpec, type ParamRole, type ArenaParam, type PerParam } from './optim/arena';
 export {
   chain,
@@ -42,6 +48,7 @@ export { isSelected, resolveCoefficients, type ParamSelector, type Selection, ty
 export { SGD, Momentum, Adam, AdamW, ProximalL1, type Optimizer, type OptimizerOptions, type MomentumOptions, type AdamOptions, type ProximalL1Options } from './optim/optimizers';
 /** Autodiff: tape-recorded ops on `Var`s (`ag.add`, `ag.matmul`, `ag.backward`, ...). */
 export * as ag from './autograd/index';
+export { Var, keepTensor, tidy, noGrad, constant } from './autograd/index';
 export * from './nn/index';
 export * from './data/index';
 export * from './train/index';

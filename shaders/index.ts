@@ -21,11 +21,15 @@ import updateChain from './update_chain.wgsl?raw';
 import softThreshold from './soft_threshold.wgsl?raw';
 import philox from './philox.wgsl?raw';
 import dropout from './dropout.wgsl?raw';
+import normal from './normal.wgsl?raw';
+import noise from './noise.wgsl?raw';
+import augment from './augment.wgsl?raw';
 import bandwidth from './bandwidth.wgsl?raw';
+import colnorm from './colnorm.wgsl?raw';
 import grid from './grid.wgsl?raw';
 
 /** Library files: WGSL functions shared by several kernels. */
-export const shaderLibraries = { philox, grid } as const satisfies Record<string, string>;
+export const shaderLibraries = { philox, grid, normal } as const satisfies Record<string, string>;
 
 /** The name of a library file. */
 export type LibraryName = keyof typeof shaderLibraries;
@@ -52,7 +56,10 @@ export const shaders = {
   update_chain: { source: updateChain },
   soft_threshold: { source: softThreshold, uses: ['grid'] },
   dropout: { source: dropout, uses: ['philox'] },
+  noise: { source: noise, uses: ['philox', 'normal', 'grid'] },
+  augment: { source: augment, uses: ['philox', 'normal'] },
   bandwidth: { source: bandwidth },
+  colnorm: { source: colnorm, uses: ['grid'] },
 } as const satisfies Record<string, ShaderEntry>;
 
 /** The name of a registered kernel file. */

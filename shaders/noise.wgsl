@@ -1,0 +1,70 @@
+// Gaussian noise drawn inside the shader (chapter 7.3 of Goodfellow et al., noise robustness).
+//
+//   add_noise       y = x + σ·z                   input or hidden-unit noise, a new tensor
+//   perturb_arena   w ← w + sign·σ_p·z  in place  weight noise ε_W ~ N(0, η I) (eq. 7.31) over a
+//                                                 whole parameter arena, one dispatch
+//
+// z is the standard normal draw of the element's index under the key (seed, stream, offset),
+// from shaders/normal.wgsl (element i is component i % 4 of Philox counter i / 4). Nothing random
+// is stored: perturb_arena with sign = −1 regenerates the very z it added with sign = +1 and takes
+// it away again, so weight noise needs no perturbed copy of the weights. (Not bit for bit: the
+// rounding of (w + e) is not undone by subtracting e; the error is at most half an ulp of each of
+// the two results.)
+//
+// perturb_arena reads the arena's per-chunk table (engine/optim/arena.ts, shaders/optim.wgsl):
+// chunks[c] = { end, sigma } of the parameter that owns the 64 elements 64c … 64c+63, with σ_p the
+// parameter's noise scale. A chunk with σ_p = 0 (a bias, say) is skipped entirely: no Philox call,
+// no store, so its values stay bit-identical. Padding lanes (index ≥ end) are written back
+// unchanged. One invocation handles one vec4, which is exactly one Philox call (four draws) and
+// never straddles a chunk.
+
+struct Params {
+  n: u32,          // add_noise: elements; perturb_arena: vec4s in the arena
+  sigma: f32,      // add_noise: σ
+  sign: f32,       // perturb_arena: +1 adds the noise, −1 takes it away
+  seed_lo: u32,    // key
+  seed_hi: u32,
+  stream: u32,     // counter words 1 … 3
+  offset_lo: u32,
+  offset_hi: u32,
+}
+
+struct Chunk {
+  end: u32,  // first element index past the parameter that owns the chunk
+  sigma: f32,  // that parameter's σ_p
+}
+
+override WG: u32 = 256;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read> chunks: array<Chunk>;
+@group(0) @binding(4) var<storage, read_write> w4: array<vec4<f32>>;
+
+// The four draws of elements 4q … 4q+3.
+fn normals(q: u32) -> vec4<f32> {
+  return philox_normal4(vec4<u32>(q, params.stream, params.offset_lo, params.offset_hi), vec2<u32>(params.seed_lo, params.seed_hi));
+}
+
+@compute @workgroup_size(WG)
+fn add_noise(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let q = flat_index(gid, groups);
+  if (4u * q >= params.n) { return; }
+  let z = normals(q);
+  for (var j = 0u; j < 4u; j++) {
+    let i = 4u * q + j;
+    if (i < params.n) { y[i] = x[i] + params.sigma * z[j]; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn perturb_arena(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  let seg = chunks[i >> 4u];  // 16 vec4s per 64-element chunk
+  if (seg.sigma == 0.0) { return; }
+  let live = vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(seg.end);
+  let w0 = w4[i];
+  w4[i] = select(w0, w0 + (params.sign * seg.sigma) * normals(i), live);
+}
