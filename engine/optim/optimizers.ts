@@ -10,6 +10,7 @@
  * `lr` may be changed between steps (schedules); the coefficients are fixed at construction.
  */
 import type { AdapterKind } from '../runtime/device';
+import { keepTensor } from '../autograd/scope';
 import { ArgumentError } from '../runtime/errors';
 import { grid1d } from '../runtime/grid';
 import type { Tensor } from '../runtime/tensor';
@@ -148,7 +149,7 @@ abstract class ArenaOptimizer implements Optimizer {
   stepPerTensor(): void {
     this.stepCount++;
     const a = this.arena;
-    const tables = (this.perTensorChunks ??= a.params.map((p) => a.chunkTable(this.coefficients, p)));
+    const tables = (this.perTensorChunks ??= a.params.map((p) => keepTensor(a.chunkTable(this.coefficients, p))));
     for (const p of a.params) {
       const views: Tensor[] = [];
       const view = (t: Tensor<'f32'>): Tensor<'f32'> => {

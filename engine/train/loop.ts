@@ -6,6 +6,7 @@
  * GPU trace read back without waiting for it.
  */
 import { backward, constant } from '../autograd/tape';
+import { tidy } from '../autograd/scope';
 import type { Var } from '../autograd/var';
 import { softmaxCrossEntropy } from '../autograd/functional';
 import { GpuDataset, type Batch } from '../data/dataset';
@@ -304,15 +305,19 @@ export interface BatchStepOptions {
  * The caller owns `x` and `targets`; nothing else outlives the call.
  */
 export function trainOnBatch(model: Trainable, optimizer: Stepper, x: Tensor, targets: Tensor, step: number, opts: BatchStepOptions = {}): void {
-  model.zeroGrads();
-  const logits = model.forward(constant(x), { training: true, step });
-  // Metrics read the logits before backward frees them.
-  if (opts.metrics) accumulateXentMetrics(logits.data, targets, opts.metrics);
-  const dataLoss = opts.loss ? opts.loss(logits, targets as Tensor<'f32'>) : softmaxCrossEntropy(logits, targets);
-  const loss = opts.penalty ? opts.penalty(dataLoss) : dataLoss;
-  backward(loss);
-  if (loss !== dataLoss) loss.dispose();
-  dataLoss.dispose();
-  opts.afterBackward?.();
-  optimizer.step();
+  // In a tidy scope: whatever the step makes and does not keep (results of ops on data that needs
+  // no gradient, which backward() never visits, e.g. input dropout) is released at the end.
+  tidy(() => {
+    model.zeroGrads();
+    const logits = model.forward(constant(x), { training: true, step });
+    // Metrics read the logits before backward frees them.
+    if (opts.metrics) accumulateXentMetrics(logits.data, targets, opts.metrics);
+    const dataLoss = opts.loss ? opts.loss(logits, targets as Tensor<'f32'>) : softmaxCrossEntropy(logits, targets);
+    const loss = opts.penalty ? opts.penalty(dataLoss) : dataLoss;
+    backward(loss);
+    if (loss !== dataLoss) loss.dispose();
+    dataLoss.dispose();
+    opts.afterBackward?.();
+    optimizer.step();
+  });
 }

@@ -1,0 +1,59 @@
+/**
+ * Stand-alone activation and noise layers, for models whose activation cannot be fused into the
+ * matmul (a layer inserted between a Linear and its ReLU, such as batch norm), and Gaussian noise
+ * on the units (chapter 7.5: noise injected at the hidden units).
+ */
+import { gaussianNoise, relu } from '../autograd/functional';
+import type { Var } from '../autograd/var';
+import type { ParamSpec } from '../optim/arena';
+import { ArgumentError } from '../runtime/errors';
+import { dropoutActive, type ForwardContext, type Layer } from './layer';
+
+/** max(x, 0) as a layer. */
+export class Relu implements Layer {
+  constructor(readonly name: string) {}
+
+  params(): ParamSpec[] {
+    return [];
+  }
+
+  bind(): void {}
+
+  initialValues(): Map<string, Float32Array> {
+    return new Map();
+  }
+
+  forward(x: Var): Var {
+    return relu(x);
+  }
+}
+
+/**
+ * Additive Gaussian noise x + σ·z while noise layers are active (training, Monte-Carlo passes),
+ * the identity otherwise; z is drawn in the kernel from Philox keyed by (seed, stream, step).
+ */
+export class GaussianNoise implements Layer {
+  constructor(
+    readonly name: string,
+    readonly std: number,
+    readonly seed: number,
+    readonly stream: number,
+  ) {
+    if (!(Number.isFinite(std) && std >= 0)) throw new ArgumentError(`GaussianNoise ${name}: std must be a finite number ≥ 0, got ${std}`);
+  }
+
+  params(): ParamSpec[] {
+    return [];
+  }
+
+  bind(): void {}
+
+  initialValues(): Map<string, Float32Array> {
+    return new Map();
+  }
+
+  forward(x: Var, ctx: ForwardContext): Var {
+    if (this.std === 0 || !dropoutActive(ctx)) return x;
+    return gaussianNoise(x, { std: this.std, seed: this.seed, stream: this.stream, offset: ctx.step });
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Bagging and ensembles (chapter 7.11). Bagging trains k members, member i on its own bootstrap
+ * resample of the training set (as many examples as the set, drawn with replacement: each resample
+ * misses about 1/e ≈ 36.8% of the examples and repeats others); the ensemble predicts the average
+ * of the members' output distributions, (1/k)·Σ p⁽ⁱ⁾(y|x) (eq. 7.52). Plain ensembles differ only
+ * by their seeds (initialization, minibatch order, dropout masks), which already decorrelates them.
+ *
+ * Members train one after another, each with the full cost of a single model (k× the time of one
+ * run, one member's memory at a time plus the finished members' parameters). Training them batched
+ * (k models in one set of dispatches) is not implemented.
+ */
+import { add, constant, noGrad, scale, SeededRng, softmaxRows, tidy, type GpuDataset, type Sequential, type Tensor } from '../engine/index';
+import { integerAtLeast } from './check';
+import { fit, type FitConfig, type FitReport } from './fit';
+import type { Regularizer } from './types';
+
+/** Indices of a bootstrap resample: n draws from [0, n) with replacement, seeded. */
+export function bootstrapIndices(n: number, seed: number, member: number): Uint32Array {
+  integerAtLeast('bootstrapIndices', 'n', n, 1);
+  const rng = new SeededRng(seed, 0x6a09e667 + member);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.int(n);
+  return out;
+}
+
+/** Fraction of distinct values among `indices` (≈ 1 − 1/e ≈ 0.632 for a bootstrap resample). */
+export function uniqueFraction(indices: ArrayLike<number>, n: number): number {
+  const seen = new Uint8Array(n);
+  let distinct = 0;
+  for (let i = 0; i < indices.length; i++) {
+    if (!seen[indices[i]]) {
+      seen[indices[i]] = 1;
+      distinct++;
+    }
+  }
+  return distinct / n;
+}
+
+/**
+ * A sampler plugin: member `member`'s bootstrap resample, fixed for the whole run, visited in a
+ * fresh seeded order every epoch.
+ */
+export function bootstrap(config: { seed: number; member: number }): Regularizer & { indices(n: number): Uint32Array } {
+  integerAtLeast('bootstrap', 'member', config.member, 0);
+  let cached: Uint32Array | null = null;
+  const indices = (n: number): Uint32Array => {
+    if (!cached || cached.length !== n) cached = bootstrapIndices(n, config.seed, config.member);
+    return cached;
+  };
+  return {
+    name: 'bootstrap',
+    indices,
+    sampler(data: GpuDataset, epoch: number): Tensor<'u32'> {
+      const idx = indices(data.count);
+      const order = new SeededRng(config.seed, 0x3c6ef372 + 7919 * config.member + epoch).permutation(data.count);
+      return data.runtime.tensor(Uint32Array.from(order, (o) => idx[o]), [data.count], 'u32');
+    },
+  };
+}
+
+/** Members whose predicted distributions are averaged. */
+export class Ensemble {
+  constructor(readonly members: readonly Sequential[]) {}
+
+  /** The average of the members' softmax outputs for the rows of x [rows, features] (eq. 7.52), on the GPU. */
+  predictProbs(x: Tensor): Tensor<'f32'> {
+    return noGrad(() =>
+      tidy(() => {
+        let sum: Tensor<'f32'> | null = null;
+        for (const m of this.members) {
+          const p = softmaxRows(m.forward(constant(x), { training: false, step: 0 }).data);
+          sum = sum ? add(sum, p) : p;
+        }
+        return scale(sum!, 1 / this.members.length);
+      }),
+    );
+  }
+
+  /** Each member's probabilities for x, read back: [member][rows·classes]. */
+  async memberProbs(x: Tensor): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (const m of this.members) {
+      const p = noGrad(() => tidy(() => softmaxRows(m.forward(constant(x), { training: false, step: 0 }).data)));
+      out.push((await p.toArray()) as Float32Array);
+      p.dispose();
+    }
+    return out;
+  }
+
+  /** Accuracy and mean negative log-likelihood of the averaged distribution on `data`. */
+  async evaluate(data: GpuDataset): Promise<{ accuracy: number; nll: number; count: number }> {
+    const probs = this.predictProbs(data.images);
+    const [p, labels] = await Promise.all([probs.toArray(), data.labels.toArray()]);
+    probs.dispose();
+    const k = data.classes;
+    let correct = 0;
+    let nll = 0;
+    for (let r = 0; r < data.count; r++) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (p[r * k + c] > p[r * k + best]) best = c;
+      if (best === labels[r]) correct++;
+      nll -= Math.log(Math.max(p[r * k + labels[r]], 1e-30));
+    }
+    return { accuracy: correct / data.count, nll: nll / data.count, count: data.count };
+  }
+
+  /** Frees every member. */
+  dispose(): void {
+    for (const m of this.members) m.dispose();
+  }
+}
+
+/** Options of {@link bagging} and {@link ensemble}. */
+export interface EnsembleConfig extends FitConfig {
+  /** Members, ≥ 1. */
+  k: number;
+  /** Builds member i's model (its seed should differ per member for a plain ensemble). */
+  makeModel: (member: number) => Sequential;
+  /** Called as each member finishes. */
+  onMember?: (member: number, report: FitReport) => void;
+}
+
+async function trainMembers(data: { train: GpuDataset; val?: GpuDataset }, config: EnsembleConfig, resample: boolean): Promise<{ ensemble: Ensemble; reports: FitReport[] }> {
+  const k = integerAtLeast(resample ? 'bagging' : 'ensemble', 'k', config.k, 1);
+  const seed = config.seed ?? 1;
+  const members: Sequential[] = [];
+  const reports: FitReport[] = [];
+  for (let i = 0; i < k; i++) {
+    const model = config.makeModel(i);
+    const regs = [...(config.regularizers ?? []), ...(resample ? [bootstrap({ seed, member: i })] : [])];
+    const report = await fit(model, data, { ...config, seed: seed + (resample ? 0 : i), regularizers: regs });
+    report.optimizer.dispose();
+    members.push(model);
+    reports.push(report);
+    config.onMember?.(i, report);
+  }
+  return { ensemble: new Ensemble(members), reports };
+}
+
+/** Bagging: k members, member i trained on bootstrap resample i (seeded). */
+export function bagging(data: { train: GpuDataset; val?: GpuDataset }, config: EnsembleConfig): Promise<{ ensemble: Ensemble; reports: FitReport[] }> {
+  return trainMembers(data, config, true);
+}
+
+/** A plain ensemble: k members on the same data, differing by seed (run seed + i, and `makeModel(i)`). */
+export function ensemble(data: { train: GpuDataset; val?: GpuDataset }, config: EnsembleConfig): Promise<{ ensemble: Ensemble; reports: FitReport[] }> {
+  return trainMembers(data, config, false);
+}
+
