@@ -22,6 +22,7 @@ export default defineConfig({
       input: {
         demos: resolve(root, 'demos/index.html'),
         kernels: resolve(root, 'tests/browser/kernels.html'),
+        regularizers: resolve(root, 'tests/browser/regularizers.html'),
         bench: resolve(root, 'demos/bench.html'),
       },
     },
@@ -47,7 +48,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'swiftshader',
-          include: ['tests/runtime/kernels.test.ts', 'tests/ops/**/*.test.ts', 'tests/optim/**/*.test.ts', 'tests/random/**/*.test.ts', 'tests/autograd/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/data/**/*.test.ts', 'tests/train/loop.test.ts'],
+          include: ['tests/runtime/kernels.test.ts', 'tests/ops/**/*.test.ts', 'tests/optim/**/*.test.ts', 'tests/random/**/*.test.ts', 'tests/autograd/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/data/**/*.test.ts', 'tests/train/loop.test.ts', 'tests/train/hooks.test.ts', 'tests/regularizers/**/*.test.ts'],
           env: { WEBGPU_ADAPTER: 'swiftshader' },
         },
       },

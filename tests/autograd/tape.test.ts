@@ -62,21 +62,27 @@ describe('tape', () => {
     x.dispose();
   });
 
-  it('tidy also releases tensors made by raw ops inside it, keeps returned tensors and keepTensor ones', () => {
+  it('tidy also releases tensors made by raw ops inside it, keeps returned tensors and keepTensor ones', async () => {
     const a = rt().tensor([1, 2, 3]);
     const before = rt().memoryStats().liveTensors;
-    const [kept, pinned] = F.tidy(() => {
+    const [kept, pinned, data] = F.tidy(() => {
       const s = add(a, a);
       add(s, s);
       fill(rt().empty([4]), 0);
       const pin = F.keepTensor(fill(rt().empty([2]), 1));
-      return [scale(s, 2), pin];
-    }) as unknown as [Tensor, Tensor];
-    expect(rt().memoryStats().liveTensors).toBe(before + 2);
+      // The data of a Var made inside, returned without its Var, is kept too.
+      const data = F.exp(F.variable(a, { requiresGrad: false })).data;
+      return [scale(s, 2), pin, data];
+    }) as unknown as [Tensor, Tensor, Tensor];
+    expect(rt().memoryStats().liveTensors).toBe(before + 3);
     expect(kept.isDisposed).toBe(false);
     expect(pinned.isDisposed).toBe(false);
+    // exp in f32 on the GPU: a few ulps of relative error.
+    const got = await data.toArray();
+    [1, 2, 3].forEach((x, i) => expect(Math.abs(got[i] - Math.exp(x))).toBeLessThanOrEqual(1e-5 * Math.exp(x)));
     kept.dispose();
     pinned.dispose();
+    data.dispose();
     expect(rt().memoryStats().liveTensors).toBe(before);
     a.dispose();
   });

@@ -4,6 +4,10 @@
  * Debian's Chromium with SwiftShader, and the page runs the kernels through navigator.gpu. This
  * file recomputes every output on the CPU and compares: elementwise outputs bit for bit (digest of
  * the bytes), sums within the f32 summation bound of tests/runtime/kernels.test.ts.
+ *
+ * Then tests/browser/regularizers.html trains a small network with every regularizer together in
+ * the browser; this file checks what it reports against CPU recomputations (a translation, a
+ * label-smoothed loss) and the techniques' defining properties.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, preview, type PreviewServer } from 'vite';
@@ -11,10 +15,12 @@ import type { Browser } from 'puppeteer';
 import { launchChromium } from '../../bench/browser';
 import { fnv1a, randomArray, sumReference } from '../helpers/random';
 import { E2E_LENGTHS, type E2eReport } from './e2e-contract';
+import type { RegularizersReport } from './regularizers-contract';
 
 let server: PreviewServer;
 let browser: Browser;
 let report: E2eReport;
+let regs: RegularizersReport;
 
 beforeAll(async () => {
   await build({ logLevel: 'warn', build: { outDir: 'dist/e2e' } });
@@ -31,6 +37,14 @@ beforeAll(async () => {
   const got = (await page.evaluate('window.__e2e')) as E2eReport | { error: string };
   if ('error' in got) throw new Error(`the page failed: ${got.error}\n${logs.join('\n')}`);
   report = got;
+  const regPage = await browser.newPage();
+  regPage.on('console', (m) => logs.push(m.text()));
+  regPage.on('pageerror', (e) => logs.push(String(e)));
+  await regPage.goto(`${url}tests/browser/regularizers.html`);
+  await regPage.waitForFunction('window.__regularizers !== undefined', { timeout: 240_000 });
+  const r = (await regPage.evaluate('window.__regularizers')) as RegularizersReport | { error: string };
+  if ('error' in r) throw new Error(`the regularizers page failed: ${r.error}\n${logs.join('\n')}`);
+  regs = r;
 });
 
 afterAll(async () => {
@@ -77,5 +91,56 @@ describe('kernels in headless Chromium (navigator.gpu)', () => {
       expect(r?.value, `sum n=${n}`).toBeTypeOf('number');
       expect(Math.abs(r!.value! - ref.sum)).toBeLessThanOrEqual(ref.bound);
     }
+  });
+});
+
+describe('regularizers in headless Chromium (navigator.gpu)', () => {
+  it('trains with every regularizer at once: finite, falling loss, per-step metrics, early stopping evaluations', () => {
+    expect(regs.adapter).toMatch(/swiftshader/i);
+    expect(regs.trainLoss.every(Number.isFinite)).toBe(true);
+    expect(regs.trainLoss[regs.trainLoss.length - 1]).toBeLessThan(regs.trainLoss[0]);
+    expect(regs.stepMetrics).toBe(regs.stepsTaken);
+    expect(regs.earlyStopping.evaluations).toBe(Math.floor(regs.stepsTaken / 8));
+    expect(regs.earlyStopping.bestStep).toBeGreaterThan(0);
+    // The penalties and the momentum direction fuse into one dispatch.
+    expect(regs.updateDispatches).toBe(1);
+    expect(regs.leakedTensors).toBe(0);
+  });
+
+  it('max-norm bounds every column, proximal L1 leaves exact zeros, MC dropout has a spread', () => {
+    // The projection rescales to exactly c in f32; the norm recomputed in f64 may exceed c by a few ulps.
+    expect(regs.maxColumnNorm).toBeLessThanOrEqual(regs.maxNormC * (1 + 1e-5));
+    expect(regs.zeroFraction).toBeGreaterThan(0);
+    expect(regs.mcMeanStd).toBeGreaterThan(0);
+  });
+
+  it('softmax regression: the geometric mean over all masks equals weight scaling (eq. 7.56-7.66)', () => {
+    // Probabilities of 3 classes from 64 masks, each an f32 softmax: 1e-5 absolute.
+    expect(regs.geometricMeanGap).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a translation by (2, -1) moves every pixel exactly, zero-filling the edges', () => {
+    const want: number[] = [];
+    for (let y = 0; y < 28; y++) {
+      for (let x = 0; x < 28; x++) {
+        const sx = x - 2;
+        const sy = y + 1;
+        want.push(sx >= 0 && sx < 28 && sy >= 0 && sy < 28 ? regs.translateInput[sy * 28 + sx] : 0);
+      }
+    }
+    expect(regs.translateOutput).toEqual(want);
+  });
+
+  it('the fused label-smoothed cross-entropy equals the book closed form', () => {
+    const { logits, labels, k, epsilon, loss } = regs.smoothing;
+    let total = 0;
+    labels.forEach((label, r) => {
+      const z = logits.slice(r * k, r * k + k);
+      const m = Math.max(...z);
+      const lse = m + Math.log(z.reduce((a, v) => a + Math.exp(v - m), 0));
+      z.forEach((v, c) => (total += (c === label ? 1 - epsilon : epsilon / (k - 1)) * (lse - v)));
+    });
+    // A mean of 3 rows of 5 f32 terms of order 1: 1e-5 relative.
+    expect(Math.abs(loss - total / labels.length)).toBeLessThanOrEqual(1e-5 * (total / labels.length));
   });
 });
