@@ -5,24 +5,11 @@
  */
 import { gaussianNoise, relu } from '../autograd/functional';
 import type { Var } from '../autograd/var';
-import type { ParamSpec } from '../optim/arena';
 import { ArgumentError } from '../runtime/errors';
-import { dropoutActive, type ForwardContext, type Layer } from './layer';
+import { dropoutActive, ParameterFreeLayer, type ForwardContext } from './layer';
 
 /** max(x, 0) as a layer. */
-export class Relu implements Layer {
-  constructor(readonly name: string) {}
-
-  params(): ParamSpec[] {
-    return [];
-  }
-
-  bind(): void {}
-
-  initialValues(): Map<string, Float32Array> {
-    return new Map();
-  }
-
+export class Relu extends ParameterFreeLayer {
   forward(x: Var): Var {
     return relu(x);
   }
@@ -32,24 +19,15 @@ export class Relu implements Layer {
  * Additive Gaussian noise x + σ·z while noise layers are active (training, Monte-Carlo passes),
  * the identity otherwise; z is drawn in the kernel from Philox keyed by (seed, stream, step).
  */
-export class GaussianNoise implements Layer {
+export class GaussianNoise extends ParameterFreeLayer {
   constructor(
-    readonly name: string,
+    name: string,
     readonly std: number,
     readonly seed: number,
     readonly stream: number,
   ) {
+    super(name);
     if (!(Number.isFinite(std) && std >= 0)) throw new ArgumentError(`GaussianNoise ${name}: std must be a finite number ≥ 0, got ${std}`);
-  }
-
-  params(): ParamSpec[] {
-    return [];
-  }
-
-  bind(): void {}
-
-  initialValues(): Map<string, Float32Array> {
-    return new Map();
   }
 
   forward(x: Var, ctx: ForwardContext): Var {

@@ -13,8 +13,7 @@ import type { Var } from '../autograd/var';
 import { ArgumentError, ShapeError } from '../runtime/errors';
 import { fmtShape } from '../runtime/tensor';
 import { sameShape } from '../ops/strided';
-import { dropoutActive, type ForwardContext, type Layer } from './layer';
-import type { ParamSpec } from '../optim/arena';
+import { dropoutActive, ParameterFreeLayer, type ForwardContext } from './layer';
 
 /** How training and inference share the 1/p factor. */
 export type DropoutRule = 'inverted' | 'weight-scaling';
@@ -26,7 +25,7 @@ export interface DropoutLayerOptions {
 }
 
 /** Dropout between layers. */
-export class Dropout implements Layer {
+export class Dropout extends ParameterFreeLayer {
   readonly rule: DropoutRule;
 
   /**
@@ -34,12 +33,13 @@ export class Dropout implements Layer {
    * @param seed, stream the key of this layer's masks (use a distinct stream per dropout layer)
    */
   constructor(
-    readonly name: string,
+    name: string,
     readonly rate: number,
     readonly seed: number,
     readonly stream: number,
     opts: DropoutLayerOptions = {},
   ) {
+    super(name);
     if (!(Number.isFinite(rate) && rate >= 0 && rate < 1)) throw new ArgumentError(`Dropout ${name}: the drop rate must be in [0, 1), got ${rate}`);
     this.rule = opts.rule ?? 'inverted';
     if (this.rule !== 'inverted' && this.rule !== 'weight-scaling') throw new ArgumentError(`Dropout ${name}: rule must be 'inverted' or 'weight-scaling', got ${String(this.rule)}`);
@@ -48,16 +48,6 @@ export class Dropout implements Layer {
   /** Probability of keeping a unit, p = 1 − rate. */
   get keepProb(): number {
     return 1 - this.rate;
-  }
-
-  params(): ParamSpec[] {
-    return [];
-  }
-
-  bind(): void {}
-
-  initialValues(): Map<string, Float32Array> {
-    return new Map();
   }
 
   forward(x: Var, ctx: ForwardContext): Var {

@@ -1,7 +1,7 @@
 /**
  * Layers and models: Linear, sequential models with their parameters in one arena, MLPs.
  */
-export { dropoutActive, batchStatsActive, type ForwardContext, type Layer, type BufferSpec } from './layer';
+export { dropoutActive, batchStatsActive, ParameterFreeLayer, type ForwardContext, type Layer, type BufferSpec } from './layer';
 export { BufferStore, type StoredBuffer } from './buffers';
 export { initWeights, type InitScheme } from './init';
 export { Linear, type LinearOptions } from './linear';

@@ -65,3 +65,20 @@ export interface Layer {
   /** Initial values of its buffers, by declared name (default zeros). */
   initialBuffers?(): Map<string, Float32Array>;
 }
+
+/** The base of layers without parameters or buffers (dropout, noise, activations): only `forward` to write. */
+export abstract class ParameterFreeLayer implements Layer {
+  constructor(readonly name: string) {}
+
+  params(): ParamSpec[] {
+    return [];
+  }
+
+  bind(): void {}
+
+  initialValues(): Map<string, Float32Array> {
+    return new Map();
+  }
+
+  abstract forward(x: Var, ctx: ForwardContext): Var;
+}

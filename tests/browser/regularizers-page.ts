@@ -5,19 +5,11 @@
  */
 import { ag, constant, GpuDataset, Runtime, momentum, noGrad, tidy, translateImages } from '../../engine/index';
 import * as R from '../../regularizers/index';
-import { randomArray } from '../helpers/random';
+import { randomArray, syntheticArgmax } from '../helpers/random';
 import { REG_PROBLEM, type RegularizersReport } from './regularizers-contract';
 
 function synthetic(count: number, seed: number): { x: Float32Array; y: Uint32Array } {
-  const { features, classes } = REG_PROBLEM;
-  const x = randomArray(count * features, seed);
-  const y = new Uint32Array(count);
-  for (let r = 0; r < count; r++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (x[r * features + c] > x[r * features + best]) best = c;
-    y[r] = best;
-  }
-  return { x, y };
+  return syntheticArgmax(count, REG_PROBLEM.features, REG_PROBLEM.classes, seed);
 }
 
 async function run(): Promise<RegularizersReport> {

@@ -54,3 +54,18 @@ export function sumReference(a: ArrayLike<number>): { sum: number; bound: number
   }
   return { sum, bound: (Math.ceil(Math.log2(Math.max(a.length, 1))) + 8) * 2 ** -24 * absSum };
 }
+
+/**
+ * A learnable synthetic classification set: `count` rows of `features` values in [-1, 1), labelled
+ * with the index of the largest of the first `classes` features.
+ */
+export function syntheticArgmax(count: number, features: number, classes: number, seed: number): { x: Float32Array; y: Uint32Array } {
+  const x = randomArray(count * features, seed);
+  const y = new Uint32Array(count);
+  for (let r = 0; r < count; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (x[r * features + c] > x[r * features + best]) best = c;
+    y[r] = best;
+  }
+  return { x, y };
+}

@@ -12,18 +12,10 @@ import { GpuDataset } from '../../engine/data/dataset';
 import { createMlp } from '../../engine/nn/mlp';
 import { chain, sgd } from '../../engine/optim/chain';
 import { fit, type StepMetrics, type TrainingPlugin } from '../../engine/train/index';
-import { randomArray, useRuntime } from '../helpers/gpu';
+import { useRuntime } from '../helpers/gpu';
+import { syntheticArgmax } from '../helpers/random';
 
-function synthetic(count: number, features: number, k: number, seed: number): { x: Float32Array; y: Uint32Array } {
-  const x = randomArray(count * features, seed);
-  const y = new Uint32Array(count);
-  for (let r = 0; r < count; r++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (x[r * features + c] > x[r * features + best]) best = c;
-    y[r] = best;
-  }
-  return { x, y };
-}
+const synthetic = syntheticArgmax;
 
 describe('training loop hooks', () => {
   const rt = useRuntime();
