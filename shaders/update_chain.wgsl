@@ -84,7 +84,9 @@ fn effective_grad(i: u32, w0: vec4<f32>, c: Coefs, clip: f32) -> vec4<f32> {
 fn finish(w0: vec4<f32>, d: vec4<f32>, c: Coefs) -> vec4<f32> {
   let w1 = w0 - params.lr * (d + c.wd * w0);
   let tau = params.lr * c.prox;
-  return select(w1, sign(w1) * max(abs(w1) - vec4<f32>(tau), vec4<f32>(0.0)), tau > 0.0);
+  // Zeros are +0.0 (a select, not sign·max, which would give −0.0 for negative w), as in soft_threshold.wgsl.
+  let shrunk = select(vec4<f32>(0.0), sign(w1) * (abs(w1) - vec4<f32>(tau)), abs(w1) > vec4<f32>(tau));
+  return select(w1, shrunk, tau > 0.0);
 }
 
 @compute @workgroup_size(WG)

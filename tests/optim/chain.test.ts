@@ -120,7 +120,11 @@ describe('chained gradient transformations', () => {
         for (let i = 0; i < p.size; i++) {
           // A few f32 roundings per step on values of order 1, over 3 steps: 1e-5 absolute.
           expect(Math.abs(got[i] - want[i]), `${kind} ${p.name}[${i}]`).toBeLessThanOrEqual(1e-5);
-          if (got[i] === 0) zeros++;
+          if (got[i] === 0) {
+            zeros++;
+            // +0.0, never −0.0 (as the soft-threshold kernel).
+            expect(Object.is(got[i], 0), `${kind} ${p.name}[${i}] is -0`).toBe(true);
+          }
           if (want[i] === 0) refZeros++;
         }
       }
