@@ -9,7 +9,7 @@
  * run, one member's memory at a time plus the finished members' parameters). Training them batched
  * (k models in one set of dispatches) is not implemented.
  */
-import { add, constant, noGrad, scale, SeededRng, softmaxRows, tidy, type GpuDataset, type Sequential, type Tensor } from '../engine/index';
+import { add, ArgumentError, constant, noGrad, scale, SeededRng, softmaxRows, tidy, type GpuDataset, type Sequential, type Tensor } from '../engine/index';
 import { integerAtLeast } from './check';
 import { fit, type FitConfig, type FitReport } from './fit';
 import type { Regularizer } from './types';
@@ -60,7 +60,9 @@ export function bootstrap(config: { seed: number; member: number }): Regularizer
 
 /** Members whose predicted distributions are averaged. */
 export class Ensemble {
-  constructor(readonly members: readonly Sequential[]) {}
+  constructor(readonly members: readonly Sequential[]) {
+    if (members.length === 0) throw new ArgumentError('Ensemble: needs at least one member, got 0');
+  }
 
   /** The average of the members' softmax outputs for the rows of x [rows, features] (eq. 7.52), on the GPU. */
   predictProbs(x: Tensor): Tensor<'f32'> {
@@ -125,14 +127,20 @@ async function trainMembers(data: { train: GpuDataset; val?: GpuDataset }, confi
   const seed = config.seed ?? 1;
   const members: Sequential[] = [];
   const reports: FitReport[] = [];
-  for (let i = 0; i < k; i++) {
-    const model = config.makeModel(i);
-    const regs = [...(config.regularizers ?? []), ...(resample ? [bootstrap({ seed, member: i })] : [])];
-    const report = await fit(model, data, { ...config, seed: seed + (resample ? 0 : i), regularizers: regs });
-    report.optimizer.dispose();
-    members.push(model);
-    reports.push(report);
-    config.onMember?.(i, report);
+  try {
+    for (let i = 0; i < k; i++) {
+      const model = config.makeModel(i);
+      members.push(model);
+      const regs = [...(config.regularizers ?? []), ...(resample ? [bootstrap({ seed, member: i })] : [])];
+      const report = await fit(model, data, { ...config, seed: seed + (resample ? 0 : i), regularizers: regs });
+      report.optimizer.dispose();
+      reports.push(report);
+      config.onMember?.(i, report);
+    }
+  } catch (e) {
+    // A member that fails frees every member made so far.
+    for (const m of members) m.dispose();
+    throw e;
   }
   return { ensemble: new Ensemble(members), reports };
 }

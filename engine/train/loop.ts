@@ -129,9 +129,11 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
     if (!val) return null;
     const e: Evaluation = { step: globalStep, epoch, val: await evaluate(model, val, 1000), train: await readMetrics(acc) };
     lastVal = e.val;
-    for (const p of plugins) if ((await p.onEvaluate?.(e, ctxAt(epoch))) === 'stop') return p.name;
-    if ((await opts.onEvaluate?.(e)) === 'stop') return 'onEvaluate';
-    return null;
+    // Every hook sees every evaluation, the one that stops training included; the first to ask stops it.
+    let who: string | null = null;
+    for (const p of plugins) if ((await p.onEvaluate?.(e, ctxAt(epoch))) === 'stop') who ??= p.name;
+    if ((await opts.onEvaluate?.(e)) === 'stop') who ??= 'onEvaluate';
+    return who;
   };
   const stepsLeft = (): boolean => opts.maxSteps === undefined || globalStep - firstStep < opts.maxSteps;
 
