@@ -5,3 +5,4 @@
 export { SeededRng } from './rng';
 export { MNIST_CLASSES, MNIST_FEATURES, loadMnist, loadMnistDigits, splitDigits, type Examples, type MnistSplit, type SplitOptions } from './mnist';
 export { GpuDataset, type Batch } from './dataset';
+export { encodeMnistBinary, decodeMnistBinary } from './mnist-binary';

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { GpuDataset } from '../../engine/data/dataset';
 import { MNIST_FEATURES, loadMnistDigits, splitDigits } from '../../engine/data/mnist';
+import { decodeMnistBinary, encodeMnistBinary } from '../../engine/data/mnist-binary';
 import { ArgumentError } from '../../engine/runtime/errors';
 import { useRuntime } from '../helpers/gpu';
 
@@ -78,5 +79,16 @@ describe('GPU minibatches', () => {
     b.targets.dispose();
     order.dispose();
     ds.dispose();
+  });
+});
+
+describe('compact MNIST binary', () => {
+  it('round-trips the package digits exactly (one byte per pixel)', async () => {
+    const digits = await loadMnistDigits();
+    const bin = encodeMnistBinary(digits);
+    expect(bin.byteLength).toBe(44 + 10000 * 784);
+    const back = decodeMnistBinary(bin);
+    back.forEach((d, i) => expect(d).toEqual(digits[i]));
+    expect(() => decodeMnistBinary(new Uint8Array(8))).toThrow(/not an MNB1 digit file/);
   });
 });
