@@ -1,30 +1,79 @@
 /**
  * One config for the browser pages (Vite) and the tests (Vitest).
  *
- * Pages: demos/index.html and the page the headless-Chromium test drives (tests/browser/kernels.html).
+ * Pages: the demo site, one folder per page (demos/<name>/index.html, found by glob) and the landing
+ * page demos/index.html. The pages the headless-Chromium tests drive (tests/browser/*.html) are built
+ * only in mode 'e2e' and stay out of the production site. The MNIST digits reach pages as a compact
+ * binary built here from the `mnist` package (engine/data/mnist-binary.ts), imported as
+ * `virtual:mnist-bin` (its URL).
  * Tests run in three projects: every GPU test on Mesa lavapipe in Node; the kernel and op tests
  * again on SwiftShader in Node; and the end-to-end test in real headless Chromium. A GPU test never
  * skips: a missing adapter is a failure (locally and with CI=true).
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { encodeMnistBinary } from './engine/data/mnist-binary';
+import { loadMnistDigits } from './engine/data/mnist';
 
 const root = import.meta.dirname;
 
-export default defineConfig({
+/** Every page of the site: the landing page and demos/<name>/index.html. */
+function sitePages(): Record<string, string> {
+  const pages: Record<string, string> = { demos: resolve(root, 'demos/index.html') };
+  for (const d of readdirSync(resolve(root, 'demos'), { withFileTypes: true })) {
+    const html = resolve(root, 'demos', d.name, 'index.html');
+    if (d.isDirectory() && existsSync(html)) pages[`demos-${d.name}`] = html;
+  }
+  return pages;
+}
+
+/** The pages of the headless-Chromium tests. */
+function testPages(): Record<string, string> {
+  const dir = resolve(root, 'tests/browser');
+  return Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.html')).map((f) => [`test-${f.replace(/\.html$/, '')}`, resolve(dir, f)]));
+}
+
+/** `virtual:mnist-bin`: the URL of the digits as one byte per pixel (emitted once per build, served in dev). */
+function mnistBinary(): Plugin {
+  const id = 'virtual:mnist-bin';
+  let bytes: Promise<Uint8Array> | null = null;
+  const get = (): Promise<Uint8Array> => (bytes ??= loadMnistDigits().then(encodeMnistBinary));
+  let serve = false;
+  return {
+    name: 'mnist-binary',
+    configResolved(c) {
+      serve = c.command === 'serve';
+    },
+    resolveId: (source) => (source === id ? `\0${id}` : null),
+    async load(resolved) {
+      if (resolved !== `\0${id}`) return null;
+      if (serve) return `export default '/@mnist-bin/mnist.bin';`;
+      const ref = this.emitFile({ type: 'asset', name: 'mnist.bin', source: await get() });
+      return `export default import.meta.ROLLUP_FILE_URL_${ref};`;
+    },
+    configureServer(server) {
+      server.middlewares.use('/@mnist-bin/mnist.bin', (_req, res) => {
+        void get().then((b) => {
+          res.setHeader('content-type', 'application/octet-stream');
+          res.end(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+        });
+      });
+    },
+  };
+}
+
+export default defineConfig(({ mode }) => ({
   root,
   base: './',
+  plugins: [mnistBinary()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
     rollupOptions: {
-      input: {
-        demos: resolve(root, 'demos/index.html'),
-        kernels: resolve(root, 'tests/browser/kernels.html'),
-        regularizers: resolve(root, 'tests/browser/regularizers.html'),
-        bench: resolve(root, 'demos/bench.html'),
-      },
+      input: mode === 'e2e' ? { ...sitePages(), ...testPages() } : sitePages(),
     },
   },
   server: { host: '127.0.0.1' },
@@ -57,10 +106,12 @@ export default defineConfig({
         test: {
           name: 'chromium',
           include: ['tests/browser/**/*.test.ts'],
+          // One browser test file at a time: each builds the site and drives Chromium on 2 cores.
+          fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },
       },
     ],
   },
-});
+}));

@@ -1,5 +1,5 @@
 /**
- * The browser half of `npm run bench`: Vite builds the benchmark page (demos/bench.html), a preview
+ * The browser half of `npm run bench`: Vite builds the benchmark page (demos/bench/index.html), a preview
  * server serves it on 127.0.0.1 (navigator.gpu needs a secure context), headless Chromium opens it
  * with the run's options in the query string, the page runs the suites on its own WebGPU adapter and
  * hands the report to Node through an exposed function (`window.__benchResult`). The page's progress
@@ -56,7 +56,7 @@ export async function runInChromium(opts: ChromiumRunOptions): Promise<BenchRepo
       else if (m.type() === 'error') pageErrors.push(text);
     });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
-    await page.goto(`${url}demos/bench.html?${pageQuery(opts)}`);
+    await page.goto(`${url}demos/bench/index.html?${pageQuery(opts)}`);
     const got = await result;
     if ('error' in got) throw new Error(`the benchmark page failed: ${got.error}${pageErrors.length ? `\n${pageErrors.join('\n')}` : ''}`);
     return got;

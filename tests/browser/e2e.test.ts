@@ -23,7 +23,7 @@ let report: E2eReport;
 let regs: RegularizersReport;
 
 beforeAll(async () => {
-  await build({ logLevel: 'warn', build: { outDir: 'dist/e2e' } });
+  await build({ mode: 'e2e', logLevel: 'warn', build: { outDir: 'dist/e2e' } });
   server = await preview({ logLevel: 'warn', build: { outDir: 'dist/e2e' }, preview: { host: '127.0.0.1', port: 0 } });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite preview did not report a URL');

@@ -7,14 +7,14 @@
  * lines, and leaves the report (or `{ error }`) in `window.__bench` and passes it, as JSON, to
  * `window.__benchResult` when the driver exposed one.
  */
-import { Runtime } from '../engine/index';
-import { runSuites } from '../bench/run-suites';
-import { SUITES } from '../bench/suites/index';
-import { chartsHtml, errorsHtml, renderHtml, REPORT_CSS, tableHtml } from '../bench/report/html';
-import { headerLines } from '../bench/report/format';
-import { esc } from '../bench/report/svg';
-import type { BenchReport } from '../bench/report/types';
-import { parseSizes, type SizeSpec } from '../bench/cli-args';
+import { Runtime } from '../../engine/index';
+import { runSuites } from '../../bench/run-suites';
+import { SUITES } from '../../bench/suites/index';
+import { chartsHtml, errorsHtml, renderHtml, REPORT_CSS, tableHtml } from '../../bench/report/html';
+import { headerLines } from '../../bench/report/format';
+import { esc } from '../../bench/report/svg';
+import type { BenchReport } from '../../bench/report/types';
+import { parseSizes, type SizeSpec } from '../../bench/cli-args';
 
 type PageResult = BenchReport | { error: string };
 type PageWindow = Window & { __bench?: PageResult; __benchResult?: (json: string) => Promise<void> };
