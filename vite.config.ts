@@ -68,6 +68,13 @@ export default defineConfig(({ mode }) => ({
   root,
   base: './',
   plugins: [mnistBinary()],
+  // Pages import the engine by its package name, as an outside project would (package.json "exports").
+  resolve: {
+    alias: [
+      { find: /^webgpu-regularization\/regularizers$/, replacement: resolve(root, 'regularizers/index.ts') },
+      { find: /^webgpu-regularization$/, replacement: resolve(root, 'engine/index.ts') },
+    ],
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
