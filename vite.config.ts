@@ -14,8 +14,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
-import { encodeMnistBinary } from './engine/data/mnist-binary';
-import { loadMnistDigits } from './engine/data/mnist';
+import { createRequire } from 'node:module';
+import { encodeMnistBinary } from './engine/data/mnist-binary.ts';
 
 const root = import.meta.dirname;
 
@@ -39,7 +39,9 @@ function testPages(): Record<string, string> {
 function mnistBinary(): Plugin {
   const id = 'virtual:mnist-bin';
   let bytes: Promise<Uint8Array> | null = null;
-  const get = (): Promise<Uint8Array> => (bytes ??= loadMnistDigits().then(encodeMnistBinary));
+  // The package's ten digit arrays ({ raw: number[] } each), as engine/data/mnist.ts loads them.
+  const digits = (): Float32Array[] => (createRequire(import.meta.url)('mnist') as { raw: number[] }[]).map((d) => Float32Array.from(d.raw));
+  const get = (): Promise<Uint8Array> => (bytes ??= Promise.resolve().then(() => encodeMnistBinary(digits())));
   let serve = false;
   return {
     name: 'mnist-binary',

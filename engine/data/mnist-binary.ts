@@ -8,14 +8,17 @@
  * Layout (little-endian): the magic "MNB1", then ten u32 counts (images of each digit 0-9), then the
  * images of digit 0, of digit 1, …, 784 bytes each (row-major 28×28, 0-255).
  */
-import { ArgumentError } from '../runtime/errors';
-import { MNIST_CLASSES, MNIST_FEATURES } from './mnist';
+// No imports: vite.config.ts loads this file to build the binary, and the config loader handles a
+// module without relative imports best. The two sizes equal MNIST_FEATURES and MNIST_CLASSES of
+// ./mnist.ts (tests/data/mnist.test.ts checks).
+const MNIST_FEATURES = 784;
+const MNIST_CLASSES = 10;
 
 const MAGIC = 0x3142_4e4d; // "MNB1" read as a little-endian u32
 
 /** Encodes per-digit image arrays (784 floats in [0, 1] per image) as the compact binary. */
 export function encodeMnistBinary(perDigit: readonly Float32Array[]): Uint8Array {
-  if (perDigit.length !== MNIST_CLASSES) throw new ArgumentError(`encodeMnistBinary: ${perDigit.length} digit arrays, expected ${MNIST_CLASSES}`);
+  if (perDigit.length !== MNIST_CLASSES) throw new RangeError(`encodeMnistBinary: ${perDigit.length} digit arrays, expected ${MNIST_CLASSES}`);
   const counts = perDigit.map((d) => d.length / MNIST_FEATURES);
   const total = counts.reduce((a, b) => a + b, 0);
   const out = new Uint8Array(4 + 4 * MNIST_CLASSES + total * MNIST_FEATURES);
@@ -33,10 +36,10 @@ export function encodeMnistBinary(perDigit: readonly Float32Array[]): Uint8Array
 export function decodeMnistBinary(bytes: ArrayBuffer | Uint8Array): Float32Array[] {
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-  if (u8.byteLength < 4 + 4 * MNIST_CLASSES || view.getUint32(0, true) !== MAGIC) throw new ArgumentError('decodeMnistBinary: not an MNB1 digit file');
+  if (u8.byteLength < 4 + 4 * MNIST_CLASSES || view.getUint32(0, true) !== MAGIC) throw new RangeError('decodeMnistBinary: not an MNB1 digit file');
   const counts = Array.from({ length: MNIST_CLASSES }, (_, d) => view.getUint32(4 + 4 * d, true));
   const total = counts.reduce((a, b) => a + b, 0);
-  if (u8.byteLength !== 4 + 4 * MNIST_CLASSES + total * MNIST_FEATURES) throw new ArgumentError(`decodeMnistBinary: ${u8.byteLength} bytes do not hold ${total} images`);
+  if (u8.byteLength !== 4 + 4 * MNIST_CLASSES + total * MNIST_FEATURES) throw new RangeError(`decodeMnistBinary: ${u8.byteLength} bytes do not hold ${total} images`);
   const value = Float32Array.from({ length: 256 }, (_, k) => Math.round((k / 255) * 1000) / 1000);
   let at = 4 + 4 * MNIST_CLASSES;
   return counts.map((c) => {

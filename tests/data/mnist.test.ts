@@ -90,5 +90,8 @@ describe('compact MNIST binary', () => {
     const back = decodeMnistBinary(bin);
     back.forEach((d, i) => expect(d).toEqual(digits[i]));
     expect(() => decodeMnistBinary(new Uint8Array(8))).toThrow(/not an MNB1 digit file/);
+    // The binary's sizes are the data set's.
+    expect(MNIST_FEATURES).toBe(784);
+    expect(back.length).toBe(10);
   });
 });
