@@ -5,12 +5,15 @@ export { Runtime, type DispatchSpec, type BindingResource, type MemoryStats, typ
 export { Tensor, shapeSize, fmtShape, type DType, type TensorData } from './runtime/tensor';
 export { requestGpu, getGpu, adapterName, classifyAdapter, type AdapterKind, type AdapterDescription, type RequestGpuOptions, type NodeAdapterChoice } from './runtime/device';
 export { Kernel, type Overrides, type UniformValues } from './runtime/kernel';
+export { type Profile, type ProfileOptions, type ProfiledDispatch, type ProfiledBinding, type ReplayOptions } from './runtime/profile';
 export { grid1d } from './runtime/grid';
 export * from './runtime/errors';
 export { add, mul, scale, relu, fill } from './ops/elementwise';
 export { sum } from './ops/reduce';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { softThreshold, softThresholdStep } from './ops/softThreshold';
+export { dropoutForward, dropoutBackward, dropoutMaskCpu, keepThreshold, type DropoutKey, type DropoutOptions, type DropoutForwardOptions, type DropoutResult, type DropoutScale } from './ops/dropout';
+export { philox4x32_10 } from './random/philox';
 export { softmaxRows, smoothedTargetValues, type LabelSmoothing, type SmoothingConvention, type SmoothedTargets } from './ops/softmax_xent';
 export { columnNorms, maxNormProject } from './ops/colnorm';
 export { addGaussianNoise, perturbArena, type GaussianNoiseOptions, type PerturbArenaOptions } from './ops/noise';

@@ -21,8 +21,8 @@ export function trainControls(step: () => Promise<void>, onError: (e: unknown) =
   const element = document.createElement('div');
   element.className = 'controls';
   const playBtn = button('▶ Play', 'play');
-  const pauseBtn = button('⏸ Pause', 'pause');
-  const stepBtn = button('⏭ Step', 'step');
+  const pauseBtn = button('Pause', 'pause');
+  const stepBtn = button('Step ›', 'step');
   element.append(playBtn, pauseBtn, stepBtn);
   let playing = false;
   let current: Promise<void> = Promise.resolve();

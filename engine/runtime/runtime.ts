@@ -7,6 +7,7 @@ import { adapterName, requestGpu, type AdapterDescription, type RequestGpuOption
 import { ArgumentError, DeviceLostError, EngineError, GpuError, KernelBindingError, ShapeError } from './errors';
 import { Kernel, packUniforms, type Overrides, type UniformValues } from './kernel';
 import { BufferPool, type PoolStats } from './pool';
+import { ProfileRecorder, type Profile, type ProfileOptions, type ProfiledBinding } from './profile';
 import { Tensor, fmtShape, shapeSize, type DType, type TensorData } from './tensor';
 import { UniformArena } from './uniforms';
 import { shaderFile, shaderLibraries, shaders, type LibraryName, type ShaderEntry, type ShaderName } from '../../shaders/index';
@@ -61,6 +62,9 @@ export class Runtime {
   private destroyed = false;
   private liveTensors = 0;
   private readonly work: WorkStats = { dispatches: 0, submits: 0, pipelines: 0, readbacks: 0 };
+  /** The profile being recorded (see ./profile.ts), if any. */
+  private profiler: ProfileRecorder | null = null;
+  private profileSubmits = 0;
 
   private constructor(
     readonly device: GPUDevice,
@@ -178,6 +182,11 @@ export class Runtime {
   /** @internal Called by {@link Tensor.dispose}. */
   releaseTensorBuffer(buf: GPUBuffer): void {
     this.liveTensors--;
+    this.unref(buf);
+  }
+
+  /** Drops one reference to a tensor buffer; the last one returns it to the pool. */
+  private unref(buf: GPUBuffer): void {
     const r = (this.refs.get(buf) ?? 1) - 1;
     if (r > 0) {
       this.refs.set(buf, r);
@@ -205,12 +214,15 @@ export class Runtime {
 
     const entries: GPUBindGroupEntry[] = [];
     const named = new Set(Object.keys(spec.bindings));
+    const prof = this.profiler;
+    let uniformBytes: Uint8Array | undefined;
     for (const b of entry.bindings) {
       if (b.kind === 'uniform') {
         const layout = entry.uniform!;
         const slot = this.uniforms.alloc(layout.size);
         packUniforms(where, layout, spec.uniforms ?? {}, slot.view, slot.base);
         entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: slot.offset, size: layout.size } });
+        if (prof?.replayable) uniformBytes = new Uint8Array(slot.view.buffer, slot.base, layout.size).slice();
         continue;
       }
       const r = spec.bindings[b.name];
@@ -235,11 +247,28 @@ export class Runtime {
     }
     if (x === 0 || y === 0 || z === 0) return;
     const bindGroup = this.device.createBindGroup({ layout: entry.layout, entries });
-    const pass = this.computePass();
+    if (prof) this.endPass();
+    const pass = prof ? this.commandEncoder().beginComputePass(prof.passDescriptor()) : this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.work.dispatches++;
+    if (!prof) return;
+    pass.end();
+    const bindings: ProfiledBinding[] = [];
+    for (const b of entry.bindings) {
+      if (b.kind === 'uniform') continue;
+      const r = spec.bindings[b.name];
+      const res = toBinding(r, where);
+      bindings.push({ name: b.name, bytes: res.size ?? res.buffer.size - (res.offset ?? 0), access: b.kind === 'storage' ? 'read-write' : 'read' });
+      // A replayable profile keeps the tensors' buffers out of the pool until it is disposed.
+      if (prof.replayable && r instanceof Tensor) {
+        this.refs.set(r.buffer, (this.refs.get(r.buffer) ?? 0) + 1);
+        prof.retained.push(r.buffer);
+      }
+    }
+    const uniformBinding = entry.bindings.find((b) => b.kind === 'uniform')?.binding;
+    prof.record({ file: kernel.file, entry: spec.entry, overrides: spec.overrides ?? {}, uniforms: spec.uniforms ?? {}, grid: [x, y, z], bindings, pipeline, layout: entry.layout, entries, uniformBinding, uniformBytes });
   }
 
   /** Records a buffer-to-buffer copy into the current batch. */
@@ -279,6 +308,7 @@ export class Runtime {
     this.uniforms.upload(this.device.queue);
     this.device.queue.submit([enc.finish()]);
     this.work.submits++;
+    this.profileSubmits++;
     this.uniforms.afterSubmit();
     this.pool.afterSubmit();
     return true;
@@ -311,6 +341,58 @@ export class Runtime {
     this.staging.releaseNow(stage);
     this.throwPending();
     return out;
+  }
+
+  // ---- profiling -----------------------------------------------------------------------------
+
+  /**
+   * Starts recording a profile (./profile.ts): from now until {@link stopProfile}, each dispatch
+   * gets its own compute pass, timed by timestamp queries when the device has `timestamp-query`.
+   * Submits the batch recorded so far; after that, batching and submits are unchanged. Throws if a
+   * profile is already recording.
+   */
+  startProfile(options: ProfileOptions = {}): void {
+    this.assertUsable();
+    if (this.profiler) throw new EngineError('PROFILE_ACTIVE', 'startProfile: a profile is already recording (call stopProfile first)');
+    const has = this.device.features.has('timestamp-query');
+    if (options.timestamps && !has) throw new ArgumentError("startProfile: timestamps were asked for but the device has no 'timestamp-query'");
+    // Work recorded before the profile is submitted first, so the profile's counts are its own.
+    this.flush();
+    this.profiler = new ProfileRecorder(this.device, options.timestamps ?? has, options.replayable ?? false);
+    this.profileSubmits = 0;
+  }
+
+  /** Stops recording, submits the batch, reads the timestamps back and returns the profile. */
+  async stopProfile(): Promise<Profile> {
+    const prof = this.profiler;
+    if (!prof) throw new EngineError('PROFILE_INACTIVE', 'stopProfile: no profile is recording (call startProfile first)');
+    this.profiler = null;
+    this.flush();
+    const submits = this.profileSubmits;
+    const profile = await prof.finish({ submits, flush: () => this.flush(), release: (bufs) => bufs.forEach((b) => this.unref(b)) });
+    this.throwPending();
+    return profile;
+  }
+
+  /** Profiles the work `fn` records (see {@link startProfile}); if `fn` throws, the recording is dropped. */
+  async profile(fn: () => void | Promise<void>, options: ProfileOptions = {}): Promise<Profile> {
+    this.startProfile(options);
+    try {
+      await fn();
+    } catch (e) {
+      const prof = this.profiler;
+      this.profiler = null;
+      // Submit what was recorded before its query sets go: a command buffer may not use a destroyed one.
+      if (!this.lostError && !this.destroyed) this.flush();
+      prof?.abandon((bufs) => bufs.forEach((b) => this.unref(b)));
+      throw e;
+    }
+    return this.stopProfile();
+  }
+
+  /** Whether a profile is recording. */
+  get profiling(): boolean {
+    return this.profiler !== null;
   }
 
   private throwPending(): void {

@@ -1,0 +1,20 @@
+import type { PageMeta } from '../shared/page-meta';
+
+/** The train page: an MLP trained on real digits with the chapter's regularizers, then Monte-Carlo dropout on a digit drawn by the visitor. */
+export const meta: PageMeta = {
+  name: 'train',
+  title: 'Train, then draw a digit',
+  teaches:
+    'Train an MLP on real MNIST digits with the regularizers of chapter 7, then draw a digit: weight scaling against the Monte-Carlo arithmetic mean over dropout masks (all in one batch), their spread, and how uncertainty grows as the digit turns.',
+  order: 20,
+  sources: [
+    'shaders/dropout.wgsl',
+    'shaders/augment.wgsl',
+    'demos/train/infer.ts',
+    'demos/train/trainer.ts',
+    'demos/train/settings.ts',
+    'demos/train/pad.ts',
+    'regularizers/dropout.ts',
+    'engine/train/loop.ts',
+  ],
+};
