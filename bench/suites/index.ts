@@ -8,6 +8,7 @@ import { dropoutSuite } from './dropout';
 import { matmulSuite } from './matmul';
 import { mlpSuite } from './mlp';
 import { proxSuite } from './prox';
+import { regularizersSuite } from './regularizers';
 import { updateSuite } from './update';
 
 /** A registered suite. */
@@ -26,6 +27,7 @@ export const SUITES: readonly SuiteInfo[] = [
   { name: 'dropout', about: 'fused dropout forward + backward (mask drawn in the shader, none stored) and the mask-writing variant vs copy and axpy ceilings (GB/s)', run: dropoutSuite },
   { name: 'update', about: 'one optimizer update of every parameter of a 784-512-512-10 MLP: fused arena vs per-tensor vs tfjs (ms)', run: updateSuite },
   { name: 'mlp', about: 'one training step of a 784-512-512-10 MLP, batch 128, dropout 0.5, L2 1e-4, SGD (ms per step)', run: mlpSuite },
+  { name: 'regularizers', about: 'the 784-512-512-10 training step (batch 128) with each regularizer and each optimizer chain vs the plain SGD step (ms per step, ratio, dispatches)', run: regularizersSuite },
 ];
 
 /** The suites named in `names` (all when undefined or empty), in registry order; unknown names throw. */
