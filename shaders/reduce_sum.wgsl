@@ -12,6 +12,7 @@ struct Params {
 
 override WG: u32 = 256;    // workgroup size; a power of two
 override ITEMS: u32 = 8;   // elements each invocation adds before the tree
+override SQUARE: bool = false;  // add x² instead of x (the first pass of a sum of squares: a norm, in one read)
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -30,7 +31,10 @@ fn sum_partial(
   var acc = 0.0;
   for (var k = 0u; k < ITEMS; k++) {
     let i = start + k * WG;
-    if (i < params.n) { acc += x[i]; }
+    if (i < params.n) {
+      let v = x[i];
+      acc += select(v, v * v, SQUARE);
+    }
   }
   scratch[lid] = acc;
   workgroupBarrier();

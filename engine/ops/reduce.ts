@@ -15,8 +15,8 @@ const WG = 256;
 const ITEMS = 8;
 const PER_GROUP = WG * ITEMS;
 
-/** `alpha ·` the sum of all elements of `x`, into a tensor of shape `shape` (one element). */
-function sumAll(x: Tensor, shape: readonly number[], alpha: number): Tensor<'f32'> {
+/** `alpha ·` the sum of all elements of `x` (of their squares if `square`), into a tensor of shape `shape` (one element). */
+function sumAll(x: Tensor, shape: readonly number[], alpha: number, square = false): Tensor<'f32'> {
   const rt = x.runtime;
   let cur = x as Tensor<'f32'>;
   let n = x.size;
@@ -26,7 +26,8 @@ function sumAll(x: Tensor, shape: readonly number[], alpha: number): Tensor<'f32
     rt.dispatch({
       shader: 'reduce_sum',
       entry: 'sum_partial',
-      overrides: { WG, ITEMS },
+      // Only the first pass squares; later passes add the partial sums.
+      overrides: cur === x && square ? { WG, ITEMS, SQUARE: 1 } : { WG, ITEMS },
       uniforms: { n, scale: groups === 1 ? alpha : 1 },
       bindings: { x: cur, partials: next },
       workgroups: grid1d(groups, 1),
@@ -42,6 +43,12 @@ function sumAll(x: Tensor, shape: readonly number[], alpha: number): Tensor<'f32
 export function sum(x: Tensor): Tensor<'f32'> {
   assertF32('sum', x);
   return sumAll(x, [], 1);
+}
+
+/** Σ x², as a tensor of shape [] (squared L2 norm): the passes of {@link sum}, the first squaring on load. */
+export function sumOfSquares(x: Tensor): Tensor<'f32'> {
+  assertF32('sumOfSquares', x);
+  return sumAll(x, [], 1, true);
 }
 
 /** Axes in range, non-negative, sorted and distinct; `undefined` means all axes. */

@@ -17,8 +17,8 @@
  * state (velocity, moments) as it is.
  */
 import { keepTensor } from '../autograd/scope';
-import { fill, mul } from '../ops/elementwise';
-import { sum } from '../ops/reduce';
+import { fill } from '../ops/elementwise';
+import { sumOfSquares } from '../ops/reduce';
 import { ArgumentError } from '../runtime/errors';
 import { grid1d } from '../runtime/grid';
 import type { Tensor } from '../runtime/tensor';
@@ -330,10 +330,10 @@ export class ChainOptimizer implements Optimizer {
   /** Dispatches one {@link step} records, custom transforms not counted. */
   get dispatchesPerStep(): number {
     if (!this.clip) return 1;
-    // The clip's norm: one square, then reduction passes that each shrink the array 2,048-fold.
+    // The clip's norm: reduction passes (the first squares on load) that each shrink the array 2,048-fold.
     let passes = 0;
     for (let n = this.arena.length; passes === 0 || n > 1; n = Math.ceil(n / 2048)) passes++;
-    return 2 + passes;
+    return 1 + passes;
   }
 
   /** Records the update of every parameter: custom transforms, then one fused dispatch. */
@@ -347,11 +347,7 @@ export class ChainOptimizer implements Optimizer {
       a.writeChunkTableColumns(this.table, this.columns);
     }
     let gnorm2: Tensor<'f32'> = this.dummy;
-    if (this.clip) {
-      const sq = mul(a.grads, a.grads);
-      gnorm2 = sum(sq);
-      sq.dispose();
-    }
+    if (this.clip) gnorm2 = sumOfSquares(a.grads);
     const d = this.direction;
     const t = this.stepCount;
     const bc = (beta: number): number => 1 - Math.fround(beta) ** t;

@@ -50,6 +50,7 @@ export interface EpochResult {
   /** Running averages over the epoch's minibatches (training mode: dropout on). */
   train: Metrics;
   val?: Metrics;
+  /** Wall time of the epoch's training steps until the GPU finished them (evaluations excluded). */
   seconds: number;
   steps: number;
   /** Work per training step, from the runtime's counters (evaluation excluded). */
@@ -201,11 +202,13 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
       await trace?.deliver(true);
       order.dispose();
       const work1 = rt.workStats();
+      // Reading the running metrics waits for the epoch's last steps on the GPU: the epoch's time includes them.
+      const trainMetrics = await readMetrics(acc);
       const seconds = (performance.now() - t0) / 1000 - evalSeconds;
       if (stopper === null && !opts.evalEvery) stopper = await runEvaluation(epoch, acc);
       const result: EpochResult = {
         epoch,
-        train: await readMetrics(acc),
+        train: trainMetrics,
         val: lastVal,
         seconds,
         steps: taken,

@@ -150,7 +150,11 @@ describe('chained gradient transformations', () => {
       let sq = 0;
       for (const g of grads.values()) for (const x of g) sq += x * x;
       const c = Math.min(1, maxNorm / Math.sqrt(sq));
+      const d0 = rt().workStats().dispatches;
       opt.step();
+      // The norm: one squaring-and-summing pass per 2,048-fold shrink of the arena, then the update.
+      expect(rt().workStats().dispatches - d0).toBe(opt.dispatchesPerStep);
+      expect(opt.dispatchesPerStep).toBe(1 + Math.ceil(Math.log(arena.length) / Math.log(2048)));
       for (const p of arena.params) {
         const got = await p.value.toArray();
         const w0 = before.get(p.name)!;
