@@ -63,8 +63,7 @@ function isEarlyStopping(r: Regularizer): r is EarlyStopping {
  * Wall time per epoch, from one `onEpoch` call to the next (the first from the clock's creation).
  * The loop calls `onEpoch` after it has read the epoch's metrics back, so each interval holds all
  * of the epoch's GPU work, plus the evaluation on the validation set where a regularizer asks for
- * one (early stopping's own cost). `EpochResult.seconds` is not used: it is taken before the GPU
- * has finished the epoch's last `syncEvery` steps. The median is not moved by the first epoch of a
+ * one (early stopping's own cost), which `EpochResult.seconds` leaves out. The median is not moved by the first epoch of a
  * configuration, which also compiles its pipelines.
  */
 class EpochClock {
