@@ -85,8 +85,17 @@ export async function mountPage(meta: PageMeta, sources: readonly SourceText[], 
     hook.error = 'no WebGPU';
     return;
   }
+  let rt: Runtime;
   try {
-    const rt = await Runtime.create();
+    rt = await Runtime.create();
+  } catch (e) {
+    // navigator.gpu exists but gives no adapter or device (WebGPU disabled, blocklisted GPU).
+    status.className = 'status error';
+    status.textContent = `${NO_WEBGPU}\n\n(${errorText(e)})`;
+    hook.error = `no WebGPU adapter: ${errorText(e)}`;
+    return;
+  }
+  try {
     status.textContent = `GPU: ${rt.adapterName}${rt.info.isFallbackAdapter ? ' — a software adapter: sizes are kept small' : ''}`;
     await body({
       rt,

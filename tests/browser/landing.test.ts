@@ -1,10 +1,12 @@
 /**
  * The demo site's landing page in headless Chromium: it lists every page found by glob (each
- * demos/<name>/meta.ts) with a link to it and loads with no console errors.
+ * demos/<name>/meta.ts) with a link to it and loads with no console errors. And a page opened in a
+ * Chromium without WebGPU says so plainly, with how to enable it.
  */
 import { readdirSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../bench/browser';
 import { openPage, screenshot, serveSite, waitReady, type Site } from './site';
 
 let site: Site;
@@ -27,5 +29,23 @@ describe('the landing page', () => {
     expect(links.sort()).toEqual(names.map((n) => `./${n}/`).sort());
     await screenshot(p, 'landing');
     expect(p.errors).toEqual([]);
+  });
+});
+
+describe('a page without WebGPU', () => {
+  it('says plainly that WebGPU is missing and how to enable it', async () => {
+    // Chromium on Linux without --enable-unsafe-webgpu: no usable WebGPU.
+    const plain = await launchChromium({ gpuFlags: ['--no-sandbox'] });
+    try {
+      const page = await plain.newPage();
+      await page.goto(`${site.url}demos/dropout/`);
+      await page.waitForFunction('window.__demo && window.__demo.error', { timeout: 60_000 });
+      const status = (await page.$eval('.status', (e) => e.textContent ?? '')) as string;
+      expect(status).toMatch(/WebGPU/);
+      expect(status).toMatch(/enable-unsafe-webgpu/);
+      expect(await page.$$('canvas')).toHaveLength(0);
+    } finally {
+      await plain.close();
+    }
   });
 });
