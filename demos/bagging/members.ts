@@ -1,0 +1,96 @@
+/**
+ * The page's models: bagged members, each trained with the library's `fit` and its `bootstrap`
+ * sampler on resample i — exactly what `bagging()` does for member i (regularizers/bagging.ts), one
+ * member per call here so that the page can show each as it finishes — and one dropout network,
+ * whose Monte-Carlo passes (dropout on at inference, each pass keyed by its own step, so each draws
+ * a fresh mask for every digit) are the members of the second ensemble.
+ */
+import { constant, momentum, noGrad, softmaxRows, tidy, type GpuDataset, type Progress, type Sequential, type Tensor } from 'webgpu-regularization';
+import { bootstrap, dropout, fit, mlp, predict, predictMonteCarlo, uniqueFraction } from 'webgpu-regularization/regularizers';
+
+/** What every model of the page shares. */
+export interface TrainSettings {
+  /** Layer widths, e.g. [784, 32, 10]. */
+  sizes: readonly number[];
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** The run's seed: the resamples, the epoch orders, the initial weights (member i: seed + i). */
+  seed: number;
+}
+
+/** A trained bagged member. */
+export interface BaggedMember {
+  model: Sequential;
+  /** Its resample: n indices into the training set, drawn with replacement. */
+  indices: Uint32Array;
+  /** Fraction of distinct training examples in the resample. */
+  unique: number;
+}
+
+/** Trains member `member` on its bootstrap resample (the library's sampler plugin). */
+export async function trainBaggedMember(train: GpuDataset, s: TrainSettings, member: number, onProgress?: (p: Progress) => void): Promise<BaggedMember> {
+  const sampler = bootstrap({ seed: s.seed, member });
+  const indices = sampler.indices(train.count);
+  // Initial weights differ per member too, as in the library's own example (`seed: 1 + i`).
+  const model = mlp(train.runtime, { sizes: s.sizes, seed: s.seed + member });
+  try {
+    const report = await fit(model, { train }, { optimizer: momentum({ lr: s.lr, momentum: 0.9 }), regularizers: [sampler], epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, onProgress });
+    report.optimizer.dispose();
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { model, indices, unique: uniqueFraction(indices, train.count) };
+}
+
+/** Keep probabilities of the dropout network (the book's typical values). */
+export const DROPOUT_KEEP = { input: 0.8, hidden: 0.5 } as const;
+
+/** Trains one network with dropout on the whole training set (no resampling). */
+export async function trainDropoutNet(train: GpuDataset, s: TrainSettings, onProgress?: (p: Progress) => void): Promise<Sequential> {
+  const regs = [dropout({ input: DROPOUT_KEEP.input, hidden: DROPOUT_KEEP.hidden })];
+  const model = mlp(train.runtime, { sizes: s.sizes, seed: s.seed, regularizers: regs });
+  try {
+    const report = await fit(model, { train }, { optimizer: momentum({ lr: s.lr, momentum: 0.9 }), regularizers: regs, epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, onProgress });
+    report.optimizer.dispose();
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** The step keying Monte-Carlo pass 0 (far from any training step, as predictMonteCarlo's default). */
+export const MC_OFFSET = 1 << 30;
+
+/**
+ * Each Monte-Carlo pass's probabilities, read back: pass s runs with dropout on and step
+ * MC_OFFSET + s, the same passes predictMonteCarlo averages (regularizers/dropout.ts).
+ */
+export async function monteCarloPasses(model: Sequential, x: Tensor, passes: number): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let s = 0; s < passes; s++) {
+    const p = noGrad(() => tidy(() => softmaxRows(model.forward(constant(x), { training: false, dropout: true, step: MC_OFFSET + s }).data)));
+    out.push((await p.toArray()) as Float32Array);
+    p.dispose();
+  }
+  return out;
+}
+
+/** Largest |mean of our passes − predictMonteCarlo's mean|: the two must be the same masks. */
+export async function checkAgainstMonteCarlo(model: Sequential, x: Tensor, passes: readonly Float32Array[]): Promise<number> {
+  const mc = await predictMonteCarlo(model, x, passes.length, MC_OFFSET);
+  let worst = 0;
+  for (let i = 0; i < mc.mean.length; i++) {
+    let s = 0;
+    for (const p of passes) s += p[i];
+    worst = Math.max(worst, Math.abs(s / passes.length - mc.mean[i]));
+  }
+  return worst;
+}
+
+/** One deterministic pass (dropout off: the inverted rule's network as it is), read back. */
+export function deterministicPass(model: Sequential, x: Tensor): Promise<Float32Array> {
+  return predict(model, x);
+}

@@ -1,0 +1,39 @@
+/**
+ * The texts the Source tab shows (meta.sources, WGSL first), imported raw so that the page shows
+ * exactly the files it was built from.
+ */
+import dropoutWgsl from '../../shaders/dropout.wgsl?raw';
+import elementwiseWgsl from '../../shaders/elementwise.wgsl?raw';
+import baggingTs from '../../regularizers/bagging.ts?raw';
+import dropoutTs from '../../regularizers/dropout.ts?raw';
+import mainTs from './main.ts?raw';
+import membersTs from './members.ts?raw';
+import statsTs from './stats.ts?raw';
+import ensembleViewTs from './ensemble-view.ts?raw';
+import errorChartTs from './error-chart.ts?raw';
+import galleryTs from './gallery.ts?raw';
+import resampleStripTs from './resample-strip.ts?raw';
+import sourcesTs from './sources.ts?raw';
+import { meta } from './meta';
+
+const TEXTS: Record<string, string> = {
+  'shaders/dropout.wgsl': dropoutWgsl,
+  'shaders/elementwise.wgsl': elementwiseWgsl,
+  'regularizers/bagging.ts': baggingTs,
+  'regularizers/dropout.ts': dropoutTs,
+  'demos/bagging/main.ts': mainTs,
+  'demos/bagging/members.ts': membersTs,
+  'demos/bagging/stats.ts': statsTs,
+  'demos/bagging/ensemble-view.ts': ensembleViewTs,
+  'demos/bagging/error-chart.ts': errorChartTs,
+  'demos/bagging/gallery.ts': galleryTs,
+  'demos/bagging/resample-strip.ts': resampleStripTs,
+  'demos/bagging/sources.ts': sourcesTs,
+};
+
+/** The Source tab's files, in meta.sources order. */
+export const SOURCES = meta.sources.map((path) => {
+  const text = TEXTS[path];
+  if (text === undefined) throw new Error(`demos/bagging/sources.ts: meta.sources lists ${path}, which this file does not import`);
+  return { path, text };
+});

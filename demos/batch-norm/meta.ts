@@ -1,0 +1,28 @@
+import type { PageMeta } from '../shared/page-meta';
+
+/** The batch-norm page: activations with and without it, training vs inference statistics, batch size as noise. */
+export const meta: PageMeta = {
+  name: 'batch-norm',
+  title: 'Batch norm',
+  teaches:
+    'What batch normalization does to hidden units while a network trains (two MLPs side by side, with and without it), why it behaves differently in training and at inference (the batch’s statistics vs the stored running ones), and how the noise of batch statistics, larger in small batches, acts as a regularizer.',
+  order: 38,
+  sources: [
+    'shaders/reduce_axes.wgsl',
+    'shaders/unary.wgsl',
+    'engine/nn/batchnorm.ts',
+    'regularizers/batchnorm.ts',
+    'engine/nn/layer.ts',
+    'demos/batch-norm/main.ts',
+    'demos/batch-norm/models.ts',
+    'demos/batch-norm/trainer.ts',
+    'demos/batch-norm/forward.ts',
+    'demos/batch-norm/inference.ts',
+    'demos/batch-norm/inference-view.ts',
+    'demos/batch-norm/stats.ts',
+    'demos/batch-norm/short-run.ts',
+    'demos/batch-norm/histograms.ts',
+    'demos/batch-norm/lines.ts',
+    'demos/batch-norm/sources.ts',
+  ],
+};

@@ -1,0 +1,88 @@
+/**
+ * L1 vs L2. First the 2-D quadratic of chapter 7.1: contours of J, the penalty's level sets, the
+ * regularized optimum from the book's closed forms (eq. 7.13 for L2, eq. 7.23 for L1 with a
+ * diagonal H) as α moves, and the engine's chain optimizer solving the same problem on the GPU
+ * beside it. Then an MLP on MNIST trained with L1, switchable between proximal and subgradient
+ * while it trains: exact zeros over time, a weight histogram, the first layer's weights as images.
+ *
+ * Test hook (`window.__demo`): ready; plane.l2 / plane.l1 (alpha, closedForm, drawn, solverAlpha,
+ * solver, distance); setAlpha2d(a) (resolves when solved), plane2dSettled(); planeFromPx(panel, x, y);
+ * mnist(): { step, method, alpha, zerosFc1, zerosAll, weightCount, history, heldOutAccuracy };
+ * trainSteps(n) (ticks of STEPS_PER_TICK steps, paused), setMethod(m), setLogAlpha(e).
+ */
+import { GpuDataset } from 'webgpu-regularization';
+import { loadDigits } from '../shared/digits';
+import { hashState } from '../shared/hash';
+import { mountPage } from '../shared/page';
+import type { L1Method } from './l1-trainer';
+import { meta } from './meta';
+import { mnistSection, STEPS_PER_TICK } from './mnist-section';
+import { planeSection } from './plane-section';
+import { SOURCES } from './sources';
+import './page.css';
+
+void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
+  // Software adapters (SwiftShader in headless Chromium) get the small network; `?sizes=` overrides.
+  const forced = new URLSearchParams(location.search).get('sizes');
+  const small = forced === 'large' ? false : forced === 'small' ? true : rt.info.isFallbackAdapter;
+  const state = hashState({ a: 0.8, method: 'proximal', la: -2, seed: 1 });
+  const method: L1Method = state.value.method === 'subgradient' ? 'subgradient' : 'proximal';
+  const seed = Number.isInteger(state.value.seed) && state.value.seed >= 0 ? state.value.seed : 1;
+
+  // Every GPU job of the page runs one after another (the 2-D solves, training ticks, readbacks).
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(job: () => Promise<T>): Promise<T> => {
+    const run = queue.then(job);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const plane = planeSection(rt, Number.isFinite(state.value.a) ? state.value.a : 0.8, serial, (a) => state.set({ a }), fail);
+  root.append(plane.element);
+
+  const loading = document.createElement('p');
+  loading.className = 'note';
+  loading.textContent = 'Loading the MNIST digits…';
+  root.append(loading);
+  const split = await loadDigits({ train: small ? 1000 : 5000, val: 500, test: 0, seed: 1 });
+  const train = GpuDataset.upload(rt, split.train.images, split.train.labels, 10);
+  const val = GpuDataset.upload(rt, split.val.images, split.val.labels, 10);
+  loading.remove();
+  const logAlpha = Number.isFinite(state.value.la) ? state.value.la : -2;
+  const mnist = mnistSection(
+    rt,
+    { train, val },
+    { hidden: small ? 32 : 64, batch: 50, seed, lr: 0.1, alpha: 10 ** logAlpha, method },
+    serial,
+    (s) => state.set({ method: s.method, la: s.logAlpha }),
+    fail,
+  );
+  root.append(mnist.element);
+
+  Object.assign(hook, {
+    plane: plane.panels,
+    setAlpha2d: (a: number) => plane.setAlpha(a),
+    plane2dSettled: () => plane.settled(),
+    planeFromPx: (panel: 'l2' | 'l1', x: number, y: number) => plane.fromPx(panel, x, y),
+    stepsPerTick: STEPS_PER_TICK,
+    mnist: () => ({
+      step: mnist.trainer.step,
+      method: mnist.trainer.method,
+      alpha: mnist.trainer.alpha,
+      zerosFc1: mnist.last?.zerosFc1 ?? null,
+      zerosAll: mnist.last?.zerosAll ?? null,
+      weightCount: mnist.last?.weightCount ?? null,
+      history: mnist.history,
+      heldOutAccuracy: mnist.heldOutAccuracy,
+    }),
+    trainSteps: async (ticks: number) => {
+      mnist.controls.pause();
+      await mnist.controls.idle();
+      for (let i = 0; i < ticks; i++) await mnist.controls.stepOnce();
+    },
+    setMethod: (m: L1Method) => mnist.setMethod(m),
+    setLogAlpha: (e: number) => mnist.setLogAlpha(e),
+  });
+  await plane.settled();
+  hook.ready = true;
+});

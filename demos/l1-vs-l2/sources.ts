@@ -1,0 +1,38 @@
+/** The texts the Source tab shows (meta.sources, WGSL first), imported raw: exactly what the page was built from. */
+import updateChainWgsl from '../../shaders/update_chain.wgsl?raw';
+import chainTs from '../../engine/optim/chain.ts?raw';
+import penaltiesTs from '../../regularizers/penalties.ts?raw';
+import mainTs from './main.ts?raw';
+import quadraticTs from './quadratic.ts?raw';
+import solverTs from './solver.ts?raw';
+import planeViewTs from './plane-view.ts?raw';
+import trainerTs from './l1-trainer.ts?raw';
+import weightViewsTs from './weight-views.ts?raw';
+import sourcesTs from './sources.ts?raw';
+import zeroChartTs from './zero-chart.ts?raw';
+import mnistSectionTs from './mnist-section.ts?raw';
+import planeSectionTs from './plane-section.ts?raw';
+import { meta } from './meta';
+
+const TEXTS: Record<string, string> = {
+  'shaders/update_chain.wgsl': updateChainWgsl,
+  'engine/optim/chain.ts': chainTs,
+  'regularizers/penalties.ts': penaltiesTs,
+  'demos/l1-vs-l2/main.ts': mainTs,
+  'demos/l1-vs-l2/quadratic.ts': quadraticTs,
+  'demos/l1-vs-l2/solver.ts': solverTs,
+  'demos/l1-vs-l2/plane-view.ts': planeViewTs,
+  'demos/l1-vs-l2/l1-trainer.ts': trainerTs,
+  'demos/l1-vs-l2/weight-views.ts': weightViewsTs,
+  'demos/l1-vs-l2/sources.ts': sourcesTs,
+  'demos/l1-vs-l2/zero-chart.ts': zeroChartTs,
+  'demos/l1-vs-l2/mnist-section.ts': mnistSectionTs,
+  'demos/l1-vs-l2/plane-section.ts': planeSectionTs,
+};
+
+/** The Source tab's files, in meta.sources order. */
+export const SOURCES = meta.sources.map((path) => {
+  const text = TEXTS[path];
+  if (text === undefined) throw new Error(`demos/l1-vs-l2/sources.ts: meta.sources lists ${path}, which this file does not import`);
+  return { path, text };
+});
