@@ -4,11 +4,14 @@
  * diagonal H) as α moves, and the engine's chain optimizer solving the same problem on the GPU
  * beside it. Then an MLP on MNIST trained with L1, switchable between proximal and subgradient
  * while it trains: exact zeros over time, a weight histogram, the first layer's weights as images.
+ * Last, the 2-D picture on two real weights of that network: its loss on a grid, evaluated on the GPU.
  *
  * Test hook (`window.__demo`): ready; plane.l2 / plane.l1 (alpha, closedForm, drawn, solverAlpha,
  * solver, distance); setAlpha2d(a) (resolves when solved), plane2dSettled(); planeFromPx(panel, x, y);
  * mnist(): { step, method, alpha, zerosFc1, zerosAll, weightCount, history, heldOutAccuracy };
- * trainSteps(n) (ticks of STEPS_PER_TICK steps, paused), setMethod(m), setLogAlpha(e).
+ * trainSteps(n) (ticks of STEPS_PER_TICK steps, paused), setMethod(m), setLogAlpha(e);
+ * surface() (the last LossSurface), surfacePicks(), pickWeight(which, param, row, col),
+ * computeSurface(), weightBits() (every parameter's f32 bits, for a bit-for-bit comparison).
  */
 import { GpuDataset } from 'webgpu-regularization';
 import { loadDigits } from '../shared/digits';
@@ -17,7 +20,9 @@ import { mountPage } from '../shared/page';
 import type { L1Method } from './l1-trainer';
 import { meta } from './meta';
 import { mnistSection, STEPS_PER_TICK } from './mnist-section';
+import { SurfaceEvaluator } from './loss-surface';
 import { planeSection } from './plane-section';
+import { surfaceSection } from './surface-section';
 import { SOURCES } from './sources';
 import './page.css';
 
@@ -59,6 +64,23 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
   );
   root.append(mnist.element);
 
+  // Two real weights' loss surface: 11 × 11 on 256 digits on a software adapter (on demand and when
+  // paused), 15 × 15 on 1,000 digits on a GPU (also after every training tick).
+  const evaluator = SurfaceEvaluator.create(rt, mnist.trainer.model, split.train.images, split.train.labels, small ? 256 : 1000);
+  const surface = surfaceSection(
+    evaluator,
+    { size: small ? 11 : 15, spread: 4, hidden: small ? 32 : 64, step: () => mnist.trainer.step, alpha: () => mnist.trainer.alpha },
+    serial,
+    fail,
+  );
+  root.append(surface.element);
+  mnist.onImagePick = (pixel, unit) => surface.pickNext({ param: 'fc1.weight', row: pixel, col: unit });
+  mnist.onTick = () => {
+    if (!small) surface.refresh();
+  };
+  mnist.controls.element.querySelector('button[data-role=pause]')?.addEventListener('click', () => surface.refresh());
+  surface.refresh();
+
   Object.assign(hook, {
     plane: plane.panels,
     setAlpha2d: (a: number) => plane.setAlpha(a),
@@ -80,6 +102,12 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
       await mnist.controls.idle();
       for (let i = 0; i < ticks; i++) await mnist.controls.stepOnce();
     },
+    surface: () => surface.last,
+    surfacePicks: () => surface.picks,
+    pickWeight: (which: 0 | 1, param: string, row: number, col: number) => surface.pick(which, { param, row, col }),
+    computeSurface: () => surface.compute(),
+    /** All parameter values as their f32 bit patterns (queued behind training), to compare bit for bit. */
+    weightBits: () => serial(async () => Array.from(new Uint32Array((await evaluator.values()).buffer))),
     setMethod: (m: L1Method) => mnist.setMethod(m),
     setLogAlpha: (e: number) => mnist.setLogAlpha(e),
   });

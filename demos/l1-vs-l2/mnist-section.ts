@@ -38,6 +38,10 @@ export interface MnistSection {
   readonly heldOutAccuracy: number | null;
   setMethod(m: L1Method): void;
   setLogAlpha(e: number): void;
+  /** Called after each training tick (e.g. to recompute the loss surface). */
+  onTick: ((playing: boolean) => void) | null;
+  /** Called with (pixel, unit) when a pixel of a weight image is clicked. */
+  onImagePick: ((pixel: number, unit: number) => void) | null;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, html?: string): HTMLElementTagNameMap[K] {
@@ -104,7 +108,7 @@ export function mnistSection(
   const images = weightImages(config.hidden, config.hidden > 32 ? 2 : 2.5);
   right.append(
     el('h3', undefined, `Each hidden unit's 784 incoming weights as a 28×28 image`),
-    el('p', 'note legend-line', '<span class="sw pos"></span>positive <span class="sw neg"></span>negative <span class="sw zero"></span>white: exactly 0 (any non-zero weight is tinted)'),
+    el('p', 'note legend-line', '<span class="sw pos"></span>positive <span class="sw neg"></span>negative <span class="sw zero"></span>white: exactly 0 (any non-zero weight is tinted). Click a pixel to put its weight on the loss surface below.'),
     images.element,
   );
   row.append(left, right);
@@ -142,6 +146,7 @@ export function mnistSection(
       const s = await trainer.trainSteps(STEPS_PER_TICK);
       if (s.step % EVAL_EVERY === 0) heldOutAccuracy = (await trainer.heldOut()).accuracy;
       show(s);
+      section.onTick?.(controls.playing);
     });
   const controls = trainControls(tick, onError);
   bar.append(controls.element, methodPick, label, stepText);
@@ -179,6 +184,18 @@ export function mnistSection(
     },
     setMethod,
     setLogAlpha,
+    onTick: null,
+    onImagePick: null,
   };
+  // A click on a weight image picks that pixel's weight into that unit (for the loss surface).
+  images.element.addEventListener('click', (e) => {
+    const c = e.target;
+    if (!(c instanceof HTMLCanvasElement)) return;
+    const unit = [...images.element.children].indexOf(c);
+    const r = c.getBoundingClientRect();
+    const x = Math.min(27, Math.floor(((e.clientX - r.left) / r.width) * 28));
+    const y = Math.min(27, Math.floor(((e.clientY - r.top) / r.height) * 28));
+    if (unit >= 0) section.onImagePick?.(y * 28 + x, unit);
+  });
   return section;
 }

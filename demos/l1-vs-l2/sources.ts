@@ -12,6 +12,9 @@ import sourcesTs from './sources.ts?raw';
 import zeroChartTs from './zero-chart.ts?raw';
 import mnistSectionTs from './mnist-section.ts?raw';
 import planeSectionTs from './plane-section.ts?raw';
+import lossSurfaceTs from './loss-surface.ts?raw';
+import surfaceViewTs from './surface-view.ts?raw';
+import surfaceSectionTs from './surface-section.ts?raw';
 import { meta } from './meta';
 
 const TEXTS: Record<string, string> = {
@@ -28,6 +31,9 @@ const TEXTS: Record<string, string> = {
   'demos/l1-vs-l2/zero-chart.ts': zeroChartTs,
   'demos/l1-vs-l2/mnist-section.ts': mnistSectionTs,
   'demos/l1-vs-l2/plane-section.ts': planeSectionTs,
+  'demos/l1-vs-l2/loss-surface.ts': lossSurfaceTs,
+  'demos/l1-vs-l2/surface-view.ts': surfaceViewTs,
+  'demos/l1-vs-l2/surface-section.ts': surfaceSectionTs,
 };
 
 /** The Source tab's files, in meta.sources order. */

@@ -5,7 +5,9 @@
  * and the engine's own solver (chain optimizer on a 2-element ParamArena, 200 GPU steps) ends
  * there too; on MNIST, L1 by subgradient leaves no exact zeros while proximal L1, switched on with
  * the page's toggle while training runs, makes a growing number of them; α moves while training
- * without a restart. Screenshot: out/screenshots/concept-l1-vs-l2.png (THUMBS=1: demos/l1-vs-l2/thumb.png).
+ * without a restart; the loss surface of two picked weights (one by a click on a weight image) is
+ * an 11 × 11 grid of finite GPU losses whose middle point is the page's evaluation loss, and the
+ * weights are bit-identical afterwards. Screenshot: out/screenshots/concept-l1-vs-l2.png (THUMBS=1: demos/l1-vs-l2/thumb.png).
  */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +30,23 @@ interface MnistState {
   zerosAll: number;
   weightCount: number;
   history: { step: number; zeros: number; method: string }[];
+}
+
+interface Pick {
+  param: string;
+  row: number;
+  col: number;
+}
+interface Surface {
+  picks: [Pick, Pick];
+  size: number;
+  xs: number[];
+  ys: number[];
+  losses: number[];
+  current: [number, number];
+  currentLoss: number;
+  step: number;
+  examples: number;
 }
 
 /** The page's problems, restated: eigenvalues (2, 0.5), w* = (1, 1.2); L2's H rotated by 35°, L1's diagonal. */
@@ -141,6 +160,43 @@ describe('the L1 vs L2 page', () => {
     expect(prox[prox.length - 1]).toBeGreaterThan(prox[0]);
     for (let i = 1; i < prox.length; i++) expect(prox[i]).toBeGreaterThanOrEqual(0.95 * prox[i - 1]);
     console.log(`zeros (first layer) under proximal L1: ${prox.join(', ')}; ${((Date.now() - t0) / 1000).toFixed(1)} s so far`);
+
+    // ---- The loss surface of two real weights: a by a click on a weight image, b by the hook ----
+    await waitFor(p, '__demo.surface() !== null', 60_000);
+    const bitsBefore = await ev<number[]>('__demo.weightBits()');
+    const img = await p.page.$('.weight-images canvas:nth-child(4)');
+    const box = (await img!.boundingBox())!;
+    // Pixel (row 14, col 12) of unit 3's 28×28 image.
+    await p.page.mouse.click(box.x + ((12 + 0.5) / 28) * box.width, box.y + ((14 + 0.5) / 28) * box.height);
+    expect(await ev<Pick[]>('__demo.surfacePicks()')).toContainEqual({ param: 'fc1.weight', row: 14 * 28 + 12, col: 3 });
+    await ev(`__demo.pickWeight(1, 'fc2.weight', 3, 7)`);
+    const surf = await ev<Surface>('__demo.computeSurface()');
+    const bitsAfter = await ev<number[]>('__demo.weightBits()');
+    expect(surf.picks).toEqual([
+      { param: 'fc1.weight', row: 14 * 28 + 12, col: 3 },
+      { param: 'fc2.weight', row: 3, col: 7 },
+    ]);
+    expect(surf.step).toBe(180);
+    // SwiftShader: the small grid, 11 × 11 on 256 digits.
+    expect(surf.size).toBe(11);
+    expect(surf.examples).toBe(256);
+    expect(surf.xs).toHaveLength(11);
+    expect(surf.ys).toHaveLength(11);
+    expect(surf.losses).toHaveLength(121);
+    expect(surf.losses.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+    expect(Math.max(...surf.losses)).toBeGreaterThan(Math.min(...surf.losses));
+    // The middle grid point is the current weights exactly, and its loss is the page's evaluation
+    // loss (engine's evaluate, another reduction order): equal to f32 rounding of a mean of 256 terms.
+    const c = 5;
+    expect(surf.xs[c]).toBe(surf.current[0]);
+    expect(surf.ys[c]).toBe(surf.current[1]);
+    const centre = surf.losses[c * 11 + c];
+    expect(Math.abs(centre - surf.currentLoss), `centre ${centre} vs evaluate ${surf.currentLoss}`).toBeLessThan(1e-5 * Math.max(1, surf.currentLoss));
+    // The weights were restored bit for bit.
+    expect(bitsAfter.length).toBe(bitsBefore.length);
+    expect(bitsAfter).toEqual(bitsBefore);
+    expect(await p.page.$eval('.surface-readout', (e) => e.textContent)).toContain('a = layer 1, pixel (14, 12) → unit 3 = ');
+    console.log(`surface: loss ${Math.min(...surf.losses).toFixed(4)}..${Math.max(...surf.losses).toFixed(4)}, centre ${centre} vs ${surf.currentLoss}; ${((Date.now() - t0) / 1000).toFixed(1)} s so far`);
 
     await screenshot(p, 'concept-l1-vs-l2');
     if (process.env.THUMBS === '1') {
