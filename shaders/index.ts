@@ -27,9 +27,10 @@ import augment from './augment.wgsl?raw';
 import bandwidth from './bandwidth.wgsl?raw';
 import colnorm from './colnorm.wgsl?raw';
 import grid from './grid.wgsl?raw';
+import arena from './arena.wgsl?raw';
 
 /** Library files: WGSL functions shared by several kernels. */
-export const shaderLibraries = { philox, grid, normal } as const satisfies Record<string, string>;
+export const shaderLibraries = { philox, grid, normal, arena } as const satisfies Record<string, string>;
 
 /** The name of a library file. */
 export type LibraryName = keyof typeof shaderLibraries;
@@ -52,8 +53,8 @@ export const shaders = {
   unary: { source: unary, uses: ['grid'] },
   gather: { source: gather, uses: ['grid'] },
   softmax_xent: { source: softmaxXent },
-  optim: { source: optim },
-  update_chain: { source: updateChain },
+  optim: { source: optim, uses: ['arena'] },
+  update_chain: { source: updateChain, uses: ['arena'] },
   soft_threshold: { source: softThreshold, uses: ['grid'] },
   dropout: { source: dropout, uses: ['philox'] },
   noise: { source: noise, uses: ['philox', 'normal', 'grid'] },

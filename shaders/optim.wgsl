@@ -55,8 +55,6 @@ struct Chunk {
 override WG: u32 = 256;
 override VPI: u32 = 1;  // vec4s per invocation: 1, 2, 4, 8 or 16
 
-const VEC4_PER_CHUNK_SHIFT = 4u;  // 64 elements per chunk = 16 vec4s
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> chunks: array<Chunk>;
 @group(0) @binding(3) var<storage, read_write> w: array<vec4<f32>>;
@@ -65,19 +63,9 @@ const VEC4_PER_CHUNK_SHIFT = 4u;  // 64 elements per chunk = 16 vec4s
 @group(0) @binding(6) var<storage, read_write> v: array<vec4<f32>>;         // adam: second moment
 @group(0) @binding(7) var<storage, read_write> velocity: array<vec4<f32>>;  // momentum: u
 
-// The first vec4 of this invocation's run of VPI.
-fn first_vec4(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return (gid.x + gid.y * groups.x * WG) * VPI;
-}
-
 // The chunk record of vec4 number i.
 fn chunk_of(i: u32) -> Chunk {
   return chunks[i >> VEC4_PER_CHUNK_SHIFT];
-}
-
-// Which of the 4 lanes of vec4 i lie inside the parameter (the others are padding).
-fn live_lanes(i: u32, end: u32) -> vec4<bool> {
-  return vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(end);
 }
 
 @compute @workgroup_size(WG)

@@ -60,14 +60,6 @@ override VPI: u32 = 1;  // vec4s per invocation: 1, 2, 4, 8 or 16
 @group(0) @binding(6) var<storage, read_write> v: array<vec4<f32>>;         // adam: second moment
 @group(0) @binding(7) var<storage, read_write> velocity: array<vec4<f32>>;  // momentum: u
 
-fn first_vec4(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return (gid.x + gid.y * groups.x * WG) * VPI;
-}
-
-fn live_lanes(i: u32, end: u32) -> vec4<bool> {
-  return vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(end);
-}
-
 // c = min(1, max_norm / ‖g‖), or 1 when clipping is off.
 fn clip_factor() -> f32 {
   if (params.max_norm <= 0.0) { return 1.0; }
@@ -93,7 +85,7 @@ fn finish(w0: vec4<f32>, d: vec4<f32>, c: Coefs) -> vec4<f32> {
 fn chain_sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let first = first_vec4(gid, groups);
   if (first >= params.n4) { return; }
-  let c = coefs[first >> 4u];
+  let c = coefs[first >> VEC4_PER_CHUNK_SHIFT];
   let clip = clip_factor();
   for (var k = 0u; k < VPI; k++) {
     let i = first + k;
@@ -106,7 +98,7 @@ fn chain_sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 fn chain_momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let first = first_vec4(gid, groups);
   if (first >= params.n4) { return; }
-  let c = coefs[first >> 4u];
+  let c = coefs[first >> VEC4_PER_CHUNK_SHIFT];
   let clip = clip_factor();
   for (var k = 0u; k < VPI; k++) {
     let i = first + k;
@@ -123,7 +115,7 @@ fn chain_momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 fn chain_adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let first = first_vec4(gid, groups);
   if (first >= params.n4) { return; }
-  let c = coefs[first >> 4u];
+  let c = coefs[first >> VEC4_PER_CHUNK_SHIFT];
   let clip = clip_factor();
   for (var k = 0u; k < VPI; k++) {
     let i = first + k;

@@ -15,6 +15,7 @@ import galleryTs from './gallery.ts?raw';
 import resampleStripTs from './resample-strip.ts?raw';
 import sourcesTs from './sources.ts?raw';
 import { meta } from './meta';
+import { sourcesInOrder } from '../shared/source';
 
 const TEXTS: Record<string, string> = {
   'shaders/dropout.wgsl': dropoutWgsl,
@@ -32,8 +33,4 @@ const TEXTS: Record<string, string> = {
 };
 
 /** The Source tab's files, in meta.sources order. */
-export const SOURCES = meta.sources.map((path) => {
-  const text = TEXTS[path];
-  if (text === undefined) throw new Error(`demos/bagging/sources.ts: meta.sources lists ${path}, which this file does not import`);
-  return { path, text };
-});
+export const SOURCES = sourcesInOrder(meta.sources, TEXTS, 'demos/bagging/sources.ts');

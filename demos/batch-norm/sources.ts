@@ -20,6 +20,7 @@ import histogramsTs from './histograms.ts?raw';
 import linesTs from './lines.ts?raw';
 import sourcesTs from './sources.ts?raw';
 import { meta } from './meta';
+import { sourcesInOrder } from '../shared/source';
 
 const TEXTS: Record<string, string> = {
   'shaders/reduce_axes.wgsl': reduceAxesWgsl,
@@ -41,8 +42,4 @@ const TEXTS: Record<string, string> = {
 };
 
 /** The Source tab's files, in meta.sources order. */
-export const SOURCES = meta.sources.map((path) => {
-  const text = TEXTS[path];
-  if (text === undefined) throw new Error(`demos/batch-norm/sources.ts: meta.sources lists ${path}, which this file does not import`);
-  return { path, text };
-});
+export const SOURCES = sourcesInOrder(meta.sources, TEXTS, 'demos/batch-norm/sources.ts');

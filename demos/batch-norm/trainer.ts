@@ -3,7 +3,7 @@
  * in the same order, the same optimizer settings, the same initial weights. After each step the
  * page can look at both networks' hidden pre-activations on a fixed probe batch.
  */
-import { chain, fill, GpuDataset, momentum, trainOnBatch, type ChainOptimizer, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
+import { chain, fill, GpuDataset, MinibatchStream, momentum, trainOnBatch, type ChainOptimizer, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
 import { captureOutputs } from './forward';
 import { createPair, preActivationLayer, type ModelKind } from './models';
 
@@ -34,9 +34,7 @@ export const KINDS: readonly ModelKind[] = ['plain', 'bn'];
 export class PairTrainer {
   /** Steps trained so far. */
   step = 0;
-  private order: Tensor<'u32'> | null = null;
-  private orderEpoch = 0;
-  private readonly windows: ReturnType<typeof GpuDataset.windows>;
+  private readonly batches: MinibatchStream;
 
   private constructor(
     readonly train: GpuDataset,
@@ -45,7 +43,7 @@ export class PairTrainer {
     private readonly optimizers: Record<ModelKind, ChainOptimizer>,
     private readonly acc: Record<ModelKind, Tensor<'f32'>>,
   ) {
-    this.windows = GpuDataset.windows(train.count, config.batch, true);
+    this.batches = new MinibatchStream(train, config.batch, config.seed);
   }
 
   /** Builds both networks from the seed, with momentum SGD. */
@@ -69,14 +67,7 @@ export class PairTrainer {
   }
 
   private record(metrics: boolean): number {
-    const perEpoch = this.windows.length;
-    const epoch = Math.floor(this.step / perEpoch) + 1;
-    if (!this.order || epoch !== this.orderEpoch) {
-      this.order?.dispose();
-      this.order = this.train.shuffledOrder(this.config.seed, epoch);
-      this.orderEpoch = epoch;
-    }
-    const b = this.train.batch(this.order, this.windows[this.step % perEpoch]);
+    const b = this.batches.batch(this.step);
     for (const k of KINDS) {
       if (metrics) fill(this.acc[k], 0);
       trainOnBatch(this.models[k], this.optimizers[k], b.x, b.targets, this.step, metrics ? { metrics: this.acc[k] } : {});
@@ -103,7 +94,7 @@ export class PairTrainer {
 
   /** Frees both networks and their optimizers (not the data). */
   dispose(): void {
-    this.order?.dispose();
+    this.batches.dispose();
     for (const k of KINDS) {
       this.optimizers[k].dispose();
       this.models[k].dispose();

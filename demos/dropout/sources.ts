@@ -18,6 +18,7 @@ import derivationViewTs from './derivation-view.ts?raw';
 import compareViewTs from './compare-view.ts?raw';
 import memoryTs from './memory.ts?raw';
 import { meta } from './meta';
+import { sourcesInOrder } from '../shared/source';
 
 /** Each file's text by repository path. */
 export const TEXTS: Record<string, string> = {
@@ -38,9 +39,5 @@ export const TEXTS: Record<string, string> = {
   'demos/dropout/memory.ts': memoryTs,
 };
 /** The Source tab's files, in meta.sources order. */
-export const SOURCES = meta.sources.map((path) => {
-  const text = TEXTS[path];
-  if (text === undefined) throw new Error(`demos/dropout/sources.ts: meta.sources lists ${path}, which this file does not import`);
-  return { path, text };
-});
+export const SOURCES = sourcesInOrder(meta.sources, TEXTS, 'demos/dropout/sources.ts');
 

@@ -3,7 +3,7 @@
  * dropout after each hidden layer, momentum SGD, minibatches of a fixed size (the mask grid keeps
  * its shape), and after each step the masks of the next step read from the GPU.
  */
-import { chain, createMlp, evaluate, fill, GpuDataset, momentum, trainOnBatch, type ChainOptimizer, type Metrics, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
+import { chain, createMlp, evaluate, fill, GpuDataset, MinibatchStream, momentum, trainOnBatch, type ChainOptimizer, type Metrics, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
 import { AdjustableDropout } from './adjustable-dropout';
 import { dropoutForward, type DropoutKey } from 'webgpu-regularization';
 
@@ -28,9 +28,7 @@ export interface StepResult {
 export class DropoutTrainer {
   /** Steps trained so far; also the step (the mask key's offset) the next training step uses. */
   step = 0;
-  private order: Tensor<'u32'> | null = null;
-  private orderEpoch = 0;
-  private readonly windows: ReturnType<typeof GpuDataset.windows>;
+  private readonly batches: MinibatchStream;
 
   private constructor(
     private readonly rt: Runtime,
@@ -43,7 +41,7 @@ export class DropoutTrainer {
     private readonly acc: Tensor<'f32'>,
     private readonly ones: Tensor<'f32'>[],
   ) {
-    this.windows = GpuDataset.windows(train.count, config.batch, true);
+    this.batches = new MinibatchStream(train, config.batch, config.seed);
   }
 
   /** Builds the model (initial weights from the seed) and its optimizer. */
@@ -84,14 +82,7 @@ export class DropoutTrainer {
 
   /** Trains one minibatch with the masks keyed by the current step, then advances the step. */
   async trainStep(): Promise<StepResult> {
-    const perEpoch = this.windows.length;
-    const epoch = Math.floor(this.step / perEpoch) + 1;
-    if (!this.order || epoch !== this.orderEpoch) {
-      this.order?.dispose();
-      this.order = this.train.shuffledOrder(this.config.seed, epoch);
-      this.orderEpoch = epoch;
-    }
-    const b = this.train.batch(this.order, this.windows[this.step % perEpoch]);
+    const b = this.batches.batch(this.step);
     fill(this.acc, 0);
     trainOnBatch(this.model, this.optimizer, b.x, b.targets, this.step, { metrics: this.acc });
     b.x.dispose();
@@ -122,7 +113,7 @@ export class DropoutTrainer {
 
   /** Frees the model, the optimizer and the page's tensors (not the data sets). */
   dispose(): void {
-    this.order?.dispose();
+    this.batches.dispose();
     this.optimizer.dispose();
     this.model.dispose();
     this.acc.dispose();

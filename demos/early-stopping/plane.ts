@@ -4,6 +4,7 @@
  * trajectory up to the scrubbed τ, and the two points the page compares: w⁽τ⁾ and w̃(1/(τε)).
  */
 import { l2W, type Quadratic, type Vec2 } from './quadratic';
+import { hidpiCanvas } from '../shared/canvas';
 
 /** Colours shared with the legend and the filter-factor chart. */
 export const COLORS = { early: '#1f6feb', l2: '#e8590c', contour: '#d6dbe1', axis: '#8c959f', star: '#1b1f24' } as const;
@@ -19,15 +20,8 @@ export interface PlaneFrame {
 
 /** A canvas of `size` CSS pixels square with a `draw(frame)` method. */
 export function weightPlane(p: Quadratic, size: number): { canvas: HTMLCanvasElement; draw(f: PlaneFrame): void } {
-  const canvas = document.createElement('canvas');
-  canvas.className = 'plane';
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(size * dpr);
-  canvas.height = Math.round(size * dpr);
-  canvas.style.width = `${size}px`;
-  canvas.style.height = `${size}px`;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) throw new Error('demos/early-stopping/plane.ts: no 2-D canvas context');
+  const { canvas, ctx } = hidpiCanvas(size, size, 'plane', 'demos/early-stopping/plane.ts');
+  const dpr = canvas.width / size;
   // A square view holding the origin and w* with a margin (equal scales: the ellipses keep their shape).
   const lo = Math.min(0, p.wStar[0], p.wStar[1]) - 0.35;
   const hi = Math.max(0, p.wStar[0], p.wStar[1]) + 0.35;

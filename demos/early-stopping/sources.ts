@@ -15,6 +15,7 @@ import curvesTs from './curves.ts?raw';
 import retrainPanelTs from './retrain-panel.ts?raw';
 import sourcesTs from './sources.ts?raw';
 import { meta } from './meta';
+import { sourcesInOrder } from '../shared/source';
 
 const TEXTS: Record<string, string> = {
   'shaders/update_chain.wgsl': updateChainWgsl,
@@ -32,8 +33,4 @@ const TEXTS: Record<string, string> = {
 };
 
 /** The Source tab's files, in meta.sources order. */
-export const SOURCES = meta.sources.map((path) => {
-  const text = TEXTS[path];
-  if (text === undefined) throw new Error(`demos/early-stopping/sources.ts: meta.sources lists ${path}, which this file does not import`);
-  return { path, text };
-});
+export const SOURCES = sourcesInOrder(meta.sources, TEXTS, 'demos/early-stopping/sources.ts');

@@ -7,7 +7,7 @@
  *
  * Plain SGD, so that the proximal step's threshold is exactly ε·α per step.
  */
-import { chain, createMlp, evaluate, fill, GpuDataset, sgd, trainOnBatch, type ChainOptimizer, type Metrics, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
+import { chain, createMlp, evaluate, fill, GpuDataset, MinibatchStream, sgd, trainOnBatch, type ChainOptimizer, type Metrics, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
 import { l1, type PenaltyRegularizer } from 'webgpu-regularization/regularizers';
 
 /** How L1 is applied. */
@@ -39,9 +39,7 @@ export interface WeightSnapshot {
 /** The model and its optimizer, trained a few steps at a time. */
 export class L1Trainer {
   step = 0;
-  private order: Tensor<'u32'> | null = null;
-  private orderEpoch = 0;
-  private readonly windows: ReturnType<typeof GpuDataset.windows>;
+  private readonly batches: MinibatchStream;
   private currentMethod: L1Method;
   private currentAlpha: number;
 
@@ -54,7 +52,7 @@ export class L1Trainer {
     private readonly regs: Readonly<Record<L1Method, PenaltyRegularizer>>,
     private readonly acc: Tensor<'f32'>,
   ) {
-    this.windows = GpuDataset.windows(train.count, config.batch, true);
+    this.batches = new MinibatchStream(train, config.batch, config.seed);
     this.currentMethod = config.method;
     this.currentAlpha = config.alpha;
   }
@@ -102,15 +100,8 @@ export class L1Trainer {
 
   /** Trains `n` minibatches, then reads the weights back once. */
   async trainSteps(n: number): Promise<WeightSnapshot> {
-    const perEpoch = this.windows.length;
     for (let i = 0; i < n; i++) {
-      const epoch = Math.floor(this.step / perEpoch) + 1;
-      if (!this.order || epoch !== this.orderEpoch) {
-        this.order?.dispose();
-        this.order = this.train.shuffledOrder(this.config.seed, epoch);
-        this.orderEpoch = epoch;
-      }
-      const b = this.train.batch(this.order, this.windows[this.step % perEpoch]);
+      const b = this.batches.batch(this.step);
       // Only the last minibatch's loss is read: the accumulator is cleared before it.
       if (i === n - 1) fill(this.acc, 0);
       trainOnBatch(this.model, this.optimizer, b.x, b.targets, this.step, { metrics: i === n - 1 ? this.acc : undefined });
@@ -152,7 +143,7 @@ export class L1Trainer {
 
   /** Frees the model, the optimizer and the accumulator (not the data sets). */
   dispose(): void {
-    this.order?.dispose();
+    this.batches.dispose();
     this.optimizer.dispose();
     this.model.dispose();
     this.acc.dispose();

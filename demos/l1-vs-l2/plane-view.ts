@@ -5,6 +5,7 @@
  * path and end point.
  */
 import { eigenvectors, objective, type Quadratic, type Vec2 } from './quadratic';
+import { hidpiCanvas } from '../shared/canvas';
 
 /** Colours of the panel (the legend uses them too). */
 export const PLANE_COLORS = {
@@ -45,16 +46,7 @@ const HI = 1.7;
 
 /** A square panel of `size` CSS pixels. */
 export function planeView(size: number): PlaneView {
-  const canvas = document.createElement('canvas');
-  canvas.className = 'plane';
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(size * dpr);
-  canvas.height = Math.round(size * dpr);
-  canvas.style.width = `${size}px`;
-  canvas.style.height = `${size}px`;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) throw new Error('planeView: the browser gave no 2D canvas context');
-  ctx.scale(dpr, dpr);
+  const { canvas, ctx } = hidpiCanvas(size, size, 'plane', 'planeView');
   const k = size / (HI - LO);
   const toPx = (w: Vec2): { x: number; y: number } => ({ x: (w[0] - LO) * k, y: size - (w[1] - LO) * k });
   const fromPx = (x: number, y: number): Vec2 => [x / k + LO, (size - y) / k + LO];

@@ -16,6 +16,7 @@ import lossSurfaceTs from './loss-surface.ts?raw';
 import surfaceViewTs from './surface-view.ts?raw';
 import surfaceSectionTs from './surface-section.ts?raw';
 import { meta } from './meta';
+import { sourcesInOrder } from '../shared/source';
 
 const TEXTS: Record<string, string> = {
   'shaders/update_chain.wgsl': updateChainWgsl,
@@ -37,8 +38,4 @@ const TEXTS: Record<string, string> = {
 };
 
 /** The Source tab's files, in meta.sources order. */
-export const SOURCES = meta.sources.map((path) => {
-  const text = TEXTS[path];
-  if (text === undefined) throw new Error(`demos/l1-vs-l2/sources.ts: meta.sources lists ${path}, which this file does not import`);
-  return { path, text };
-});
+export const SOURCES = sourcesInOrder(meta.sources, TEXTS, 'demos/l1-vs-l2/sources.ts');

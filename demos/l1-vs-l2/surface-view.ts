@@ -5,6 +5,7 @@
  * and the grid's minima of the data loss and of data loss + α·(|a| + |b|).
  */
 import type { LossSurface } from './loss-surface';
+import { hidpiCanvas } from '../shared/canvas';
 
 /** Colours (the legend uses them too). */
 export const SURFACE_COLORS = {
@@ -33,16 +34,7 @@ function argmin(n: number, f: (k: number) => number): number {
 
 /** A square canvas of `size` CSS pixels. */
 export function surfaceView(size: number): SurfaceView {
-  const canvas = document.createElement('canvas');
-  canvas.className = 'plane surface';
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(size * dpr);
-  canvas.height = Math.round(size * dpr);
-  canvas.style.width = `${size}px`;
-  canvas.style.height = `${size}px`;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) throw new Error('surfaceView: the browser gave no 2D canvas context');
-  ctx.scale(dpr, dpr);
+  const { canvas, ctx } = hidpiCanvas(size, size, 'plane surface', 'surfaceView');
   const pad = 34;
   const plot = size - pad - 8;
 

@@ -19,6 +19,7 @@ import datasetsTs from './datasets.ts?raw';
 import digitCanvasTs from './digit-canvas.ts?raw';
 import sourcesTs from './sources.ts?raw';
 import { meta } from './meta';
+import { sourcesInOrder } from '../shared/source';
 
 const TEXTS: Record<string, string> = {
   'shaders/augment.wgsl': augmentWgsl,
@@ -43,8 +44,4 @@ const TEXTS: Record<string, string> = {
 };
 
 /** The Source tab's files, in meta.sources order. */
-export const SOURCES = meta.sources.map((path) => {
-  const text = TEXTS[path];
-  if (text === undefined) throw new Error(`demos/noise/sources.ts: meta.sources lists ${path}, which this file does not import`);
-  return { path, text };
-});
+export const SOURCES = sourcesInOrder(meta.sources, TEXTS, 'demos/noise/sources.ts');

@@ -68,3 +68,15 @@ export function sourceView(root: HTMLElement, files: readonly SourceText[]): (pa
   if (files[0]) void show(files[0].path);
   return show;
 }
+
+/**
+ * The Source tab's files in the order a page's meta lists them, from the page's texts by path;
+ * a listed path the page did not import is an error naming both.
+ */
+export function sourcesInOrder(paths: readonly string[], texts: Readonly<Record<string, string>>, where: string): SourceText[] {
+  return paths.map((path) => {
+    const text = texts[path];
+    if (text === undefined) throw new Error(`${where}: meta.sources lists ${path}, which this file does not import`);
+    return { path, text };
+  });
+}

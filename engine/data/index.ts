@@ -5,4 +5,5 @@
 export { SeededRng } from './rng';
 export { MNIST_CLASSES, MNIST_FEATURES, loadMnist, loadMnistDigits, splitDigits, type Examples, type MnistSplit, type SplitOptions } from './mnist';
 export { GpuDataset, type Batch } from './dataset';
+export { MinibatchStream } from './minibatches';
 export { encodeMnistBinary, decodeMnistBinary } from './mnist-binary';

@@ -126,9 +126,10 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
 
   let lastVal: Metrics | undefined;
   /** Evaluates on `val` and asks the hooks; returns the name of whoever asked to stop, if any. */
-  const runEvaluation = async (epoch: number, acc: Tensor<'f32'>): Promise<string | null> => {
+  const runEvaluation = async (epoch: number, train: Tensor<'f32'> | Metrics): Promise<string | null> => {
     if (!val) return null;
-    const e: Evaluation = { step: globalStep, epoch, val: await evaluate(model, val, 1000), train: await readMetrics(acc) };
+    const trainMetrics = 'loss' in train ? train : await readMetrics(train);
+    const e: Evaluation = { step: globalStep, epoch, val: await evaluate(model, val, 1000), train: trainMetrics };
     lastVal = e.val;
     // Every hook sees every evaluation, the one that stops training included; the first to ask stops it.
     let who: string | null = null;
@@ -205,7 +206,7 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
       // Reading the running metrics waits for the epoch's last steps on the GPU: the epoch's time includes them.
       const trainMetrics = await readMetrics(acc);
       const seconds = (performance.now() - t0) / 1000 - evalSeconds;
-      if (stopper === null && !opts.evalEvery) stopper = await runEvaluation(epoch, acc);
+      if (stopper === null && !opts.evalEvery) stopper = await runEvaluation(epoch, trainMetrics);
       const result: EpochResult = {
         epoch,
         train: trainMetrics,

@@ -1,0 +1,47 @@
+/**
+ * The minibatches of a data set as a function of the step, for code that trains one step at a
+ * time outside `fit` (the demo pages): step s is window s mod (windows per epoch) of epoch
+ * ⌊s / windows⌋ + 1's seeded order — the same batches `fit` gives with the same seed (last
+ * partial batch dropped). One epoch order is kept on the GPU at a time.
+ */
+import type { Tensor } from '../runtime/tensor';
+import { GpuDataset, type Batch } from './dataset';
+
+/** Minibatches of `data` by step number. */
+export class MinibatchStream {
+  private order: Tensor<'u32'> | null = null;
+  private orderEpoch = 0;
+  /** The windows of one epoch. */
+  readonly windows: ReturnType<typeof GpuDataset.windows>;
+
+  constructor(
+    readonly data: GpuDataset,
+    readonly batchSize: number,
+    readonly seed: number,
+  ) {
+    this.windows = GpuDataset.windows(data.count, batchSize, true);
+  }
+
+  /** Steps per epoch. */
+  get stepsPerEpoch(): number {
+    return this.windows.length;
+  }
+
+  /** The minibatch of step `step` (0-based), a new batch the caller disposes. */
+  batch(step: number): Batch {
+    const perEpoch = this.windows.length;
+    const epoch = Math.floor(step / perEpoch) + 1;
+    if (!this.order || epoch !== this.orderEpoch) {
+      this.order?.dispose();
+      this.order = this.data.shuffledOrder(this.seed, epoch);
+      this.orderEpoch = epoch;
+    }
+    return this.data.batch(this.order, this.windows[step % perEpoch]);
+  }
+
+  /** Frees the kept epoch order. */
+  dispose(): void {
+    this.order?.dispose();
+    this.order = null;
+  }
+}
