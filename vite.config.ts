@@ -106,7 +106,7 @@ export default defineConfig(({ mode }) => ({
         extends: true,
         test: {
           name: 'swiftshader',
-          include: ['tests/runtime/kernels.test.ts', 'tests/ops/**/*.test.ts', 'tests/optim/**/*.test.ts', 'tests/random/**/*.test.ts', 'tests/autograd/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/data/**/*.test.ts', 'tests/train/loop.test.ts', 'tests/train/hooks.test.ts', 'tests/regularizers/**/*.test.ts'],
+          include: ['tests/runtime/kernels.test.ts', 'tests/ops/**/*.test.ts', 'tests/optim/**/*.test.ts', 'tests/random/**/*.test.ts', 'tests/autograd/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/data/**/*.test.ts', 'tests/train/loop.test.ts', 'tests/train/hooks.test.ts', 'tests/regularizers/**/*.test.ts', 'tests/io/**/*.test.ts', 'tests/property/**/*.test.ts', 'tests/reliability/**/*.test.ts', 'tests/tune/**/*.test.ts'],
           env: { WEBGPU_ADAPTER: 'swiftshader' },
         },
       },
