@@ -1,5 +1,5 @@
 /**
  * Puppeteer must never download a browser (these machines have no internet): the project drives
- * Debian's /usr/bin/chromium. See ../shared/ENVIRONMENT.md.
+ * Debian's /usr/bin/chromium (scripts/setup-system.sh installs it).
  */
 module.exports = { skipDownload: true };

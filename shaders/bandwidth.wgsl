@@ -3,7 +3,7 @@
 // (bench/suites/dropout.ts). They move vec4s, the widest load WGSL has, V consecutive ones per
 // invocation: fewer invocations mean less per-invocation overhead on CPU-based adapters, and a
 // ceiling is only honest if it is the fastest streaming kernel we have (V = 4 beat V = 1 on
-// lavapipe here, by 1.2–1.8× in interleaved runs).
+// lavapipe in interleaved runs).
 //
 //   copy   y = x            reads 16 bytes, writes 16 bytes per vec4 (the traffic of dropout)
 //   axpy   y ← a·x + y      reads 32 bytes, writes 16 bytes per vec4 (BLAS axpy, in place)

@@ -7,20 +7,19 @@
 //   chunks[c] = { end, alpha } of the parameter that owns chunk c (elements 64c .. 64c+63):
 //   the first element past that parameter, and its coefficient α.
 // So finding an element's per-tensor α costs one load from a table of 8 bytes per 64 elements
-// (1/32 of the parameter traffic, and cached), with no search. Measured here against a binary
-// search over segment ends (about 1.5× slower on lavapipe, 2× on SwiftShader) and against a
-// chunk → segment index → segment record pair of loads (15-20% slower than one load on both).
+// (1/32 of the parameter traffic, and cached), with no search. Both alternatives tried side by side,
+// a binary search over segment ends and a chunk → segment index → segment record pair of loads,
+// were slower on both software adapters.
 // Padding lanes (index ≥ end) are written back unchanged, so padding that starts at zero stays
 // zero whatever the kernel computes.
 //
 // One invocation updates VPI consecutive vec4s (4 elements each) with one chunk lookup. VPI divides
 // the 16 vec4s of a chunk, so an invocation's vec4s all lie in one chunk (one parameter), and the
 // arena's length is a multiple of 16 vec4s, so no invocation runs past it. VPI is chosen per adapter
-// (engine/optim/optimizers.ts). Measured side by side on a 784-512-512-10 MLP's arena (medians of
-// interleaved rounds on a loaded 2-core machine, so ±20%): on SwiftShader VPI = 16 ran SGD about 2.5×
-// and AdamW about 1.9× faster than VPI = 1 (8 was close behind); on lavapipe VPI = 2 ran SGD about
-// 1.3× faster than 1 and AdamW no slower, while 4 was as good for SGD but slower for AdamW. A real
-// GPU wants VPI = 1, so that neighbouring invocations read neighbouring vec4s.
+// (engine/optim/optimizers.ts), picked by timing the choices side by side on an MLP's arena: the
+// CPU adapters pay per invocation, so they want several vec4s each (SwiftShader most, lavapipe a
+// few; more than that made AdamW slower there). A real GPU wants VPI = 1, so that neighbouring
+// invocations read neighbouring vec4s. The update bench suite measures the kernels.
 // Per-call values (ε, μ, β₁, β₂, δ, bias corrections) are uniforms, so a training step compiles
 // nothing.
 //

@@ -16,11 +16,10 @@ import { sameShape } from './strided';
 const WG = 256;
 
 /**
- * Vec4s per invocation of the step's vec4 kernels (their `VPI`), per kind of adapter. Measured on
- * 2^20 elements side by side (medians of interleaved rounds on a loaded machine): the vec4 kernel
- * with VPI = 2 ran about 3.5× faster than the one-element-per-invocation kernel on lavapipe (1, 4 and
- * 8 slower than 2), and VPI = 4 to 16 about 2× faster on SwiftShader (1 and 2 slower); real GPUs
- * (untested here) get 1, so that neighbouring invocations read neighbouring memory.
+ * Vec4s per invocation of the step's vec4 kernels (their `VPI`), per kind of adapter, chosen by
+ * timing the choices side by side: CPU adapters pay a fixed cost per invocation, so they want
+ * several vec4s each (lavapipe fewest, SwiftShader most); real GPUs (untested here) get 1, so that
+ * neighbouring invocations read neighbouring memory. The prox bench suite measures the kernel.
  */
 export const PROX_VEC4S_PER_INVOCATION: Readonly<Record<AdapterKind, number>> = { lavapipe: 2, swiftshader: 16, other: 1 };
 

@@ -20,8 +20,8 @@ const WG = 256;
 
 /**
  * Vec4s each invocation of the update kernels handles (their `VPI` constant), per kind of adapter.
- * Measured on the arena of a 784-512-512-10 MLP (shaders/optim.wgsl has the figures): 16 on
- * SwiftShader and 2 on lavapipe were the fastest for both SGD and AdamW; real GPUs (untested here)
+ * Timed side by side on the arena of a 784-512-512-10 MLP: 16 on SwiftShader and 2 on lavapipe
+ * were the fastest for both SGD and AdamW (shaders/optim.wgsl says why); real GPUs (untested here)
  * get 1, so that neighbouring invocations read neighbouring memory.
  */
 export const UPDATE_VEC4S_PER_INVOCATION: Readonly<Record<AdapterKind, number>> = { lavapipe: 2, swiftshader: 16, other: 1 };
@@ -73,6 +73,13 @@ export interface Optimizer {
   readonly steps: number;
   /** Records the update of every parameter from the arena's gradients: one dispatch, no readback. */
   step(): void;
+  /**
+   * The optimizer's state tensors in the arena's layout, by slot: `velocity` (momentum), `m` and `v`
+   * (Adam), none for SGD. A checkpoint saves them and writes them back (engine/io).
+   */
+  stateTensors(): Readonly<Record<string, Tensor<'f32'>>>;
+  /** Sets the step counter, when a checkpoint is restored (Adam's bias corrections read it). */
+  setSteps(steps: number): void;
   /** Frees the optimizer's state and tables (not the arena). */
   dispose(): void;
 }
@@ -124,6 +131,14 @@ abstract class ArenaOptimizer implements Optimizer {
   get steps(): number {
     return this.stepCount;
   }
+
+  setSteps(steps: number): void {
+    if (!(Number.isSafeInteger(steps) && steps >= 0)) throw new ArgumentError(`${this.name}.setSteps: steps must be an integer ≥ 0, got ${steps}`);
+    this.stepCount = steps;
+  }
+
+  /** The state tensors by slot (see {@link Optimizer.stateTensors}). */
+  abstract stateTensors(): Readonly<Record<string, Tensor<'f32'>>>;
 
   /** Learning rate ε; a finite number ≥ 0, read when a step is recorded. */
   get lr(): number {
@@ -200,6 +215,10 @@ export class SGD extends ArenaOptimizer {
     recordOptim(this.arena, 'sgd', range, {}, { lr: this.lr });
   }
 
+  stateTensors(): Readonly<Record<string, Tensor<'f32'>>> {
+    return {};
+  }
+
   protected disposeState(): void {}
 }
 
@@ -217,6 +236,10 @@ export class Momentum extends ArenaOptimizer {
 
   protected record(range: Range): void {
     recordOptim(this.arena, 'momentum', range, { velocity: range.view(this.velocity) }, { lr: this.lr, momentum: this.momentum });
+  }
+
+  stateTensors(): Readonly<Record<string, Tensor<'f32'>>> {
+    return { velocity: this.velocity };
   }
 
   protected disposeState(): void {
@@ -251,6 +274,10 @@ abstract class AdamBase extends ArenaOptimizer {
     const bc = (beta: number) => 1 - Math.fround(beta) ** t;
     const u = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, bc1: bc(this.beta1), bc2: bc(this.beta2) };
     recordOptim(this.arena, this.entry, range, { m: range.view(this.m), v: range.view(this.v) }, u);
+  }
+
+  stateTensors(): Readonly<Record<string, Tensor<'f32'>>> {
+    return { m: this.m, v: this.v };
   }
 
   protected disposeState(): void {
@@ -296,6 +323,10 @@ export class ProximalL1 extends ArenaOptimizer {
       bindings: { chunks: range.chunks, w4: range.view(this.arena.values), g4: range.view(this.arena.grads) },
       workgroups: grid1d(range.vec4s / range.vpi, WG),
     });
+  }
+
+  stateTensors(): Readonly<Record<string, Tensor<'f32'>>> {
+    return {};
   }
 
   protected disposeState(): void {}

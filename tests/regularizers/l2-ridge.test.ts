@@ -14,7 +14,7 @@
  * which is eq. 7.17, (XᵀX + α′I)⁻¹Xᵀy, with α′ = n·α: the mean (1/n) in our loss moves the factor n
  * onto α. (Eq. 7.17 itself is exact for the cost ½‖Xw − y‖² + ½α′‖w‖²; with the book's cost
  * (Xw − y)ᵀ(Xw − y) + ½α′wᵀw as printed the normal equations would give α′/2 instead — the factor 2
- * CHAPTER7.md warns about. The test shows that the wrong factors are far outside its tolerance.)
+ * that is easy to get wrong. The test shows that the wrong factors are far outside its tolerance.)
  *
  * Checks: (1) coupled L2 + SGD converges to w̃; (2) along each eigenvector of the unregularized
  * Hessian H = XᵀX/n = QΛQᵀ, the regularized solution is λᵢ/(λᵢ + α) times the unregularized one
