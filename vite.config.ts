@@ -92,24 +92,30 @@ export default defineConfig(({ mode }) => ({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // WEBGPU_TESTS=hardware runs every Node test once on the machine's own GPU (WEBGPU_ADAPTER=auto)
+    // instead of on the two software adapters; the browser tests are unchanged.
     projects: [
-      {
-        extends: true,
-        test: {
-          name: 'lavapipe',
-          include: ['tests/**/*.test.ts'],
-          exclude: ['tests/browser/**'],
-          env: { WEBGPU_ADAPTER: 'lavapipe' },
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'swiftshader',
-          include: ['tests/runtime/kernels.test.ts', 'tests/ops/**/*.test.ts', 'tests/optim/**/*.test.ts', 'tests/random/**/*.test.ts', 'tests/autograd/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/data/**/*.test.ts', 'tests/train/loop.test.ts', 'tests/train/hooks.test.ts', 'tests/regularizers/**/*.test.ts', 'tests/io/**/*.test.ts', 'tests/property/**/*.test.ts', 'tests/reliability/**/*.test.ts', 'tests/tune/**/*.test.ts'],
-          env: { WEBGPU_ADAPTER: 'swiftshader' },
-        },
-      },
+      ...(process.env.WEBGPU_TESTS === 'hardware'
+        ? [{ extends: true as const, test: { name: 'hardware', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'], env: { WEBGPU_ADAPTER: 'auto' } } }]
+        : [
+          {
+            extends: true as const,
+            test: {
+              name: 'lavapipe',
+              include: ['tests/**/*.test.ts'],
+              exclude: ['tests/browser/**'],
+              env: { WEBGPU_ADAPTER: 'lavapipe' },
+            },
+          },
+          {
+            extends: true as const,
+            test: {
+              name: 'swiftshader',
+              include: ['tests/runtime/kernels.test.ts', 'tests/ops/**/*.test.ts', 'tests/optim/**/*.test.ts', 'tests/random/**/*.test.ts', 'tests/autograd/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/data/**/*.test.ts', 'tests/train/loop.test.ts', 'tests/train/hooks.test.ts', 'tests/regularizers/**/*.test.ts', 'tests/io/**/*.test.ts', 'tests/property/**/*.test.ts', 'tests/reliability/**/*.test.ts', 'tests/tune/**/*.test.ts'],
+              env: { WEBGPU_ADAPTER: 'swiftshader' },
+            },
+          },
+          ]),
       {
         extends: true,
         test: {
