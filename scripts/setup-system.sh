@@ -3,8 +3,45 @@
 #   - chromium            headless browser tests and `npm run bench` (its SwiftShader is the browser's WebGPU adapter)
 #   - mesa-vulkan-drivers from bookworm-backports (Mesa >= 25): lavapipe, the fast software Vulkan adapter
 #                         Dawn uses in Node. Bookworm's own Mesa 22.3 is rejected by Dawn.
-# As root it installs; otherwise it prints exactly what to run. Idempotent: does nothing when all is present.
+#   - the Python packages safetensors and numpy (pip), which the checkpoint interop test (tests/io) runs
+#                         against: the reference reader and writer of the checkpoint format.
+# As root it installs the system packages; otherwise it prints exactly what to run. The Python packages
+# are installed with pip for the `python3` on PATH (PYTHON overrides it), as any user.
+# Idempotent: does nothing when all is present.
 set -euo pipefail
+
+PYTHON=${PYTHON:-python3}
+have_python_packages() { "$PYTHON" -c 'import numpy, safetensors.numpy' >/dev/null 2>&1; }
+
+# pip install, quietly; a Debian system Python refuses plain installs (PEP 668), so that case is
+# retried with --break-system-packages (the two packages are self-contained wheels).
+install_python_packages() {
+  have_python_packages && return 0
+  if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+    else
+      echo "setup-system: $PYTHON has no pip; install it (as root: apt-get install -y python3-pip) and run this again" >&2
+      return 1
+    fi
+  fi
+  local log
+  log=$(mktemp)
+  if ! "$PYTHON" -m pip install -q --disable-pip-version-check safetensors numpy >"$log" 2>&1; then
+    if grep -q externally-managed "$log" &&
+      "$PYTHON" -m pip install -q --disable-pip-version-check --break-system-packages safetensors numpy >"$log" 2>&1; then
+      :
+    else
+      cat "$log" >&2
+      rm -f "$log"
+      echo "setup-system: pip could not install safetensors and numpy for $PYTHON (see above)" >&2
+      return 1
+    fi
+  fi
+  rm -f "$log"
+  have_python_packages || { echo "setup-system: safetensors and numpy were installed but $PYTHON cannot import them" >&2; return 1; }
+  echo "setup-system: installed the Python packages $("$PYTHON" -c 'import numpy, safetensors; print(f"safetensors {safetensors.__version__}, numpy {numpy.__version__}")')"
+}
 
 have_chromium() { [ -x /usr/bin/chromium ]; }
 have_swiftshader() { [ -f /usr/lib/chromium/vk_swiftshader_icd.json ]; }
@@ -16,6 +53,7 @@ have_lavapipe() {
 
 if have_chromium && have_swiftshader && have_lavapipe; then
   echo "setup-system: chromium, SwiftShader and Mesa lavapipe (>= 25) are present"
+  install_python_packages
   exit 0
 fi
 
@@ -33,6 +71,7 @@ setup-system: missing system packages; run as root:
   apt-get install -y chromium
   apt-get install -y -t bookworm-backports mesa-vulkan-drivers libvulkan1
 MSG
+  install_python_packages || true
   exit 1
 fi
 
@@ -51,3 +90,4 @@ if ! have_lavapipe; then
 fi
 have_chromium && have_swiftshader && have_lavapipe || { echo "setup-system: install incomplete" >&2; exit 1; }
 echo "setup-system: installed chromium $(dpkg-query -W -f='${Version}' chromium), mesa-vulkan-drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)"
+install_python_packages

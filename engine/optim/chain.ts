@@ -224,6 +224,8 @@ export function adamw(options: AdamRuleOptions & { weightDecay: Coefficient } & 
 
 /** A custom transformation of the gradients (recorded before the fused update). */
 export function customTransform(name: string, apply: (arena: ParamArena, step: number) => void): CustomTransform {
+  if (typeof name !== 'string' || name === '') throw new ArgumentError(`customTransform: name must be a non-empty string, got ${JSON.stringify(name)}`);
+  if (typeof apply !== 'function') throw new ArgumentError(`customTransform ${name}: apply must be a function, got ${typeof apply}`);
   return new CustomTransform(name, apply);
 }
 
@@ -325,6 +327,17 @@ export class ChainOptimizer implements Optimizer {
   /** Steps recorded so far. */
   get steps(): number {
     return this.stepCount;
+  }
+
+  /** Sets the step counter, when a checkpoint is restored (Adam's bias corrections read it). */
+  setSteps(steps: number): void {
+    if (!(Number.isSafeInteger(steps) && steps >= 0)) throw new ArgumentError(`ChainOptimizer.setSteps: steps must be an integer ≥ 0, got ${steps}`);
+    this.stepCount = steps;
+  }
+
+  /** The direction's state in the arena's layout, by slot: `velocity` (momentum), `m` and `v` (adam), none for sgd. */
+  stateTensors(): Readonly<Record<string, Tensor<'f32'>>> {
+    return { ...this.state };
   }
 
   /** Dispatches one {@link step} records, custom transforms not counted. */

@@ -118,7 +118,10 @@ abstract class ArenaOptimizer implements Optimizer {
     lr: number,
     coefficients: number[],
     vec4sPerInvocation: number | undefined,
+    /** The rule's own hyper-parameter checks, run before any GPU state exists (a refused optimizer leaks nothing). */
+    check: () => void = () => undefined,
   ) {
+    check();
     this.lr = lr;
     const vpi = vec4sPerInvocation ?? UPDATE_VEC4S_PER_INVOCATION[arena.rt.info.kind];
     if (!VPI_CHOICES.includes(vpi)) throw new ArgumentError(`${name}: vec4sPerInvocation must be one of ${VPI_CHOICES.join(', ')}, got ${vpi}`);
@@ -229,8 +232,9 @@ export class Momentum extends ArenaOptimizer {
   readonly velocity: Tensor<'f32'>;
 
   constructor(arena: ParamArena, options: MomentumOptions) {
-    super(arena, 'Momentum', options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'), options.vec4sPerInvocation);
-    this.momentum = checkRate('Momentum: momentum', options.momentum ?? 0.9, 0, 1, true);
+    const mu = (): number => checkRate('Momentum: momentum', options.momentum ?? 0.9, 0, 1, true);
+    super(arena, 'Momentum', options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'), options.vec4sPerInvocation, mu);
+    this.momentum = mu();
     this.velocity = arena.zerosLike();
   }
 
@@ -258,11 +262,13 @@ abstract class AdamBase extends ArenaOptimizer {
   readonly v: Tensor<'f32'>;
 
   protected constructor(arena: ParamArena, name: string, private readonly entry: 'adam' | 'adamw', options: AdamOptions) {
-    super(arena, name, options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'), options.vec4sPerInvocation);
-    this.beta1 = checkRate(`${name}: beta1`, options.beta1 ?? 0.9, 0, 1, true);
-    this.beta2 = checkRate(`${name}: beta2`, options.beta2 ?? 0.999, 0, 1, true);
-    this.eps = options.eps ?? 1e-8;
-    if (!(Number.isFinite(this.eps) && this.eps > 0)) throw new ArgumentError(`${name}: eps must be a finite number > 0, got ${this.eps}`);
+    const hyper = () => {
+      const eps = options.eps ?? 1e-8;
+      if (!(Number.isFinite(eps) && eps > 0)) throw new ArgumentError(`${name}: eps must be a finite number > 0, got ${eps}`);
+      return { beta1: checkRate(`${name}: beta1`, options.beta1 ?? 0.9, 0, 1, true), beta2: checkRate(`${name}: beta2`, options.beta2 ?? 0.999, 0, 1, true), eps };
+    };
+    super(arena, name, options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'), options.vec4sPerInvocation, hyper);
+    ({ beta1: this.beta1, beta2: this.beta2, eps: this.eps } = hyper());
     this.m = arena.zerosLike();
     this.v = arena.zerosLike();
   }

@@ -59,6 +59,7 @@ export class Runtime {
   private pass: GPUComputePassEncoder | null = null;
   private errors: GpuError[] = [];
   private lostError: DeviceLostError | null = null;
+  private readonly lostListeners = new Set<(error: DeviceLostError) => void>();
   private destroyed = false;
   private liveTensors = 0;
   private readonly work: WorkStats = { dispatches: 0, submits: 0, pipelines: 0, readbacks: 0 };
@@ -79,7 +80,10 @@ export class Runtime {
       this.errors.push(new GpuError(kind, e.message));
     };
     void device.lost.then((info) => {
-      this.lostError = new DeviceLostError(info.reason ?? 'unknown', info.message || (this.destroyed ? 'the runtime was destroyed' : 'no message'));
+      const error = new DeviceLostError(info.reason ?? 'unknown', info.message || (this.destroyed ? 'the runtime was destroyed' : 'no message'));
+      this.lostError = error;
+      for (const cb of [...this.lostListeners]) this.notifyLost(cb, error);
+      this.lostListeners.clear();
     });
   }
 
@@ -98,6 +102,38 @@ export class Runtime {
       }),
     );
     return rt;
+  }
+
+  /**
+   * Calls `cb` once when the device is lost (a driver reset, `device.destroy()`, {@link destroy}),
+   * with the {@link DeviceLostError} that every later call raises: the place to stop training and
+   * resume on a new runtime from the last checkpoint (engine/io). Registered after the loss, `cb`
+   * is called in a microtask. Returns a function that unregisters it.
+   */
+  onDeviceLost(cb: (error: DeviceLostError) => void): () => void {
+    if (typeof cb !== 'function') throw new ArgumentError(`onDeviceLost: expected a function, got ${typeof cb}`);
+    const lost = this.lostError;
+    if (lost) {
+      let cancelled = false;
+      queueMicrotask(() => cancelled || this.notifyLost(cb, lost));
+      return () => void (cancelled = true);
+    }
+    this.lostListeners.add(cb);
+    return () => void this.lostListeners.delete(cb);
+  }
+
+  /** The error of a lost device, or null while the device works. */
+  get deviceLost(): DeviceLostError | null {
+    return this.lostError;
+  }
+
+  /** Runs a device-lost listener; what it throws is printed, not swallowed, and the others still run. */
+  private notifyLost(cb: (error: DeviceLostError) => void, error: DeviceLostError): void {
+    try {
+      cb(error);
+    } catch (e) {
+      console.error('a device-lost listener (Runtime.onDeviceLost) threw:', e);
+    }
   }
 
   /** A one-line name of the adapter. */
@@ -140,7 +176,7 @@ export class Runtime {
     this.assertUsable();
     if (dtype !== 'f32' && dtype !== 'u32' && dtype !== 'i32') throw new ArgumentError(`unknown dtype ${String(dtype)} (f32, u32, i32)`);
     const n = shapeSize(shape);
-    const buf = this.pool.acquire(Math.max(16, n * 4));
+    const buf = this.pool.acquire(Math.max(16, n * 4), `tensor ${fmtShape(shape)} ${dtype} (${n} elements)`);
     this.refs.set(buf, 1);
     this.liveTensors++;
     return new Tensor(this, buf, shape, dtype);

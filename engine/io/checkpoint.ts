@@ -1,0 +1,257 @@
+/**
+ * Checkpoints: a model's parameters, its non-trained buffers (batch norm's running statistics) and
+ * its optimizer's state (velocity, Adam's moments, the step count) in one safetensors file
+ * (./safetensors.ts), which the reference Python package reads (`safetensors.numpy.load_file`) and
+ * writes for us to load. Platform-neutral: bytes in, bytes out; ./node.ts writes files atomically,
+ * ./browser.ts downloads them and keeps them in IndexedDB.
+ *
+ * Tensor names (all F32, shapes as the model declares them; a Linear weight is [in, out], the
+ * transpose of PyTorch's nn.Linear.weight, so transpose it when moving weights across):
+ *   - `fc1.weight`, `fc1.bias`, …          parameters, by the model's own names
+ *   - `bn1.runningMean`, …                 non-trained buffers, by their names
+ *   - `optim.<slot>.<parameter>`          optimizer state per parameter, e.g. `optim.velocity.fc1.weight`,
+ *                                          `optim.m.fc1.weight`, `optim.v.fc1.weight`
+ * Metadata: `format` ({@link CHECKPOINT_FORMAT}), `format_version`, `step` (the optimizer's step
+ * count), `model_seed` (the model's seed, which also keys its dropout masks: a resumed run that
+ * should repeat an uninterrupted one builds its model with it), `optimizer` (its class) and `optimizer_slots`, `data_crc32` (the CRC-32 of the tensors'
+ * bytes taken in name order, so that it holds wherever a tool lays them out: the format itself has no
+ * checksum, and a flipped bit in the data would otherwise load silently), plus the caller's own
+ * strings. Files without `data_crc32` (other tools') load unchecked; a tool that changes values must
+ * drop it.
+ *
+ * Loading validates the whole file against the model (and optimizer) before it writes anything to
+ * the GPU: a truncated or corrupted file, a missing, extra or misshapen tensor is refused with a
+ * {@link CheckpointError} that names it, and the model and optimizer are left as they were.
+ */
+import type { Optimizer } from '../optim/optimizers';
+import type { Runtime } from '../runtime/runtime';
+import type { Tensor } from '../runtime/tensor';
+import type { Sequential } from '../nn/sequential';
+import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
+
+/** The `format` metadata of the engine's checkpoints. */
+export const CHECKPOINT_FORMAT = 'webgpu-regularization-checkpoint';
+
+/** The `format_version` this code writes, and the newest it reads. */
+export const CHECKPOINT_VERSION = 1;
+
+/** The prefix of optimizer-state tensors. */
+export const OPTIMIZER_PREFIX = 'optim.';
+
+/** Metadata keys the checkpoint writes itself (a caller's metadata may not use them). */
+const RESERVED_METADATA = ['format', 'format_version', 'step', 'model_seed', 'optimizer', 'optimizer_slots', 'data_crc32'];
+
+/** The CRC-32 table of the reflected polynomial 0xEDB88320. */
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** Continues the CRC-32 (IEEE 802.3, as zlib's `crc32`) of a byte stream with `bytes`; start from 0. */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  const table = CRC_TABLE;
+  let c = ~crc >>> 0;
+  for (let i = 0; i < bytes.length; i++) c = table[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** CRC-32 of the tensors' F32 bytes (little-endian, as on every host this runs on), in name order. */
+function dataCrc(tensors: readonly NamedTensor[]): number {
+  const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return sorted.reduce((c, t) => crc32(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), c), 0);
+}
+
+function hex32(x: number): string {
+  return x.toString(16).padStart(8, '0');
+}
+
+/** Options of {@link saveCheckpoint}. */
+export interface SaveCheckpointOptions {
+  /** Extra metadata strings stored in the file's `__metadata__` (e.g. a run name, an epoch). */
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link loadCheckpoint}. */
+export interface LoadCheckpointOptions {
+  /**
+   * Refuse a file with tensors the model (and optimizer, if given) does not have (default true).
+   * Optimizer-state tensors are always allowed when no optimizer is given: loading weights alone is fine.
+   */
+  strict?: boolean;
+}
+
+/** What {@link loadCheckpoint} found in the file. */
+export interface CheckpointInfo {
+  /** The file's `__metadata__`. */
+  metadata: Record<string, string>;
+  /** The step count stored in the file (`step`), if any. */
+  step: number | undefined;
+  /** Names of the tensors written to the model and optimizer. */
+  loaded: string[];
+}
+
+function fail(message: string): never {
+  throw new CheckpointError(`checkpoint: ${message}`);
+}
+
+function fmt(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function slotsOf(optimizer: Optimizer): [string, Tensor<'f32'>][] {
+  return Object.entries(optimizer.stateTensors()).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Reads the model's parameters and buffers (and the optimizer's state, if given) back from the GPU
+ * and encodes them as a safetensors file. Pending work is submitted first, so the checkpoint holds
+ * the state after every step recorded so far.
+ */
+export async function saveCheckpoint(model: Sequential, optimizer?: Optimizer, options: SaveCheckpointOptions = {}): Promise<Uint8Array> {
+  const extra = options.metadata ?? {};
+  for (const k of Object.keys(extra)) {
+    if (RESERVED_METADATA.includes(k)) fail(`metadata key "${k}" is reserved (the checkpoint writes ${RESERVED_METADATA.join(', ')} itself)`);
+  }
+  if (optimizer && optimizer.arena !== model.arena) fail("the optimizer was not made for this model's parameter arena");
+  const { arena, buffers } = model;
+  const slots = optimizer ? slotsOf(optimizer) : [];
+  const [values, bufs, ...states] = (await Promise.all([
+    arena.values.toArray(),
+    buffers.values.toArray(),
+    ...slots.map(([, t]) => t.toArray()),
+  ])) as Float32Array[];
+  const tensors: NamedTensor[] = [];
+  const names = new Set<string>();
+  const add = (name: string, shape: readonly number[], data: Float32Array) => {
+    if (names.has(name)) fail(`two tensors would be called "${name}" (a parameter and a buffer share the name?)`);
+    names.add(name);
+    tensors.push({ name, shape, data });
+  };
+  for (const p of arena.params) {
+    if (p.name.startsWith(OPTIMIZER_PREFIX)) fail(`parameter "${p.name}" starts with "${OPTIMIZER_PREFIX}", which names optimizer state`);
+    add(p.name, p.shape, values.subarray(p.offset, p.offset + p.size));
+  }
+  for (const b of buffers.buffers) {
+    if (b.name.startsWith(OPTIMIZER_PREFIX)) fail(`buffer "${b.name}" starts with "${OPTIMIZER_PREFIX}", which names optimizer state`);
+    add(b.name, b.shape, bufs.subarray(b.offset, b.offset + b.size));
+  }
+  slots.forEach(([slot], i) => {
+    for (const p of arena.params) add(`${OPTIMIZER_PREFIX}${slot}.${p.name}`, p.shape, states[i].subarray(p.offset, p.offset + p.size));
+  });
+  const crc = dataCrc(tensors);
+  const metadata: Record<string, string> = {
+    format: CHECKPOINT_FORMAT,
+    format_version: String(CHECKPOINT_VERSION),
+    model_seed: String(model.seed),
+    data_crc32: hex32(crc),
+    ...extra,
+  };
+  if (optimizer) {
+    metadata.step = String(optimizer.steps);
+    metadata.optimizer = optimizer.constructor.name;
+    metadata.optimizer_slots = slots.map(([s]) => s).join(',');
+  }
+  return encodeSafetensors(tensors, metadata);
+}
+
+/**
+ * Loads a checkpoint into `model` (and `optimizer`: its state and step count). Everything is checked
+ * first — the file's integrity, every name and shape, the optimizer's slots and step — and only then
+ * written to the GPU; on any error the model and optimizer are unchanged. A file written by other
+ * tools (e.g. `safetensors.numpy.save_file`) loads too, given the same names and shapes (F32).
+ */
+export function loadCheckpoint(bytes: Uint8Array, model: Sequential, optimizer?: Optimizer, options: LoadCheckpointOptions = {}): CheckpointInfo {
+  const strict = options.strict ?? true;
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  if (metadata.format !== undefined && metadata.format !== CHECKPOINT_FORMAT)
+    fail(`the file's format is "${metadata.format}", expected "${CHECKPOINT_FORMAT}" (or none)`);
+  if (metadata.format_version !== undefined) {
+    const v = Number(metadata.format_version);
+    if (!(Number.isSafeInteger(v) && v >= 1)) fail(`format_version is "${metadata.format_version}" (a positive integer expected)`);
+    if (v > CHECKPOINT_VERSION) fail(`format_version ${v} is newer than this code reads (${CHECKPOINT_VERSION})`);
+  }
+  if (metadata.data_crc32 !== undefined) {
+    const got = hex32(dataCrc([...tensors.values()]));
+    if (got !== metadata.data_crc32.toLowerCase()) {
+      fail(
+        `the tensor data has CRC-32 ${got}, the header's data_crc32 says ${metadata.data_crc32}: the file is corrupted (or a tool changed the values and kept the metadata)`,
+      );
+    }
+  }
+  let step: number | undefined;
+  if (metadata.step !== undefined) {
+    step = Number(metadata.step);
+    if (!(metadata.step.trim() !== '' && Number.isSafeInteger(step) && step >= 0)) fail(`metadata "step" is "${metadata.step}" (an integer ≥ 0 expected)`);
+  }
+  if (optimizer && optimizer.arena !== model.arena) fail("the optimizer was not made for this model's parameter arena");
+
+  const { arena, buffers } = model;
+  const used = new Set<string>();
+  const take = (name: string, shape: readonly number[], what: string): Float32Array => {
+    const t = tensors.get(name);
+    if (!t) fail(`the file has no tensor "${name}" (the ${what}, shape ${fmt(shape)})${closest(name, tensors)}`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      fail(`tensor "${name}" has shape ${fmt(t.shape)} in the file, the ${what} has ${fmt(shape)}`);
+    used.add(name);
+    return t.data;
+  };
+
+  // Everything is read and checked into host arrays in the GPU layouts before anything is written.
+  const values = new Float32Array(arena.length);
+  for (const p of arena.params) values.set(take(p.name, p.shape, "model's parameter"), p.offset);
+  const bufs = new Float32Array(buffers.length);
+  for (const b of buffers.buffers) bufs.set(take(b.name, b.shape, "model's buffer"), b.offset);
+  const slots = optimizer ? slotsOf(optimizer) : [];
+  if (optimizer) {
+    const fileSlots = [
+      ...new Set([...tensors.keys()].filter((n) => n.startsWith(OPTIMIZER_PREFIX)).map((n) => n.slice(OPTIMIZER_PREFIX.length).split('.')[0])),
+    ];
+    const mine = slots.map(([s]) => s);
+    const withoutOptimizer = 'it was saved without one? Load the weights alone by passing no optimizer';
+    if (fileSlots.length === 0 && mine.length > 0)
+      fail(`the file has no optimizer state, and ${optimizer.constructor.name} keeps ${mine.join(', ')} (${withoutOptimizer})`);
+    if (step === undefined) fail(`the file has no "step" metadata, so the optimizer's step count cannot be restored (${withoutOptimizer})`);
+    const foreign = fileSlots.filter((s) => !mine.includes(s));
+    if (foreign.length > 0) {
+      fail(
+        `the file has optimizer state ${foreign.map((s) => `"${s}"`).join(', ')} (written by ${metadata.optimizer ?? 'another optimizer'}), which ${optimizer.constructor.name} does not keep (it keeps: ${mine.join(', ') || 'nothing'})`,
+      );
+    }
+  }
+  const states = slots.map(([slot]) => {
+    const s = new Float32Array(arena.length);
+    for (const p of arena.params) s.set(take(`${OPTIMIZER_PREFIX}${slot}.${p.name}`, p.shape, `optimizer's ${slot} state of ${p.name}`), p.offset);
+    return s;
+  });
+  if (strict) {
+    const extra = [...tensors.keys()].filter((n) => !used.has(n) && !(optimizer === undefined && n.startsWith(OPTIMIZER_PREFIX)));
+    if (extra.length > 0)
+      fail(
+        `the file has ${extra.length} tensor(s) the model does not: ${extra
+          .slice(0, 8)
+          .map((n) => `"${n}" ${fmt(tensors.get(n)!.shape)}`)
+          .join(', ')}${extra.length > 8 ? ', …' : ''} (pass { strict: false } to ignore them)`,
+      );
+  }
+
+  arena.values.assertAlive('loadCheckpoint (the model)');
+  buffers.values.assertAlive("loadCheckpoint (the model's buffers)");
+  for (const [slot, t] of slots) t.assertAlive(`loadCheckpoint (the optimizer's ${slot})`);
+  const rt: Runtime = arena.rt;
+  rt.flush();
+  const write = (t: Tensor<'f32'>, data: Float32Array) => rt.device.queue.writeBuffer(t.buffer, t.byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  write(arena.values, values);
+  if (buffers.buffers.length > 0) write(buffers.values, bufs);
+  slots.forEach(([, t], i) => write(t, states[i]));
+  if (optimizer) optimizer.setSteps(step!);
+  return { metadata, step, loaded: [...used] };
+}
+
+/** " (did you mean …?)" for the file's name nearest to `name`, when one shares its last part. */
+function closest(name: string, tensors: ReadonlyMap<string, NamedTensor>): string {
+  const tail = name.split('.').pop();
+  if (name.startsWith(OPTIMIZER_PREFIX)) return '';
+  const near = [...tensors.keys()].filter((n) => n.split('.').pop() === tail && !n.startsWith(OPTIMIZER_PREFIX)).slice(0, 3);
+  return near.length > 0 ? `; the file has ${near.map((n) => `"${n}"`).join(', ')}` : '';
+}
