@@ -6,7 +6,7 @@
  * by default (they turn 'b' into 'd'), and rotations are limited to small angles.
  */
 import { ArgumentError, augmentImages, type Batch, type StepContext } from '../engine/index';
-import { integerAtLeast, nonNegative } from './check';
+import { integerAtLeast, nonNegative, seed53 } from './check';
 import type { Regularizer } from './types';
 
 /** Options of {@link augmentation}. */
@@ -39,19 +39,36 @@ export function augmentation(config: AugmentationConfig = {}): Regularizer {
   const maxShift = integerAtLeast('augmentation', 'maxShift', config.maxShift ?? 2, 0);
   const maxRotation = nonNegative('augmentation', 'maxRotation', config.maxRotation ?? 0.15);
   if (maxRotation > Math.PI / 4 && !config.allowLargeRotations) {
-    throw new ArgumentError(`augmentation: maxRotation ${maxRotation} rad exceeds π/4, where rotations start to change classes ('6' and '9'); set allowLargeRotations to allow it`);
+    throw new ArgumentError(
+      `augmentation: maxRotation ${maxRotation} rad exceeds π/4, where rotations start to change classes ('6' and '9'); set allowLargeRotations to allow it`,
+    );
   }
   const scale = config.scale ?? [0.9, 1.1];
+  if (!(Array.isArray(scale) && scale.length === 2 && scale.every((s) => Number.isFinite(s) && s > 0) && scale[0] <= scale[1])) {
+    throw new ArgumentError(`augmentation: scale must be [min, max] with 0 < min ≤ max, got [${Array.isArray(scale) ? scale.join(', ') : String(scale)}]`);
+  }
   const noiseStd = nonNegative('augmentation', 'noiseStd', config.noiseStd ?? 0);
-  let seed = config.seed;
+  let seed = config.seed === undefined ? undefined : seed53('augmentation', 'seed', config.seed);
   return {
     name: 'augmentation',
     setup(ctx): void {
       seed ??= ctx.seed;
-      if (ctx.train.features !== height * width) throw new ArgumentError(`augmentation: images of ${height}×${width} need ${height * width} features, the data has ${ctx.train.features}`);
+      if (ctx.train.features !== height * width)
+        throw new ArgumentError(`augmentation: images of ${height}×${width} need ${height * width} features, the data has ${ctx.train.features}`);
     },
     transformBatch(batch: Batch, ctx: StepContext): Batch {
-      const x = augmentImages(batch.x, { height, width, maxShift, maxRotation, scale, noiseStd, allowFlips: !!config.allowFlips, seed: seed ?? 0, stream: STREAM, offset: ctx.step });
+      const x = augmentImages(batch.x, {
+        height,
+        width,
+        maxShift,
+        maxRotation,
+        scale,
+        noiseStd,
+        allowFlips: !!config.allowFlips,
+        seed: seed ?? 0,
+        stream: STREAM,
+        offset: ctx.step,
+      });
       return { ...batch, x };
     },
   };

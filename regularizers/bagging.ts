@@ -10,7 +10,7 @@
  * (k models in one set of dispatches) is not implemented.
  */
 import { add, ArgumentError, constant, noGrad, scale, SeededRng, softmaxRows, tidy, type GpuDataset, type Sequential, type Tensor } from '../engine/index';
-import { integerAtLeast } from './check';
+import { integerAtLeast, seed53 } from './check';
 import { fit, type FitConfig, type FitReport } from './fit';
 import type { Regularizer } from './types';
 
@@ -42,6 +42,7 @@ export function uniqueFraction(indices: ArrayLike<number>, n: number): number {
  */
 export function bootstrap(config: { seed: number; member: number }): Regularizer & { indices(n: number): Uint32Array } {
   integerAtLeast('bootstrap', 'member', config.member, 0);
+  seed53('bootstrap', 'seed', config.seed);
   let cached: Uint32Array | null = null;
   const indices = (n: number): Uint32Array => {
     if (!cached || cached.length !== n) cached = bootstrapIndices(n, config.seed, config.member);
@@ -53,7 +54,11 @@ export function bootstrap(config: { seed: number; member: number }): Regularizer
     sampler(data: GpuDataset, epoch: number): Tensor<'u32'> {
       const idx = indices(data.count);
       const order = new SeededRng(config.seed, 0x3c6ef372 + 7919 * config.member + epoch).permutation(data.count);
-      return data.runtime.tensor(Uint32Array.from(order, (o) => idx[o]), [data.count], 'u32');
+      return data.runtime.tensor(
+        Uint32Array.from(order, (o) => idx[o]),
+        [data.count],
+        'u32',
+      );
     },
   };
 }
@@ -122,7 +127,11 @@ export interface EnsembleConfig extends FitConfig {
   onMember?: (member: number, report: FitReport) => void;
 }
 
-async function trainMembers(data: { train: GpuDataset; val?: GpuDataset }, config: EnsembleConfig, resample: boolean): Promise<{ ensemble: Ensemble; reports: FitReport[] }> {
+async function trainMembers(
+  data: { train: GpuDataset; val?: GpuDataset },
+  config: EnsembleConfig,
+  resample: boolean,
+): Promise<{ ensemble: Ensemble; reports: FitReport[] }> {
   const k = integerAtLeast(resample ? 'bagging' : 'ensemble', 'k', config.k, 1);
   const seed = config.seed ?? 1;
   const members: Sequential[] = [];
@@ -154,4 +163,3 @@ export function bagging(data: { train: GpuDataset; val?: GpuDataset }, config: E
 export function ensemble(data: { train: GpuDataset; val?: GpuDataset }, config: EnsembleConfig): Promise<{ ensemble: Ensemble; reports: FitReport[] }> {
   return trainMembers(data, config, false);
 }
-

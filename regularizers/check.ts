@@ -18,7 +18,8 @@ export function positive(where: string, what: string, x: unknown): number {
 
 /** A probability of keeping a unit, in (0, 1]. */
 export function keepProbability(where: string, what: string, x: unknown): number {
-  if (!(typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 1)) throw new ArgumentError(`${where}: ${what} is a keep probability p and must be in (0, 1], got ${String(x)}`);
+  if (!(typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 1))
+    throw new ArgumentError(`${where}: ${what} is a keep probability p and must be in (0, 1], got ${String(x)}`);
   return x;
 }
 
@@ -31,5 +32,12 @@ export function integerAtLeast(where: string, what: string, x: unknown, min: num
 /** A number in [0, 1). */
 export function unitInterval(where: string, what: string, x: unknown): number {
   if (!(typeof x === 'number' && Number.isFinite(x) && x >= 0 && x < 1)) throw new ArgumentError(`${where}: ${what} must be in [0, 1), got ${String(x)}`);
+  return x;
+}
+
+/** A seed of the random generators: an integer in [0, 2⁵³) (the Philox key of engine/random/key.ts). */
+export function seed53(where: string, what: string, x: unknown): number {
+  if (!(typeof x === 'number' && Number.isSafeInteger(x) && x >= 0))
+    throw new ArgumentError(`${where}: ${what} must be an integer in [0, 2^53), got ${String(x)}`);
   return x;
 }

@@ -6,8 +6,20 @@
  * forward pass and takes the same draw away after the backward pass (one dispatch each; the
  * restore is exact to rounding: half an ulp of the perturbed and of the restored value).
  */
-import { addGaussianNoise, GaussianNoise, isSelected, keepTensor, type Batch, type LayerSite, type ParamArena, type Selection, type StepContext, type Tensor, perturbArena } from '../engine/index';
-import { nonNegative } from './check';
+import {
+  addGaussianNoise,
+  GaussianNoise,
+  isSelected,
+  keepTensor,
+  type Batch,
+  type LayerSite,
+  type ParamArena,
+  type Selection,
+  type StepContext,
+  type Tensor,
+  perturbArena,
+} from '../engine/index';
+import { nonNegative, seed53 } from './check';
 import type { Regularizer } from './types';
 
 const INPUT_STREAM = 0x4e4f4900; // 'NOI\0'
@@ -17,7 +29,7 @@ const WEIGHT_STREAM = 0x4e4f5700;
 /** Gaussian noise of standard deviation `std` added to every training input (a form of augmentation). */
 export function inputNoise(config: { std: number; seed?: number }): Regularizer {
   const std = nonNegative('inputNoise', 'std', config.std);
-  let seed = config.seed;
+  let seed = config.seed === undefined ? undefined : seed53('inputNoise', 'seed', config.seed);
   return {
     name: 'input noise',
     setup(ctx): void {
@@ -35,7 +47,8 @@ export function hiddenNoise(config: { std: number }): Regularizer {
   const std = nonNegative('hiddenNoise', 'std', config.std);
   return {
     name: 'hidden noise',
-    layers: (site: LayerSite) => (site.kind === 'hidden' && std > 0 ? [new GaussianNoise(`noise${site.index}`, std, site.seed, HIDDEN_STREAM + site.index)] : []),
+    layers: (site: LayerSite) =>
+      site.kind === 'hidden' && std > 0 ? [new GaussianNoise(`noise${site.index}`, std, site.seed, HIDDEN_STREAM + site.index)] : [],
   };
 }
 
@@ -46,7 +59,7 @@ export function hiddenNoise(config: { std: number }): Regularizer {
  */
 export function weightNoise(config: Selection & { eta: number; seed?: number }): Regularizer {
   const eta = nonNegative('weightNoise', 'eta', config.eta);
-  let seed = config.seed;
+  let seed = config.seed === undefined ? undefined : seed53('weightNoise', 'seed', config.seed);
   let arena: ParamArena | null = null;
   let table: Tensor<'u32'> | null = null;
   const key = (step: number, sign: 1 | -1) => ({ seed: seed ?? 0, stream: WEIGHT_STREAM, offset: step, sign });

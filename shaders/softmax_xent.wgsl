@@ -13,6 +13,12 @@
 // prediction is scored against.
 //
 // softmax_rows, forward only: out[r, :] = softmax(z) = exp(z − lse), one invocation per row.
+//
+// check_labels: integer labels already on the GPU (u32 or i32 [rows]) checked against [0, k)
+// without a readback. One workgroup finds the first row whose label is out of range (an i32
+// label < 0 reads as a u32 ≥ 2³¹, so one comparison covers both ends) and, if label_status holds
+// no earlier finding, writes (1, row, label bits, labels_signed) there. The host reads
+// label_status back with the next readback (engine/ops/softmax_xent.ts says when and why).
 
 struct Params {
   rows: u32,     // rows (examples)
@@ -21,6 +27,7 @@ struct Params {
   per_row: u32,  // backward: 1 if the incoming gradient has one value per row, 0 if it is one scalar
   t_scale: f32,  // smoothing: the targets used are t_scale · t + t_shift
   t_shift: f32,
+  labels_signed: u32,  // check_labels: 1 if the labels are i32 (for the report), 0 if u32
 }
 
 override WG: u32 = 256;  // a power of two (tree reduction)
@@ -30,9 +37,12 @@ override WG: u32 = 256;  // a power of two (tree reduction)
 @group(0) @binding(2) var<storage, read> targets: array<f32>;
 @group(0) @binding(3) var<storage, read> g: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read> labels: array<u32>;
+@group(0) @binding(6) var<storage, read_write> label_status: array<u32, 4>;
 
 var<workgroup> loss_part: array<f32, WG>;
 var<workgroup> hit_part: array<f32, WG>;
+var<workgroup> bad_row: array<u32, WG>;
 
 // max and log-sum-exp of row r.
 fn row_lse(r: u32) -> vec2<f32> {
@@ -143,3 +153,27 @@ fn softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   let lse = row_lse(r).y;
   for (var c = 0u; c < params.k; c++) { out[base + c] = exp(logits[base + c] - lse); }
 }
+
+// One workgroup: the first row whose label is outside [0, k), recorded in label_status unless an
+// earlier dispatch already recorded one.
+@compute @workgroup_size(WG)
+fn check_labels(@builtin(local_invocation_index) lid: u32) {
+  var first = 0xffffffffu;
+  for (var r = lid; r < params.rows; r += WG) {
+    if (labels[r] >= params.k) { first = min(first, r); }
+  }
+  bad_row[lid] = first;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) { bad_row[lid] = min(bad_row[lid], bad_row[lid + stride]); }
+    workgroupBarrier();
+  }
+  let row = bad_row[0];
+  if (lid == 0u && row != 0xffffffffu && label_status[0] == 0u) {
+    label_status[0] = 1u;
+    label_status[1] = row;
+    label_status[2] = labels[row];
+    label_status[3] = params.labels_signed;
+  }
+}
+

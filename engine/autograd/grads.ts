@@ -71,6 +71,22 @@ export class GradStore {
 const ones = new WeakMap<Runtime, Map<string, Tensor<'f32'>>>();
 
 /**
+ * What autodiff keeps on a runtime between calls: the cached seeds of {@link seedOne}, one small
+ * tensor per loss shape, made by the first `backward()` and live until released (they count in
+ * `rt.memoryStats()`). Leak checks subtract them, or call {@link releaseAutogradCache} first.
+ */
+export function autogradCache(rt: Runtime): { tensors: number; bytes: number } {
+  const live = [...(ones.get(rt)?.values() ?? [])].filter((t) => !t.isDisposed);
+  return { tensors: live.length, bytes: live.reduce((s, t) => s + t.buffer.size, 0) };
+}
+
+/** Frees the seeds {@link seedOne} cached for `rt` (the next `backward()` makes them again). */
+export function releaseAutogradCache(rt: Runtime): void {
+  for (const t of ones.get(rt)?.values() ?? []) t.dispose();
+  ones.delete(rt);
+}
+
+/**
  * The seed of back-propagation, ∂loss/∂loss = 1, in the loss's shape ([] or [1], ...): one cached
  * constant per runtime and shape, so a training step does not spend a dispatch filling it.
  */

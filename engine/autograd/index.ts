@@ -7,4 +7,5 @@ export { isGradEnabled, keepTensor, noGrad, tidy, type Kept } from './scope';
 export { OPS, type OpAttrs, type OpName } from './table';
 export type { OpDef, BackwardContext, ForwardResult } from './opdef';
 export { GraphFreedError } from './errors';
+export { autogradCache, releaseAutogradCache } from './grads';
 export * from './functional';

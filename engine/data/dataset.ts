@@ -4,7 +4,7 @@
  * permutation uploaded once per epoch). No per-example uploads, no CPU copies per step.
  */
 import { gatherRows, checkIndexRange, oneHot, type IndexWindow } from '../ops/gather';
-import { ShapeError } from '../runtime/errors';
+import { ArgumentError, ShapeError } from '../runtime/errors';
 import type { Runtime } from '../runtime/runtime';
 import { fmtShape, type Tensor } from '../runtime/tensor';
 import { SeededRng } from './rng';
@@ -39,6 +39,8 @@ export class GpuDataset {
     if (count === 0 || images.length % count !== 0) {
       throw new ShapeError(`GpuDataset.upload: ${images.length} pixel values do not split into ${count} equal rows`);
     }
+    if (!Number.isInteger(classes) || classes < 1)
+      throw new ArgumentError(`GpuDataset.upload: the number of classes must be a positive integer, got ${classes}`);
     checkIndexRange('GpuDataset.upload', labels, classes);
     const x = rt.tensor(images, [count, images.length / count]);
     const y = rt.tensor(Uint32Array.from(labels), [count], 'u32');
@@ -66,7 +68,11 @@ export class GpuDataset {
 
   /** The examples in their stored order (for evaluation), as a u32 index tensor. */
   identityOrder(): Tensor<'u32'> {
-    return this.runtime.tensor(Uint32Array.from({ length: this.count }, (_, i) => i), [this.count], 'u32');
+    return this.runtime.tensor(
+      Uint32Array.from({ length: this.count }, (_, i) => i),
+      [this.count],
+      'u32',
+    );
   }
 
   /** A seeded random order of the examples (one per epoch: stream = epoch). */
@@ -76,6 +82,8 @@ export class GpuDataset {
 
   /** The windows of size `batchSize` covering `count` examples (the last may be smaller unless dropLast). */
   static windows(count: number, batchSize: number, dropLast = false): IndexWindow[] {
+    if (!Number.isInteger(count) || count < 0) throw new ArgumentError(`GpuDataset.windows: count must be a non-negative integer, got ${count}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`GpuDataset.windows: batch size must be a positive integer, got ${batchSize}`);
     const out: IndexWindow[] = [];
     for (let s = 0; s < count; s += batchSize) {
       const c = Math.min(batchSize, count - s);

@@ -4,6 +4,7 @@
  * ⌊s / windows⌋ + 1's seeded order — the same batches `fit` gives with the same seed (last
  * partial batch dropped). One epoch order is kept on the GPU at a time.
  */
+import { ArgumentError } from '../runtime/errors';
 import type { Tensor } from '../runtime/tensor';
 import { GpuDataset, type Batch } from './dataset';
 
@@ -19,6 +20,12 @@ export class MinibatchStream {
     readonly batchSize: number,
     readonly seed: number,
   ) {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`MinibatchStream: batch size must be a positive integer, got ${batchSize}`);
+    if (batchSize > data.count)
+      throw new ArgumentError(
+        `MinibatchStream: batch size ${batchSize} exceeds the ${data.count} examples (the last partial batch is dropped: no batch would remain)`,
+      );
+    if (!Number.isFinite(seed)) throw new ArgumentError(`MinibatchStream: seed must be a finite number, got ${seed}`);
     this.windows = GpuDataset.windows(data.count, batchSize, true);
   }
 

@@ -4,6 +4,7 @@
  * numbers, in Node and in the browser. (Randomness inside kernels, such as dropout masks, is
  * counter-based on the GPU instead.)
  */
+import { ArgumentError } from '../runtime/errors';
 
 function splitmix32(state: number): [number, number] {
   const s = (state + 0x9e3779b9) >>> 0;
@@ -23,6 +24,8 @@ export class SeededRng {
 
   /** `seed` and an optional `stream` (independent sequences for the same seed: split, order, init). */
   constructor(seed: number, stream = 0) {
+    if (!Number.isFinite(seed)) throw new ArgumentError(`SeededRng: seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(stream)) throw new ArgumentError(`SeededRng: stream must be a finite number, got ${stream}`);
     let st = (Math.trunc(seed) ^ Math.imul(stream + 1, 0x632be5ab)) >>> 0;
     const words: number[] = [];
     for (let i = 0; i < 4; i++) {

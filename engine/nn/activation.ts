@@ -28,6 +28,9 @@ export class GaussianNoise extends ParameterFreeLayer {
   ) {
     super(name);
     if (!(Number.isFinite(std) && std >= 0)) throw new ArgumentError(`GaussianNoise ${name}: std must be a finite number ≥ 0, got ${std}`);
+    if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new ArgumentError(`GaussianNoise ${name}: seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!(Number.isInteger(stream) && stream >= 0 && stream <= 0xffffffff))
+      throw new ArgumentError(`GaussianNoise ${name}: stream must be an integer in [0, 2^32), got ${stream}`);
   }
 
   forward(x: Var, ctx: ForwardContext): Var {

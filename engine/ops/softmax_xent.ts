@@ -5,12 +5,25 @@
  * targets through an affine map t' = scale·t + shift, so smoothed targets are never materialized.
  * Also the running-metrics kernel a training loop uses to add a batch's loss sum and correct count
  * to a GPU accumulator without reading anything back, and a plain row softmax.
+ *
+ * The targets may also be integer labels already on the GPU (u32/i32 [rows]). They cannot be
+ * checked on the host, so a small kernel checks them where they are (check_labels) and records the
+ * first label outside [0, k) in a 16-byte status buffer per runtime, and the loss is computed from
+ * their one-hot rows. The status is read back alongside the next readback of any tensor of the
+ * runtime — reading the loss, the epoch's metrics, or the NaN guard's status every n steps — and a
+ * finding throws {@link LabelRangeError} there: a check per call would need a readback per call
+ * (a stall each step), while no readback at all would let a bad label train silently on a zero
+ * target row. {@link checkLabels} reads it on demand. Labels that start on the host are checked on
+ * the host (`GpuDataset.upload`, {@link labelTensor}).
  */
 import type { OpDef } from '../autograd/opdef';
-import { ArgumentError, ShapeError } from '../runtime/errors';
+import { keepTensor } from '../autograd/scope';
+import { ArgumentError, LabelRangeError, ShapeError } from '../runtime/errors';
 import { grid1d } from '../runtime/grid';
-import { fmtShape, type Tensor } from '../runtime/tensor';
+import type { Runtime } from '../runtime/runtime';
+import { fmtShape, setReadbackCheck, type Tensor } from '../runtime/tensor';
 import { assertF32 } from './broadcast';
+import { checkIndexRange, oneHot } from './gather';
 import { sameShape } from './strided';
 
 const WG = 256;
@@ -56,9 +69,12 @@ export function smoothedTargetValues(epsilon: number, k: number, convention: Smo
     return { on: 1 - epsilon + off, off, scale: 1 - epsilon, shift: off };
   }
   if (convention !== 'book') throw new ArgumentError(`label smoothing: unknown convention ${String(convention)} ('book' or 'uniform')`);
-  if (k < 2) throw new ArgumentError(`label smoothing: the 'book' convention spreads epsilon ${epsilon} over k − 1 other classes and needs k ≥ 2, got k = ${k}`);
+  if (k < 2)
+    throw new ArgumentError(`label smoothing: the 'book' convention spreads epsilon ${epsilon} over k − 1 other classes and needs k ≥ 2, got k = ${k}`);
   if (epsilon > (k - 1) / k) {
-    throw new ArgumentError(`label smoothing: with the 'book' convention and k = ${k}, epsilon ${epsilon} exceeds (k − 1)/k = ${(k - 1) / k}: the target would get less mass than the other classes`);
+    throw new ArgumentError(
+      `label smoothing: with the 'book' convention and k = ${k}, epsilon ${epsilon} exceeds (k − 1)/k = ${(k - 1) / k}: the target would get less mass than the other classes`,
+    );
   }
   const off = epsilon / (k - 1);
   const on = 1 - epsilon;
@@ -68,7 +84,106 @@ export function smoothedTargetValues(epsilon: number, k: number, convention: Smo
 /** The uniforms of every softmax_xent dispatch; targets are read as is unless `smoothing` is given. */
 function params(rows: number, k: number, scale: number, perRow: boolean, smoothing?: LabelSmoothing): Record<string, number> {
   const { scale: tScale, shift } = smoothing ? smoothedTargetValues(smoothing.epsilon, k, smoothing.convention) : { scale: 1, shift: 0 };
-  return { rows, k, scale, per_row: perRow ? 1 : 0, t_scale: tScale, t_shift: shift };
+  return { rows, k, scale, per_row: perRow ? 1 : 0, t_scale: tScale, t_shift: shift, labels_signed: 0 };
+}
+
+/** Per runtime: the label status buffer (u32 [4]: found, row, label bits, signed) and whether a check is unread. */
+interface LabelStatus {
+  status: Tensor<'u32'>;
+  unread: boolean;
+  /** The classes of each check dispatched since the last reading (for the message). */
+  classes: Set<number>;
+}
+const labelStatus = new WeakMap<Runtime, LabelStatus>();
+
+/** Reads the label status of `rt` if a check was recorded since the last reading; throws what it found. */
+async function readLabelStatus(rt: Runtime, op: string): Promise<void> {
+  const s = labelStatus.get(rt);
+  if (!s?.unread || s.status.isDisposed) return;
+  s.unread = false;
+  const classes = [...s.classes];
+  s.classes.clear();
+  const words = (await rt.read(s.status)) as Uint32Array;
+  if (words[0] === 0) return;
+  // Cleared for the runtime's next use (after the work already recorded).
+  rt.flush();
+  rt.device.queue.writeBuffer(s.status.buffer, s.status.byteOffset, new Uint32Array(4));
+  const label = words[3] === 1 ? words[2] | 0 : words[2];
+  throw new LabelRangeError(op, words[1], label, classes.length === 1 ? classes[0] : undefined);
+}
+
+/**
+ * Records a check of integer labels (u32/i32 [rows], on the GPU) against [0, k): one small
+ * dispatch, no readback. A label out of range is reported by the next readback on the runtime
+ * (see the module comment) or by {@link checkLabels}.
+ */
+export function checkLabelsOnGpu(labels: Tensor, k: number): void {
+  if (labels.dtype !== 'u32' && labels.dtype !== 'i32')
+    throw new ArgumentError(`checkLabelsOnGpu: labels must be u32 or i32, got ${labels.dtype} ${fmtShape(labels.shape)}`);
+  if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`checkLabelsOnGpu: the number of classes must be a positive integer, got ${k}`);
+  const rt = labels.runtime;
+  let s = labelStatus.get(rt);
+  if (!s || s.status.isDisposed) {
+    s = { status: keepTensor(rt.tensor(new Uint32Array(4), [4], 'u32')), unread: false, classes: new Set() };
+    labelStatus.set(rt, s);
+    setReadbackCheck(rt, () => readLabelStatus(rt, 'softmaxCrossEntropy'));
+  }
+  rt.dispatch({
+    shader: 'softmax_xent',
+    entry: 'check_labels',
+    overrides: { WG },
+    uniforms: { ...params(labels.size, k, 1, false), labels_signed: labels.dtype === 'i32' ? 1 : 0 },
+    bindings: { labels, label_status: s.status },
+    workgroups: [1],
+  });
+  s.unread = true;
+  s.classes.add(k);
+}
+
+/** Waits for the label checks recorded on `rt` so far and throws {@link LabelRangeError} if one failed. */
+export async function checkLabels(rt: Runtime): Promise<void> {
+  await readLabelStatus(rt, 'checkLabels');
+}
+
+/**
+ * The runtime's label status buffer, if integer labels were ever checked on it: one small tensor
+ * kept for the runtime's life (leak checks count it; {@link releaseLabelStatus} frees it).
+ */
+export function labelStatusTensor(rt: Runtime): Tensor<'u32'> | null {
+  const s = labelStatus.get(rt);
+  return s && !s.status.isDisposed ? s.status : null;
+}
+
+/** Frees the label status buffer of `rt` (a later check makes a new one). */
+export function releaseLabelStatus(rt: Runtime): void {
+  labelStatus.get(rt)?.status.dispose();
+  labelStatus.delete(rt);
+  setReadbackCheck(rt, null);
+}
+
+/** Host labels, checked on the host against [0, k) (ArgumentError naming the label and its position), as a u32 tensor. */
+export function labelTensor(rt: Runtime, labels: ArrayLike<number>, k: number): Tensor<'u32'> {
+  if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`labelTensor: the number of classes must be a positive integer, got ${k}`);
+  checkIndexRange('labelTensor', labels, k);
+  return rt.tensor(Uint32Array.from(labels), [labels.length], 'u32');
+}
+
+/**
+ * The f32 targets of a call: `targets` itself, or for integer labels [rows] the one-hot rows
+ * (after recording their check). `owned`: the caller disposes `t` after its dispatch.
+ */
+function denseTargets(op: string, logits: Tensor, targets: Tensor): { t: Tensor; owned: boolean } {
+  if (targets.dtype === 'f32') return { t: targets, owned: false };
+  targets.assertAlive(op);
+  if (logits.rank !== 2) throw new ShapeError(`${op}: logits must be [rows, classes], got ${fmtShape(logits.shape)}`);
+  if (targets.rank !== 1 || targets.size !== logits.shape[0]) {
+    throw new ShapeError(
+      `${op}: integer labels ${fmtShape(targets.shape)} ${targets.dtype} must be [rows] = [${logits.shape[0]}] for logits ${fmtShape(logits.shape)}`,
+    );
+  }
+  const k = logits.shape[1];
+  checkLabelsOnGpu(targets, k);
+  return { t: oneHot(targets, k), owned: true };
 }
 
 function check(op: string, logits: Tensor, targets: Tensor): { rows: number; k: number } {
@@ -84,11 +199,21 @@ function check(op: string, logits: Tensor, targets: Tensor): { rows: number; k: 
 
 /**
  * Cross-entropy of softmax(logits) against `targets` (same shape [rows, k]; each row a
- * distribution, or any non-negative weights): a scalar for 'mean' and 'sum', [rows] for 'none'.
+ * distribution, or any non-negative weights), or against integer labels (u32/i32 [rows], checked
+ * on the GPU: see the module comment): a scalar for 'mean' and 'sum', [rows] for 'none'.
  * With `smoothing`, against the smoothed targets (see {@link smoothedTargetValues}), in the same
  * kernel.
  */
-export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, reduction: Reduction = 'mean', smoothing?: LabelSmoothing): Tensor<'f32'> {
+export function softmaxCrossEntropy(logits: Tensor, labelsOrTargets: Tensor, reduction: Reduction = 'mean', smoothing?: LabelSmoothing): Tensor<'f32'> {
+  const { t: targets, owned } = denseTargets('softmaxCrossEntropy', logits, labelsOrTargets);
+  try {
+    return xentForward(logits, targets, reduction, smoothing);
+  } finally {
+    if (owned) targets.dispose();
+  }
+}
+
+function xentForward(logits: Tensor, targets: Tensor, reduction: Reduction, smoothing?: LabelSmoothing): Tensor<'f32'> {
   const { rows, k } = check('softmaxCrossEntropy', logits, targets);
   const rt = logits.runtime;
   if (reduction === 'none') {
@@ -120,7 +245,23 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, reduction: 
  * ∂loss/∂logits given the loss's incoming gradient `g` ([] for mean/sum, [rows] for none), with the
  * same `smoothing` as the forward.
  */
-export function softmaxCrossEntropyBackward(logits: Tensor, targets: Tensor, g: Tensor, reduction: Reduction, smoothing?: LabelSmoothing): Tensor<'f32'> {
+export function softmaxCrossEntropyBackward(
+  logits: Tensor,
+  labelsOrTargets: Tensor,
+  g: Tensor,
+  reduction: Reduction,
+  smoothing?: LabelSmoothing,
+): Tensor<'f32'> {
+  // Integer labels were checked in the forward pass: the backward only needs their one-hot rows.
+  const targets = labelsOrTargets.dtype === 'f32' ? labelsOrTargets : oneHot(labelsOrTargets, logits.shape[1]);
+  try {
+    return xentBackward(logits, targets, g, reduction, smoothing);
+  } finally {
+    if (targets !== labelsOrTargets) targets.dispose();
+  }
+}
+
+function xentBackward(logits: Tensor, targets: Tensor, g: Tensor, reduction: Reduction, smoothing?: LabelSmoothing): Tensor<'f32'> {
   const { rows, k } = check('softmaxCrossEntropy (backward)', logits, targets);
   const perRow = reduction === 'none';
   const want = perRow ? [rows] : [];

@@ -97,3 +97,34 @@ export class DeviceLostError extends EngineError {
     this.reason = reason;
   }
 }
+
+/** A buffer larger than the device allows (`maxBufferSize`, or `maxStorageBufferBindingSize` for a tensor). */
+export class TensorTooLargeError extends EngineError {
+  /** Bytes asked for. */
+  readonly requested: number;
+  /** The device limit that was exceeded, in bytes. */
+  readonly limit: number;
+  /** The name of that limit in `GPUDevice.limits`. */
+  readonly limitName: 'maxBufferSize' | 'maxStorageBufferBindingSize';
+  constructor(what: string, requested: number, limitName: TensorTooLargeError['limitName'], limit: number) {
+    super('TOO_LARGE', `${what} needs ${requested} bytes, more than the device's ${limitName} of ${limit} bytes`);
+    this.requested = requested;
+    this.limit = limit;
+    this.limitName = limitName;
+  }
+}
+
+/** An integer label outside [0, classes), found on the GPU (labels that never were on the host). */
+export class LabelRangeError extends EngineError {
+  /** The first row with a bad label (in the call that found it). */
+  readonly row: number;
+  readonly label: number;
+  readonly classes: number;
+  constructor(op: string, row: number, label: number, classes: number | undefined) {
+    const range = classes === undefined ? 'outside [0, classes)' : `outside [0, ${classes})`;
+    super('LABEL_OUT_OF_RANGE', `${op}: label ${label} at row ${row} is ${range}`);
+    this.row = row;
+    this.label = label;
+    this.classes = classes ?? Number.NaN;
+  }
+}

@@ -19,6 +19,8 @@ export interface PoolStats {
   createdBuffers: number;
 }
 
+import { TensorTooLargeError } from './errors';
+
 const MIN_BUCKET = 256;
 const MIB = 1 << 20;
 
@@ -47,9 +49,23 @@ export class BufferPool {
     readonly capPerBucket = 32,
   ) {}
 
-  /** A buffer of at least `bytes` bytes (its real size is the bucket size). */
-  acquire(bytes: number): GPUBuffer {
-    const size = bucketSize(bytes);
+  /**
+   * A buffer of at least `bytes` bytes (its real size is the bucket size, capped at the device's
+   * `maxBufferSize`). A request the device cannot hold — over `maxBufferSize`, or for a pool of
+   * storage buffers over `maxStorageBufferBindingSize` (such a buffer could never be bound) —
+   * throws {@link TensorTooLargeError} naming `what`, before WebGPU is asked.
+   */
+  acquire(bytes: number, what = `a ${this.label} buffer`): GPUBuffer {
+    const { maxBufferSize, maxStorageBufferBindingSize } = this.device.limits;
+    // The tighter limit is the one named (the binding limit when both are equal).
+    if (this.usage & GPUBufferUsage.STORAGE && maxStorageBufferBindingSize <= maxBufferSize) {
+      if (bytes > maxStorageBufferBindingSize) throw new TensorTooLargeError(what, bytes, 'maxStorageBufferBindingSize', maxStorageBufferBindingSize);
+    }
+    if (bytes > maxBufferSize) throw new TensorTooLargeError(what, bytes, 'maxBufferSize', maxBufferSize);
+    if (this.usage & GPUBufferUsage.STORAGE && bytes > maxStorageBufferBindingSize) {
+      throw new TensorTooLargeError(what, bytes, 'maxStorageBufferBindingSize', maxStorageBufferBindingSize);
+    }
+    const size = Math.min(bucketSize(bytes), Math.max(bytes, maxBufferSize - (maxBufferSize % 4)));
     const list = this.free.get(size);
     let buf = list?.pop();
     if (buf) {
@@ -91,7 +107,10 @@ export class BufferPool {
   private toFree(buf: GPUBuffer): void {
     const size = this.sizeOf.get(buf)!;
     let list = this.free.get(size);
-    if (!list) this.free.set(size, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(size, list);
+    }
     if (list.length >= this.capPerBucket) {
       buf.destroy();
       return;

@@ -31,6 +31,19 @@ export function fmtShape(shape: readonly number[]): string {
 
 let nextId = 1;
 
+/** Per runtime: a check to run after each readback (see {@link setReadbackCheck}). */
+const readbackChecks = new WeakMap<Runtime, () => Promise<void>>();
+
+/**
+ * @internal Sets (or clears, with null) a check that {@link Tensor.toArray} runs after reading any
+ * tensor of `rt`: how errors found on the GPU without a readback of their own (integer labels out
+ * of range, engine/ops/softmax_xent.ts) reach the caller at the next readback, e.g. of the loss.
+ */
+export function setReadbackCheck(rt: Runtime, check: (() => Promise<void>) | null): void {
+  if (check) readbackChecks.set(rt, check);
+  else readbackChecks.delete(rt);
+}
+
 /** Receives every tensor made while set (see `tidy` in engine/autograd/scope.ts). */
 let tracker: ((t: Tensor) => void) | null = null;
 
@@ -98,10 +111,15 @@ export class Tensor<D extends DType = DType> {
     if (!this.buf) throw new DisposedTensorError(`${op}: tensor #${this.id} ${fmtShape(this.shape)} ${this.dtype}`);
   }
 
-  /** Copies the data back to the CPU (flushes pending GPU work first). */
+  /**
+   * Copies the data back to the CPU (flushes pending GPU work first). Also throws an error the GPU
+   * found in work recorded before (e.g. a label out of range, {@link setReadbackCheck}).
+   */
   async toArray(): Promise<TypedArrayOf<D>> {
     this.assertAlive('toArray');
-    return (await this.runtime.read(this)) as TypedArrayOf<D>;
+    // The check's own small readback runs alongside this one.
+    const [data] = await Promise.all([this.runtime.read(this), readbackChecks.get(this.runtime)?.()]);
+    return data as TypedArrayOf<D>;
   }
 
   /** Reads a one-element tensor as a number. */

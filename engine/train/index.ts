@@ -5,3 +5,4 @@ export { fit, trainOnBatch, type BatchStepOptions, type EpochResult, type FitOpt
 export type { Evaluation, EvaluationAnswer, StepContext, TrainingPlugin } from './plugin';
 export { evaluate, metricsAccumulator, readMetrics, type Classifier, type Metrics } from './metrics';
 export { MNIST_RECIPE, makeOptimizer, trainMnist, type MnistConfig, type MnistHooks, type MnistReport, type OptimizerName } from './mnist';
+export { nanGuard, NonFiniteError, type GuardedTensor, type NanGuard, type NanGuardOptions } from './guard';

@@ -110,8 +110,13 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
   if (!Number.isInteger(epochs) || epochs < 0) throw new ArgumentError(`fit: epochs must be a non-negative integer, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`fit: batch size must be a positive integer, got ${batchSize}`);
   if (!Number.isInteger(syncEvery) || syncEvery < 1) throw new ArgumentError(`fit: syncEvery must be a positive integer, got ${syncEvery}`);
-  if (opts.evalEvery !== undefined && !(Number.isInteger(opts.evalEvery) && opts.evalEvery >= 1)) throw new ArgumentError(`fit: evalEvery must be a positive integer, got ${opts.evalEvery}`);
-  if (opts.maxSteps !== undefined && !(Number.isInteger(opts.maxSteps) && opts.maxSteps >= 0)) throw new ArgumentError(`fit: maxSteps must be a non-negative integer, got ${opts.maxSteps}`);
+  if (opts.evalEvery !== undefined && !(Number.isInteger(opts.evalEvery) && opts.evalEvery >= 1))
+    throw new ArgumentError(`fit: evalEvery must be a positive integer, got ${opts.evalEvery}`);
+  if (opts.maxSteps !== undefined && !(Number.isInteger(opts.maxSteps) && opts.maxSteps >= 0))
+    throw new ArgumentError(`fit: maxSteps must be a non-negative integer, got ${opts.maxSteps}`);
+  if (opts.startStep !== undefined && !(Number.isSafeInteger(opts.startStep) && opts.startStep >= 0))
+    throw new ArgumentError(`fit: startStep must be a non-negative integer, got ${opts.startStep}`);
+  if (!Number.isFinite(seed)) throw new ArgumentError(`fit: seed must be a finite number, got ${seed}`);
   const plugins = opts.plugins ?? [];
   const samplerPlugin = onlyOne(plugins, 'sampler');
   const lossPlugin = onlyOne(plugins, 'loss');
@@ -149,82 +154,96 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
       const work0 = rt.workStats();
       const order = samplerPlugin ? samplerPlugin.sampler!(train, epoch, seed) : train.shuffledOrder(seed, epoch);
       const acc = metricsAccumulator(train);
-      let inFlight: Promise<unknown> | null = null;
-      let taken = 0;
-      let evalSeconds = 0;
-      let stopper: string | null = null;
-      lastVal = undefined;
-      for (let s = 0; s < windows.length && stopper === null; s++) {
-        if (!stepsLeft()) break;
-        const ctx = ctxAt(epoch);
-        let batch: Batch = train.batch(order, windows[s], opts.targets);
-        for (const p of plugins) {
-          if (!p.transformBatch) continue;
-          const next = p.transformBatch(batch, ctx);
-          if (next !== batch) {
-            if (next.x !== batch.x) batch.x.dispose();
-            if (next.targets !== batch.targets) batch.targets.dispose();
-            batch = next;
+      // Whatever a hook throws (the NaN guard stops training that way), the epoch's tensors are freed.
+      let epochDone = false;
+      const freeEpoch = (): void => {
+        if (epochDone) return;
+        epochDone = true;
+        order.dispose();
+        acc.dispose();
+      };
+      try {
+        let inFlight: Promise<unknown> | null = null;
+        let taken = 0;
+        let evalSeconds = 0;
+        let stopper: string | null = null;
+        lastVal = undefined;
+        for (let s = 0; s < windows.length && stopper === null; s++) {
+          if (!stepsLeft()) break;
+          const ctx = ctxAt(epoch);
+          let batch: Batch = train.batch(order, windows[s], opts.targets);
+          try {
+            for (const p of plugins) {
+              if (!p.transformBatch) continue;
+              const next = p.transformBatch(batch, ctx);
+              if (next !== batch) {
+                if (next.x !== batch.x) batch.x.dispose();
+                if (next.targets !== batch.targets) batch.targets.dispose();
+                batch = next;
+              }
+            }
+            for (const p of plugins) p.beforeForward?.(ctx);
+            trainOnBatch(model, optimizer, batch.x, batch.targets, globalStep, {
+              metrics: acc,
+              loss: lossPlugin ? (logits, targets) => lossPlugin.loss!(logits, targets, ctx) : undefined,
+              penalty: (loss) => {
+                let l = opts.penalty ? opts.penalty(loss) : loss;
+                for (const p of plugins) if (p.penalty) l = p.penalty(l, ctx);
+                return l;
+              },
+              afterBackward: () => {
+                for (const p of plugins) p.afterBackward?.(ctx);
+              },
+            });
+            for (const p of plugins) p.afterUpdate?.(ctx);
+            trace?.record(acc, globalStep, s === 0);
+          } finally {
+            batch.x.dispose();
+            batch.targets.dispose();
+          }
+          rt.flush();
+          globalStep++;
+          taken++;
+          if ((s + 1) % syncEvery === 0 || s === windows.length - 1) {
+            // Wait for the work of the previous sync point, not this one: the GPU stays busy meanwhile.
+            if (inFlight) await inFlight;
+            inFlight = rt.device.queue.onSubmittedWorkDone();
+            await trace?.deliver();
+            opts.onProgress?.({ epoch, step: s + 1, stepsPerEpoch: windows.length, globalStep });
+          }
+          if (opts.evalEvery && (globalStep - firstStep) % opts.evalEvery === 0) {
+            const te = performance.now();
+            stopper = await runEvaluation(epoch, acc);
+            evalSeconds += (performance.now() - te) / 1000;
           }
         }
-        for (const p of plugins) p.beforeForward?.(ctx);
-        trainOnBatch(model, optimizer, batch.x, batch.targets, globalStep, {
-          metrics: acc,
-          loss: lossPlugin ? (logits, targets) => lossPlugin.loss!(logits, targets, ctx) : undefined,
-          penalty: (loss) => {
-            let l = opts.penalty ? opts.penalty(loss) : loss;
-            for (const p of plugins) if (p.penalty) l = p.penalty(l, ctx);
-            return l;
-          },
-          afterBackward: () => {
-            for (const p of plugins) p.afterBackward?.(ctx);
-          },
-        });
-        for (const p of plugins) p.afterUpdate?.(ctx);
-        trace?.record(acc, globalStep, s === 0);
-        batch.x.dispose();
-        batch.targets.dispose();
-        rt.flush();
-        globalStep++;
-        taken++;
-        if ((s + 1) % syncEvery === 0 || s === windows.length - 1) {
-          // Wait for the work of the previous sync point, not this one: the GPU stays busy meanwhile.
-          if (inFlight) await inFlight;
-          inFlight = rt.device.queue.onSubmittedWorkDone();
-          await trace?.deliver();
-          opts.onProgress?.({ epoch, step: s + 1, stepsPerEpoch: windows.length, globalStep });
+        await trace?.deliver(true);
+        const work1 = rt.workStats();
+        // Reading the running metrics waits for the epoch's last steps on the GPU: the epoch's time includes them.
+        const trainMetrics = await readMetrics(acc);
+        const seconds = (performance.now() - t0) / 1000 - evalSeconds;
+        if (stopper === null && !opts.evalEvery) stopper = await runEvaluation(epoch, trainMetrics);
+        const result: EpochResult = {
+          epoch,
+          train: trainMetrics,
+          val: lastVal,
+          seconds,
+          steps: taken,
+          dispatchesPerStep: taken > 0 ? (work1.dispatches - work0.dispatches) / taken : 0,
+          submitsPerStep: taken > 0 ? (work1.submits - work0.submits) / taken : 0,
+        };
+        freeEpoch();
+        results.push(result);
+        if (stopper !== null) {
+          stoppedBy = stopper;
+          break;
         }
-        if (opts.evalEvery && (globalStep - firstStep) % opts.evalEvery === 0) {
-          const te = performance.now();
-          stopper = await runEvaluation(epoch, acc);
-          evalSeconds += (performance.now() - te) / 1000;
+        if ((await opts.onEpoch?.(result)) === 'stop') {
+          stoppedBy = 'onEpoch';
+          break;
         }
-      }
-      await trace?.deliver(true);
-      order.dispose();
-      const work1 = rt.workStats();
-      // Reading the running metrics waits for the epoch's last steps on the GPU: the epoch's time includes them.
-      const trainMetrics = await readMetrics(acc);
-      const seconds = (performance.now() - t0) / 1000 - evalSeconds;
-      if (stopper === null && !opts.evalEvery) stopper = await runEvaluation(epoch, trainMetrics);
-      const result: EpochResult = {
-        epoch,
-        train: trainMetrics,
-        val: lastVal,
-        seconds,
-        steps: taken,
-        dispatchesPerStep: taken > 0 ? (work1.dispatches - work0.dispatches) / taken : 0,
-        submitsPerStep: taken > 0 ? (work1.submits - work0.submits) / taken : 0,
-      };
-      acc.dispose();
-      results.push(result);
-      if (stopper !== null) {
-        stoppedBy = stopper;
-        break;
-      }
-      if ((await opts.onEpoch?.(result)) === 'stop') {
-        stoppedBy = 'onEpoch';
-        break;
+      } finally {
+        freeEpoch();
       }
     }
     if (stoppedBy === 'epochs' && !stepsLeft()) stoppedBy = 'maxSteps';

@@ -9,6 +9,7 @@ import { GpuDataset } from '../data/dataset';
 import type { ForwardContext } from '../nn/layer';
 import { fill } from '../ops/elementwise';
 import { accumulateXentMetrics } from '../ops/softmax_xent';
+import { ArgumentError } from '../runtime/errors';
 import type { Tensor } from '../runtime/tensor';
 
 /** Mean cross-entropy and accuracy over a set of examples. */
@@ -40,6 +41,7 @@ export async function readMetrics(acc: Tensor<'f32'>): Promise<Metrics> {
  * `targets` replaces the data set's one-hot table (its accuracy still compares argmaxes).
  */
 export async function evaluate(model: Classifier, data: GpuDataset, batchSize = 1000, targets?: Tensor<'f32'>): Promise<Metrics> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`evaluate: batch size must be a positive integer, got ${batchSize}`);
   const acc = metricsAccumulator(data);
   const order = data.identityOrder();
   for (const w of GpuDataset.windows(data.count, batchSize)) {
