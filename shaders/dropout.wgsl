@@ -6,7 +6,9 @@
 // where p is the KEEP probability and each mᵢ ∈ {0, 1} is an independent Bernoulli(p) draw.
 //
 // No mask is ever stored. The mask is a pure function of a key and the element index, computed
-// with the counter-based generator Philox4x32-10 (shaders/philox.wgsl). The backward pass,
+// with the counter-based generator Philox4x32-R (shaders/philox.wgsl), R = PHILOX_ROUNDS rounds, a
+// pipeline constant the host sets (7 by default: PHILOX_ROUNDS in engine/random/philox.ts says
+// why). The backward pass,
 // dx = dy ⊙ m / p, is this same kernel run on dy with the same key: it regenerates exactly the
 // mask the forward pass used, instead of keeping n bytes alive between the two.
 //
@@ -20,19 +22,22 @@
 //                                                 stream: which random feature (a layer, say)
 //                                                 offset: the training step, or any number the
 //                                                 caller advances between calls (below 2⁵³)
-//   word    = philox4x32_10(counter, key)[(i % 8) / 2]
+//   word    = philox4x32_r(counter, key)[(i % 8) / 2]
 //   uᵢ      = word & 0xFFFF if i is even, word >> 16 if i is odd
 //   mᵢ      = 1 if uᵢ < threshold, else 0
 //
 // So adjacent elements 2k, 2k+1 are the two halves of one word (the statistical tests check that
 // they are uncorrelated). Different (seed, stream, offset) give unrelated masks; the same ones give
 // the same mask, bit for bit, on every adapter and on the CPU (the twin in engine/random/philox.ts
-// and `dropoutMaskCpu` in engine/ops/dropout.ts).
+// and `dropoutMaskCpu` in engine/ops/dropout.ts). This mapping is the shared contract of every
+// kernel that applies a dropout mask (`dropout_keep_at` and `dropout_words8` in shaders/philox.wgsl,
+// whose words this kernel computes with its first two rounds folded, see below), so a mask applied
+// inside another kernel's epilogue is this one.
 //
 // ---- Why 16 bits, and why a threshold on the integer ----------------------------------------
 //
 // Philox is the whole cost of this kernel on the CPU-based adapters (WGSL has no 64-bit integers,
-// so each of its 20 32×32→64 products takes about fifteen 32-bit operations), and 16 bits per
+// so each of its 2R 32×32→64 products takes about fifteen 32-bit operations), and 16 bits per
 // element are enough: u is uniform on {0, …, 2¹⁶ − 1}, so P(u < t) = t / 2¹⁶ exactly, and the host
 // picks t = round(p·2¹⁶), within 2⁻¹⁷ of p (a p below 2⁻¹⁷ rounds to 0 and drops every unit; the
 // issue asks for 2⁻¹⁶). p = 1 gives t = 2¹⁶: every element is kept. Halving the Philox calls per
@@ -58,6 +63,13 @@ struct Params {
   stream: u32,     // counter words 1 … 3
   offset_lo: u32,
   offset_hi: u32,
+  // The uniform parts of Philox rounds 1 and 2, computed on the host (see words8_of).
+  r1_x: u32,
+  r1_y: u32,
+  r1_z: u32,
+  r2_x: u32,
+  r2_z: u32,
+  r2_w: u32,
 }
 
 override WG: u32 = 256;
@@ -75,10 +87,37 @@ fn invocation_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return gid.x + gid.y * groups.x * WG;
 }
 
-// The four words of counter q: the random bits of elements 8q … 8q+7.
+// ---- The first two rounds, folded -----------------------------------------------------------
+//
+// Only counter word 0 (q) varies between elements; words 1 … 3 (stream, offset) and the key are
+// uniforms. So half of the first two Philox rounds is the same for every element. With
+// p = M0·q (varies) and the keys k (round 1) and k' = k + W (round 2):
+//
+//   round 1: M1·offset_lo is uniform, so c1.x and c1.y are:
+//            c1 = (hi(M1·offset_lo) ^ stream ^ k0,  lo(M1·offset_lo),  hi(p) ^ offset_hi ^ k1,  lo(p))
+//               = (r1_x,  r1_y,  hi(p) ^ r1_z,  lo(p))
+//   round 2: M0·c1.x = M0·r1_x is uniform, M1·c1.z varies:
+//            c2 = (hi(M1·c1.z) ^ r1_y ^ k0',  lo(M1·c1.z),  hi(M0·r1_x) ^ c1.w ^ k1',  lo(M0·r1_x))
+//               = (hi(M1·c1.z) ^ r2_x,  lo(M1·c1.z),  c1.w ^ r2_z,  r2_w)
+//
+// The host computes the six r-words once per dispatch with the TypeScript twin (dropoutUniforms
+// in engine/ops/dropout.ts), and the kernel finishes with the remaining rounds (philox4x32_r_from).
+// The words are exactly dropout_words8's, the shared contract in shaders/philox.wgsl (the tests
+// compare the two). On a CPU-based adapter, where each SIMD batch of invocations would otherwise
+// redo the uniform products, this saves two of the 2R products per batch.
+
+// The four words of group q from p = M0·q as (high, low): the random bits of elements 8q … 8q+7.
+fn words8_of(p: vec2<u32>) -> vec4<u32> {
+  let c1 = vec4<u32>(params.r1_x, params.r1_y, p.x ^ params.r1_z, p.y);
+  if (PHILOX_ROUNDS == 1u) { return c1; }
+  let m = philox_mulhilo(PHILOX_M1, c1.z);
+  let c2 = vec4<u32>(m.x ^ params.r2_x, m.y, c1.w ^ params.r2_z, params.r2_w);
+  return philox4x32_r_from(c2, vec2<u32>(params.seed_lo, params.seed_hi), 2u);
+}
+
+// The four words of group q (dropout_words8(q, seed, (stream, offset)) of the shared contract).
 fn words8(q: u32) -> vec4<u32> {
-  let counter = vec4<u32>(q, params.stream, params.offset_lo, params.offset_hi);
-  return philox4x32_10(counter, vec2<u32>(params.seed_lo, params.seed_hi));
+  return words8_of(philox_mulhilo_m0(q));
 }
 
 // The keep decisions of four consecutive elements from two words: (w0 low, w0 high, w1 low, w1 high).
@@ -95,8 +134,12 @@ fn apply4(v: vec4<f32>, keep: vec4<bool>) -> vec4<f32> {
 // The keep decisions of elements 16j … 16j+15, vec4s 4j … 4j+3. Both Philox calls come before
 // any memory access, so nothing serializes the two chains.
 fn keep16(j: u32) -> array<vec4<bool>, 4> {
-  let a = words8(2u * j);
-  let b = words8(2u * j + 1u);
+  // M0·(2j + 1) = M0·2j + M0: the second product from the first with an add and a carry.
+  let pa = philox_mulhilo_m0(2u * j);
+  let lo_b = pa.y + PHILOX_M0;
+  let pb = vec2<u32>(pa.x + select(0u, 1u, lo_b < pa.y), lo_b);
+  let a = words8_of(pa);
+  let b = words8_of(pb);
   return array<vec4<bool>, 4>(keep4(a.x, a.y), keep4(a.z, a.w), keep4(b.x, b.y), keep4(b.z, b.w));
 }
 

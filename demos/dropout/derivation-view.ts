@@ -4,6 +4,7 @@
  * that opens the Source tab with those lines marked.
  */
 import { highlight } from '../shared/source';
+import { PHILOX_ROUNDS } from 'webgpu-regularization';
 import { hex16, hex32, uniformFraction, type CellDerivation } from './derivation';
 import type { StageName, StageSource } from './wgsl-lines';
 
@@ -26,7 +27,7 @@ export interface DerivationView {
 
 const STAGES: { name: StageName; title: string }[] = [
   { name: 'counter', title: 'Key and counter' },
-  { name: 'philox', title: 'Philox4x32-10: four random words' },
+  { name: 'philox', title: `Philox4x32-${PHILOX_ROUNDS}: four random words` },
   { name: 'uniform', title: 'Half a word: a 16-bit uniform' },
   { name: 'threshold', title: 'Compare with the threshold' },
   { name: 'apply', title: 'Keep (×1/p) or drop (0)' },

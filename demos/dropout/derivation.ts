@@ -7,7 +7,7 @@
  *
  * and the replay check: a whole GPU mask against the twin's mask for the same key, bit for bit.
  */
-import { dropoutMaskCpu, keepThreshold, philox4x32_10, type DropoutKey } from 'webgpu-regularization';
+import { dropoutMaskCpu, keepThreshold, philox4x32, PHILOX_ROUNDS, type DropoutKey } from 'webgpu-regularization';
 
 const TWO_32 = 2 ** 32;
 const TWO_16 = 2 ** 16;
@@ -46,7 +46,7 @@ export function deriveCell(row: number, unit: number, units: number, key: Dropou
   const k: [number, number] = [key.seed >>> 0, Math.floor(key.seed / TWO_32)];
   const q = Math.floor(index / 8);
   const counter: [number, number, number, number] = [q, key.stream ?? 0, key.offset >>> 0, Math.floor(key.offset / TWO_32)];
-  const w = philox4x32_10(counter, k);
+  const w = philox4x32(counter, k, PHILOX_ROUNDS);
   const words: [number, number, number, number] = [w[0], w[1], w[2], w[3]];
   const wordIndex = (index % 8) >> 1;
   const half = index % 2 === 0 ? 'low' : 'high';

@@ -58,8 +58,8 @@ function stage(file: SourceFile, lines: number[], inline: number[] = lines): Sta
 export function stageSources(dropoutWgsl: SourceFile, philoxWgsl: SourceFile): Record<StageName, StageSource> {
   const at = (needle: string): number => lineOf(dropoutWgsl, needle);
   return {
-    counter: stage(dropoutWgsl, [at('let a = words8('), at('let b = words8('), at('let counter = vec4<u32>('), at('philox4x32_10(counter')], [at('let counter = vec4<u32>('), at('philox4x32_10(counter')]),
-    philox: stage(philoxWgsl, functionLines(philoxWgsl, 'philox4x32_10'), [lineOf(philoxWgsl, 'fn philox4x32_10('), lineOf(philoxWgsl, 'var c = philox_round(counter, key);'), lineOf(philoxWgsl, 'return philox_round(c, k);')]),
+    counter: stage(dropoutWgsl, [at('let pa = philox_mulhilo_m0('), at('let a = words8_of('), at('let b = words8_of('), at('let c1 = vec4<u32>(params.r1_x')], [at('let pa = philox_mulhilo_m0('), at('let c1 = vec4<u32>(params.r1_x')]),
+    philox: stage(philoxWgsl, functionLines(philoxWgsl, 'philox4x32_r_from'), [lineOf(philoxWgsl, 'fn philox4x32_r_from('), lineOf(philoxWgsl, 'if (PHILOX_ROUNDS > 2u &&'), lineOf(philoxWgsl, 'return c;')]),
     uniform: stage(dropoutWgsl, [at('array<vec4<bool>, 4>(keep4('), at('>> vec4<u32>(0u, 16u, 0u, 16u)')], [at('>> vec4<u32>(0u, 16u, 0u, 16u)')]),
     threshold: stage(dropoutWgsl, [at('< vec4<u32>(params.threshold)')]),
     apply: stage(dropoutWgsl, [at('v * params.scale, keep)'), at('y4[v] = apply4(x4[v], keep[h]);'), at('mask4[v] = select(')], [at('v * params.scale, keep)')]),

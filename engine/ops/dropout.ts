@@ -1,14 +1,15 @@
 /**
  * Fused dropout (shaders/dropout.wgsl): y = x ⊙ m / p ("inverted") or y = x ⊙ m ("none", for the
  * weight scaling inference rule), with p the KEEP probability and m ~ Bernoulli(p) drawn inside the
- * shader from Philox4x32-10, keyed by (seed, stream, offset) and the element index. One dispatch,
- * no mask stored: the backward pass regenerates the same mask from the same key. The key layout is
- * documented at the top of the WGSL file; {@link dropoutMaskCpu} computes the same mask on the CPU.
+ * shader from Philox4x32-R (R = `PHILOX_ROUNDS`, engine/random/philox.ts), keyed by (seed, stream,
+ * offset) and the element index. One dispatch, no mask stored: the backward pass regenerates the
+ * same mask from the same key. The key layout is documented at the top of the WGSL file;
+ * {@link dropoutMaskCpu} computes the same mask on the CPU.
  */
 import { ArgumentError } from '../runtime/errors';
 import { grid1d } from '../runtime/grid';
 import type { Tensor } from '../runtime/tensor';
-import { philox4x32_10 } from '../random/philox';
+import { checkPhiloxRounds, mulhilo32, philox4x32, PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1 } from '../random/philox';
 import { assertF32 } from './broadcast';
 
 const WG = 256;
@@ -78,11 +79,44 @@ function scaleOf(op: string, o: DropoutOptions): number {
   throw new ArgumentError(`${op}: scale must be 'inverted' or 'none', got ${String(s)}`);
 }
 
+/**
+ * The uniforms of shaders/dropout.wgsl for `n` elements and a checked key: the key words, and the
+ * uniform parts of Philox rounds 1 and 2 (the kernel's r-words; its comment derives them), which
+ * are the same for every element because only counter word 0 varies. Exported for the tests, which
+ * also run the kernel at other round counts than {@link PHILOX_ROUNDS}.
+ */
+export function dropoutUniforms(n: number, o: DropoutOptions): Record<string, number> {
+  const seedLo = o.seed >>> 0;
+  const seedHi = Math.floor(o.seed / TWO_32);
+  const stream = o.stream ?? 0;
+  const offsetLo = o.offset >>> 0;
+  const offsetHi = Math.floor(o.offset / TWO_32);
+  const [h1, l1] = mulhilo32(PHILOX_M1, offsetLo);
+  const r1x = (h1 ^ stream ^ seedLo) >>> 0;
+  const [h2, l2] = mulhilo32(PHILOX_M0, r1x);
+  return {
+    n,
+    threshold: keepThreshold(o.keepProb),
+    scale: scaleOf('dropoutUniforms', o),
+    seed_lo: seedLo,
+    seed_hi: seedHi,
+    stream,
+    offset_lo: offsetLo,
+    offset_hi: offsetHi,
+    r1_x: r1x,
+    r1_y: l1,
+    r1_z: (offsetHi ^ seedHi) >>> 0,
+    r2_x: (l1 ^ (seedLo + PHILOX_W0)) >>> 0,
+    r2_z: (h2 ^ (seedHi + PHILOX_W1)) >>> 0,
+    r2_w: l2,
+  };
+}
+
 /** Records one dropout dispatch of `x` into `y` (and `mask`). */
 function record(op: string, x: Tensor, o: DropoutOptions, mask: boolean): DropoutResult {
   assertF32(op, x);
   checkKey(op, o);
-  const scale = scaleOf(op, o);
+  scaleOf(op, o); // throws for a bad scale, naming the op
   const rt = x.runtime;
   const n = x.size;
   const y = rt.empty(x.shape);
@@ -95,17 +129,8 @@ function record(op: string, x: Tensor, o: DropoutOptions, mask: boolean): Dropou
   rt.dispatch({
     shader: 'dropout',
     entry: `${vec ? 'dropout4' : 'dropout'}${m ? '_mask' : ''}`,
-    overrides: { WG },
-    uniforms: {
-      n,
-      threshold: keepThreshold(o.keepProb),
-      scale,
-      seed_lo: o.seed >>> 0,
-      seed_hi: Math.floor(o.seed / TWO_32),
-      stream: o.stream ?? 0,
-      offset_lo: o.offset >>> 0,
-      offset_hi: Math.floor(o.offset / TWO_32),
-    },
+    overrides: { WG, PHILOX_ROUNDS },
+    uniforms: dropoutUniforms(n, o),
     bindings,
     // dropout4 takes sixteen elements (two Philox calls) per invocation, dropout eight (one call).
     workgroups: grid1d(Math.ceil(n / (vec ? 16 : 8)), WG),
@@ -133,11 +158,14 @@ export function dropoutBackward(dy: Tensor, options: DropoutOptions): Tensor<'f3
 
 /**
  * The mask of `n` elements for `key` (1 kept, 0 dropped), computed on the CPU with the Philox twin
- * (engine/random/philox.ts): bit for bit the mask the GPU applies.
+ * (engine/random/philox.ts): bit for bit the mask the GPU applies, in the standalone kernel and in
+ * any kernel that draws it through `dropout_keep_at` (shaders/philox.wgsl). `rounds` is the Philox
+ * round count, {@link PHILOX_ROUNDS} (what every dispatch uses) unless a test asks for another.
  */
-export function dropoutMaskCpu(n: number, key: DropoutKey): Float32Array {
+export function dropoutMaskCpu(n: number, key: DropoutKey, rounds: number = PHILOX_ROUNDS): Float32Array {
   checkKey('dropoutMaskCpu', key);
   checkInteger('dropoutMaskCpu', 'n', n, 0xffffffff);
+  checkPhiloxRounds(rounds);
   const t = keepThreshold(key.keepProb);
   const k = [key.seed >>> 0, Math.floor(key.seed / TWO_32)] as const;
   const ctr: [number, number, number, number] = [0, key.stream ?? 0, key.offset >>> 0, Math.floor(key.offset / TWO_32)];
@@ -146,7 +174,7 @@ export function dropoutMaskCpu(n: number, key: DropoutKey): Float32Array {
   // Counter q decides elements 8q … 8q+7: word j/2, its low half for even j, its high half for odd j.
   for (let q = 0; 8 * q < n; q++) {
     ctr[0] = q;
-    philox4x32_10(ctr, k, words);
+    philox4x32(ctr, k, rounds, words);
     for (let j = 0; j < 8 && 8 * q + j < n; j++) out[8 * q + j] = ((words[j >> 1] >>> (16 * (j & 1))) & 0xffff) < t ? 1 : 0;
   }
   return out;

@@ -2,9 +2,9 @@
  * Fused dropout (shaders/dropout.wgsl, engine/ops/dropout.ts).
  *
  * Oracles:
- * - exact: the CPU twin `dropoutMaskCpu` (Philox4x32-10 in TypeScript, itself checked against
- *   Random123's known answers in tests/random/philox.test.ts) gives the mask bit for bit; kept
- *   values are x·fround(1/p), one correctly rounded f32 product, so they must match exactly too;
+ * - exact: the CPU twin `dropoutMaskCpu` (Philox4x32-R in TypeScript, R = PHILOX_ROUNDS, itself
+ *   checked against Random123's known answers in tests/random/philox.test.ts) gives the mask bit
+ *   for bit; kept values are x·fround(1/p), one correctly rounded f32 product, so they must match exactly too;
  * - statistics, on masks of n = 2²⁰ elements: the kept fraction lies within 4σ of p,
  *   σ = √(p(1−p)/n) (a false alarm has probability 6·10⁻⁵, and the keys are fixed, so a pass is
  *   reproducible); pairs of masks (adjacent elements, which include the two 16-bit halves of one
@@ -15,7 +15,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../engine/runtime/errors';
-import { dropoutBackward, dropoutForward, dropoutMaskCpu, keepThreshold, type DropoutForwardOptions, type DropoutKey } from '../../engine/ops/dropout';
+import { dropoutBackward, dropoutForward, dropoutMaskCpu, dropoutUniforms, keepThreshold, type DropoutForwardOptions, type DropoutKey } from '../../engine/ops/dropout';
+import { PHILOX_ROUNDS } from '../../engine/random/philox';
 import { randomArray, useRuntime } from '../helpers/gpu';
 
 const N_STAT = 1 << 20;
@@ -65,6 +66,27 @@ function chiSquare(a: Float32Array, b: Float32Array, p: number): number {
   return counts.reduce((s, c, k) => s + (c - a.length * probs[k]) ** 2 / (a.length * probs[k]), 0);
 }
 
+/**
+ * A test kernel over the shared mask contract of shaders/philox.wgsl (what fused epilogues call):
+ * element i's decision by dropout_keep_at, and by dropout_words8 + dropout_keep_in, as 0/1 words.
+ */
+const CONTRACT_KERNEL = /* wgsl */ `
+struct Params { n: u32, threshold: u32, seed_lo: u32, seed_hi: u32, stream: u32, offset_lo: u32, offset_hi: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> at: array<u32>;
+@group(0) @binding(2) var<storage, read_write> grouped: array<u32>;
+
+@compute @workgroup_size(64)
+fn keep(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= params.n) { return; }
+  let seed = vec2<u32>(params.seed_lo, params.seed_hi);
+  let ctr = vec3<u32>(params.stream, params.offset_lo, params.offset_hi);
+  at[i] = select(0u, 1u, dropout_keep_at(i, seed, ctr, params.threshold));
+  grouped[i] = select(0u, 1u, dropout_keep_in(dropout_words8(i / 8u, seed, ctr), i % 8u, params.threshold));
+}
+`;
+
 describe('dropout', () => {
   const rt = useRuntime();
 
@@ -97,6 +119,63 @@ describe('dropout', () => {
         mask!.dispose();
       }
     }
+  });
+
+  it('the shared mask contract (dropout_keep_at, dropout_words8 + dropout_keep_in) draws the kernel’s mask and the CPU twin’s', async () => {
+    const kernel = await rt().loadKernel('tests/ops/dropout.test.ts (contract kernel)', CONTRACT_KERNEL, ['philox']);
+    const n = 4100;
+    for (const key of [
+      { keepProb: 0.5, seed: 20240601, offset: 7 },
+      { keepProb: 0.3, seed: 2 ** 40 + 5, offset: 2 ** 35 + 9, stream: 3 },
+    ] satisfies DropoutKey[]) {
+      const at = rt().empty([n], 'u32');
+      const grouped = rt().empty([n], 'u32');
+      const uniforms = {
+        n,
+        threshold: keepThreshold(key.keepProb),
+        seed_lo: key.seed >>> 0,
+        seed_hi: Math.floor(key.seed / 2 ** 32),
+        stream: key.stream ?? 0,
+        offset_lo: key.offset >>> 0,
+        offset_hi: Math.floor(key.offset / 2 ** 32),
+      };
+      // The override every host dispatch passes (a fused kernel must pass it too).
+      rt().dispatch({ shader: kernel, entry: 'keep', overrides: { PHILOX_ROUNDS }, uniforms, bindings: { at, grouped }, workgroups: [Math.ceil(n / 64)] });
+      const cpu = dropoutMaskCpu(n, key);
+      const kernelMask = await gpuMask(n, key);
+      const gotAt = Float32Array.from((await at.toArray()) as Uint32Array);
+      const gotGrouped = Float32Array.from((await grouped.toArray()) as Uint32Array);
+      expect(firstDiff(gotAt, cpu), `dropout_keep_at vs CPU ${JSON.stringify(key)}`).toBe(-1);
+      expect(firstDiff(gotGrouped, cpu), `dropout_words8 + dropout_keep_in vs CPU ${JSON.stringify(key)}`).toBe(-1);
+      expect(firstDiff(kernelMask, cpu), `standalone kernel vs CPU ${JSON.stringify(key)}`).toBe(-1);
+      at.dispose();
+      grouped.dispose();
+    }
+  });
+
+  it('the kernel (both entry points, rounds 1 and 2 folded) equals the CPU twin at other round counts too', async () => {
+    const key = { keepProb: 0.4, seed: 2 ** 33 + 77, offset: 2 ** 41 + 3, stream: 5, scale: 'inverted' as const };
+    // Round counts 1 and 2 take the folded path's own branches, 10 the general one; n = 4100 the
+    // vec4 entry point, 4099 the scalar one (pipeline compiles dominate this test's time).
+    for (const [rounds, sizes] of [[1, [4100]], [2, [4100]], [10, [4100, 4099]]] as const) {
+      for (const n of sizes) {
+        const vec = n % 4 === 0;
+        const x = rt().tensor(randomArray(n, 3));
+        const y = rt().empty([n]);
+        const mask = rt().empty([n]);
+        rt().dispatch({
+          shader: 'dropout',
+          entry: vec ? 'dropout4_mask' : 'dropout_mask',
+          overrides: { WG: 64, PHILOX_ROUNDS: rounds },
+          uniforms: dropoutUniforms(n, key),
+          bindings: vec ? { x4: x, y4: y, mask4: mask } : { x, y, mask },
+          workgroups: [Math.ceil(n / (vec ? 16 : 8) / 64)],
+        });
+        expect(firstDiff(await mask.toArray(), dropoutMaskCpu(n, key, rounds)), `${rounds} rounds, n=${n}`).toBe(-1);
+        for (const t of [x, y, mask]) t.dispose();
+      }
+    }
+    expect(firstDiff(dropoutMaskCpu(4096, key, 10), dropoutMaskCpu(4096, key)), 'the round count changes the mask').not.toBe(-1);
   });
 
   it("scale 'none' keeps the values unchanged (y = x ⊙ m) and drops the same elements", async () => {
@@ -242,6 +321,7 @@ describe('dropout', () => {
     for (const offset of [-1, 0.5, 2 ** 53]) expect(() => dropoutForward(x, { ...ok, offset }), `offset ${offset}`).toThrow(/offset/);
     expect(() => dropoutForward(x, { ...ok, stream: 2 ** 32 })).toThrow(/stream/);
     expect(() => dropoutForward(x, { ...ok, scale: 'half' as unknown as 'none' })).toThrow(/scale/);
+    for (const rounds of [0, 17, 2.5]) expect(() => dropoutMaskCpu(8, ok, rounds), `rounds ${rounds}`).toThrow(/round count/);
     const u = rt().tensor(new Uint32Array(8));
     expect(() => dropoutForward(u, ok)).toThrow(/f32/);
     x.dispose();
