@@ -49,6 +49,8 @@ export interface FitConfig {
   maxSteps?: number;
   syncEvery?: number;
   startStep?: number;
+  /** Continue a run from a checkpoint taken after this many steps (engine/train/checkpointing.ts: same epoch order, same minibatch). */
+  resumeStep?: number;
   onProgress?: (p: Progress) => void;
   onStepMetrics?: (m: StepMetrics[]) => void;
   onEvaluate?: (e: Evaluation) => void | 'stop' | Promise<void | 'stop'>;
@@ -99,6 +101,7 @@ export async function fit(model: Sequential, data: FitData, config: FitConfig): 
       maxSteps: config.maxSteps,
       syncEvery: config.syncEvery,
       startStep: config.startStep,
+      resumeStep: config.resumeStep,
       plugins: regs,
       onProgress: config.onProgress,
       onStepMetrics: config.onStepMetrics,

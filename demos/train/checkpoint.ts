@@ -1,93 +1,87 @@
 /**
- * A trained model as a JSON file: `exportState()`'s parameters and buffers (batch norm's running
- * statistics), each as the base64 of its little-endian f32 bytes (exact, and a third of the size of
- * decimal text), plus what is needed to rebuild the same network: the layer sizes and the settings
- * (which regularizers add layers), and the step reached (the dropout masks continue from there).
+ * A trained model as a safetensors file (the library's checkpoint format, engine/io/checkpoint.ts):
+ * the parameters and buffers (batch norm's running statistics) as exact F32 tensors under their
+ * layer names, which Python's `safetensors` package reads, plus what is needed to rebuild the same
+ * network in the file's `__metadata__` strings: the layer sizes, the page's settings (which
+ * regularizers add layers), the step reached (the dropout masks continue from there) and when it
+ * was saved. The same bytes are downloaded and kept in IndexedDB.
  */
-import type { ModelState } from 'webgpu-regularization';
+import { crc32, decodeSafetensors, loadCheckpoint, saveCheckpoint, type Sequential } from 'webgpu-regularization';
 import { sanitize, type TrainSettings } from './settings';
 
-/** The format tag; a file without it is refused. */
-export const CHECKPOINT_FORMAT = 'webgpu-regularization/train-demo-checkpoint@1';
+/** The `demo` metadata tag; a file without it is refused. */
+export const DEMO_TAG = 'train-demo@1';
 
-/** What a checkpoint file holds. */
+/** What a checkpoint file holds, decoded and checked (the tensors stay in `bytes` until they are loaded). */
 export interface Checkpoint {
   sizes: number[];
   settings: TrainSettings;
   step: number;
-  state: ModelState;
+  /** When it was saved (ISO 8601), if the file says. */
+  savedAt?: string;
+  bytes: Uint8Array;
 }
 
-interface CheckpointJson {
-  format: string;
-  sizes: number[];
-  settings: TrainSettings;
-  step: number;
-  /** Name → base64 of little-endian f32. */
-  params: Record<string, string>;
-  buffers: Record<string, string>;
+/** The safetensors bytes of `model`, with the page's metadata. */
+export function encodeCheckpoint(
+  model: Sequential,
+  c: { sizes: readonly number[]; settings: TrainSettings; step: number; savedAt: Date },
+): Promise<Uint8Array> {
+  return saveCheckpoint(model, undefined, {
+    metadata: {
+      demo: DEMO_TAG,
+      sizes: c.sizes.join(','),
+      settings: JSON.stringify(c.settings),
+      fit_step: String(c.step),
+      saved_at: c.savedAt.toISOString(),
+    },
+  });
 }
 
-function toBase64(v: Float32Array): string {
-  const bytes = new Uint8Array(v.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < v.length; i++) view.setFloat32(i * 4, v[i], true);
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-function fromBase64(where: string, s: unknown): Float32Array {
-  if (typeof s !== 'string') throw new Error(`checkpoint: ${where} is not a base64 string`);
-  const bin = atob(s);
-  if (bin.length % 4 !== 0) throw new Error(`checkpoint: ${where} has ${bin.length} bytes, not a whole number of f32 values`);
-  const view = new DataView(new ArrayBuffer(bin.length));
-  for (let i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
-  const out = new Float32Array(bin.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
-}
-
-function mapValues<A, B>(o: Record<string, A>, f: (k: string, v: A) => B): Record<string, B> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(k, v)]));
-}
-
-/** The JSON text of a checkpoint. */
-export function encodeCheckpoint(c: Checkpoint): string {
-  const json: CheckpointJson = {
-    format: CHECKPOINT_FORMAT,
-    sizes: c.sizes,
-    settings: c.settings,
-    step: c.step,
-    params: mapValues(c.state.params, (_, v) => toBase64(v)),
-    buffers: mapValues(c.state.buffers, (_, v) => toBase64(v)),
-  };
-  return JSON.stringify(json);
-}
-
-/** Parses a checkpoint's JSON text; throws saying what is wrong with it. */
-export function decodeCheckpoint(text: string): Checkpoint {
-  let raw: unknown;
+/**
+ * Decodes a checkpoint's bytes and checks them (the safetensors structure, the data's CRC-32, the
+ * page's metadata) before anything on the page changes; throws saying what is wrong.
+ */
+export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  if (metadata.demo !== DEMO_TAG) {
+    throw new Error(
+      `checkpoint: not a model saved by this page (its metadata "demo" should be "${DEMO_TAG}", got ${metadata.demo === undefined ? 'none' : `"${metadata.demo}"`})`,
+    );
+  }
+  // The data's checksum, as loadCheckpoint checks it, but before the current network is replaced.
+  if (metadata.data_crc32 !== undefined) {
+    const names = [...tensors.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const got = names.reduce((c, n) => {
+      const d = tensors.get(n)!.data;
+      return crc32(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), c);
+    }, 0);
+    if (got.toString(16).padStart(8, '0') !== metadata.data_crc32.toLowerCase())
+      throw new Error(
+        `checkpoint: the tensor data does not match its checksum (CRC-32 ${got.toString(16).padStart(8, '0')}, the file says ${metadata.data_crc32}): the file is corrupted`,
+      );
+  }
+  const sizes = (metadata.sizes ?? '').split(',').map(Number);
+  if (sizes.length < 2 || !sizes.every((n) => Number.isInteger(n) && n > 0) || sizes[0] !== 784 || sizes[sizes.length - 1] !== 10) {
+    throw new Error(`checkpoint: sizes must be "784,…,10", got "${metadata.sizes ?? ''}"`);
+  }
+  let settings: unknown;
   try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`checkpoint: not JSON (${e instanceof Error ? e.message : String(e)})`);
+    settings = JSON.parse(metadata.settings ?? '');
+  } catch {
+    throw new Error(`checkpoint: the settings are not JSON ("${(metadata.settings ?? '').slice(0, 40)}")`);
   }
-  const j = raw as Partial<CheckpointJson> | null;
-  if (!j || typeof j !== 'object' || j.format !== CHECKPOINT_FORMAT) throw new Error(`checkpoint: not a file saved by this page (format should be "${CHECKPOINT_FORMAT}")`);
-  const sizes = j.sizes;
-  if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((n) => Number.isInteger(n) && n > 0) || sizes[0] !== 784 || sizes[sizes.length - 1] !== 10) {
-    throw new Error(`checkpoint: sizes must be [784, …, 10], got ${JSON.stringify(sizes)}`);
-  }
-  if (!j.params || typeof j.params !== 'object' || !j.buffers || typeof j.buffers !== 'object') throw new Error('checkpoint: params and buffers are missing');
-  const step = Number.isInteger(j.step) && (j.step ?? -1) >= 0 ? (j.step as number) : 0;
+  const step = Number(metadata.fit_step);
   return {
     sizes,
-    settings: sanitize(j.settings ?? {}),
-    step,
-    state: {
-      params: mapValues(j.params, (k, v) => fromBase64(`params["${k}"]`, v)),
-      buffers: mapValues(j.buffers, (k, v) => fromBase64(`buffers["${k}"]`, v)),
-    },
+    settings: sanitize(typeof settings === 'object' && settings !== null ? (settings as Partial<Record<keyof TrainSettings, unknown>>) : {}),
+    step: Number.isSafeInteger(step) && step >= 0 ? step : 0,
+    savedAt: metadata.saved_at,
+    bytes,
   };
+}
+
+/** Writes the checkpoint's tensors into `model` (built from its sizes and settings); throws naming a missing or misshapen tensor. */
+export function loadInto(c: Checkpoint, model: Sequential): void {
+  loadCheckpoint(c.bytes, model);
 }

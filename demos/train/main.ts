@@ -7,7 +7,8 @@
  *
  * Test hook (`window.__demo`): ready, step, epochs, heldOutAccuracy, heldOutLoss, trainSteps(n) (n
  * steps of the controls, each one epoch), drawDigit(pixels), classified, classifying, prediction, spread,
- * entropy, saveModel(), saves, loads, sweeps, runEnd.
+ * entropy, saveModel() (the checkpoint's bytes, base64), savedUrl, saves, loads, stores, restores,
+ * storedLine, loadError, sweeps, runEnd.
  */
 import { evaluate, GpuDataset, type Metrics } from 'webgpu-regularization';
 import { predict } from 'webgpu-regularization/regularizers';
@@ -23,7 +24,8 @@ import settingsSrc from './settings.ts?raw';
 import padSrc from './pad.ts?raw';
 import dropoutSrc from '../../regularizers/dropout.ts?raw';
 import loopSrc from '../../engine/train/loop.ts?raw';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
+import { downloadCheckpoint, loadStoredCheckpoint, storeCheckpoint } from '../../engine/io/browser';
+import { decodeCheckpoint, encodeCheckpoint, loadInto, type Checkpoint } from './checkpoint';
 import { confusionCounts } from './confusion';
 import { drawPanel } from './draw-panel';
 import { classify, type Classification } from './infer';
@@ -50,6 +52,8 @@ const MASK_KEY_LINES = new Set([13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 
 /** Angles of the rotation sweep (degrees) and its masks per angle. */
 const SWEEP_ANGLES = Array.from({ length: 13 }, (_, i) => -90 + 15 * i);
 const SWEEP_SAMPLES = 64;
+/** The IndexedDB key of the model kept in this browser. */
+const STORE_KEY = 'train-demo/model';
 
 interface Data {
   seed: number;
@@ -109,7 +113,12 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
     },
     () => void showSource('shaders/dropout.wgsl', MASK_KEY_LINES),
   );
-  const save = savePanel(root, () => void saveModel().catch(fail), (f) => void loadModel(f));
+  const save = savePanel(root, {
+    save: () => void saveModel().catch(fail),
+    load: (f) => void loadModel(f),
+    store: () => void storeModel(),
+    restore: () => void restoreModel(),
+  });
 
   /** Restarts in progress: Step does nothing meanwhile. */
   let restarting = 0;
@@ -137,7 +146,7 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
     const t = new Trainer(s, from ? { ...scale, sizes: from.sizes } : scale, data, { onSteps: (m) => train.addSteps(m), onEnd }, from?.step ?? 0);
     if (from) {
       try {
-        t.model.loadState(from.state);
+        loadInto(from, t.model);
       } catch (e) {
         void t.dispose();
         throw e;
@@ -178,7 +187,9 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
     // When this was the run's last epoch, onEnd's message (set after this) says so instead.
     if (t.done) return;
     const trainPart = r.train ? `, training ${pct(r.train.accuracy)} (training mode)` : '';
-    train.status(`step ${r.step} · epoch ${r.epoch} · held-out accuracy ${pct(r.val.accuracy)}, loss ${r.val.loss.toFixed(3)}${trainPart} · ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    train.status(
+      `step ${r.step} · epoch ${r.epoch} · held-out accuracy ${pct(r.val.accuracy)}, loss ${r.val.loss.toFixed(3)}${trainPart} · ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     void scheduleClassify();
   };
   const controls = trainControls(step, fail);
@@ -219,7 +230,11 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
     hook.runEnd = null;
     train.clear();
     if (!(await refreshHeldOut(trainer, true))) return;
-    train.status(from && !loadError ? `loaded a model trained for ${from.step} steps: held-out accuracy ${pct(hook.heldOutAccuracy as number)}` : 'untrained: press Play or Step');
+    train.status(
+      from && !loadError
+        ? `loaded a model trained for ${from.step} steps: held-out accuracy ${pct(hook.heldOutAccuracy as number)}`
+        : 'untrained: press Play or Step',
+    );
     await scheduleClassify();
     if (loadError) throw loadError;
   };
@@ -248,7 +263,14 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
         const blank = !input.some((v) => v > 0);
         const c = blank ? null : await exclusive(() => classify(trainer.model, input, draw.angle, settings.mc));
         draw.show(c, hasDropout(trainer.settings));
-        hook.prediction = c && { top: c.top, weightScaling: [...c.weightScaling], mcMean: [...c.mcMean], mcStd: [...c.mcStd], samples: c.samples, angle: c.angle };
+        hook.prediction = c && {
+          top: c.top,
+          weightScaling: [...c.weightScaling],
+          mcMean: [...c.mcMean],
+          mcStd: [...c.mcStd],
+          samples: c.samples,
+          angle: c.angle,
+        };
         hook.spread = c ? c.mcStd[c.top] : NaN;
         hook.entropy = c ? c.entropy : NaN;
         hook.classified = (hook.classified as number) + 1;
@@ -297,25 +319,67 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
     }
   };
 
-  const checkpointText = (): Promise<string> =>
-    exclusive(async () => encodeCheckpoint({ sizes: [...trainer.scale.sizes], settings, step: trainer.step, state: await trainer.model.exportState() }));
+  const checkpointBytes = (): Promise<{ bytes: Uint8Array; step: number }> =>
+    exclusive(async () => {
+      const step = trainer.step;
+      const bytes = await encodeCheckpoint(trainer.model, { sizes: trainer.scale.sizes, settings, step, savedAt: new Date() });
+      return { bytes, step };
+    });
   const saveModel = async (): Promise<void> => {
-    const text = await checkpointText();
-    const url = save.offer(`mnist-mlp-${trainer.scale.sizes.join('-')}-step${trainer.step}.json`, text);
-    hook.savedUrl = url;
+    const { bytes, step } = await checkpointBytes();
+    const name = `mnist-mlp-${trainer.scale.sizes.join('-')}-step${step}.safetensors`;
+    downloadCheckpoint(bytes, name);
+    hook.savedUrl = save.offer(name, bytes);
     hook.saves = (hook.saves as number) + 1;
-    save.status(`Saved at step ${trainer.step}: the link downloads it again; load it back with the file input.`);
+    save.status(`Saved at step ${step}: the link downloads it again; load it back with the file input.`);
+  };
+  const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+  /** Replaces the network by a checkpoint's, or says why it cannot (the current network is kept when the file is refused). */
+  const loadBytes = async (bytes: Uint8Array, what: string): Promise<boolean> => {
+    try {
+      const ck = decodeCheckpoint(bytes);
+      await restart(ck.settings, ck);
+      save.status(`Loaded ${what}: a ${ck.sizes.join('-')} network trained for ${ck.step} steps.`);
+      return true;
+    } catch (e) {
+      save.status(`Could not load ${what}: ${errorText(e)}`, true);
+      hook.loadError = errorText(e);
+      return false;
+    }
   };
   const loadModel = async (f: File): Promise<void> => {
+    if (await loadBytes(new Uint8Array(await f.arrayBuffer()), f.name)) hook.loads = (hook.loads as number) + 1;
+  };
+  const storedLine = (ck: Checkpoint): string =>
+    `Kept in this browser: ${ck.sizes.join('-')} network at step ${ck.step}${ck.savedAt ? `, stored ${new Date(ck.savedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.`;
+  const showStored = (line: string | null): void => {
+    save.stored(line);
+    hook.storedLine = line;
+  };
+  const storeModel = async (): Promise<void> => {
     try {
-      const ck = decodeCheckpoint(await f.text());
-      await restart(ck.settings, ck);
-      hook.loads = (hook.loads as number) + 1;
-      save.status(`Loaded ${f.name}: a ${ck.sizes.join('-')} network trained for ${ck.step} steps.`);
+      const { bytes } = await checkpointBytes();
+      await storeCheckpoint(STORE_KEY, bytes);
+      showStored(storedLine(decodeCheckpoint(bytes)));
+      hook.stores = (hook.stores as number) + 1;
     } catch (e) {
-      save.status(`Could not load ${f.name}: ${e instanceof Error ? e.message : String(e)}`, true);
-      hook.loadError = e instanceof Error ? e.message : String(e);
+      save.status(`Could not keep the model in this browser: ${errorText(e)}`, true);
     }
+  };
+  const restoreModel = async (): Promise<void> => {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await loadStoredCheckpoint(STORE_KEY);
+    } catch (e) {
+      save.status(`Could not read the model kept in this browser: ${errorText(e)}`, true);
+      return;
+    }
+    if (!bytes) {
+      showStored(null);
+      save.status('No model is kept in this browser.', true);
+      return;
+    }
+    if (await loadBytes(bytes, 'the model kept in this browser')) hook.restores = (hook.restores as number) + 1;
   };
 
   Object.assign(hook, {
@@ -330,6 +394,9 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
     entropy: NaN,
     saves: 0,
     loads: 0,
+    stores: 0,
+    restores: 0,
+    storedLine: null,
     sweeps: 0,
     savedUrl: '',
     runEnd: null,
@@ -341,8 +408,22 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
       draw.pad.set(pixels);
       return scheduleClassify();
     },
-    saveModel: checkpointText,
+    saveModel: async (): Promise<string> => {
+      const { bytes } = await checkpointBytes();
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    },
   });
+
+  // The line about a model kept here by an earlier visit (IndexedDB may be unavailable: private windows).
+  try {
+    const kept = await loadStoredCheckpoint(STORE_KEY);
+    showStored(kept ? storedLine(decodeCheckpoint(kept)) : null);
+  } catch (e) {
+    showStored(null);
+    save.stored(`Nothing can be kept in this browser: ${errorText(e)}`, false);
+  }
 
   await refreshHeldOut(trainer, true);
   showHeldOutDigit();

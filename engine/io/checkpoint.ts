@@ -116,6 +116,8 @@ export async function saveCheckpoint(model: Sequential, optimizer?: Optimizer, o
   if (optimizer && optimizer.arena !== model.arena) fail("the optimizer was not made for this model's parameter arena");
   const { arena, buffers } = model;
   const slots = optimizer ? slotsOf(optimizer) : [];
+  // Read now, with the copies below: steps recorded while they are read back must not change it.
+  const steps = optimizer?.steps;
   const [values, bufs, ...states] = (await Promise.all([
     arena.values.toArray(),
     buffers.values.toArray(),
@@ -148,7 +150,7 @@ export async function saveCheckpoint(model: Sequential, optimizer?: Optimizer, o
     ...extra,
   };
   if (optimizer) {
-    metadata.step = String(optimizer.steps);
+    metadata.step = String(steps);
     metadata.optimizer = optimizer.constructor.name;
     metadata.optimizer_slots = slots.map(([s]) => s).join(',');
   }

@@ -6,3 +6,4 @@ export type { Evaluation, EvaluationAnswer, StepContext, TrainingPlugin } from '
 export { evaluate, metricsAccumulator, readMetrics, type Classifier, type Metrics } from './metrics';
 export { MNIST_RECIPE, makeOptimizer, trainMnist, type MnistConfig, type MnistHooks, type MnistReport, type OptimizerName } from './mnist';
 export { nanGuard, NonFiniteError, type GuardedTensor, type NanGuard, type NanGuardOptions } from './guard';
+export { checkpointEvery, checkpointStep, FIT_STEP_KEY, type CheckpointEveryOptions, type CheckpointPlugin } from './checkpointing';

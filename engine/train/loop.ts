@@ -79,6 +79,13 @@ export interface FitOptions {
   penalty?: (loss: Var) => Var;
   /** The first step's number (to resume; default 0). */
   startStep?: number;
+  /**
+   * Resumes an interrupted run of these same options after this many steps (a checkpoint's step, see
+   * ./checkpointing.ts): training continues at that step's epoch and minibatch, in the same epoch
+   * order, so that it repeats what the uninterrupted run does from there; `epochs`, `maxSteps` and
+   * `evalEvery` count from the run's start. Replaces `startStep` (give one or the other).
+   */
+  resumeStep?: number;
   /** Regularizers and other hooks, called in this order at each hook point. */
   plugins?: readonly TrainingPlugin[];
   onProgress?: (p: Progress) => void;
@@ -116,6 +123,10 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
     throw new ArgumentError(`fit: maxSteps must be a non-negative integer, got ${opts.maxSteps}`);
   if (opts.startStep !== undefined && !(Number.isSafeInteger(opts.startStep) && opts.startStep >= 0))
     throw new ArgumentError(`fit: startStep must be a non-negative integer, got ${opts.startStep}`);
+  if (opts.resumeStep !== undefined && !(Number.isSafeInteger(opts.resumeStep) && opts.resumeStep >= 0))
+    throw new ArgumentError(`fit: resumeStep must be a non-negative integer, got ${opts.resumeStep}`);
+  if (opts.resumeStep !== undefined && opts.startStep !== undefined)
+    throw new ArgumentError(`fit: give startStep (${opts.startStep}) or resumeStep (${opts.resumeStep}), not both`);
   if (!Number.isFinite(seed)) throw new ArgumentError(`fit: seed must be a finite number, got ${seed}`);
   const plugins = opts.plugins ?? [];
   const samplerPlugin = onlyOne(plugins, 'sampler');
@@ -123,8 +134,13 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
   const rt = train.runtime;
   const windows = GpuDataset.windows(train.count, batchSize, dropLast);
   const results: FitResult = [];
-  let globalStep = opts.startStep ?? 0;
+  let globalStep = opts.resumeStep ?? opts.startStep ?? 0;
   const firstStep = globalStep;
+  // Resuming: the step's epoch and minibatch; maxSteps and evalEvery count from the run's start.
+  const resuming = opts.resumeStep !== undefined && windows.length > 0;
+  const firstEpoch = resuming ? Math.floor(globalStep / windows.length) + 1 : 1;
+  let skipWindows = resuming ? globalStep % windows.length : 0;
+  const countFrom = resuming ? 0 : firstStep;
   const trace = opts.onStepMetrics ? new StepTrace(train, syncEvery, opts.onStepMetrics) : null;
   let stoppedBy = 'epochs';
   const ctxAt = (epoch: number): StepContext => ({ step: globalStep, epoch, model });
@@ -142,10 +158,10 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
     if ((await opts.onEvaluate?.(e)) === 'stop') who ??= 'onEvaluate';
     return who;
   };
-  const stepsLeft = (): boolean => opts.maxSteps === undefined || globalStep - firstStep < opts.maxSteps;
+  const stepsLeft = (): boolean => opts.maxSteps === undefined || globalStep - countFrom < opts.maxSteps;
 
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
       if (!stepsLeft()) {
         stoppedBy = 'maxSteps';
         break;
@@ -168,7 +184,9 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
         let evalSeconds = 0;
         let stopper: string | null = null;
         lastVal = undefined;
-        for (let s = 0; s < windows.length && stopper === null; s++) {
+        const firstWindow = skipWindows;
+        skipWindows = 0;
+        for (let s = firstWindow; s < windows.length && stopper === null; s++) {
           if (!stepsLeft()) break;
           const ctx = ctxAt(epoch);
           let batch: Batch = train.batch(order, windows[s], opts.targets);
@@ -196,7 +214,7 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
               },
             });
             for (const p of plugins) p.afterUpdate?.(ctx);
-            trace?.record(acc, globalStep, s === 0);
+            trace?.record(acc, globalStep, s === firstWindow);
           } finally {
             batch.x.dispose();
             batch.targets.dispose();
@@ -211,7 +229,7 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
             await trace?.deliver();
             opts.onProgress?.({ epoch, step: s + 1, stepsPerEpoch: windows.length, globalStep });
           }
-          if (opts.evalEvery && (globalStep - firstStep) % opts.evalEvery === 0) {
+          if (opts.evalEvery && (globalStep - countFrom) % opts.evalEvery === 0) {
             const te = performance.now();
             stopper = await runEvaluation(epoch, acc);
             evalSeconds += (performance.now() - te) / 1000;
@@ -250,7 +268,7 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
   } finally {
     trace?.dispose();
   }
-  for (const p of plugins) await p.onEnd?.(ctxAt(results.length));
+  for (const p of plugins) await p.onEnd?.(ctxAt(firstEpoch - 1 + results.length));
   results.steps = globalStep - firstStep;
   results.stoppedBy = stoppedBy;
   return results;

@@ -2,14 +2,18 @@
  * The train page (demos/train/) in headless Chromium on SwiftShader: it loads with no console
  * errors; three epochs of training lift the held-out accuracy above a floor; a digit drawn with real
  * mouse events on the pad gets a weight-scaling prediction and a Monte-Carlo spread; the rotate
- * slider and the rotation sweep run; a model saved through the Save button and loaded back through
- * the file input predicts exactly as before (and exports the very same file). A screenshot is saved
- * (and, with THUMBS=1, the page's thumbnail).
+ * slider and the rotation sweep run; a model saved through the Save button (a safetensors file with
+ * the page's settings in its metadata) and loaded back through the file input predicts exactly as
+ * before, with the very same tensors; a corrupted file and a file of another kind are refused with a
+ * clear message and leave the network as it was; a model kept in IndexedDB ("Save in this browser")
+ * is restored after a reload of the page with the very same tensors. A screenshot is saved (and,
+ * with THUMBS=1, the page's thumbnail).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeSafetensors } from '../../engine/io/safetensors';
 import { openPage, screenshot, serveSite, waitFor, waitReady, type OpenPage, type Site } from './site';
 
 let site: Site;
@@ -32,6 +36,19 @@ interface Prediction {
 }
 
 const hookValue = <T>(p: OpenPage, field: string): Promise<T> => p.page.evaluate(`window.__demo.${field}`) as Promise<T>;
+
+/** The tensors of a checkpoint's bytes, as name → [shape, bit patterns] (exact comparison). */
+function tensorsOf(bytes: Uint8Array): Record<string, [number[], number[]]> {
+  const { tensors } = decodeSafetensors(bytes);
+  return Object.fromEntries(
+    [...tensors.values()].map((t) => [t.name, [[...t.shape], Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length))]]),
+  );
+}
+
+/** The current network's checkpoint, exported through the page's hook. */
+async function exported(p: OpenPage): Promise<Uint8Array> {
+  return new Uint8Array(Buffer.from((await p.page.evaluate('window.__demo.saveModel()')) as string, 'base64'));
+}
 
 /**
  * The floor: with the default settings (784-128-10, hidden dropout p = 0.5, L2 1e-4, Adam 2e-3,
@@ -59,7 +76,9 @@ describe('the train page', () => {
     expect(accuracy).toBeGreaterThan(ACCURACY_FLOOR);
     expect(accuracy).toBeGreaterThan(untrained + 0.4);
     // The confusion matrix counts every held-out digit, its diagonal the correct ones.
-    const cells = await page.$$eval('table.confusion tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => Number(td.textContent || 0))));
+    const cells = await page.$$eval('table.confusion tbody tr', (rows) =>
+      rows.map((r) => [...r.querySelectorAll('td')].map((td) => Number(td.textContent || 0))),
+    );
     const total = cells.flat().reduce((a, b) => a + b, 0);
     const diagonal = cells.reduce((a, row, i) => a + row[i], 0);
     expect(total).toBe(500);
@@ -105,6 +124,12 @@ describe('the train page', () => {
     await page.focus('input[name="rotate"]');
     for (let i = 0; i < 9; i++) await page.keyboard.press('ArrowLeft');
     await waitFor(p, 'window.__demo.prediction && window.__demo.prediction.angle === 0');
+    // Kept in this browser (IndexedDB) before the screenshot, so that it shows the stored line.
+    const kept = await exported(p);
+    await page.click('button[data-role="store"]');
+    await waitFor(p, 'window.__demo.stores >= 1');
+    expect(await hookValue<string>(p, 'storedLine')).toMatch(/^Kept in this browser: 784-128-10 network at step 90, stored .+\.$/);
+    expect(await page.$eval('button[data-role="restore"]', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
     await screenshot(p, 'demo-train');
     if (process.env.THUMBS === '1') {
       // The landing page's card (16:10): the pad and the predictions, at the top left of the drawing panel.
@@ -119,9 +144,27 @@ describe('the train page', () => {
     const saved = await hookValue<Prediction>(p, 'prediction');
     await page.click('button[data-role="save"]');
     await waitFor(p, 'window.__demo.saves >= 1');
-    const text = (await page.evaluate('fetch(window.__demo.savedUrl).then((r) => r.text())')) as string;
-    const file = join(mkdtempSync(join(tmpdir(), 'demo-train-')), 'model.json');
-    writeFileSync(file, text);
+    const link = await page.$eval('a.download', (a) => ({
+      name: (a as HTMLAnchorElement).download,
+      text: a.textContent,
+      hidden: (a as HTMLAnchorElement).hidden,
+    }));
+    expect(link.name).toBe('mnist-mlp-784-128-10-step90.safetensors');
+    expect(link.hidden).toBe(false);
+    const b64 = (await page.evaluate(
+      `fetch(window.__demo.savedUrl).then((r) => r.arrayBuffer()).then((b) => { const u = new Uint8Array(b); let s = ''; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000)); return btoa(s); })`,
+    )) as string;
+    const bytes = new Uint8Array(Buffer.from(b64, 'base64'));
+    // The file: the library's checkpoint format, the page's settings and sizes in its metadata.
+    const { metadata, tensors } = decodeSafetensors(bytes);
+    expect(metadata).toMatchObject({ format: 'webgpu-regularization-checkpoint', demo: 'train-demo@1', sizes: '784,128,10', fit_step: '90', model_seed: '1' });
+    expect(JSON.parse(metadata.settings)).toMatchObject({ seed: 1, pHidden: 0.5, l2: 1e-4 });
+    expect(tensors.get('fc1.weight')?.shape).toEqual([784, 128]);
+    expect(tensors.get('fc2.bias')?.shape).toEqual([10]);
+    expect(tensorsOf(bytes)).toEqual(tensorsOf(kept));
+    const dir = mkdtempSync(join(tmpdir(), 'demo-train-'));
+    const file = join(dir, 'model.safetensors');
+    writeFileSync(file, bytes);
     const classifiedBeforeReset = await hookValue<number>(p, 'classified');
     await page.click('button[data-role="reset"]');
     await waitFor(p, `window.__demo.epochs === 0 && window.__demo.classified > ${classifiedBeforeReset}`);
@@ -135,7 +178,43 @@ describe('the train page', () => {
     expect(loaded.weightScaling).toEqual(saved.weightScaling);
     expect(loaded.mcMean).toEqual(saved.mcMean);
     expect(await hookValue<number>(p, 'heldOutAccuracy')).toBe(accuracy);
-    expect(await page.evaluate('window.__demo.saveModel()')).toBe(text);
+    expect(await hookValue<number>(p, 'step')).toBe(90);
+    expect(tensorsOf(await exported(p))).toEqual(tensorsOf(bytes));
+
+    // A flipped bit in the data, and a file of another kind: refused with a clear message, the network kept.
+    const corrupt = new Uint8Array(readFileSync(file));
+    corrupt[corrupt.length - 5] ^= 0x10;
+    const corruptFile = join(dir, 'corrupt.safetensors');
+    writeFileSync(corruptFile, corrupt);
+    const wrongFile = join(dir, 'notes.json');
+    writeFileSync(wrongFile, JSON.stringify({ format: 'something else', params: {} }));
+    for (const [f, message] of [
+      [corruptFile, /^Could not load corrupt\.safetensors: checkpoint: the tensor data does not match its checksum .*the file is corrupted$/],
+      [wrongFile, /^Could not load notes\.json: safetensors: the header length at offset 0 says \d+ bytes, more than/],
+    ] as const) {
+      await page.evaluate('window.__demo.loadError = null');
+      await input.uploadFile(f);
+      await waitFor(p, 'window.__demo.loadError !== null');
+      const status = await page.$eval('section.panel.save > p.note', (e) => ({ text: e.textContent, error: e.classList.contains('error') }));
+      expect(status.text).toMatch(message);
+      expect(status.error).toBe(true);
+    }
+    expect(await hookValue<number>(p, 'loads')).toBe(1);
+    expect(tensorsOf(await exported(p))).toEqual(tensorsOf(bytes));
+
+    // A reload of the page: the model kept in IndexedDB is announced, and Restore brings it back.
+    await page.reload();
+    await waitReady(p);
+    expect(await hookValue<number>(p, 'step')).toBe(0);
+    expect(tensorsOf(await exported(p))).not.toEqual(tensorsOf(kept));
+    expect(await hookValue<string>(p, 'storedLine')).toMatch(/^Kept in this browser: 784-128-10 network at step 90, stored /);
+    await page.click('button[data-role="restore"]');
+    await waitFor(p, 'window.__demo.restores >= 1');
+    expect(tensorsOf(await exported(p))).toEqual(tensorsOf(kept));
+    expect(await hookValue<number>(p, 'step')).toBe(90);
+    expect(await page.$eval('section.panel.save > p.note', (e) => e.textContent)).toBe(
+      'Loaded the model kept in this browser: a 784-128-10 network trained for 90 steps.',
+    );
 
     // The link in the Monte-Carlo note opens the Source tab at the lines that key a mask.
     await page.click('.pred-box a');
