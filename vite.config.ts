@@ -74,6 +74,8 @@ export default defineConfig(({ mode }) => ({
   resolve: {
     alias: [
       { find: /^webgpu-regularization\/regularizers$/, replacement: resolve(root, 'regularizers/index.ts') },
+      { find: /^webgpu-regularization\/io-node$/, replacement: resolve(root, 'engine/io/node.ts') },
+      { find: /^webgpu-regularization\/io-browser$/, replacement: resolve(root, 'engine/io/browser.ts') },
       { find: /^webgpu-regularization$/, replacement: resolve(root, 'engine/index.ts') },
     ],
   },
