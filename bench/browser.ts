@@ -1,7 +1,8 @@
 /**
- * Headless Chromium with WebGPU on SwiftShader, for the end-to-end test and the benchmark harness.
- * Uses Debian's /usr/bin/chromium (never a downloaded browser; see .puppeteerrc.cjs) with the flags
- * ../shared/ENVIRONMENT.md lists. Node only.
+ * Headless Chromium with WebGPU, for the end-to-end test and the benchmark harness: on SwiftShader
+ * by default ({@link WEBGPU_FLAGS}), on the machine's own GPU when the caller passes other flags
+ * (`npm run bench -- --gpu-flags=...`); nothing here requires a software adapter. Uses Debian's
+ * /usr/bin/chromium (never a downloaded browser; see .puppeteerrc.cjs) unless told otherwise. Node only.
  */
 import puppeteer, { type Browser } from 'puppeteer';
 

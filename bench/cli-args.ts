@@ -32,6 +32,8 @@ export interface CliOptions {
   sizes?: SizeSpec;
   samples?: number;
   tiny: boolean;
+  /** The large default sizes (matmul up to 2048²): the long run. Default: sizes that finish within minutes. */
+  full: boolean;
   /** Node only: which driver (`WEBGPU_ADAPTER`). */
   adapter?: 'auto' | 'lavapipe' | 'swiftshader';
   /** The browser binary. */
@@ -65,6 +67,8 @@ stdout, a JSON report and a self-contained HTML report with charts.
   --sizes=256,1024       sizes for every suite that takes them (matmul: N of N×N×N; prox, dropout: elements)
   --sizes=matmul=256,1024  sizes for one suite (repeatable)
   --samples=N            samples per measurement, at least 5 (default 7)
+  --full                 the large sizes too (matmul up to 2048²): about an hour on a software adapter;
+                         the default run is sized to finish within 10 minutes there
   --tiny                 tiny sizes (a quick check of the harness, not a benchmark)
   --browser=PATH         browser binary (default: $CHROMIUM_PATH or /usr/bin/chromium)
   --gpu-flags="F G"      flags replacing the SwiftShader WebGPU flags, e.g. --gpu-flags=--enable-unsafe-webgpu
@@ -84,13 +88,13 @@ function splitFlags(v: string): string[] {
 
 function numberList(name: string, v: string): number[] {
   const xs = v.split(',').filter((s) => s.trim()).map(Number);
-  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x <= 0)) throw new ArgumentError(`--${name}: expected positive numbers separated by commas, got "${v}"`);
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x <= 0)) throw new ArgumentError(`--${name}: expected positive integers separated by commas, got "${v}"`);
   return xs;
 }
 
 /** Parses `argv` (without the node and script paths). Unknown options throw {@link ArgumentError}. */
 export function parseCliArgs(argv: readonly string[]): CliOptions {
-  const o: CliOptions = { node: false, tiny: false, browserFlags: [], outDir: 'out/bench', timeoutS: 3600, list: false, help: false };
+  const o: CliOptions = { node: false, tiny: false, full: false, browserFlags: [], outDir: 'out/bench', timeoutS: 3600, list: false, help: false };
   for (const arg of argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
     if (!m) throw new ArgumentError(`bench: unexpected argument "${arg}" (see --help)`);
@@ -102,6 +106,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     switch (name) {
       case 'node': o.node = true; break;
       case 'tiny': o.tiny = true; break;
+      case 'full': o.full = true; break;
       case 'list': o.list = true; break;
       case 'help': o.help = true; break;
       case 'suites':
@@ -138,12 +143,52 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   return o;
 }
 
+/** What {@link checkCliOptions} needs to know of a registered suite. */
+export interface KnownSuite {
+  name: string;
+  /** What a size means; absent when the suite takes no sizes. */
+  sizes?: string;
+}
+
+/**
+ * Checks the options against each other and against the registered suites, so that a bad command
+ * fails at once, before any browser or GPU starts: unknown suite names (also in `--sizes=name=...`),
+ * sizes for a suite that takes none, `--tiny` with `--full`, Node-only options without `--node` and
+ * browser-only options with it, measuring options with `--from`. Throws {@link ArgumentError}
+ * naming the bad value and the valid choices.
+ */
+export function checkCliOptions(o: CliOptions, registry: readonly KnownSuite[]): void {
+  const names = registry.map((s) => s.name);
+  const withSizes = registry.filter((s) => s.sizes !== undefined).map((s) => s.name);
+  const unknown = (o.suites ?? []).filter((n) => !names.includes(n));
+  if (unknown.length > 0) {
+    throw new ArgumentError(`--suites: unknown suite${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; the suites are ${names.join(', ')}`);
+  }
+  for (const key of Object.keys(o.sizes ?? {})) {
+    if (key === '*') continue;
+    if (!names.includes(key)) throw new ArgumentError(`--sizes=${key}=...: unknown suite "${key}"; suites that take sizes: ${withSizes.join(', ')}`);
+    if (!withSizes.includes(key)) throw new ArgumentError(`--sizes=${key}=...: suite "${key}" takes no sizes; suites that take sizes: ${withSizes.join(', ')}`);
+    if (o.suites?.length && !o.suites.includes(key)) throw new ArgumentError(`--sizes=${key}=...: suite "${key}" is not among --suites=${o.suites.join(',')}`);
+  }
+  if (o.tiny && o.full) throw new ArgumentError('--tiny and --full contradict each other: choose one');
+  if (o.adapter && !o.node) throw new ArgumentError(`--adapter=${o.adapter} applies only with --node (the browser run uses the browser's adapter; see --gpu-flags)`);
+  if (o.node) {
+    const browserOnly = [o.browser && '--browser', o.gpuFlags && '--gpu-flags', o.browserFlags.length > 0 && '--browser-flags'].filter((x): x is string => !!x);
+    if (browserOnly.length > 0) throw new ArgumentError(`${browserOnly.join(', ')} apply only to the browser run, not with --node`);
+  }
+  if (o.from) {
+    const measuring = [o.node && '--node', o.suites && '--suites', o.sizes && '--sizes', o.samples && '--samples', o.tiny && '--tiny', o.full && '--full'].filter((x): x is string => !!x);
+    if (measuring.length > 0) throw new ArgumentError(`--from=${o.from} measures nothing, so ${measuring.join(', ')} would be ignored: drop ${measuring.length > 1 ? 'them' : 'it'}`);
+  }
+}
+
 /** The query string the browser page reads (the same options, for an automatic run). */
-export function pageQuery(o: Pick<CliOptions, 'suites' | 'sizes' | 'samples' | 'tiny'>): string {
+export function pageQuery(o: Pick<CliOptions, 'suites' | 'sizes' | 'samples' | 'tiny'> & { full?: boolean }): string {
   const q = new URLSearchParams({ auto: '1' });
   if (o.suites?.length) q.set('suites', o.suites.join(','));
   for (const [suite, sizes] of Object.entries(o.sizes ?? {})) q.append('sizes', `${suite === '*' ? '' : `${suite}=`}${sizes.join(',')}`);
   if (o.samples) q.set('samples', String(o.samples));
   if (o.tiny) q.set('tiny', '1');
+  if (o.full) q.set('full', '1');
   return q.toString();
 }

@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: runs the benchmark suites in headless Chromium (default; bench/browser-run.ts)
- * or in Node on Dawn (`--node`), prints progress to stderr and the table to stdout, and writes the
- * JSON report (checked against bench/report/schema.json) and the HTML report. `--help` lists the
- * options. Exit code 1 if a suite failed or the report does not validate.
+ * or in Node on Dawn (`--node`), prints progress (with the estimate of the time left) to stderr and
+ * the table to stdout, and writes the JSON report (checked against bench/report/schema.json) and the
+ * HTML report. `--help` lists the options; a bad option or an unknown suite fails before anything
+ * starts. Exit code 1 if an option is bad, a suite failed or the report does not validate.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseCliArgs, USAGE, type CliOptions } from './cli-args';
+import { checkCliOptions, parseCliArgs, USAGE, type CliOptions } from './cli-args';
 import { analyzeRows } from './report/analyze';
 import { renderHtml } from './report/html';
 import { formatTable } from './report/table';
@@ -39,7 +40,7 @@ async function runInNode(o: CliOptions): Promise<BenchReport> {
   const rt = await Runtime.create();
   progress(`adapter: ${rt.adapterName}`);
   try {
-    return await runSuites(rt, { suites: o.suites, sizes: o.sizes, samples: o.samples, tiny: o.tiny, log: progress });
+    return await runSuites(rt, { suites: o.suites, sizes: o.sizes, samples: o.samples, tiny: o.tiny, full: o.full, log: progress });
   } finally {
     rt.destroy();
   }
@@ -56,8 +57,8 @@ function reanalyze(path: string): BenchReport {
 
 async function runInBrowser(o: CliOptions): Promise<BenchReport> {
   const { runInChromium } = await import('./browser-run');
-  const { suites, sizes, samples, tiny, browser, gpuFlags, browserFlags, timeoutS } = o;
-  return runInChromium({ suites, sizes, samples, tiny, browser, gpuFlags, browserFlags, timeoutS, log: progress });
+  const { suites, sizes, samples, tiny, full, browser, gpuFlags, browserFlags, timeoutS } = o;
+  return runInChromium({ suites, sizes, samples, tiny, full, browser, gpuFlags, browserFlags, timeoutS, log: progress });
 }
 
 function write(path: string, text: string): string {
@@ -74,9 +75,11 @@ async function main(): Promise<number> {
     return 0;
   }
   if (o.list) {
-    for (const s of SUITES) console.log(`${s.name.padEnd(10)} ${s.about}`);
+    for (const s of SUITES) console.log(`${s.name.padEnd(12)} ${s.about}${s.sizes ? `\n${''.padEnd(12)} sizes: ${s.sizes}` : ''}`);
     return 0;
   }
+  // Every mistake in the options is reported here, before a browser or a GPU device starts.
+  checkCliOptions(o, SUITES);
   const report = o.from ? reanalyze(o.from) : o.node ? await runInNode(o) : await runInBrowser(o);
   endProgress();
   console.log(formatTable(report));

@@ -2,15 +2,16 @@
  * Runs the dropout suite (bench/suites/dropout.ts) alone in Node and prints, per size, each
  * implementation's GB/s and its ratio to the streaming ceilings measured in the same run:
  *
- *   npx tsx --import ./scripts/wgsl-loader.mjs bench/dropout-cli.ts [--sizes=4194304] [--samples=9] [--tiny]
+ *   npx tsx --import ./scripts/wgsl-loader.mjs bench/dropout-cli.ts [--sizes=4194304] [--samples=9] [--tiny] [--peers]
  *
+ * `--peers` adds the tfjs-webgpu and jax-js rows (`npm run bench` always has them).
  * The adapter is lavapipe unless WEBGPU_ADAPTER=swiftshader. The issue's target is fused dropout
  * (forward + backward, no mask stored) at ≥ 80% of ceiling-copy, the kernel with the same traffic
  * per element and no arithmetic. Ratios are of medians of wall-clock samples taken in interleaved
  * rounds, so a change in the load of the shared CPUs hits every implementation alike.
  */
 import { Runtime } from '../engine/index';
-import { dropoutSuite } from './suites/dropout';
+import { makeDropoutSuite } from './suites/dropout';
 import { median } from './timing';
 import type { BenchRow } from './types';
 
@@ -23,6 +24,7 @@ const sizesArg = option('sizes');
 const sizes = sizesArg ? sizesArg.split(',').map(Number) : undefined;
 const samples = Math.max(5, Number(option('samples') ?? 9));
 const tiny = option('tiny') !== undefined;
+const peers = option('peers') !== undefined;
 
 const rt = await Runtime.create();
 console.log(`adapter: ${rt.adapterName} (${rt.info.description})`);
@@ -30,7 +32,7 @@ const errors: string[] = [];
 const t0 = performance.now();
 let rows: BenchRow[] = [];
 try {
-  rows = await dropoutSuite({ rt, samples, tiny, sizes, log: (m) => process.stderr.write(`  ${m}\n`), reportError: (m) => errors.push(m) });
+  rows = await makeDropoutSuite({ peers })({ rt, samples, tiny, sizes, log: (m) => process.stderr.write(`  ${m}\n`), reportError: (m) => errors.push(m) });
 } finally {
   rt.destroy();
 }

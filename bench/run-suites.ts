@@ -8,7 +8,7 @@ import { sizesFor, type SizeSpec } from './cli-args';
 import { analyzeRows } from './report/analyze';
 import { REPORT_SCHEMA_VERSION, type BenchReport, type SuiteError } from './report/types';
 import { selectSuites, SUITES, type SuiteInfo } from './suites/index';
-import { gpuSamplesOf } from './timing';
+import { gpuSamplesOf, gpuWorkOf } from './timing';
 import type { BenchContext, BenchRow } from './types';
 
 /** Options of {@link runSuites}. */
@@ -19,6 +19,8 @@ export interface RunOptions {
   samples?: number;
   /** Small sizes, for tests of the harness. */
   tiny?: boolean;
+  /** The large default sizes (`--full`) instead of the quick ones. */
+  full?: boolean;
   /** Sizes for the suites that take them, per suite name or `*` (see {@link BenchContext.sizes}). */
   sizes?: SizeSpec;
   /** Progress lines. */
@@ -36,6 +38,52 @@ export function runtimeLabel(host: 'node' | 'browser'): string {
   return `Node ${typeof process !== 'undefined' ? process.version : '?'} (Dawn, npm webgpu)`;
 }
 
+/** `2 min 05 s`, `40 s`. */
+export function fmtDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+/**
+ * The estimate of the time left, from the work done so far: each suite has a relative cost (its
+ * registry entry, for the run's options) and tells how far it is within itself (`ctx.progress`), so
+ * the fraction done is known and the time left is the elapsed time scaled by what remains.
+ * Undefined until there is enough to go on (5 s and 2% of the run).
+ */
+export class Eta {
+  private doneCost = 0;
+  private current = 0;
+  private readonly total: number;
+
+  constructor(private readonly costs: readonly number[], private readonly t0 = performance.now()) {
+    this.total = costs.reduce((a, b) => a + b, 0);
+  }
+
+  /** Suite `i` is `done` of `total` units of its work through. */
+  progress(i: number, done: number, total: number): void {
+    this.current = total > 0 ? this.costs[i] * Math.min(1, Math.max(0, done / total)) : 0;
+  }
+
+  /** Suite `i` has finished. */
+  finished(i: number): void {
+    this.doneCost += this.costs[i];
+    this.current = 0;
+  }
+
+  /** The fraction of the run done, 0 to 1. */
+  fraction(): number {
+    return this.total > 0 ? Math.min(1, (this.doneCost + this.current) / this.total) : 0;
+  }
+
+  /** ` · 41%, ~3 min 20 s left`, or '' while too early to say. */
+  text(now = performance.now()): string {
+    const f = this.fraction();
+    const elapsed = now - this.t0;
+    if (f < 0.02 || elapsed < 5000 || f >= 1) return '';
+    return ` · ${Math.floor(100 * f)}%, ~${fmtDuration((elapsed * (1 - f)) / f)} left`;
+  }
+}
+
 /** Checks what a suite returned; problems are reported, not silently dropped. */
 function rowProblems(row: BenchRow): string[] {
   const where = `row ${row.suite}/${row.case}/${row.impl}`;
@@ -50,10 +98,13 @@ function rowProblems(row: BenchRow): string[] {
 export async function runSuites(rt: Runtime, opts: RunOptions = {}): Promise<BenchReport> {
   const samples = opts.samples ?? DEFAULT_SAMPLES;
   if (!Number.isInteger(samples) || samples < 5) throw new ArgumentError(`bench: samples must be an integer of at least 5, got ${samples}`);
-  const log = opts.log ?? (() => {});
+  const out = opts.log ?? (() => {});
   const selected = selectSuites(opts.suites, opts.registry ?? SUITES);
   const createdAt = new Date().toISOString();
   const t0 = performance.now();
+  const scale = { tiny: !!opts.tiny, full: !!opts.full, samples };
+  const eta = new Eta(selected.map((s) => s.cost?.(scale) ?? 1), t0);
+  const log = (line: string) => out(`${line}${eta.text()}`);
   const rows: BenchRow[] = [];
   const errors: SuiteError[] = [];
   for (const [i, suite] of selected.entries()) {
@@ -63,12 +114,14 @@ export async function runSuites(rt: Runtime, opts: RunOptions = {}): Promise<Ben
       rt,
       samples,
       tiny: !!opts.tiny,
+      full: !!opts.full,
       sizes: sizesFor(opts.sizes, suite.name),
       log: (m) => log(`${tag}: ${m}`),
       reportError: (message) => {
         errors.push({ suite: suite.name, message });
         log(`${tag}: ERROR ${message}`);
       },
+      progress: (done, total) => eta.progress(i, done, total),
     };
     try {
       const got = await suite.run(ctx);
@@ -79,12 +132,15 @@ export async function runSuites(rt: Runtime, opts: RunOptions = {}): Promise<Ben
           continue;
         }
         const gpu = row.gpuSamplesMs ?? gpuSamplesOf(row.samplesMs);
-        rows.push(gpu ? { ...row, gpuSamplesMs: gpu } : row);
+        const work = row.gpuWork ?? gpuWorkOf(row.samplesMs);
+        rows.push({ ...row, ...(gpu ? { gpuSamplesMs: gpu } : {}), ...(work ? { gpuWork: work } : {}) });
       }
+      eta.finished(i);
       log(`${tag}: ${got.length} rows`);
     } catch (e) {
       const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       errors.push({ suite: suite.name, message });
+      eta.finished(i);
       log(`${tag}: FAILED ${message}`);
       // Leave no half-recorded batch or pending GPU error to the next suite.
       await rt.sync().catch(() => undefined);
@@ -98,7 +154,7 @@ export async function runSuites(rt: Runtime, opts: RunOptions = {}): Promise<Ben
     runtime: runtimeLabel(rt.info.host),
     adapter: rt.info,
     timestampQuery: rt.device.features.has('timestamp-query'),
-    options: { suites: selected.map((s) => s.name), samples, tiny: !!opts.tiny, ...(opts.sizes ? { sizes: structuredClone(opts.sizes) } : {}) },
+    options: { suites: selected.map((s) => s.name), samples, tiny: !!opts.tiny, ...(opts.full ? { full: true } : {}), ...(opts.sizes ? { sizes: structuredClone(opts.sizes) } : {}) },
     ceilings,
     rows: analyzed,
     errors,

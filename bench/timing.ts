@@ -7,6 +7,7 @@
  */
 import type { Runtime } from '../engine/index';
 import { GpuTimer } from './gpu-timer';
+import { countGpuWork, GpuWorkTally, type GpuWork, type RowGpuWork } from './gpu-work';
 
 /** Options of {@link timeGpu}. */
 export interface TimeOptions {
@@ -25,6 +26,8 @@ export interface GpuSamples {
    * was too short for the timestamps' resolution ({@link MIN_GPU_SPAN_MS}).
    */
   gpuMs: number[] | null;
+  /** The GPU work of the timed samples (warm-up excluded), all samples together. */
+  work: GpuWorkTally;
 }
 
 /** Median of a list of numbers. */
@@ -38,6 +41,8 @@ export function median(xs: readonly number[]): number {
 export interface GpuSample {
   wallMs: number;
   gpuMs: number | null;
+  /** The submits and dispatches the sample made, all iterations together (bench/gpu-work.ts). */
+  work: GpuWork;
 }
 
 /**
@@ -54,14 +59,16 @@ export class GpuSampler {
 
   /** Records `iters` calls of `step`, submits, waits for the GPU, and returns ms per iteration. */
   async sample(step: () => void, iters: number): Promise<GpuSample> {
-    const t0 = performance.now();
-    this.timer?.begin();
-    for (let i = 0; i < iters; i++) step();
-    this.timer?.end();
-    await this.rt.sync();
-    const wallMs = (performance.now() - t0) / iters;
+    const { result: wallMs, work } = await countGpuWork(this.rt.device, async () => {
+      const t0 = performance.now();
+      this.timer?.begin();
+      for (let i = 0; i < iters; i++) step();
+      this.timer?.end();
+      await this.rt.sync();
+      return (performance.now() - t0) / iters;
+    });
     const ms = this.timer ? await this.timer.read() : null;
-    return { wallMs, gpuMs: ms === null || ms < MIN_GPU_SPAN_MS ? null : ms / iters };
+    return { wallMs, gpuMs: ms === null || ms < MIN_GPU_SPAN_MS ? null : ms / iters, work };
   }
 
   /** Frees the timer's query set and buffers. */
@@ -83,16 +90,18 @@ export async function measureGpu(rt: Runtime, step: () => void, opts: TimeOption
   const sampler = new GpuSampler(rt);
   const wallMs: number[] = [];
   let gpuMs: number[] | null = [];
+  const tally = new GpuWorkTally();
   try {
     for (let s = 0; s < opts.samples; s++) {
       const m = await sampler.sample(step, iters);
       wallMs.push(m.wallMs);
       gpuMs = gpuMs && m.gpuMs !== null ? [...gpuMs, m.gpuMs] : null;
+      tally.add(m.work, iters);
     }
   } finally {
     sampler.destroy();
   }
-  return { wallMs, gpuMs };
+  return { wallMs, gpuMs, work: tally };
 }
 
 /**
@@ -104,6 +113,7 @@ export async function measureGpu(rt: Runtime, step: () => void, opts: TimeOption
 export const MIN_GPU_SPAN_MS = 5;
 
 const gpuSamples = new WeakMap<readonly number[], number[]>();
+const gpuWorks = new WeakMap<readonly number[], RowGpuWork>();
 
 /**
  * Times `step` and returns wall-clock ms per iteration for each sample (see {@link measureGpu}).
@@ -113,12 +123,53 @@ const gpuSamples = new WeakMap<readonly number[], number[]>();
 export async function timeGpu(rt: Runtime, step: () => void, opts: TimeOptions): Promise<number[]> {
   const m = await measureGpu(rt, step, opts);
   if (m.gpuMs) gpuSamples.set(m.wallMs, m.gpuMs);
+  const work = m.work.perCall();
+  if (work) gpuWorks.set(m.wallMs, work);
   return m.wallMs;
 }
 
 /** The GPU-timestamp samples measured together with an array {@link timeGpu} returned, if any. */
 export function gpuSamplesOf(wallMs: readonly number[]): number[] | undefined {
   return gpuSamples.get(wallMs);
+}
+
+/**
+ * The GPU work counted while the samples of an array {@link timeGpu}, {@link timeAsync} or
+ * {@link timeCalls} returned were taken; the harness puts it in the row's `gpuWork`.
+ */
+export function gpuWorkOf(wallMs: readonly number[]): RowGpuWork | undefined {
+  return gpuWorks.get(wallMs);
+}
+
+/**
+ * One sample of work that waits for itself (a peer library with its own queue): `run` makes
+ * `calls` calls and waits until the GPU has finished them. Returns wall ms per call and the GPU
+ * work counted meanwhile (bench/gpu-work.ts); `device` only serves to find the prototypes to wrap.
+ */
+export async function sampleCalls(device: GPUDevice, calls: number, run: () => Promise<void>): Promise<{ wallMs: number; work: GpuWork }> {
+  const { result: wallMs, work } = await countGpuWork(device, async () => {
+    const t0 = performance.now();
+    await run();
+    return (performance.now() - t0) / calls;
+  });
+  return { wallMs, work };
+}
+
+/**
+ * `samples` samples of `calls` calls each (see {@link sampleCalls}): wall ms per call, one entry per
+ * sample, with the GPU work attached for the harness ({@link gpuWorkOf}).
+ */
+export async function timeCalls(device: GPUDevice, samples: number, calls: number, run: () => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  const tally = new GpuWorkTally();
+  for (let s = 0; s < samples; s++) {
+    const m = await sampleCalls(device, calls, run);
+    out.push(m.wallMs);
+    tally.add(m.work, calls);
+  }
+  const work = tally.perCall();
+  if (work) gpuWorks.set(out, work);
+  return out;
 }
 
 /**
@@ -136,15 +187,14 @@ export async function itersFor(rt: Runtime, step: () => void, targetMs: number, 
   return Math.max(1, Math.min(max, Math.round(targetMs / ms)));
 }
 
-/** Times an async function that does its own synchronization (peers: tfjs, jax-js). */
-export async function timeAsync(fn: () => Promise<void>, opts: TimeOptions): Promise<number[]> {
+/**
+ * Times an async function that does its own synchronization (peers: tfjs, jax-js), counting the GPU
+ * work of the timed samples ({@link gpuWorkOf}); `device` serves to find the prototypes to wrap.
+ */
+export async function timeAsync(device: GPUDevice, fn: () => Promise<void>, opts: TimeOptions): Promise<number[]> {
   const iters = opts.iters ?? 1;
   for (let i = 0; i < (opts.warmup ?? 2); i++) await fn();
-  const out: number[] = [];
-  for (let s = 0; s < opts.samples; s++) {
-    const t0 = performance.now();
+  return timeCalls(device, opts.samples, iters, async () => {
     for (let i = 0; i < iters; i++) await fn();
-    out.push((performance.now() - t0) / iters);
-  }
-  return out;
+  });
 }

@@ -4,6 +4,7 @@
  * The same suites run in Node (Dawn) and in the browser; they must not import Node-only modules.
  */
 import type { Runtime } from '../engine/index';
+import type { RowGpuWork } from './gpu-work';
 
 /** Units a row is quoted in: throughput (higher is better) or time per step (lower is better). */
 export type BenchUnit = 'GFLOP/s' | 'GB/s' | 'ms';
@@ -31,6 +32,12 @@ export interface BenchRow {
   gpuSamplesMs?: number[];
   /** The case's size for charts (x axis), e.g. N of an N×N matmul; default: the first number in `case`. */
   size?: number;
+  /**
+   * Submits and dispatches per call counted at the WebGPU prototypes while the row was sampled
+   * (bench/gpu-work.ts), for the engine and the peers alike: zero dispatches means the work ran
+   * elsewhere (a CPU fallback). The harness fills it in for rows timed by bench/timing.ts helpers.
+   */
+  gpuWork?: RowGpuWork;
 }
 
 /** What a suite gets from the harness. */
@@ -40,6 +47,8 @@ export interface BenchContext {
   samples: number;
   /** Small sizes for tests of the harness itself. */
   tiny: boolean;
+  /** `--full`: the large default sizes (a run of an hour on a software adapter) instead of the quick defaults. */
+  full?: boolean;
   /** A progress line (the harness prints it). */
   log(message: string): void;
   /**
@@ -52,6 +61,11 @@ export interface BenchContext {
    * start): the report lists it, the other implementations' rows are kept. Given by the harness.
    */
   reportError?(message: string): void;
+  /**
+   * How far the suite is, in its own units of work (e.g. samples weighted by the size of their
+   * case): `done` of `total`. The harness turns it into the estimate of the time left. Optional to call.
+   */
+  progress?(done: number, total: number): void;
 }
 
 /** A benchmark suite. */

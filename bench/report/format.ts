@@ -2,6 +2,8 @@
  * Number and label formatting shared by the text table, the HTML report and the browser page, so
  * that all three show the same figures.
  */
+import { NO_GPU_WORK, noGpuWork } from '../gpu-work';
+import { isCeiling } from './analyze';
 import type { BenchReport, ReportRow } from './types';
 
 /** A number with about three significant digits (no exponent for the ranges benchmarks produce). */
@@ -42,6 +44,25 @@ export function fmtExtra(r: ReportRow): string {
     .join(' ');
 }
 
+/**
+ * The row's GPU work per call: `1 submit, 3 dispatches`; the CPU-fallback flag when a measured
+ * implementation (not a ceiling) made no dispatch; '' when it was not counted.
+ */
+export function fmtGpuWork(r: ReportRow): string {
+  const w = r.gpuWork;
+  if (!w) return '';
+  if (noGpuWork(w) && !isCeiling(r.impl)) return NO_GPU_WORK;
+  const count = (x: number, one: string, many: string) => `${Number(x.toPrecision(3))} ${x === 1 ? one : many}`;
+  return `${count(w.submitsPerCall, 'submit', 'submits')}, ${count(w.dispatchesPerCall, 'dispatch', 'dispatches')}`;
+}
+
+/** The rows flagged as doing no GPU work: one warning line each (empty when none). */
+export function gpuWorkWarnings(report: BenchReport): string[] {
+  return report.rows
+    .filter((r) => !isCeiling(r.impl) && noGpuWork(r.gpuWork))
+    .map((r) => `WARNING: ${r.suite} ${r.case} ${r.impl} made no GPU dispatch while it was timed (${r.gpuWork!.calls} calls): ${NO_GPU_WORK}`);
+}
+
 /** Header lines: adapter, runtime, clock, ceilings. */
 export function headerLines(report: BenchReport): string[] {
   const a = report.adapter;
@@ -58,7 +79,7 @@ export function headerLines(report: BenchReport): string[] {
         ? 'gpu = GPU timestamp queries (work recorded through the engine), wall = wall time to the end of the GPU work; a ratio uses a clock both rows have'
         : 'wall time to the end of the GPU work (the adapter has no timestamp-query)'
     }`,
-    `samples:  ${report.options.samples} per measurement, median (min–max over samples)${report.options.tiny ? ', tiny sizes' : ''}`,
+    `samples:  ${report.options.samples} per measurement, median (min–max over samples)${report.options.tiny ? ', tiny sizes' : report.options.full ? ', full sizes' : ''}`,
     `ceilings: ${ceilings.length ? ceilings.join(', ') : 'not measured in this run'}`,
   ];
 }

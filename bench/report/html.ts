@@ -4,9 +4,10 @@
  * in any browser with nothing else next to it. The browser page builds its view from the same parts.
  */
 import { reportCharts } from './charts';
-import { headerLines } from './format';
+import { gpuWorkWarnings, headerLines } from './format';
 import { esc } from './svg';
 import { tableCells } from './table';
+import { NO_GPU_WORK } from '../gpu-work';
 import type { BenchReport } from './types';
 
 /** CSS of the report (also used by the browser page). */
@@ -22,15 +23,19 @@ table.bench tr.suite-start td { border-top: 2px solid #bbb; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 .charts svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 .error { color: #b00020; }
+td.no-gpu-work { color: #b00020; font-weight: 600; }
 `;
 
 /** The table as HTML (the same cells as the text table). */
 export function tableHtml(report: BenchReport): string {
   const [head, ...body] = tableCells(report);
-  const numeric = (c: number) => c >= 3 && c !== 4 && c !== 5 && c !== head.length - 1;
+  const numeric = (c: number) => c >= 3 && c !== 4 && c !== 5 && c < head.length - 2;
+  const work = head.indexOf('GPU work per call');
   const rows = body.map((row, i) => {
     const start = i === 0 || row[0] !== body[i - 1][0];
-    const cells = row.map((cell, c) => `<td${numeric(c) ? ' class="num"' : ''}>${esc(cell)}</td>`).join('');
+    const cells = row
+      .map((cell, c) => `<td${numeric(c) ? ' class="num"' : c === work && cell === NO_GPU_WORK ? ' class="no-gpu-work"' : ''}>${esc(cell)}</td>`)
+      .join('');
     return `<tr${start ? ' class="suite-start"' : ''}>${cells}</tr>`;
   });
   return `<table class="bench"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
@@ -45,9 +50,12 @@ export function chartsHtml(report: BenchReport): string {
     .join('\n');
 }
 
-/** Suite errors as HTML. */
+/** Suite errors, and the rows flagged for doing no GPU work, as HTML. */
 export function errorsHtml(report: BenchReport): string {
-  return report.errors.map((e) => `<p class="error">Suite ${esc(e.suite)} failed: ${esc(e.message)}</p>`).join('\n');
+  return [
+    ...report.errors.map((e) => `<p class="error">Suite ${esc(e.suite)} failed: ${esc(e.message)}</p>`),
+    ...gpuWorkWarnings(report).map((w) => `<p class="error">${esc(w)}</p>`),
+  ].join('\n');
 }
 
 /** The whole report as a standalone HTML document. */
@@ -67,7 +75,7 @@ export function renderHtml(report: BenchReport): string {
 <pre class="header">${esc([...headerLines(report), `run:      ${report.createdAt}, ${(report.durationMs / 1000).toFixed(1)} s, suites ${report.options.suites.join(', ')}`].join('\n'))}</pre>
 ${errorsHtml(report)}
 ${tableHtml(report)}
-<p>vs X: speed-up over X in the same case (above 1 = faster). of ceiling: fraction of the adapter's measured FMA (GFLOP/s) or copy (GB/s) ceiling. Figures are medians with the worst and best sample.</p>
+<p>vs X: speed-up over X in the same case (above 1 = faster). of ceiling: fraction of the adapter's measured FMA (GFLOP/s) or copy (GB/s) ceiling. Figures are medians with the worst and best sample. GPU work per call: GPUQueue.submit and dispatchWorkgroups calls counted while the row was timed.</p>
 ${chartsHtml(report)}
 <script type="application/json" id="bench-report">${json}</script>
 </body>

@@ -60,6 +60,8 @@ export interface BenchReport {
     suites: string[];
     samples: number;
     tiny: boolean;
+    /** The large default sizes (`--full`). */
+    full?: boolean;
     /** Sizes asked for, per suite name (`*`: every suite without its own entry). */
     sizes?: Record<string, number[]>;
   };

@@ -11,6 +11,13 @@ import { proxSuite } from './prox';
 import { regularizersSuite } from './regularizers';
 import { updateSuite } from './update';
 
+/** What a run's size depends on, for a suite's {@link SuiteInfo.cost}. */
+export interface RunScale {
+  tiny: boolean;
+  full: boolean;
+  samples: number;
+}
+
 /** A registered suite. */
 export interface SuiteInfo {
   /** The name used on the command line and in the rows' `suite` field. */
@@ -18,23 +25,62 @@ export interface SuiteInfo {
   /** One line on what it measures (printed by `--list`). */
   about: string;
   run: BenchSuite;
+  /** What one of its `--sizes` means (e.g. `N of N×N×N`); absent: the suite takes no sizes. */
+  sizes?: string;
+  /**
+   * Its rough share of a run's time (default 1), from a recorded default run in headless Chromium
+   * on SwiftShader: only the ratios between suites matter, for the estimate of the time left before
+   * a suite has reported progress.
+   */
+  cost?(scale: RunScale): number;
 }
+
+/** A cost proportional to the samples (7 is the default), for {@link SuiteInfo.cost}. */
+const perSample = (quick: number, full: number) => (s: RunScale) => (s.tiny ? 1 : (s.full ? full : quick) * (s.samples / 7));
 
 /** Every suite, in the order a full run measures them. */
 export const SUITES: readonly SuiteInfo[] = [
-  { name: 'matmul', about: 'C = op(A)·op(B): square sizes, odd and transposed shapes; engine, naive, tfjs-webgpu, jax-js, FMA ceiling (GFLOP/s)', run: matmulSuite },
-  { name: 'prox', about: 'soft-threshold (L1 proximal) step w ← prox(w − ε·g) in place: engine (one dispatch), tfjs-webgpu and jax-js (GB/s)', run: proxSuite },
-  { name: 'dropout', about: 'fused dropout forward + backward (mask drawn in the shader, none stored) and the mask-writing variant vs copy and axpy ceilings (GB/s)', run: dropoutSuite },
-  { name: 'update', about: 'one optimizer update of every parameter of a 784-512-512-10 MLP: fused arena vs per-tensor vs tfjs (ms)', run: updateSuite },
-  { name: 'mlp', about: 'one training step of a 784-512-512-10 MLP, batch 128, dropout 0.5, L2 1e-4, SGD (ms per step)', run: mlpSuite },
-  { name: 'regularizers', about: 'the 784-512-512-10 training step (batch 128) with each regularizer and each optimizer chain vs the plain SGD step (ms per step, ratio, dispatches)', run: regularizersSuite },
+  {
+    name: 'matmul',
+    about: 'C = op(A)·op(B): square sizes, odd and transposed shapes; engine, naive, tfjs-webgpu, jax-js, FMA ceiling (GFLOP/s)',
+    run: matmulSuite,
+    sizes: 'N of an N×N×N product (default 256,512,1024; --full adds 2048)',
+    cost: perSample(870, 3500),
+  },
+  {
+    name: 'prox',
+    about: 'soft-threshold (L1 proximal) step w ← prox(w − ε·g) in place: engine (one dispatch), tfjs-webgpu and jax-js (GB/s)',
+    run: proxSuite,
+    sizes: 'elements of the weight tensor',
+    cost: perSample(25, 25),
+  },
+  {
+    name: 'dropout',
+    about: 'dropout forward + backward: fused engine kernel (mask drawn in the shader, none stored), the mask-writing variant, tfjs and jax-js as their docs do it, vs copy and axpy ceilings (GB/s)',
+    run: dropoutSuite,
+    sizes: 'elements',
+    cost: perSample(40, 40),
+  },
+  { name: 'update', about: 'one optimizer update of every parameter of a 784-512-512-10 MLP: fused arena vs per-tensor vs tfjs (ms)', run: updateSuite, cost: perSample(40, 40) },
+  { name: 'mlp', about: 'one training step of a 784-512-512-10 MLP, batch 128, dropout 0.5, L2 1e-4, SGD (ms per step)', run: mlpSuite, cost: perSample(250, 250) },
+  {
+    name: 'regularizers',
+    about: 'the 784-512-512-10 training step (batch 128) with each regularizer and each optimizer chain vs the plain SGD step (ms per step, ratio, dispatches)',
+    run: regularizersSuite,
+    cost: perSample(330, 500),
+  },
 ];
+
+/** The registered suite names, in order. */
+export function suiteNames(registry: readonly SuiteInfo[] = SUITES): string[] {
+  return registry.map((s) => s.name);
+}
 
 /** The suites named in `names` (all when undefined or empty), in registry order; unknown names throw. */
 export function selectSuites(names?: readonly string[], registry: readonly SuiteInfo[] = SUITES): SuiteInfo[] {
   if (!names || names.length === 0) return [...registry];
   const known = new Set(registry.map((s) => s.name));
   const unknown = names.filter((n) => !known.has(n));
-  if (unknown.length > 0) throw new ArgumentError(`bench: unknown suite(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  if (unknown.length > 0) throw new ArgumentError(`bench: unknown suite(s) ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${[...known].join(', ')})`);
   return registry.filter((s) => names.includes(s.name));
 }

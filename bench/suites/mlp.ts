@@ -10,7 +10,8 @@
  * models are built first and sampled in turn.
  */
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
-import { GpuSampler, median } from '../timing';
+import { GpuSampler, median, sampleCalls } from '../timing';
+import { GpuWorkTally, type GpuWork } from '../gpu-work';
 import { jaxPeer } from '../peers/jax';
 import { tfjsPeer } from '../peers/tfjs';
 import { engineMlp } from './mlp-engine';
@@ -29,8 +30,10 @@ function caseName(cfg: MlpConfig): string {
 /** An implementation ready to be sampled: built and warmed up (pipelines compiled, jit traced). */
 interface Prepared {
   impl: string;
-  /** One sample of `steps` steps: wall ms per step, and GPU ms per step when measurable. */
-  sample(): Promise<{ wallMs: number; gpuMs?: number | null }>;
+  /** One sample of `steps` steps: wall ms per step, GPU ms per step when measurable, the GPU work counted. */
+  sample(): Promise<{ wallMs: number; gpuMs?: number | null; work: GpuWork }>;
+  /** Steps per sample. */
+  steps: number;
   /** Row extras, measured after the timed samples. */
   extra(): Promise<Record<string, number>>;
   dispose(): void;
@@ -50,6 +53,7 @@ async function prepareEngine(ctx: BenchContext, cfg: MlpConfig, steps: number): 
   await warmUp(step);
   return {
     impl: 'engine',
+    steps,
     sample: () => sampler.sample(step.step, steps),
     extra: async () => {
       const work = await step.countWork(2);
@@ -63,16 +67,16 @@ async function prepareEngine(ctx: BenchContext, cfg: MlpConfig, steps: number): 
 }
 
 /** A peer's step, timed on the wall clock (peers run their own command queues). */
-async function preparePeer(impl: string, step: MlpStep, steps: number): Promise<Prepared> {
+async function preparePeer(ctx: BenchContext, impl: string, step: MlpStep, steps: number): Promise<Prepared> {
   await warmUp(step);
   return {
     impl,
-    sample: async () => {
-      const t0 = performance.now();
-      for (let i = 0; i < steps; i++) step.step();
-      await step.sync();
-      return { wallMs: (performance.now() - t0) / steps };
-    },
+    steps,
+    sample: () =>
+      sampleCalls(ctx.rt.device, steps, async () => {
+        for (let i = 0; i < steps; i++) step.step();
+        await step.sync();
+      }),
     extra: async () => ({ stepsPerSync: steps }),
     dispose: () => step.dispose(),
   };
@@ -80,8 +84,8 @@ async function preparePeer(impl: string, step: MlpStep, steps: number): Promise<
 
 const IMPLS: { impl: string; prepare(ctx: BenchContext, cfg: MlpConfig, steps: number): Promise<Prepared> }[] = [
   { impl: 'engine', prepare: prepareEngine },
-  { impl: 'tfjs-webgpu', prepare: async (_ctx, cfg, steps) => preparePeer('tfjs-webgpu', tfjsMlp(await tfjsPeer(), cfg), steps) },
-  { impl: 'jax-js', prepare: async (_ctx, cfg, steps) => preparePeer('jax-js', jaxMlp(await jaxPeer(), cfg), steps) },
+  { impl: 'tfjs-webgpu', prepare: async (ctx, cfg, steps) => preparePeer(ctx, 'tfjs-webgpu', tfjsMlp(await tfjsPeer(), cfg), steps) },
+  { impl: 'jax-js', prepare: async (ctx, cfg, steps) => preparePeer(ctx, 'jax-js', jaxMlp(await jaxPeer(), cfg), steps) },
 ];
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -107,15 +111,18 @@ export const mlpSuite: BenchSuite = async (ctx) => {
     }
     const wall = ready.map(() => [] as number[]);
     const gpu = ready.map(() => [] as number[] | null);
+    const work = ready.map(() => new GpuWorkTally());
     const failed = new Set<number>();
     for (let s = 0; s < ctx.samples; s++) {
       ctx.log(`sample ${s + 1}/${ctx.samples}`);
+      ctx.progress?.(s, ctx.samples);
       for (const [k, p] of ready.entries()) {
         if (failed.has(k)) continue;
         try {
           const m = await p.sample();
           wall[k].push(m.wallMs);
           gpu[k] = gpu[k] && m.gpuMs != null ? [...gpu[k], m.gpuMs] : null;
+          work[k].add(m.work, p.steps);
         } catch (e) {
           failed.add(k);
           ctx.reportError?.(`${p.impl}: ${errorText(e)}`);
@@ -125,6 +132,7 @@ export const mlpSuite: BenchSuite = async (ctx) => {
     for (const [k, p] of ready.entries()) {
       if (failed.has(k)) continue;
       const g = gpu[k];
+      const w = work[k].perCall();
       rows.push({
         suite: 'mlp',
         case: caseName(cfg),
@@ -134,6 +142,7 @@ export const mlpSuite: BenchSuite = async (ctx) => {
         samplesMs: wall[k],
         ...(g && g.length === wall[k].length ? { gpuSamplesMs: g } : {}),
         size: cfg.batch,
+        ...(w ? { gpuWork: w } : {}),
         extra: await p.extra(),
       });
     }

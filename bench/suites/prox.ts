@@ -14,7 +14,7 @@ import type { Runtime } from '../../engine/index';
 import { softThresholdStep } from '../../engine/ops/softThreshold';
 import { jaxPeer } from '../peers/jax';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
-import { itersFor, median, timeGpu } from '../timing';
+import { itersFor, median, timeCalls, timeGpu } from '../timing';
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
 
 const LR = 1e-2;
@@ -74,22 +74,21 @@ function jaxStep(jax: typeof Jax, n: number): PeerStep {
   };
 }
 
-/** Wall-clock ms per step, one entry per sample, with as many steps per sample as fit in TARGET_MS. */
-async function timePeer(p: PeerStep, samples: number): Promise<number[]> {
+/**
+ * Wall-clock ms per step, one entry per sample, with as many steps per sample as fit in TARGET_MS;
+ * the GPU work of the samples is counted (bench/gpu-work.ts). `device` finds the prototypes to wrap.
+ */
+async function timePeer(device: GPUDevice, p: PeerStep, samples: number): Promise<number[]> {
   p.step();
   await p.sync();
   const t0 = performance.now();
   p.step();
   await p.sync();
   const iters = Math.max(1, Math.min(200, Math.round(TARGET_MS / Math.max(performance.now() - t0, 1e-3))));
-  const out: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const start = performance.now();
+  return timeCalls(device, samples, iters, async () => {
     for (let i = 0; i < iters; i++) p.step();
     await p.sync();
-    out.push((performance.now() - start) / iters);
-  }
-  return out;
+  });
 }
 
 async function engineRow(rt: Runtime, n: number, samples: number): Promise<number[]> {
@@ -121,7 +120,8 @@ export const proxSuite: BenchSuite = async (ctx: BenchContext) => {
       ctx.reportError?.(`${p.impl}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  for (const n of sizes) {
+  for (const [c, n] of sizes.entries()) {
+    ctx.progress?.(c, sizes.length);
     const name = `n=${n}`;
     const row = (impl: string, samplesMs: number[]): BenchRow => ({
       suite: 'prox',
@@ -139,7 +139,7 @@ export const proxSuite: BenchSuite = async (ctx: BenchContext) => {
       let p: PeerStep | undefined;
       try {
         p = make(n);
-        rows.push(row(impl, await timePeer(p, ctx.samples)));
+        rows.push(row(impl, await timePeer(ctx.rt.device, p, ctx.samples)));
       } catch (e) {
         ctx.reportError?.(`${impl} ${name}: ${e instanceof Error ? e.message : String(e)}`);
       } finally {

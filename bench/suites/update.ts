@@ -21,7 +21,8 @@ import { shapeSize, type Runtime } from '../../engine/index';
 import { ParamArena, type ParamSpec } from '../../engine/optim/arena';
 import { AdamW, ProximalL1, SGD } from '../../engine/optim/optimizers';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
-import { itersFor, measureGpu, median } from '../timing';
+import { itersFor, measureGpu, median, sampleCalls } from '../timing';
+import { GpuWorkTally } from '../gpu-work';
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
 
 /** The rules measured, and the bytes each must move per parameter (reads + writes of f32). */
@@ -58,7 +59,7 @@ interface Impl {
   impl: string;
   dispatches: number | string;
   /** Runs `iters` updates back to back and waits once; ms per update on the wall (and GPU) clock. */
-  sample(): Promise<{ wallMs: number; gpuMs?: number }>;
+  sample(): Promise<{ wallMs: number; gpuMs?: number; work: GpuWorkTally }>;
 }
 
 /** Implementations that share set-up, and how to free it. */
@@ -82,7 +83,7 @@ async function engineImpls(rt: Runtime, specs: ParamSpec[], rule: RuleName): Pro
     dispatches,
     sample: async () => {
       const m = await measureGpu(rt, step, { samples: 1, iters, warmup: 0 });
-      return { wallMs: m.wallMs[0], gpuMs: m.gpuMs?.[0] };
+      return { wallMs: m.wallMs[0], gpuMs: m.gpuMs?.[0], work: m.work };
     },
   });
   const fused = () => opt.step();
@@ -97,7 +98,7 @@ async function engineImpls(rt: Runtime, specs: ParamSpec[], rule: RuleName): Pro
 }
 
 /** tfjs's optimizer on the same parameters and gradients. */
-async function tfjsImpl(tf: typeof TF, specs: ParamSpec[], rule: RuleName, iters: number): Promise<ImplSet> {
+async function tfjsImpl(device: GPUDevice, tf: typeof TF, specs: ParamSpec[], rule: RuleName, iters: number): Promise<ImplSet> {
   const vars = specs.map((s, k) => tf.variable(tf.tensor(values(shapeSize(s.shape), 1 + k), [...s.shape]), true, s.name));
   const grads = specs.map((s, k) => tf.tensor(values(shapeSize(s.shape), 100 + k), [...s.shape]));
   const weights = specs.map((s) => s.role === 'weight');
@@ -125,10 +126,13 @@ async function tfjsImpl(tf: typeof TF, specs: ParamSpec[], rule: RuleName, iters
     impl: 'tfjs-webgpu',
     dispatches: 'tfjs',
     sample: async () => {
-      const t0 = performance.now();
-      for (let i = 0; i < iters; i++) step();
-      await tfjsSync(tf);
-      return { wallMs: (performance.now() - t0) / iters };
+      const m = await sampleCalls(device, iters, async () => {
+        for (let i = 0; i < iters; i++) step();
+        await tfjsSync(tf);
+      });
+      const work = new GpuWorkTally();
+      work.add(m.work, iters);
+      return { wallMs: m.wallMs, work };
     },
   };
   return {
@@ -148,18 +152,31 @@ async function tfjsImpl(tf: typeof TF, specs: ParamSpec[], rule: RuleName, iters
 async function measureRule(ctx: BenchContext, rule: (typeof RULES)[number], impls: Impl[], params: number): Promise<BenchRow[]> {
   const wall = impls.map(() => [] as number[]);
   const gpu = impls.map(() => [] as number[]);
+  const work = impls.map(() => new GpuWorkTally());
   for (let s = 0; s < ctx.samples; s++) {
     for (const [k, impl] of impls.entries()) {
       const m = await impl.sample();
       wall[k].push(m.wallMs);
       if (m.gpuMs !== undefined) gpu[k].push(m.gpuMs);
+      work[k].addAll(m.work);
     }
   }
   return impls.map((impl, k) => {
     const value = median(wall[k]);
     const gbs = (rule.bytesPerParam * params) / (value * 1e6);
     ctx.log(`  ${rule.name} ${impl.impl}: ${value.toFixed(3)} ms`);
-    const r: BenchRow = { suite: 'update', case: rule.name, impl: impl.impl, unit: 'ms', value, samplesMs: wall[k], size: params, extra: { 'GB/s': Number(gbs.toFixed(3)), dispatches: impl.dispatches, params } };
+    const w = work[k].perCall();
+    const r: BenchRow = {
+      suite: 'update',
+      case: rule.name,
+      impl: impl.impl,
+      unit: 'ms',
+      value,
+      samplesMs: wall[k],
+      size: params,
+      extra: { 'GB/s': Number(gbs.toFixed(3)), dispatches: impl.dispatches, params },
+      ...(w ? { gpuWork: w } : {}),
+    };
     return gpu[k].length === wall[k].length ? { ...r, gpuSamplesMs: gpu[k] } : r;
   });
 }
@@ -176,13 +193,14 @@ export const updateSuite: BenchSuite = async (ctx) => {
     ctx.reportError?.(`tfjs-webgpu: ${e instanceof Error ? e.message : String(e)}`);
   }
   const rows: BenchRow[] = [];
-  for (const rule of RULES) {
+  for (const [r, rule] of RULES.entries()) {
+    ctx.progress?.(r, RULES.length);
     ctx.log(`update ${rule.name}: ${layers.join('-')} MLP, ${params} parameters`);
     const sets = [await engineImpls(ctx.rt, specs, rule.name)];
     try {
       if (tf) {
         try {
-          sets.push(await tfjsImpl(tf, specs, rule.name, ctx.tiny ? 2 : 10));
+          sets.push(await tfjsImpl(ctx.rt.device, tf, specs, rule.name, ctx.tiny ? 2 : 10));
         } catch (e) {
           ctx.reportError?.(`tfjs-webgpu ${rule.name}: ${e instanceof Error ? e.message : String(e)}`);
         }

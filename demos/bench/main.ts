@@ -3,7 +3,7 @@
  * same table and charts as the HTML report, with the report's JSON and HTML to download.
  *
  * `npm run bench` drives this page in headless Chromium: with `?auto=1` (and `suites`, `sizes`,
- * `samples`, `tiny` in the query string) it runs at once, logs progress as `[bench] ...` console
+ * `samples`, `tiny`, `full` in the query string) it runs at once, logs progress as `[bench] ...` console
  * lines, and leaves the report (or `{ error }`) in `window.__bench` and passes it, as JSON, to
  * `window.__benchResult` when the driver exposed one.
  */
@@ -61,6 +61,7 @@ interface PageOptions {
   suites: string[];
   samples?: number;
   tiny: boolean;
+  full: boolean;
   sizes?: SizeSpec;
 }
 
@@ -103,7 +104,7 @@ form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   const suites = [...form.querySelectorAll<HTMLInputElement>('input[name=suite]:checked')].map((i) => i.value);
   const samples = Number($<HTMLInputElement>('samples').value) || undefined;
-  run({ suites, samples, tiny: $<HTMLInputElement>('tiny').checked, sizes: sizeSpec([$<HTMLInputElement>('sizes').value]) }).catch(fail);
+  run({ suites, samples, tiny: $<HTMLInputElement>('tiny').checked, full: $<HTMLInputElement>('full').checked, sizes: sizeSpec([$<HTMLInputElement>('sizes').value]) }).catch(fail);
 });
 
 const q = new URLSearchParams(location.search);
@@ -113,10 +114,12 @@ if (q.get('auto') === '1') {
     suites: (q.get('suites') ?? '').split(',').filter((s) => s),
     samples: q.has('samples') ? Number(q.get('samples')) : undefined,
     tiny: q.get('tiny') === '1',
+    full: q.get('full') === '1',
     sizes: sizeSpec(q.getAll('sizes')),
   };
   $<HTMLInputElement>('samples').value = String(opts.samples ?? $<HTMLInputElement>('samples').value);
   $<HTMLInputElement>('tiny').checked = opts.tiny;
+  $<HTMLInputElement>('full').checked = opts.full;
   $<HTMLInputElement>('sizes').value = formatSizes(opts.sizes);
   for (const box of form.querySelectorAll<HTMLInputElement>('input[name=suite]')) box.checked = opts.suites.length === 0 || opts.suites.includes(box.value);
   const finish = (r: PageResult): void => {

@@ -3,12 +3,12 @@
  * unknown or malformed options refused with a message naming them.
  */
 import { describe, expect, it } from 'vitest';
-import { pageQuery, parseCliArgs, sizesFor } from '../../bench/cli-args';
+import { checkCliOptions, pageQuery, parseCliArgs, sizesFor, type KnownSuite } from '../../bench/cli-args';
 
 describe('bench command line', () => {
   it('has defaults that run every suite in Chromium', () => {
     const o = parseCliArgs([]);
-    expect(o).toMatchObject({ node: false, tiny: false, browserFlags: [], outDir: 'out/bench', list: false, help: false });
+    expect(o).toMatchObject({ node: false, tiny: false, full: false, browserFlags: [], outDir: 'out/bench', list: false, help: false });
     expect(o.suites).toBeUndefined();
     expect(o.gpuFlags).toBeUndefined();
   });
@@ -32,6 +32,7 @@ describe('bench command line', () => {
     expect(() => parseCliArgs(['--samples=3'])).toThrow(/at least 5/);
     expect(() => parseCliArgs(['--sizes=12,x'])).toThrow(/--sizes/);
     expect(() => parseCliArgs(['--sizes=matmul='])).toThrow(/--sizes/);
+    expect(() => parseCliArgs(['--sizes=256.5'])).toThrow(/positive integers.*"256.5"/);
     expect(() => parseCliArgs(['--adapter=metal'])).toThrow(/--adapter/);
     expect(() => parseCliArgs(['--out'])).toThrow(/--out needs a value/);
   });
@@ -47,5 +48,40 @@ describe('bench command line', () => {
     const q = new URLSearchParams(pageQuery({ suites: ['a', 'b'], sizes: { '*': [64], a: [8, 16] }, samples: 5, tiny: true }));
     expect(q.getAll('sizes')).toEqual(['64', 'a=8,16']);
     expect(Object.fromEntries([...q].filter(([k]) => k !== 'sizes'))).toEqual({ auto: '1', suites: 'a,b', samples: '5', tiny: '1' });
+    expect(new URLSearchParams(pageQuery({ tiny: false, full: true })).get('full')).toBe('1');
+    expect(new URLSearchParams(pageQuery({ tiny: false })).has('full')).toBe(false);
+  });
+
+  it('takes --full for the large sizes', () => {
+    expect(parseCliArgs(['--full']).full).toBe(true);
+  });
+});
+
+describe('checking the options before anything starts', () => {
+  const registry: KnownSuite[] = [{ name: 'matmul', sizes: 'N' }, { name: 'dropout', sizes: 'elements' }, { name: 'mlp' }];
+  const check = (...argv: string[]) => () => checkCliOptions(parseCliArgs(argv), registry);
+
+  it('accepts consistent options', () => {
+    for (const argv of [[], ['--suites=matmul,mlp', '--sizes=matmul=256', '--sizes=512'], ['--node', '--adapter=lavapipe', '--full'], ['--gpu-flags=--enable-unsafe-webgpu'], ['--from=r.json', '--out=o']]) {
+      expect(check(...argv), argv.join(' ')).not.toThrow();
+    }
+  });
+
+  it('names an unknown suite and lists the valid ones', () => {
+    expect(check('--suites=matmul,mpl')).toThrow('--suites: unknown suite "mpl"; the suites are matmul, dropout, mlp');
+    expect(check('--suites=a', '--suite=b')).toThrow('unknown suites "a", "b"');
+  });
+
+  it('refuses sizes for an unknown suite, a suite without sizes, or a suite not selected', () => {
+    expect(check('--sizes=matmull=256')).toThrow('--sizes=matmull=...: unknown suite "matmull"; suites that take sizes: matmul, dropout');
+    expect(check('--sizes=mlp=128')).toThrow('suite "mlp" takes no sizes; suites that take sizes: matmul, dropout');
+    expect(check('--suites=matmul', '--sizes=dropout=4096')).toThrow('suite "dropout" is not among --suites=matmul');
+  });
+
+  it('refuses options that contradict each other or do not apply to the chosen run', () => {
+    expect(check('--tiny', '--full')).toThrow('--tiny and --full');
+    expect(check('--adapter=swiftshader')).toThrow('--adapter=swiftshader applies only with --node');
+    expect(check('--node', '--browser=/x', '--gpu-flags=--a')).toThrow('--browser, --gpu-flags apply only to the browser run');
+    expect(check('--from=r.json', '--samples=9', '--tiny')).toThrow('--from=r.json measures nothing, so --samples, --tiny would be ignored');
   });
 });

@@ -24,6 +24,25 @@ function expectEverySuiteMeasured(report: BenchReport): void {
 }
 
 describe('npm run bench', () => {
+  it('refuses an unknown suite or a bad option before it builds the page or starts a browser or a GPU', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-cli-'));
+    // One process start (each costs seconds); every other refusal is checked in tests/bench/cli-args.test.ts.
+    for (const [argv, message] of [
+      [['--suites=matmul,dropuot', '--sizes=matmul=64'], '--suites: unknown suite "dropuot"; the suites are matmul, prox, dropout, update, mlp, regularizers'],
+    ] as const) {
+      const failed = await run('npx', ['tsx', '--import', './scripts/wgsl-loader.mjs', 'bench/cli.ts', ...argv, `--out=${out}`], { timeout: 120_000 }).then(
+        () => null,
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+      expect(failed, argv.join(' ')).not.toBeNull();
+      expect(failed!.code).toBe(1);
+      expect(failed!.stderr).toContain(`ArgumentError: ${message}`);
+      // Nothing started: no progress line (adapter, page build, browser) and no report.
+      expect(failed!.stderr).not.toMatch(/adapter:|building|browser:/);
+      expect(readdirSync(out)).toEqual([]);
+    }
+  }, 120_000);
+
   it('--node --tiny prints the table and writes a valid JSON and an HTML report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'bench-cli-'));
     const { stdout } = await run('npx', ['tsx', '--import', './scripts/wgsl-loader.mjs', 'bench/cli.ts', '--node', '--tiny', '--samples=5', `--out=${out}`], {

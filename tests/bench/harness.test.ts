@@ -38,6 +38,18 @@ describe('runSuites in Node', () => {
     for (const r of report.rows) expect(r.samplesMs).toHaveLength(5);
   });
 
+  it('counts each row\'s GPU work while it was sampled: one dispatch per add, two per mul-then-scale, none for a buffer copy', () => {
+    const expected: Record<string, number> = { engine: 1, 'two-pass': 2, 'ceiling-copy': 0 };
+    for (const r of report.rows) {
+      // 5 samples of 4 iterations each (tests/bench/trivial-suite.ts); at least one submit per sample.
+      expect(r.gpuWork?.calls, `${r.impl} ${r.case}`).toBe(20);
+      expect(r.gpuWork?.dispatchesPerCall, `${r.impl} ${r.case}`).toBe(expected[r.impl]);
+      expect(r.gpuWork!.submitsPerCall).toBeGreaterThanOrEqual(1 / 4);
+      expect(r.gpuWork!.submitsPerCall).toBeLessThanOrEqual(1);
+    }
+    expect(formatTable(report)).not.toContain('CPU fallback');
+  });
+
   it('describes the adapter and the host', () => {
     expect(report.host).toBe('node');
     expect(report.adapter).toEqual(rt().info);
@@ -69,6 +81,8 @@ describe('runSuites in Node', () => {
     expect(text).toContain(`vendor ${report.adapter.vendor}, architecture ${report.adapter.architecture}`);
     expect(text).toContain(process.version);
     expect(text).toMatch(/vs two-pass/);
+    expect(text).toMatch(/GPU work per call/);
+    expect(text).toMatch(/^trivial .* 2 dispatches/m);
     expect(text.split('\n').filter((l) => l.startsWith('trivial '))).toHaveLength(report.rows.length);
     expect(text).toContain('ERROR in suite failing');
   });
