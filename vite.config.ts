@@ -32,7 +32,11 @@ function sitePages(): Record<string, string> {
 /** The pages of the headless-Chromium tests. */
 function testPages(): Record<string, string> {
   const dir = resolve(root, 'tests/browser');
-  return Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.html')).map((f) => [`test-${f.replace(/\.html$/, '')}`, resolve(dir, f)]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.html'))
+      .map((f) => [`test-${f.replace(/\.html$/, '')}`, resolve(dir, f)]),
+  );
 }
 
 /** `virtual:mnist-bin`: the URL of the digits as one byte per pixel (emitted once per build, served in dev). */
@@ -98,25 +102,45 @@ export default defineConfig(({ mode }) => ({
     // instead of on the two software adapters; the browser tests are unchanged.
     projects: [
       ...(process.env.WEBGPU_TESTS === 'hardware'
-        ? [{ extends: true as const, test: { name: 'hardware', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'], env: { WEBGPU_ADAPTER: 'auto' } } }]
+        ? [
+            {
+              extends: true as const,
+              test: { name: 'hardware', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'], env: { WEBGPU_ADAPTER: 'auto' } },
+            },
+          ]
         : [
-          {
-            extends: true as const,
-            test: {
-              name: 'lavapipe',
-              include: ['tests/**/*.test.ts'],
-              exclude: ['tests/browser/**'],
-              env: { WEBGPU_ADAPTER: 'lavapipe' },
+            {
+              extends: true as const,
+              test: {
+                name: 'lavapipe',
+                include: ['tests/**/*.test.ts'],
+                exclude: ['tests/browser/**'],
+                env: { WEBGPU_ADAPTER: 'lavapipe' },
+              },
             },
-          },
-          {
-            extends: true as const,
-            test: {
-              name: 'swiftshader',
-              include: ['tests/runtime/kernels.test.ts', 'tests/ops/**/*.test.ts', 'tests/optim/**/*.test.ts', 'tests/random/**/*.test.ts', 'tests/autograd/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/data/**/*.test.ts', 'tests/train/loop.test.ts', 'tests/train/hooks.test.ts', 'tests/regularizers/**/*.test.ts', 'tests/io/**/*.test.ts', 'tests/property/**/*.test.ts', 'tests/reliability/**/*.test.ts', 'tests/tune/**/*.test.ts'],
-              env: { WEBGPU_ADAPTER: 'swiftshader' },
+            {
+              extends: true as const,
+              test: {
+                name: 'swiftshader',
+                include: [
+                  'tests/runtime/kernels.test.ts',
+                  'tests/ops/**/*.test.ts',
+                  'tests/optim/**/*.test.ts',
+                  'tests/random/**/*.test.ts',
+                  'tests/autograd/**/*.test.ts',
+                  'tests/nn/**/*.test.ts',
+                  'tests/data/**/*.test.ts',
+                  'tests/train/loop.test.ts',
+                  'tests/train/hooks.test.ts',
+                  'tests/regularizers/**/*.test.ts',
+                  'tests/io/**/*.test.ts',
+                  'tests/property/**/*.test.ts',
+                  'tests/reliability/**/*.test.ts',
+                  'tests/tune/**/*.test.ts',
+                ],
+                env: { WEBGPU_ADAPTER: 'swiftshader' },
+              },
             },
-          },
           ]),
       {
         extends: true,

@@ -16,7 +16,8 @@ import type { BenchReport } from './report/types';
 export type PageResult = BenchReport | { error: string };
 
 /** Options of {@link runInChromium}. */
-export interface ChromiumRunOptions extends Pick<CliOptions, 'suites' | 'sizes' | 'samples' | 'tiny' | 'full' | 'browser' | 'gpuFlags' | 'browserFlags' | 'timeoutS'> {
+export interface ChromiumRunOptions
+  extends Pick<CliOptions, 'suites' | 'sizes' | 'samples' | 'tiny' | 'full' | 'browser' | 'gpuFlags' | 'browserFlags' | 'timeoutS'> {
   /** Progress lines from the page. */
   log?: (line: string) => void;
   /** Where Vite writes the page's build (default dist/bench; emptied first). */

@@ -11,7 +11,10 @@ export type SizeSpec = Record<string, number[]>;
  * parts may be joined with `;`.
  */
 export function parseSizes(text: string, into: SizeSpec = {}): SizeSpec {
-  for (const part of text.split(';').map((p) => p.trim()).filter((p) => p)) {
+  for (const part of text
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p)) {
     const m = /^(?:([\w-]+)=)?(.*)$/.exec(part)!;
     into[m[1] ?? '*'] = numberList('sizes', m[2]);
   }
@@ -87,8 +90,12 @@ function splitFlags(v: string): string[] {
 }
 
 function numberList(name: string, v: string): number[] {
-  const xs = v.split(',').filter((s) => s.trim()).map(Number);
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x <= 0)) throw new ArgumentError(`--${name}: expected positive integers separated by commas, got "${v}"`);
+  const xs = v
+    .split(',')
+    .filter((s) => s.trim())
+    .map(Number);
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x <= 0))
+    throw new ArgumentError(`--${name}: expected positive integers separated by commas, got "${v}"`);
   return xs;
 }
 
@@ -104,14 +111,34 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       return value;
     };
     switch (name) {
-      case 'node': o.node = true; break;
-      case 'tiny': o.tiny = true; break;
-      case 'full': o.full = true; break;
-      case 'list': o.list = true; break;
-      case 'help': o.help = true; break;
+      case 'node':
+        o.node = true;
+        break;
+      case 'tiny':
+        o.tiny = true;
+        break;
+      case 'full':
+        o.full = true;
+        break;
+      case 'list':
+        o.list = true;
+        break;
+      case 'help':
+        o.help = true;
+        break;
       case 'suites':
-      case 'suite': o.suites = [...(o.suites ?? []), ...need().split(',').map((s) => s.trim()).filter((s) => s)]; break;
-      case 'sizes': o.sizes = parseSizes(need(), o.sizes); break;
+      case 'suite':
+        o.suites = [
+          ...(o.suites ?? []),
+          ...need()
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s),
+        ];
+        break;
+      case 'sizes':
+        o.sizes = parseSizes(need(), o.sizes);
+        break;
       case 'samples': {
         const n = Number(need());
         if (!Number.isInteger(n) || n < 5) throw new ArgumentError(`--samples must be an integer of at least 5, got "${value}"`);
@@ -124,20 +151,35 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
         o.adapter = a;
         break;
       }
-      case 'browser': o.browser = need(); break;
-      case 'gpu-flags': o.gpuFlags = [...(o.gpuFlags ?? []), ...splitFlags(need())]; break;
-      case 'browser-flags': o.browserFlags.push(...splitFlags(need())); break;
-      case 'out': o.outDir = need(); break;
-      case 'json': o.json = need(); break;
-      case 'html': o.html = need(); break;
-      case 'from': o.from = need(); break;
+      case 'browser':
+        o.browser = need();
+        break;
+      case 'gpu-flags':
+        o.gpuFlags = [...(o.gpuFlags ?? []), ...splitFlags(need())];
+        break;
+      case 'browser-flags':
+        o.browserFlags.push(...splitFlags(need()));
+        break;
+      case 'out':
+        o.outDir = need();
+        break;
+      case 'json':
+        o.json = need();
+        break;
+      case 'html':
+        o.html = need();
+        break;
+      case 'from':
+        o.from = need();
+        break;
       case 'timeout': {
         const t = Number(need());
         if (!(t > 0)) throw new ArgumentError(`--timeout must be a positive number of seconds, got "${value}"`);
         o.timeoutS = t;
         break;
       }
-      default: throw new ArgumentError(`bench: unknown option --${name} (see --help)`);
+      default:
+        throw new ArgumentError(`bench: unknown option --${name} (see --help)`);
     }
   }
   return o;
@@ -162,7 +204,9 @@ export function checkCliOptions(o: CliOptions, registry: readonly KnownSuite[]):
   const withSizes = registry.filter((s) => s.sizes !== undefined).map((s) => s.name);
   const unknown = (o.suites ?? []).filter((n) => !names.includes(n));
   if (unknown.length > 0) {
-    throw new ArgumentError(`--suites: unknown suite${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; the suites are ${names.join(', ')}`);
+    throw new ArgumentError(
+      `--suites: unknown suite${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; the suites are ${names.join(', ')}`,
+    );
   }
   for (const key of Object.keys(o.sizes ?? {})) {
     if (key === '*') continue;
@@ -171,14 +215,23 @@ export function checkCliOptions(o: CliOptions, registry: readonly KnownSuite[]):
     if (o.suites?.length && !o.suites.includes(key)) throw new ArgumentError(`--sizes=${key}=...: suite "${key}" is not among --suites=${o.suites.join(',')}`);
   }
   if (o.tiny && o.full) throw new ArgumentError('--tiny and --full contradict each other: choose one');
-  if (o.adapter && !o.node) throw new ArgumentError(`--adapter=${o.adapter} applies only with --node (the browser run uses the browser's adapter; see --gpu-flags)`);
+  if (o.adapter && !o.node)
+    throw new ArgumentError(`--adapter=${o.adapter} applies only with --node (the browser run uses the browser's adapter; see --gpu-flags)`);
   if (o.node) {
     const browserOnly = [o.browser && '--browser', o.gpuFlags && '--gpu-flags', o.browserFlags.length > 0 && '--browser-flags'].filter((x): x is string => !!x);
     if (browserOnly.length > 0) throw new ArgumentError(`${browserOnly.join(', ')} apply only to the browser run, not with --node`);
   }
   if (o.from) {
-    const measuring = [o.node && '--node', o.suites && '--suites', o.sizes && '--sizes', o.samples && '--samples', o.tiny && '--tiny', o.full && '--full'].filter((x): x is string => !!x);
-    if (measuring.length > 0) throw new ArgumentError(`--from=${o.from} measures nothing, so ${measuring.join(', ')} would be ignored: drop ${measuring.length > 1 ? 'them' : 'it'}`);
+    const measuring = [
+      o.node && '--node',
+      o.suites && '--suites',
+      o.sizes && '--sizes',
+      o.samples && '--samples',
+      o.tiny && '--tiny',
+      o.full && '--full',
+    ].filter((x): x is string => !!x);
+    if (measuring.length > 0)
+      throw new ArgumentError(`--from=${o.from} measures nothing, so ${measuring.join(', ')} would be ignored: drop ${measuring.length > 1 ? 'them' : 'it'}`);
   }
 }
 

@@ -51,7 +51,7 @@ function gpuGBs(r: BenchRow): number | undefined {
 function pairedRatio(r: BenchRow, ceiling: BenchRow | undefined): number | undefined {
   if (!ceiling || ceiling.samplesMs.length !== r.samplesMs.length) return undefined;
   const bytes = (x: BenchRow): number => Number(x.extra?.['bytes/element'] ?? Number.NaN);
-  const ratios = r.samplesMs.map((ms, k) => (bytes(r) / ms) / (bytes(ceiling) / ceiling.samplesMs[k]));
+  const ratios = r.samplesMs.map((ms, k) => bytes(r) / ms / (bytes(ceiling) / ceiling.samplesMs[k]));
   return Number.isFinite(ratios[0]) ? median(ratios) : undefined;
 }
 
@@ -80,7 +80,9 @@ for (const c of [...new Set(rows.map((r) => r.case))]) {
   }
 }
 const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-console.log(`dropout forward + backward, keep 0.5, inverted: GB/s of the minimum traffic, median of ${samples} samples (wall clock), sampled in interleaved rounds`);
+console.log(
+  `dropout forward + backward, keep 0.5, inverted: GB/s of the minimum traffic, median of ${samples} samples (wall clock), sampled in interleaved rounds`,
+);
 for (const l of lines) console.log(l.map((s, i) => (i < 2 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  '));
 console.log('"vs copy" / "vs axpy": the row\'s GB/s ÷ the ceiling kernel\'s, both measured in this run (target for engine: ≥ 80% of copy).');
 console.log('"vs copy paired": the same ratio taken round by round (samples taken back to back), then the median: steadier under load.');

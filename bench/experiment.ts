@@ -31,7 +31,8 @@ function runLine(r: RunResult, index: number, total: number): string {
 /** An earlier report, read back (fields added to the format since it was written are filled in). */
 function readReport(path: string): ExperimentReport {
   const r = JSON.parse(readFileSync(path, 'utf8')) as ExperimentReport;
-  if (r.schemaVersion !== EXPERIMENT_SCHEMA_VERSION || !Array.isArray(r.summaries) || !Array.isArray(r.runs)) throw new Error(`${path} is not an experiment report (schema version ${EXPERIMENT_SCHEMA_VERSION})`);
+  if (r.schemaVersion !== EXPERIMENT_SCHEMA_VERSION || !Array.isArray(r.summaries) || !Array.isArray(r.runs))
+    throw new Error(`${path} is not an experiment report (schema version ${EXPERIMENT_SCHEMA_VERSION})`);
   for (const s of r.summaries) s.short ??= CONFIGS.find((c) => c.name === s.config)?.short ?? s.label;
   return r;
 }
@@ -76,7 +77,9 @@ async function main(): Promise<number> {
   };
   const rt = await Runtime.create(o.adapter ? { adapter: o.adapter } : {});
   try {
-    process.stderr.write(`${clock()} adapter: ${rt.adapterName}; ${configs.length} configurations × ${o.seeds.length} seeds, MLP ${setup.sizes.join('-')}, ${o.epochs} epochs\n`);
+    process.stderr.write(
+      `${clock()} adapter: ${rt.adapterName}; ${configs.length} configurations × ${o.seeds.length} seeds, MLP ${setup.sizes.join('-')}, ${o.epochs} epochs\n`,
+    );
     const report = await runExperiment(rt, {
       setup,
       configs,

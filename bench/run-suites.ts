@@ -55,7 +55,10 @@ export class Eta {
   private current = 0;
   private readonly total: number;
 
-  constructor(private readonly costs: readonly number[], private readonly t0 = performance.now()) {
+  constructor(
+    private readonly costs: readonly number[],
+    private readonly t0 = performance.now(),
+  ) {
     this.total = costs.reduce((a, b) => a + b, 0);
   }
 
@@ -103,7 +106,10 @@ export async function runSuites(rt: Runtime, opts: RunOptions = {}): Promise<Ben
   const createdAt = new Date().toISOString();
   const t0 = performance.now();
   const scale = { tiny: !!opts.tiny, full: !!opts.full, samples };
-  const eta = new Eta(selected.map((s) => s.cost?.(scale) ?? 1), t0);
+  const eta = new Eta(
+    selected.map((s) => s.cost?.(scale) ?? 1),
+    t0,
+  );
   const log = (line: string) => out(`${line}${eta.text()}`);
   const rows: BenchRow[] = [];
   const errors: SuiteError[] = [];
@@ -154,7 +160,13 @@ export async function runSuites(rt: Runtime, opts: RunOptions = {}): Promise<Ben
     runtime: runtimeLabel(rt.info.host),
     adapter: rt.info,
     timestampQuery: rt.device.features.has('timestamp-query'),
-    options: { suites: selected.map((s) => s.name), samples, tiny: !!opts.tiny, ...(opts.full ? { full: true } : {}), ...(opts.sizes ? { sizes: structuredClone(opts.sizes) } : {}) },
+    options: {
+      suites: selected.map((s) => s.name),
+      samples,
+      tiny: !!opts.tiny,
+      ...(opts.full ? { full: true } : {}),
+      ...(opts.sizes ? { sizes: structuredClone(opts.sizes) } : {}),
+    },
     ceilings,
     rows: analyzed,
     errors,

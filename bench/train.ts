@@ -33,7 +33,8 @@ function parse(argv: string[]): { config: MnistConfig; json?: string; adapter?: 
   let adapter: 'auto' | 'lavapipe' | 'swiftshader' | undefined;
   const num = (name: string, v: string, integer: boolean, min: number): number => {
     const x = Number(v);
-    if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min) throw new Error(`--${name}=${v}: expected ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
+    if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min)
+      throw new Error(`--${name}=${v}: expected ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
     return x;
   };
   const rate = (name: string, v: string): number => {
@@ -53,19 +54,45 @@ function parse(argv: string[]): { config: MnistConfig; json?: string; adapter?: 
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new Error(`--${key} needs a value`);
     switch (key) {
-      case 'epochs': config.epochs = num(key, value, true, 0); break;
-      case 'batch': config.batchSize = num(key, value, true, 1); break;
-      case 'lr': config.lr = num(key, value, false, 0); break;
-      case 'momentum': config.momentum = num(key, value, false, 0); break;
-      case 'l2': config.l2 = num(key, value, false, 0); break;
-      case 'dropout': config.hiddenDropout = rate(key, value); break;
-      case 'input-dropout': config.inputDropout = rate(key, value); break;
-      case 'seed': config.seed = num(key, value, true, 0); break;
-      case 'train': config.train = num(key, value, true, 1); break;
-      case 'val': config.val = num(key, value, true, 0); break;
-      case 'test': config.test = num(key, value, true, 0); break;
-      case 'hidden': config.hidden = value === '' ? [] : value.split(',').map((v) => num(key, v, true, 1)); break;
-      case 'json': json = value; break;
+      case 'epochs':
+        config.epochs = num(key, value, true, 0);
+        break;
+      case 'batch':
+        config.batchSize = num(key, value, true, 1);
+        break;
+      case 'lr':
+        config.lr = num(key, value, false, 0);
+        break;
+      case 'momentum':
+        config.momentum = num(key, value, false, 0);
+        break;
+      case 'l2':
+        config.l2 = num(key, value, false, 0);
+        break;
+      case 'dropout':
+        config.hiddenDropout = rate(key, value);
+        break;
+      case 'input-dropout':
+        config.inputDropout = rate(key, value);
+        break;
+      case 'seed':
+        config.seed = num(key, value, true, 0);
+        break;
+      case 'train':
+        config.train = num(key, value, true, 1);
+        break;
+      case 'val':
+        config.val = num(key, value, true, 0);
+        break;
+      case 'test':
+        config.test = num(key, value, true, 0);
+        break;
+      case 'hidden':
+        config.hidden = value === '' ? [] : value.split(',').map((v) => num(key, v, true, 1));
+        break;
+      case 'json':
+        json = value;
+        break;
       case 'optimizer':
         if (!['sgd', 'momentum', 'adam', 'adamw'].includes(value)) throw new Error(`--optimizer=${value}: expected sgd, momentum, adam or adamw`);
         config.optimizer = value as OptimizerName;
@@ -101,7 +128,9 @@ async function main(): Promise<void> {
   const tty = process.stderr.isTTY;
   const layers = [784, ...config.hidden, 10].join('-');
   console.log(`adapter: ${rt.adapterName}`);
-  console.log(`MLP ${layers}, ${config.optimizer} lr ${config.lr}${config.optimizer === 'momentum' ? ` μ ${config.momentum}` : ''}, l2 ${config.l2}, dropout ${config.inputDropout} in / ${config.hiddenDropout} hidden, batch ${config.batchSize}, ${config.epochs} epochs, seed ${config.seed}; split ${config.train}/${config.val}/${config.test}`);
+  console.log(
+    `MLP ${layers}, ${config.optimizer} lr ${config.lr}${config.optimizer === 'momentum' ? ` μ ${config.momentum}` : ''}, l2 ${config.l2}, dropout ${config.inputDropout} in / ${config.hiddenDropout} hidden, batch ${config.batchSize}, ${config.epochs} epochs, seed ${config.seed}; split ${config.train}/${config.val}/${config.test}`,
+  );
   const t0 = performance.now();
   try {
     const report = await trainMnist(rt, config, {

@@ -24,7 +24,9 @@ try {
 }
 
 console.log(`\noptimizer update of all parameters, ${rows[0]?.extra?.params ?? '?'} numbers — adapter: ${rt.adapterName}`);
-console.log(`${'rule'.padEnd(8)} ${'impl'.padEnd(12)} ${'ms/update'.padStart(10)} ${'min–max'.padStart(17)} ${'GPU ms'.padStart(8)} ${'GB/s'.padStart(7)} ${'dispatches'.padStart(10)} ${'vs engine'.padStart(10)}`);
+console.log(
+  `${'rule'.padEnd(8)} ${'impl'.padEnd(12)} ${'ms/update'.padStart(10)} ${'min–max'.padStart(17)} ${'GPU ms'.padStart(8)} ${'GB/s'.padStart(7)} ${'dispatches'.padStart(10)} ${'vs engine'.padStart(10)}`,
+);
 for (const rule of [...new Set(rows.map((r) => r.case))]) {
   const of = rows.filter((r) => r.case === rule);
   const engine = of.find((r) => r.impl === 'engine');
@@ -32,7 +34,9 @@ for (const rule of [...new Set(rows.map((r) => r.case))]) {
     const ratio = engine ? `${(r.value / engine.value).toFixed(2)}×` : '–';
     const range = `${Math.min(...r.samplesMs).toFixed(3)}–${Math.max(...r.samplesMs).toFixed(3)}`;
     const gpu = r.gpuSamplesMs ? median(r.gpuSamplesMs).toFixed(3) : '–';
-    console.log(`${rule.padEnd(8)} ${r.impl.padEnd(12)} ${r.value.toFixed(3).padStart(10)} ${range.padStart(17)} ${gpu.padStart(8)} ${String(r.extra?.['GB/s']).padStart(7)} ${String(r.extra?.dispatches).padStart(10)} ${ratio.padStart(10)}`);
+    console.log(
+      `${rule.padEnd(8)} ${r.impl.padEnd(12)} ${r.value.toFixed(3).padStart(10)} ${range.padStart(17)} ${gpu.padStart(8)} ${String(r.extra?.['GB/s']).padStart(7)} ${String(r.extra?.dispatches).padStart(10)} ${ratio.padStart(10)}`,
+    );
   }
 }
 console.log('"vs engine": wall-clock ms of the row ÷ that of the fused engine update (above 1: the engine is that many times faster).');

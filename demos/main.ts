@@ -35,7 +35,9 @@ if (!navigator.gpu) {
   gpu.textContent = 'This browser does not offer WebGPU (navigator.gpu is missing); each page says how to enable it.';
 } else {
   void navigator.gpu.requestAdapter().then((a) => {
-    gpu.textContent = a ? `WebGPU adapter: ${[a.info.vendor, a.info.architecture, a.info.device].filter((s) => s).join(' ') || 'available'}` : 'WebGPU is present but offers no adapter.';
+    gpu.textContent = a
+      ? `WebGPU adapter: ${[a.info.vendor, a.info.architecture, a.info.device].filter((s) => s).join(' ') || 'available'}`
+      : 'WebGPU is present but offers no adapter.';
   });
 }
 (window as unknown as { __demo?: { ready: boolean; pages: number } }).__demo = { ready: true, pages: metas.length };

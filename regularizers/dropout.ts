@@ -15,7 +15,19 @@
  *                                         (eq. 7.54–7.55), exactly, for tiny networks (≤ 16 units
  *                                         under dropout): every mask is enumerated on the GPU
  */
-import { ArgumentError, constant, Dropout, noGrad, softmaxRows, tidy, type DropoutRule, type LayerSite, type Runtime, type Sequential, type Tensor } from '../engine/index';
+import {
+  ArgumentError,
+  constant,
+  Dropout,
+  noGrad,
+  softmaxRows,
+  tidy,
+  type DropoutRule,
+  type LayerSite,
+  type Runtime,
+  type Sequential,
+  type Tensor,
+} from '../engine/index';
 import { integerAtLeast, keepProbability } from './check';
 import type { Regularizer } from './types';
 
@@ -48,7 +60,8 @@ export function dropout(config: DropoutConfig = {}): Regularizer & { input: numb
     hidden,
     layers: (site: LayerSite) => {
       if (site.kind === 'input' && input < 1) return [new Dropout('drop0', 1 - input, site.seed, 0, { rule })];
-      if (site.kind === 'hidden' && hiddenAt(site.index) < 1) return [new Dropout(`drop${site.index}`, 1 - hiddenAt(site.index), site.seed, site.index, { rule })];
+      if (site.kind === 'hidden' && hiddenAt(site.index) < 1)
+        return [new Dropout(`drop${site.index}`, 1 - hiddenAt(site.index), site.seed, site.index, { rule })];
       return [];
     },
   };
@@ -127,7 +140,8 @@ export async function predictGeometricMean(rt: Runtime, model: Sequential, x: Fl
   // The width of each dropout layer: run one row through the model and record each layer's input.
   const widths = await dropoutWidths(rt, model, x.subarray(0, features), features, layers);
   const n = widths.reduce((a, b) => a + b, 0);
-  if (n > GEOMETRIC_MEAN_MAX_UNITS) throw new ArgumentError(`predictGeometricMean: ${n} units under dropout means 2^${n} masks; at most ${GEOMETRIC_MEAN_MAX_UNITS} are enumerated`);
+  if (n > GEOMETRIC_MEAN_MAX_UNITS)
+    throw new ArgumentError(`predictGeometricMean: ${n} units under dropout means 2^${n} masks; at most ${GEOMETRIC_MEAN_MAX_UNITS} are enumerated`);
   const masks = 2 ** n;
   // Per layer, the [masks, width] 0/1 table: bit (offset + j) of mask m is unit j's draw.
   const tables: Tensor[] = [];

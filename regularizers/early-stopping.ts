@@ -60,7 +60,15 @@ export function earlyStopping(config: EarlyStoppingConfig): EarlyStopping {
   let train: GpuDataset | null = null;
   let best: ModelSnapshot | null = null;
   let bad = 0;
-  const report: EarlyStoppingReport = { bestStep: 0, bestEpoch: 0, bestValLoss: Infinity, bestValAccuracy: NaN, stoppedStep: 0, stoppedEarly: false, history: [] };
+  const report: EarlyStoppingReport = {
+    bestStep: 0,
+    bestEpoch: 0,
+    bestValLoss: Infinity,
+    bestValAccuracy: NaN,
+    stoppedStep: 0,
+    stoppedEarly: false,
+    history: [],
+  };
   return {
     name: 'early stopping',
     evalEvery,
@@ -70,7 +78,16 @@ export function earlyStopping(config: EarlyStoppingConfig): EarlyStopping {
       model = ctx.model;
       train = ctx.train;
       bad = 0;
-      Object.assign(report, { bestStep: 0, bestEpoch: 0, bestValLoss: Infinity, bestValAccuracy: NaN, stoppedStep: 0, stoppedEarly: false, history: [], trainLossAtBest: undefined });
+      Object.assign(report, {
+        bestStep: 0,
+        bestEpoch: 0,
+        bestValLoss: Infinity,
+        bestValAccuracy: NaN,
+        stoppedStep: 0,
+        stoppedEarly: false,
+        history: [],
+        trainLossAtBest: undefined,
+      });
     },
     onEvaluate(e: Evaluation): 'stop' | undefined {
       if (!model) return undefined;

@@ -84,11 +84,15 @@ export async function fit(model: Sequential, data: FitData, config: FitConfig): 
     optimizer = config.optimizer;
     if (optimizer.arena !== model.arena) throw new ArgumentError('fit: the optimizer is bound to another model');
     const missing = extra.filter((t) => !optimizer.chainSpec.transforms.includes(t));
-    if (missing.length > 0) throw new ArgumentError('fit: the regularizers add transformations the given optimizer does not hold; pass a chain or a direction instead of a bound optimizer');
+    if (missing.length > 0)
+      throw new ArgumentError(
+        'fit: the regularizers add transformations the given optimizer does not hold; pass a chain or a direction instead of a bound optimizer',
+      );
   } else {
     optimizer = chain(config.optimizer, ...extra).init(model.arena);
   }
-  const evalEvery = config.evalEvery ?? regs.reduce<number | undefined>((m, r) => (r.evalEvery === undefined ? m : Math.min(m ?? Infinity, r.evalEvery)), undefined);
+  const evalEvery =
+    config.evalEvery ?? regs.reduce<number | undefined>((m, r) => (r.evalEvery === undefined ? m : Math.min(m ?? Infinity, r.evalEvery)), undefined);
   const ownOptimizer = optimizer !== config.optimizer;
   let ok = false;
   try {

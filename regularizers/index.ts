@@ -12,5 +12,14 @@ export { labelSmoothing } from './smoothing';
 export { earlyStopping, type EarlyStopping, type EarlyStoppingConfig, type EarlyStoppingReport } from './early-stopping';
 export { retrainOnAll, continueOnAll, type RetrainConfig, type RetrainReport, type ContinueConfig } from './retrain';
 export { bagging, ensemble, bootstrap, bootstrapIndices, uniqueFraction, Ensemble, type EnsembleConfig } from './bagging';
-export { dropout, dropoutLayers, predict, predictMonteCarlo, predictGeometricMean, GEOMETRIC_MEAN_MAX_UNITS, type DropoutConfig, type MonteCarloPrediction } from './dropout';
+export {
+  dropout,
+  dropoutLayers,
+  predict,
+  predictMonteCarlo,
+  predictGeometricMean,
+  GEOMETRIC_MEAN_MAX_UNITS,
+  type DropoutConfig,
+  type MonteCarloPrediction,
+} from './dropout';
 export { batchNorm } from './batchnorm';

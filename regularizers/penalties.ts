@@ -72,7 +72,9 @@ export function l1(config: PenaltyConfig & { method?: 'proximal' | 'subgradient'
 }
 
 /** Elastic net: L1 and L2 on the same parameters. */
-export function elasticNet(config: Selection & { l1: Coefficient; l2: Coefficient; method?: 'proximal' | 'subgradient' }): Regularizer & { l1: PenaltyRegularizer; l2: PenaltyRegularizer } {
+export function elasticNet(
+  config: Selection & { l1: Coefficient; l2: Coefficient; method?: 'proximal' | 'subgradient' },
+): Regularizer & { l1: PenaltyRegularizer; l2: PenaltyRegularizer } {
   const a = l1({ alpha: config.l1, method: config.method, include: config.include, exclude: config.exclude });
   const b = l2({ alpha: config.l2, include: config.include, exclude: config.exclude });
   return { name: 'elastic net', l1: a, l2: b, transforms: [a.transform, b.transform] };
@@ -140,7 +142,16 @@ export async function weightReport(model: Sequential | ParamArena): Promise<Para
         maxColumnNorm = Math.max(maxColumnNorm, Math.sqrt(s));
       }
     }
-    return { name: p.name, layer: String(p.layer), role: p.role, size: p.size, norm: Math.sqrt(sq), maxColumnNorm, zeros, zeroFraction: p.size > 0 ? zeros / p.size : 0 };
+    return {
+      name: p.name,
+      layer: String(p.layer),
+      role: p.role,
+      size: p.size,
+      norm: Math.sqrt(sq),
+      maxColumnNorm,
+      zeros,
+      zeroFraction: p.size > 0 ? zeros / p.size : 0,
+    };
   });
 }
 

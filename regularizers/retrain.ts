@@ -25,8 +25,14 @@ export interface RetrainReport extends FitReport {
  * (a) Trains a fresh model (from `makeModel`, re-initialized) on all the data for the same number of
  * steps, or the same number of passes, as the best early-stopped run.
  */
-export async function retrainOnAll(makeModel: () => Sequential, all: GpuDataset, found: EarlyStoppingReport, config: RetrainConfig): Promise<{ model: Sequential; report: RetrainReport }> {
-  if (config.same !== 'steps' && config.same !== 'epochs') throw new ArgumentError(`retrainOnAll: same must be 'steps' or 'epochs', got ${String(config.same)}`);
+export async function retrainOnAll(
+  makeModel: () => Sequential,
+  all: GpuDataset,
+  found: EarlyStoppingReport,
+  config: RetrainConfig,
+): Promise<{ model: Sequential; report: RetrainReport }> {
+  if (config.same !== 'steps' && config.same !== 'epochs')
+    throw new ArgumentError(`retrainOnAll: same must be 'steps' or 'epochs', got ${String(config.same)}`);
   integerAtLeast('retrainOnAll', 'trainCount', config.trainCount, 1);
   const perEpoch = (n: number): number => GpuDataset.windows(n, config.batchSize).length;
   const targetSteps = config.same === 'steps' ? found.bestStep : Math.round((found.bestStep / perEpoch(config.trainCount)) * perEpoch(all.count));
@@ -50,7 +56,12 @@ export interface ContinueConfig extends Omit<FitConfig, 'epochs' | 'maxSteps' | 
  * (b) Keeps training `model` (the early-stopped parameters) on all the data until the loss on
  * `val` falls below `targetLoss`, or `maxSteps` pass. `reached` says which.
  */
-export async function continueOnAll(model: Sequential, all: GpuDataset, val: GpuDataset, config: ContinueConfig): Promise<FitReport & { reached: boolean; finalValLoss: number }> {
+export async function continueOnAll(
+  model: Sequential,
+  all: GpuDataset,
+  val: GpuDataset,
+  config: ContinueConfig,
+): Promise<FitReport & { reached: boolean; finalValLoss: number }> {
   const target = nonNegative('continueOnAll', 'targetLoss', config.targetLoss);
   const maxSteps = integerAtLeast('continueOnAll', 'maxSteps', config.maxSteps, 1);
   const evalEvery = integerAtLeast('continueOnAll', 'evalEvery', config.evalEvery, 1);

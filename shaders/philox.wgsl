@@ -41,8 +41,8 @@ const PHILOX_W1: u32 = 0xBB67AE85u;
 //
 // Written for the software adapters: this form needs two right shifts where the textbook one
 // (adding the carries of 16-bit column sums) needs four, and SwiftShader's Subzero backend
-// scalarizes vector shifts (about seven times the cost of a multiplication, measured), which made
-// dropout 1.2–1.5× faster there; lavapipe runs both forms at the same speed.
+// scalarizes vector shifts (several times the cost of a multiplication), which made dropout
+// clearly faster there; lavapipe runs both forms at the same speed.
 fn philox_mulhilo(a: u32, b: u32) -> vec2<u32> {
   let a_lo = a & 0xFFFFu;
   let a_hi = a >> 16u;

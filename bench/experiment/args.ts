@@ -72,7 +72,10 @@ function positiveInt(name: string, v: string, min = 1): number {
 }
 
 function intList(name: string, v: string, min: number): number[] {
-  const xs = v.split(',').map((s) => s.trim()).filter((s) => s);
+  const xs = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s);
   if (xs.length === 0) throw new ArgumentError(`--${name}: expected integers separated by commas, got "${v}"`);
   return xs.map((s) => positiveInt(name, s, min));
 }
@@ -89,10 +92,18 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
       return value;
     };
     switch (name) {
-      case 'help': o.help = true; break;
-      case 'list': o.list = true; break;
-      case 'out': o.outDir = need(); break;
-      case 'from': o.from = need(); break;
+      case 'help':
+        o.help = true;
+        break;
+      case 'list':
+        o.list = true;
+        break;
+      case 'out':
+        o.outDir = need();
+        break;
+      case 'from':
+        o.from = need();
+        break;
       case 'seeds': {
         const v = need();
         if (v.includes(',')) o.seeds = intList(name, v, 0);
@@ -100,13 +111,27 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
         if (new Set(o.seeds).size !== o.seeds.length) throw new ArgumentError(`--seeds: a seed is given twice in "${v}"`);
         break;
       }
-      case 'epochs': o.epochs = positiveInt(name, need()); break;
-      case 'train': o.train = positiveInt(name, need()); break;
-      case 'val': o.val = positiveInt(name, need()); break;
-      case 'test': o.test = positiveInt(name, need()); break;
-      case 'hidden': o.hidden = intList(name, need(), 1); break;
-      case 'batch': o.batchSize = positiveInt(name, need()); break;
-      case 'split-seed': o.splitSeed = positiveInt(name, need(), 0); break;
+      case 'epochs':
+        o.epochs = positiveInt(name, need());
+        break;
+      case 'train':
+        o.train = positiveInt(name, need());
+        break;
+      case 'val':
+        o.val = positiveInt(name, need());
+        break;
+      case 'test':
+        o.test = positiveInt(name, need());
+        break;
+      case 'hidden':
+        o.hidden = intList(name, need(), 1);
+        break;
+      case 'batch':
+        o.batchSize = positiveInt(name, need());
+        break;
+      case 'split-seed':
+        o.splitSeed = positiveInt(name, need(), 0);
+        break;
       case 'lr': {
         const x = Number(need());
         if (!(Number.isFinite(x) && x > 0)) throw new ArgumentError(`--lr: expected a positive number, got "${value}"`);
@@ -114,16 +139,26 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
         break;
       }
       case 'configs':
-      case 'config': o.configs = [...(o.configs ?? []), ...need().split(',').map((s) => s.trim()).filter((s) => s)]; break;
+      case 'config':
+        o.configs = [
+          ...(o.configs ?? []),
+          ...need()
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s),
+        ];
+        break;
       case 'adapter': {
         const a = need();
         if (a !== 'auto' && a !== 'lavapipe' && a !== 'swiftshader') throw new ArgumentError(`--adapter must be auto, lavapipe or swiftshader, got "${a}"`);
         o.adapter = a;
         break;
       }
-      default: throw new ArgumentError(`experiment: unknown option --${name} (see --help)`);
+      default:
+        throw new ArgumentError(`experiment: unknown option --${name} (see --help)`);
     }
   }
-  if (o.train + o.val + o.test > 10000) throw new ArgumentError(`experiment: train ${o.train} + val ${o.val} + test ${o.test} exceeds the 10,000 digits of the mnist package`);
+  if (o.train + o.val + o.test > 10000)
+    throw new ArgumentError(`experiment: train ${o.train} + val ${o.val} + test ${o.test} exceeds the 10,000 digits of the mnist package`);
   return o;
 }

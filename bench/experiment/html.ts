@@ -64,10 +64,30 @@ export function renderExperimentHtml(report: ExperimentReport): string {
   const json = JSON.stringify(report).replace(/</g, '\\u003c');
   const hyper = [
     ['configuration', 'hyperparameters', 'what it is'],
-    ...report.summaries.map((s) => [s.label, Object.entries(s.hyper).map(([k, v]) => `${k} ${v}`).join(', ') || '–', s.about]),
+    ...report.summaries.map((s) => [
+      s.label,
+      Object.entries(s.hyper)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '–',
+      s.about,
+    ]),
   ];
   const runs = [
-    ['configuration', 'seed', 'train acc %', 'held-out acc %', 'gap (pts)', 'held-out loss', 'zero weights %', 'max column norm', 's / epoch', 'epochs', 'stopped by', 'dispatches / step', 'run s'],
+    [
+      'configuration',
+      'seed',
+      'train acc %',
+      'held-out acc %',
+      'gap (pts)',
+      'held-out loss',
+      'zero weights %',
+      'max column norm',
+      's / epoch',
+      'epochs',
+      'stopped by',
+      'dispatches / step',
+      'run s',
+    ],
     ...report.runs.map((r) => [
       r.config,
       String(r.seed),

@@ -52,7 +52,13 @@ function zeroFractionOf(reports: readonly ParamNormReport[][]): number {
 
 /** The largest column norm over the weight matrices of all the reports. */
 function maxColumnNormOf(reports: readonly ParamNormReport[][]): number {
-  return Math.max(0, ...reports.flat().filter((r) => r.role === 'weight').map((r) => r.maxColumnNorm ?? 0));
+  return Math.max(
+    0,
+    ...reports
+      .flat()
+      .filter((r) => r.role === 'weight')
+      .map((r) => r.maxColumnNorm ?? 0),
+  );
 }
 
 function isEarlyStopping(r: Regularizer): r is EarlyStopping {

@@ -17,7 +17,15 @@ export const TABLE_HEAD = ['configuration', 'train acc %', 'held-out acc %', 'ga
 /** One configuration's cells. */
 export function summaryCells(s: ConfigSummary): string[] {
   const epochs = s.epochs.min === s.epochs.max ? String(s.epochs.mean) : `${s.epochs.min}–${s.epochs.max}`;
-  return [s.label, fmtSpread(s.trainAccuracy, 2, 100), fmtSpread(s.heldOutAccuracy, 2, 100), fmtSpread(s.gap, 2, 100), fmtSpread(s.zeroFraction, 2, 100), fmtSpread(s.secondsPerEpoch, 3), epochs];
+  return [
+    s.label,
+    fmtSpread(s.trainAccuracy, 2, 100),
+    fmtSpread(s.heldOutAccuracy, 2, 100),
+    fmtSpread(s.gap, 2, 100),
+    fmtSpread(s.zeroFraction, 2, 100),
+    fmtSpread(s.secondsPerEpoch, 3),
+    epochs,
+  ];
 }
 
 /** Header and rows. */
@@ -56,14 +64,23 @@ export function formatTable(report: ExperimentReport): string {
   const cells = tableCells(report);
   const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
-  return [...setupLines(report), '', line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line), '', legendLine(report)].join('\n');
+  return [...setupLines(report), '', line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line), '', legendLine(report)].join(
+    '\n',
+  );
 }
 
 /** The table as Markdown (for the README), with the hyperparameters. */
 export function formatMarkdown(report: ExperimentReport): string {
   const cells = tableCells(report);
   const row = (r: string[]) => `| ${r.join(' | ')} |`;
-  const hyper = report.summaries.map((s) => `| ${s.label} | ${Object.entries(s.hyper).map(([k, v]) => `${k} ${v}`).join(', ') || '–'} | ${s.about} |`);
+  const hyper = report.summaries.map(
+    (s) =>
+      `| ${s.label} | ${
+        Object.entries(s.hyper)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || '–'
+      } | ${s.about} |`,
+  );
   return [
     ...setupLines(report).map((l) => `    ${l}`),
     '',

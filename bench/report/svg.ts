@@ -139,7 +139,9 @@ export function lineChart(spec: LineChartSpec): string {
   body.push(`<text transform="translate(16 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`);
   if (spec.reference) {
     const y = n2(py(spec.reference.y));
-    body.push(`<g class="reference"><line x1="${M.left}" x2="${M.left + pw}" y1="${y}" y2="${y}" stroke="#000" stroke-dasharray="6 4"/><text x="${M.left + pw - 4}" y="${Number(y) - 5}" text-anchor="end" font-size="11">${esc(spec.reference.label)}</text></g>`);
+    body.push(
+      `<g class="reference"><line x1="${M.left}" x2="${M.left + pw}" y1="${y}" y2="${y}" stroke="#000" stroke-dasharray="6 4"/><text x="${M.left + pw - 4}" y="${Number(y) - 5}" text-anchor="end" font-size="11">${esc(spec.reference.label)}</text></g>`,
+    );
   }
   for (const s of spec.series) {
     const color = colorOf(s.name);
@@ -177,7 +179,10 @@ export function ratioChart(spec: RatioChartSpec): string {
   for (const g of spec.groups) for (const b of g.bars) if (!names.includes(b.name)) names.push(b.name);
   const gw = pw / Math.max(1, spec.groups.length);
   const bw = Math.min(28, (gw * 0.8) / Math.max(1, names.length));
-  const turn = mustTurn(spec.groups.map((g) => g.label), gw);
+  const turn = mustTurn(
+    spec.groups.map((g) => g.label),
+    gw,
+  );
   spec.groups.forEach((g, gi) => {
     const cx = M.left + gw * (gi + 0.5);
     body.push(xLabel(cx, M.top + ph + 16, g.label, turn));

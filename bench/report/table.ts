@@ -46,7 +46,7 @@ export function formatTable(report: BenchReport): string {
   if (warnings.length > 0) out.push('', ...warnings);
   out.push(
     '',
-    'vs X: speed-up over X in the same case (above 1 = faster). of ceiling: fraction of the adapter\'s FMA (GFLOP/s) or copy (GB/s) ceiling.',
+    "vs X: speed-up over X in the same case (above 1 = faster). of ceiling: fraction of the adapter's FMA (GFLOP/s) or copy (GB/s) ceiling.",
     'GPU work per call: GPUQueue.submit and dispatchWorkgroups calls counted while the row was timed, per product or step.',
   );
   return out.join('\n');

@@ -10,7 +10,21 @@ import reportSchema from './schema.json';
 /** A JSON Schema (the subset above). */
 export type JsonSchema = { [keyword: string]: unknown };
 
-const CHECKED = new Set(['type', 'const', 'enum', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'minLength', 'pattern', 'minimum', 'exclusiveMinimum', '$ref']);
+const CHECKED = new Set([
+  'type',
+  'const',
+  'enum',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'minItems',
+  'minLength',
+  'pattern',
+  'minimum',
+  'exclusiveMinimum',
+  '$ref',
+]);
 const ANNOTATIONS = new Set(['$schema', '$id', '$defs', 'title', 'description']);
 
 function typeOf(v: unknown): string {
@@ -57,7 +71,8 @@ function check(root: JsonSchema, schema: JsonSchema, v: unknown, path: string, e
   }
   if (typeof v === 'string') {
     if (typeof schema.minLength === 'number' && v.length < schema.minLength) errors.push(`${path}: shorter than ${schema.minLength} characters`);
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(v)) errors.push(`${path}: ${JSON.stringify(v)} does not match ${schema.pattern}`);
+    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(v))
+      errors.push(`${path}: ${JSON.stringify(v)} does not match ${schema.pattern}`);
   }
   if (Array.isArray(v)) {
     if (typeof schema.minItems === 'number' && v.length < schema.minItems) errors.push(`${path}: fewer than ${schema.minItems} items`);

@@ -31,6 +31,7 @@ import { jaxPeer } from '../peers/jax';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
 import { itersFor, measureGpu, median, sampleCalls } from '../timing';
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
+import { uniformValues } from '../data';
 
 const KEEP = 0.5;
 const SEED = 1234;
@@ -141,17 +142,23 @@ async function preparePeer(device: GPUDevice, impl: string, d: PeerDropout): Pro
   return { impl, extra: { 'forward + backward': 'one call (y and dx)' }, iters, sample: () => once(iters), dispose: () => d.dispose() };
 }
 
-/** Deterministic values in [−1, 1) (an LCG; benchmark data only). */
+/** Deterministic values in [−1, 1) (benchmark data only). */
 function values(n: number, seed: number): Float32Array<ArrayBuffer> {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
+  return uniformValues(n, seed, -1, 1);
 }
 
 function impls(rt: Runtime, n: number, x: Tensor, dy: Tensor, y: Tensor): Omit<Impl, 'iters'>[] {
   let offset = 0;
   const key = () => ({ keepProb: KEEP, seed: SEED, offset: offset++, scale: 'inverted' as const });
   const bandwidth = (entry: 'copy' | 'axpy') => () =>
-    rt.dispatch({ shader: 'bandwidth', entry, overrides: { WG, V: VEC4S }, uniforms: { n4: n / 4, a: 0.5 }, bindings: { x, y }, workgroups: grid1d(Math.ceil(n / 4 / VEC4S), WG) });
+    rt.dispatch({
+      shader: 'bandwidth',
+      entry,
+      overrides: { WG, V: VEC4S },
+      uniforms: { n4: n / 4, a: 0.5 },
+      bindings: { x, y },
+      workgroups: grid1d(Math.ceil(n / 4 / VEC4S), WG),
+    });
   return [
     {
       impl: 'engine',
@@ -279,16 +286,18 @@ async function measureCase(ctx: BenchContext, n: number, failedPeers: Set<string
  * out unless asked, to measure the kernel against its ceilings quickly). Sizes: elements, rounded up
  * to a multiple of 4 (default 2^22; 2^12 with `--tiny`).
  */
-export const makeDropoutSuite = (opts: { peers?: boolean } = {}): BenchSuite => async (ctx) => {
-  const sizes = (ctx.sizes ?? (ctx.tiny ? [1 << 12] : [1 << 22])).map((s) => Math.max(4, Math.ceil(s / 4) * 4));
-  const rows: BenchRow[] = [];
-  const failedPeers = new Set<string>();
-  for (const [c, n] of sizes.entries()) {
-    ctx.log(`dropout n=${n}: forward + backward, keep ${KEEP}, engine, tfjs-webgpu, jax-js, vs copy and axpy ceilings`);
-    rows.push(...(await measureCase(ctx, n, failedPeers, opts.peers ?? true, (s) => ctx.progress?.(c * ctx.samples + s, sizes.length * ctx.samples))));
-  }
-  return rows;
-};
+export const makeDropoutSuite =
+  (opts: { peers?: boolean } = {}): BenchSuite =>
+  async (ctx) => {
+    const sizes = (ctx.sizes ?? (ctx.tiny ? [1 << 12] : [1 << 22])).map((s) => Math.max(4, Math.ceil(s / 4) * 4));
+    const rows: BenchRow[] = [];
+    const failedPeers = new Set<string>();
+    for (const [c, n] of sizes.entries()) {
+      ctx.log(`dropout n=${n}: forward + backward, keep ${KEEP}, engine, tfjs-webgpu, jax-js, vs copy and axpy ceilings`);
+      rows.push(...(await measureCase(ctx, n, failedPeers, opts.peers ?? true, (s) => ctx.progress?.(c * ctx.samples + s, sizes.length * ctx.samples))));
+    }
+    return rows;
+  };
 
 /** The suite with every implementation: engine, engine-mask, tfjs-webgpu, jax-js and the ceilings. */
 export const dropoutSuite: BenchSuite = makeDropoutSuite();

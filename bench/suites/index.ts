@@ -56,13 +56,24 @@ export const SUITES: readonly SuiteInfo[] = [
   },
   {
     name: 'dropout',
-    about: 'dropout forward + backward: fused engine kernel (mask drawn in the shader, none stored), the mask-writing variant, tfjs and jax-js as their docs do it, vs copy and axpy ceilings (GB/s)',
+    about:
+      'dropout forward + backward: fused engine kernel (mask drawn in the shader, none stored), the mask-writing variant, tfjs and jax-js as their docs do it, vs copy and axpy ceilings (GB/s)',
     run: dropoutSuite,
     sizes: 'elements',
     cost: perSample(40, 40),
   },
-  { name: 'update', about: 'one optimizer update of every parameter of a 784-512-512-10 MLP: fused arena vs per-tensor vs tfjs (ms)', run: updateSuite, cost: perSample(40, 40) },
-  { name: 'mlp', about: 'one training step of a 784-512-512-10 MLP, batch 128, dropout 0.5, L2 1e-4, SGD (ms per step)', run: mlpSuite, cost: perSample(250, 250) },
+  {
+    name: 'update',
+    about: 'one optimizer update of every parameter of a 784-512-512-10 MLP: fused arena vs per-tensor vs tfjs (ms)',
+    run: updateSuite,
+    cost: perSample(40, 40),
+  },
+  {
+    name: 'mlp',
+    about: 'one training step of a 784-512-512-10 MLP, batch 128, dropout 0.5, L2 1e-4, SGD (ms per step)',
+    run: mlpSuite,
+    cost: perSample(250, 250),
+  },
   {
     name: 'regularizers',
     about: 'the 784-512-512-10 training step (batch 128) with each regularizer and each optimizer chain vs the plain SGD step (ms per step, ratio, dispatches)',

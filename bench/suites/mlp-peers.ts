@@ -8,6 +8,7 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as Jax from '@jax-js/jax';
 import { tfjsSync } from '../peers/tfjs';
+import { uniformStream } from '../data';
 
 /** The model and training hyper-parameters of the suite. */
 export interface MlpConfig {
@@ -33,8 +34,7 @@ export interface MlpStep {
 
 /** Deterministic input data: a batch of inputs in [0, 1) and integer labels. */
 export function mlpData(cfg: MlpConfig): { x: Float32Array<ArrayBuffer>; labels: Int32Array<ArrayBuffer> } {
-  let s = 12345;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = uniformStream(12345);
   const x = Float32Array.from({ length: cfg.batch * cfg.layers[0] }, next);
   const classes = cfg.layers[cfg.layers.length - 1];
   const labels = Int32Array.from({ length: cfg.batch }, () => Math.floor(next() * classes));
@@ -109,7 +109,11 @@ export function jaxMlp(jax: typeof Jax, cfg: MlpConfig): MlpStep {
       }
     }
     keys.dispose();
-    const ce = nn.logSoftmax(h).mul(yb).sum().mul(-1 / cfg.batch);
+    const ce = nn
+      .logSoftmax(h)
+      .mul(yb)
+      .sum()
+      .mul(-1 / cfg.batch);
     let l2 = np.zeros([]);
     for (const w of p.w) l2 = l2.add(np.square(w.ref).sum());
     tree.dispose(p);

@@ -16,6 +16,7 @@ import { jaxPeer } from '../peers/jax';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
 import { itersFor, median, timeCalls, timeGpu } from '../timing';
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
+import { uniformValues } from '../data';
 
 const LR = 1e-2;
 const L1 = 1e-3;
@@ -25,8 +26,7 @@ const TARGET_MS = 60;
 
 /** Deterministic values in [-1, 1). */
 function data(n: number, seed: number): Float32Array<ArrayBuffer> {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31) - 1);
+  return uniformValues(n, seed, -1, 1);
 }
 
 /** A peer's step: enqueue one step, and wait for all enqueued ones. */
@@ -109,8 +109,20 @@ export const proxSuite: BenchSuite = async (ctx: BenchContext) => {
   const sizes = ctx.sizes ?? (ctx.tiny ? [1 << 12] : [1 << 20, 1 << 22]);
   const rows: BenchRow[] = [];
   const peers: { impl: string; load: () => Promise<(n: number) => PeerStep> }[] = [
-    { impl: 'tfjs-webgpu', load: async () => { const tf = await tfjsPeer(); return (n) => tfjsStep(tf, n); } },
-    { impl: 'jax-js', load: async () => { const jax = await jaxPeer(); return (n) => jaxStep(jax, n); } },
+    {
+      impl: 'tfjs-webgpu',
+      load: async () => {
+        const tf = await tfjsPeer();
+        return (n) => tfjsStep(tf, n);
+      },
+    },
+    {
+      impl: 'jax-js',
+      load: async () => {
+        const jax = await jaxPeer();
+        return (n) => jaxStep(jax, n);
+      },
+    },
   ];
   const makers = new Map<string, (n: number) => PeerStep>();
   for (const p of peers) {

@@ -41,10 +41,25 @@ import {
   type Runtime,
   type StepContext,
 } from '../../engine/index';
-import { augmentation, batchNorm, dropout, elasticNet, hiddenNoise, inputNoise, l1, l2, labelSmoothing, maxNorm, mlp, weightNoise, type Regularizer } from '../../regularizers/index';
+import {
+  augmentation,
+  batchNorm,
+  dropout,
+  elasticNet,
+  hiddenNoise,
+  inputNoise,
+  l1,
+  l2,
+  labelSmoothing,
+  maxNorm,
+  mlp,
+  weightNoise,
+  type Regularizer,
+} from '../../regularizers/index';
 import { GpuSampler, median } from '../timing';
 import { GpuWorkTally } from '../gpu-work';
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
+import { uniformStream } from '../data';
 
 /** The model of the suite. */
 interface SuiteModel {
@@ -88,17 +103,29 @@ const VARIANTS: readonly Variant[] = [
   { name: 'batch norm', group: 'regularizer', regularizers: () => [batchNorm()] },
   { name: 'chain sgd', group: 'chain', regularizers: none, chain: () => [sgd({ lr: LR })] },
   { name: 'chain sgd+l2', group: 'chain', regularizers: none, chain: () => [sgd({ lr: LR }), coupledL2({ alpha: 1e-4 })] },
-  { name: 'chain momentum+l2+prox-l1', group: 'chain', regularizers: none, chain: () => [momentum({ lr: LR }), coupledL2({ alpha: 1e-4 }), proximalL1({ alpha: 1e-5 })] },
+  {
+    name: 'chain momentum+l2+prox-l1',
+    group: 'chain',
+    regularizers: none,
+    chain: () => [momentum({ lr: LR }), coupledL2({ alpha: 1e-4 }), proximalL1({ alpha: 1e-5 })],
+  },
   { name: 'chain adam+decay', group: 'chain', regularizers: none, chain: () => [adam({ lr: 1e-3 }), decoupledWeightDecay({ alpha: 1e-2 })] },
-  { name: 'chain adam+decay+clip', group: 'chain', regularizers: none, chain: () => [clipByGlobalNorm({ maxNorm: 1 }), adam({ lr: 1e-3 }), decoupledWeightDecay({ alpha: 1e-2 })] },
+  {
+    name: 'chain adam+decay+clip',
+    group: 'chain',
+    regularizers: none,
+    chain: () => [clipByGlobalNorm({ maxNorm: 1 }), adam({ lr: 1e-3 }), decoupledWeightDecay({ alpha: 1e-2 })],
+  },
 ];
 
-/** Deterministic inputs in [0, 1) and labels (an LCG; benchmark data only). */
+/** Deterministic inputs in [0, 1) and labels (benchmark data only). */
 function batchData(m: SuiteModel): { images: Float32Array; labels: Uint32Array } {
-  let s = 12345;
-  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const next = uniformStream(12345);
   const classes = m.layers[m.layers.length - 1];
-  return { images: Float32Array.from({ length: m.batch * m.layers[0] }, next), labels: Uint32Array.from({ length: m.batch }, () => Math.floor(next() * classes)) };
+  return {
+    images: Float32Array.from({ length: m.batch * m.layers[0] }, next),
+    labels: Uint32Array.from({ length: m.batch }, () => Math.floor(next() * classes)),
+  };
 }
 
 /** A variant built and ready to be sampled. */

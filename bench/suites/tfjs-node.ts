@@ -18,7 +18,15 @@ export async function importTfjsForNode(): Promise<typeof TF> {
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'bench-tfjs-'));
   const entry = join(dir, 'entry.js');
-  writeFileSync(entry, ["export * from '@tensorflow/tfjs-core';", "import '@tensorflow/tfjs-core/dist/register_all_gradients';", "import '@tensorflow/tfjs-backend-webgpu';", ''].join('\n'));
+  writeFileSync(
+    entry,
+    [
+      "export * from '@tensorflow/tfjs-core';",
+      "import '@tensorflow/tfjs-core/dist/register_all_gradients';",
+      "import '@tensorflow/tfjs-backend-webgpu';",
+      '',
+    ].join('\n'),
+  );
   await build({
     configFile: false,
     root,

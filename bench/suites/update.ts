@@ -24,6 +24,7 @@ import { tfjsPeer, tfjsSync } from '../peers/tfjs';
 import { itersFor, measureGpu, median, sampleCalls } from '../timing';
 import { GpuWorkTally } from '../gpu-work';
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
+import { uniformValues } from '../data';
 
 /** The rules measured, and the bytes each must move per parameter (reads + writes of f32). */
 const RULES = [
@@ -48,10 +49,9 @@ export function mlpSpecs(layers: readonly number[]): ParamSpec[] {
   return specs;
 }
 
-/** Deterministic values in [−0.05, 0.05) (an LCG; benchmark data only). */
+/** Deterministic values in [−0.05, 0.05) (benchmark data only). */
 function values(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) / 10);
+  return uniformValues(n, seed, -0.05, 0.05);
 }
 
 /** One implementation of one rule, ready to be sampled. */
@@ -77,7 +77,12 @@ async function engineImpls(rt: Runtime, specs: ParamSpec[], rule: RuleName): Pro
     rt.copy(g, p.grad, p.size * 4);
     g.dispose();
   }
-  const opt = rule === 'adamw' ? new AdamW(arena, { lr: LR, weightDecay: DECAY }) : rule === 'l1-prox' ? new ProximalL1(arena, { lr: LR, l1: DECAY }) : new SGD(arena, { lr: LR, weightDecay: DECAY });
+  const opt =
+    rule === 'adamw'
+      ? new AdamW(arena, { lr: LR, weightDecay: DECAY })
+      : rule === 'l1-prox'
+        ? new ProximalL1(arena, { lr: LR, l1: DECAY })
+        : new SGD(arena, { lr: LR, weightDecay: DECAY });
   const make = (impl: string, step: () => void, dispatches: number, iters: number): Impl => ({
     impl,
     dispatches,
@@ -205,7 +210,14 @@ export const updateSuite: BenchSuite = async (ctx) => {
           ctx.reportError?.(`tfjs-webgpu ${rule.name}: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
-      rows.push(...(await measureRule(ctx, rule, sets.flatMap((s) => s.impls), params)));
+      rows.push(
+        ...(await measureRule(
+          ctx,
+          rule,
+          sets.flatMap((s) => s.impls),
+          params,
+        )),
+      );
     } finally {
       for (const s of sets) s.dispose();
     }

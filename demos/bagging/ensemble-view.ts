@@ -107,7 +107,10 @@ export function ensembleView(text: PanelText, chartWidth: number): EnsembleView 
       kTable.innerHTML =
         `<thead><tr><th>k</th><th>ensembles of k</th><th>measured (mean)</th><th>v/k + (k−1)c/k</th><th>first k: measured</th><th>first k: eq. 7.50 with their v, c</th><th>first k: misclassified</th></tr></thead><tbody>` +
         stats.rows
-          .map((r) => `<tr><td>${r.k}</td><td>${r.ensembles}</td><td>${r.subsetMean.toFixed(6)}</td><td>${r.predicted.toFixed(6)}</td><td>${r.firstK.toFixed(6)}</td><td>${r.firstKPredicted.toFixed(6)}</td><td>${pct(r.firstKWrong)}</td></tr>`)
+          .map(
+            (r) =>
+              `<tr><td>${r.k}</td><td>${r.ensembles}</td><td>${r.subsetMean.toFixed(6)}</td><td>${r.predicted.toFixed(6)}</td><td>${r.firstK.toFixed(6)}</td><td>${r.firstKPredicted.toFixed(6)}</td><td>${pct(r.firstKWrong)}</td></tr>`,
+          )
           .join('') +
         '</tbody>';
       galleryHead.textContent =

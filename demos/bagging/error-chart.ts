@@ -36,7 +36,12 @@ export function errorChart(parent: HTMLElement, title: string, memberWord: strin
     { label: 'k' },
     { label: 'v/k + (k − 1)c/k (eq. 7.50)', stroke: CHART_COLORS.curve, width: 2 },
     { label: `the first k ${memberWord} only`, stroke: CHART_COLORS.firstK, width: 1, points: { show: true, size: 5 } },
-    { label: `measured: mean over all ensembles of k ${memberWord}`, stroke: CHART_COLORS.measured, paths: hidePath, points: { show: true, size: 10, fill: CHART_COLORS.measured, stroke: CHART_COLORS.measured } },
+    {
+      label: `measured: mean over all ensembles of k ${memberWord}`,
+      stroke: CHART_COLORS.measured,
+      paths: hidePath,
+      points: { show: true, size: 10, fill: CHART_COLORS.measured, stroke: CHART_COLORS.measured },
+    },
     { label: 'v', stroke: CHART_COLORS.v, width: 1.5, dash: [6, 4], points: { show: false } },
     { label: 'c', stroke: CHART_COLORS.c, width: 1.5, dash: [6, 4], points: { show: false } },
   ];
@@ -63,7 +68,14 @@ export function errorChart(parent: HTMLElement, title: string, memberWord: strin
     set(rows, v, c, reference) {
       const xs = rows.map((r) => r.k);
       const level = (x: number): number[] => rows.map(() => x);
-      const data: (number | null)[][] = [xs, rows.map((r) => r.predicted), rows.map((r) => r.firstK), rows.map((r) => r.subsetMean), level(v), rows.map(() => (Number.isFinite(c) ? c : null))];
+      const data: (number | null)[][] = [
+        xs,
+        rows.map((r) => r.predicted),
+        rows.map((r) => r.firstK),
+        rows.map((r) => r.subsetMean),
+        level(v),
+        rows.map(() => (Number.isFinite(c) ? c : null)),
+      ];
       if (referenceLabel) data.push(level(reference ?? NaN).map((x) => (Number.isFinite(x) ? x : null)));
       plot.setData(data as uPlot.AlignedData);
     },

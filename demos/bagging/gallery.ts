@@ -37,7 +37,9 @@ export function renderGallery(parent: HTMLElement, items: readonly Disagreement[
     card.dataset.row = String(d.row);
     card.append(digitCanvas(images.subarray(d.row * SIDE * SIDE, (d.row + 1) * SIDE * SIDE)));
     const cap = document.createElement('figcaption');
-    const votes = d.votes.map((v, i) => `<span class="vote ${v === d.label ? 'right' : 'wrong'}" title="${memberLetter}${i + 1} votes ${v}">${v}</span>`).join('');
+    const votes = d.votes
+      .map((v, i) => `<span class="vote ${v === d.label ? 'right' : 'wrong'}" title="${memberLetter}${i + 1} votes ${v}">${v}</span>`)
+      .join('');
     cap.innerHTML = `<div class="votes">${votes}</div><div class="label">label <b>${d.label}</b> · all: <b class="${d.ensemble === d.label ? 'right' : 'wrong'}">${d.ensemble}</b></div>`;
     card.append(cap);
     parent.append(card);

@@ -18,7 +18,17 @@ import { loadDigits } from '../shared/digits';
 import { hashState } from '../shared/hash';
 import { mountPage } from '../shared/page';
 import { ensembleView } from './ensemble-view';
-import { checkAgainstMonteCarlo, deterministicPass, DROPOUT_KEEP, MC_OFFSET, monteCarloPasses, trainBaggedMember, trainDropoutNet, type BaggedMember, type TrainSettings } from './members';
+import {
+  checkAgainstMonteCarlo,
+  deterministicPass,
+  DROPOUT_KEEP,
+  MC_OFFSET,
+  monteCarloPasses,
+  trainBaggedMember,
+  trainDropoutNet,
+  type BaggedMember,
+  type TrainSettings,
+} from './members';
 import { meta } from './meta';
 import { DRAW_COLORS, resampleStrip } from './resample-strip';
 import { SOURCES } from './sources';
@@ -163,7 +173,9 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
         `All ${K()} members trained (${(hook.secondsPerMember as number).toFixed(1)} s for the last one). The library's GPU average (Ensemble.predictProbs) gives ${gpu.toFixed(6)}, the f64 average of the read-back members ${cpu.toFixed(6)}.`,
       );
     } else {
-      baggingView.message(`${members.length} of ${K()} members trained (${(hook.secondsPerMember as number).toFixed(1)} s each here). Press Step or Play for the next.`);
+      baggingView.message(
+        `${members.length} of ${K()} members trained (${(hook.secondsPerMember as number).toFixed(1)} s each here). Press Step or Play for the next.`,
+      );
     }
   };
 
@@ -196,7 +208,9 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
     }
     if (members.length < K()) await trainNextMember();
     else await trainDropout();
-    progress.textContent = done() ? `All trained: ${K()} members and the dropout net.` : `${members.length} of ${K()} members${dropNet ? ' and the dropout net' : ''} trained.`;
+    progress.textContent = done()
+      ? `All trained: ${K()} members and the dropout net.`
+      : `${members.length} of ${K()} members${dropNet ? ' and the dropout net' : ''} trained.`;
     hook.done = done();
     if (done()) controls.pause();
   };

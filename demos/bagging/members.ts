@@ -35,7 +35,11 @@ export async function trainBaggedMember(train: GpuDataset, s: TrainSettings, mem
   // Initial weights differ per member too, as in the library's own example (`seed: 1 + i`).
   const model = mlp(train.runtime, { sizes: s.sizes, seed: s.seed + member });
   try {
-    const report = await fit(model, { train }, { optimizer: momentum({ lr: s.lr, momentum: 0.9 }), regularizers: [sampler], epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, onProgress });
+    const report = await fit(
+      model,
+      { train },
+      { optimizer: momentum({ lr: s.lr, momentum: 0.9 }), regularizers: [sampler], epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, onProgress },
+    );
     report.optimizer.dispose();
   } catch (e) {
     model.dispose();
@@ -52,7 +56,11 @@ export async function trainDropoutNet(train: GpuDataset, s: TrainSettings, onPro
   const regs = [dropout({ input: DROPOUT_KEEP.input, hidden: DROPOUT_KEEP.hidden })];
   const model = mlp(train.runtime, { sizes: s.sizes, seed: s.seed, regularizers: regs });
   try {
-    const report = await fit(model, { train }, { optimizer: momentum({ lr: s.lr, momentum: 0.9 }), regularizers: regs, epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, onProgress });
+    const report = await fit(
+      model,
+      { train },
+      { optimizer: momentum({ lr: s.lr, momentum: 0.9 }), regularizers: regs, epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, onProgress },
+    );
     report.optimizer.dispose();
   } catch (e) {
     model.dispose();

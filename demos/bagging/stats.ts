@@ -183,7 +183,15 @@ export function ensembleStats(probs: readonly Float32Array[], labels: ArrayLike<
     const first = all.slice(0, k);
     const fk = ensembleError(probs, labels, first);
     const vc = vAndC(g, first);
-    const row: KRow = { k, subsetMean: sum / sets.length, predicted: eq750(v, c, k), firstK: fk.brier, firstKPredicted: eq750(vc.v, vc.c, k), firstKWrong: fk.wrong, ensembles: sets.length };
+    const row: KRow = {
+      k,
+      subsetMean: sum / sets.length,
+      predicted: eq750(v, c, k),
+      firstK: fk.brier,
+      firstKPredicted: eq750(vc.v, vc.c, k),
+      firstKWrong: fk.wrong,
+      ensembles: sets.length,
+    };
     maxIdentityGap = Math.max(maxIdentityGap, Math.abs(row.subsetMean - row.predicted), Math.abs(row.firstK - row.firstKPredicted));
     rows.push(row);
   }

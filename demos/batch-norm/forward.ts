@@ -4,7 +4,18 @@
  * else freed. And evaluation in either batch-norm mode (the engine's `evaluate` always uses the
  * running statistics).
  */
-import { ArgumentError, constant, evaluate, noGrad, tidy, type ForwardContext, type GpuDataset, type Metrics, type Sequential, type Tensor } from 'webgpu-regularization';
+import {
+  ArgumentError,
+  constant,
+  evaluate,
+  noGrad,
+  tidy,
+  type ForwardContext,
+  type GpuDataset,
+  type Metrics,
+  type Sequential,
+  type Tensor,
+} from 'webgpu-regularization';
 
 /** The outputs of the layers called `names` ([rows, units] each, in the order of `names`), for input `x`. */
 export function captureOutputs(model: Sequential, x: Tensor, names: readonly string[], ctx: ForwardContext): Tensor<'f32'>[] {

@@ -42,7 +42,15 @@ export function inferenceView(images: Float32Array): InferenceView {
   const infTable = el('table', 'stats-table');
   const infOutputs = el('div', 'outputs');
   const infAcc = el('table', 'acc-table');
-  element.append(el('h2', undefined, 'Training mode vs inference mode (the network with batch norm)'), modeBar, infNote, infSource, infTable, infOutputs, infAcc);
+  element.append(
+    el('h2', undefined, 'Training mode vs inference mode (the network with batch norm)'),
+    modeBar,
+    infNote,
+    infSource,
+    infTable,
+    infOutputs,
+    infAcc,
+  );
 
   return {
     element,
@@ -60,7 +68,9 @@ export function inferenceView(images: Float32Array): InferenceView {
         <tr class="group"><td colspan="${r.units.length + 1}">variance σ²</td></tr>
         ${row(`batch of ${r.batch}`, r.batchStats, r.mode === 'batch', 'variance')}${row('running (buffer)', r.runningStats, r.mode === 'running', 'variance')}</tbody>`;
       infOutputs.innerHTML = '';
-      infOutputs.append(el('div', 'note', `Outputs for the first ${r.outputs.length} digits of the batch (${r.mode === 'batch' ? 'training' : 'inference'} mode):`));
+      infOutputs.append(
+        el('div', 'note', `Outputs for the first ${r.outputs.length} digits of the batch (${r.mode === 'batch' ? 'training' : 'inference'} mode):`),
+      );
       const strip = el('div', 'digit-strip');
       r.outputs.forEach((o, i) => {
         const cell = el('div', `digit ${o.predicted === o.label ? 'right' : 'wrong'}`);
@@ -77,7 +87,8 @@ export function inferenceView(images: Float32Array): InferenceView {
         strip.append(cell);
       });
       infOutputs.append(strip);
-      const accRow = (m: StatsMode, name: string) => `<tr class="${m === r.mode ? 'used' : ''}"><td>${name}</td><td>${pct(r.accuracy[m].accuracy)}</td><td>${r.accuracy[m].loss.toFixed(3)}</td></tr>`;
+      const accRow = (m: StatsMode, name: string) =>
+        `<tr class="${m === r.mode ? 'used' : ''}"><td>${name}</td><td>${pct(r.accuracy[m].accuracy)}</td><td>${r.accuracy[m].loss.toFixed(3)}</td></tr>`;
       infAcc.innerHTML = `<thead><tr><th>All 1,024 held-out digits, in batches of ${r.batch} (after step ${r.accuracyStep})</th><th>accuracy</th><th>loss</th></tr></thead><tbody>${accRow('batch', 'batch statistics (each batch its own)')}${accRow('running', 'running statistics')}</tbody>`;
     },
   };

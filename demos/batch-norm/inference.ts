@@ -73,7 +73,18 @@ function softmaxArgmax(z: ArrayLike<number>, row: number, k: number): { predicte
  * accuracies (all of `val`, in batches of `batch`, both modes) are measured anew unless `cached`
  * holds them for this batch size; `step` is the step they are then stamped with.
  */
-export async function inferenceReport(model: Sequential, val: GpuDataset, labels: ArrayLike<number>, mode: StatsMode, layer: number, units: readonly number[], batch: number, shownDigits: number, step: number, cached: AccuracyCache | null): Promise<InferenceReport> {
+export async function inferenceReport(
+  model: Sequential,
+  val: GpuDataset,
+  labels: ArrayLike<number>,
+  mode: StatsMode,
+  layer: number,
+  units: readonly number[],
+  batch: number,
+  shownDigits: number,
+  step: number,
+  cached: AccuracyCache | null,
+): Promise<InferenceReport> {
   const order = val.identityOrder();
   const b = val.batch(order, GpuDataset.windows(val.count, batch)[0]);
   order.dispose();
@@ -85,7 +96,10 @@ export async function inferenceReport(model: Sequential, val: GpuDataset, labels
     const width = inputValues.length / batch;
     const st = units.map((u) => columnStats(inputValues, width, u));
     const batchStats = { mean: st.map((s) => s.mean), variance: st.map((s) => s.variance) };
-    const [rm, rv] = await Promise.all([model.buffers.buffer(`bn${layer}.runningMean`).value.toArray(), model.buffers.buffer(`bn${layer}.runningVar`).value.toArray()]);
+    const [rm, rv] = await Promise.all([
+      model.buffers.buffer(`bn${layer}.runningMean`).value.toArray(),
+      model.buffers.buffer(`bn${layer}.runningVar`).value.toArray(),
+    ]);
     const runningStats = { mean: units.map((u) => rm[u]), variance: units.map((u) => rv[u]) };
     const logits = noGrad(() => tidy(() => model.forward(constant(b.x), evalContext(mode)).data));
     const z = await logits.toArray();

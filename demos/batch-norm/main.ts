@@ -99,7 +99,11 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
     layerPick.append(b);
     return b;
   });
-  const sizesNote = el('span', 'note', `784-${hidden.join('-')}-10 · ${train.count.toLocaleString('en-US')} training digits · batch ${trainBatch} · momentum SGD, lr ${lr}`);
+  const sizesNote = el(
+    'span',
+    'note',
+    `784-${hidden.join('-')}-10 · ${train.count.toLocaleString('en-US')} training digits · batch ${trainBatch} · momentum SGD, lr ${lr}`,
+  );
 
   // Panel 1: the histograms and their moments over training.
   const histPanel = el('div', 'panel');
@@ -118,7 +122,9 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
   );
   const momentRow = el('div', 'row');
   const momentSeries = () =>
-    KINDS.flatMap((k) => SHOWN.map((u, i) => ({ label: `${k === 'bn' ? 'BN' : 'plain'} u${u}`, color: UNIT_SHADES[k][i], dash: k === 'plain' ? [6, 4] : undefined })));
+    KINDS.flatMap((k) =>
+      SHOWN.map((u, i) => ({ label: `${k === 'bn' ? 'BN' : 'plain'} u${u}`, color: UNIT_SHADES[k][i], dash: k === 'plain' ? [6, 4] : undefined })),
+    );
   const meanChart = lines(momentRow, 'Mean of each unit’s pre-activation', momentSeries(), { width: 520, height: 230, xLabel: 'step' });
   const stdChart = lines(momentRow, 'Std of each unit’s pre-activation', momentSeries(), { width: 520, height: 230, xLabel: 'step' });
   const momentNote = el(
@@ -232,8 +238,14 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
     histTitle.textContent = `Pre-activations of hidden layer ${layer}, after step ${lastActs.step}`;
     const xs = history.map((h) => h.step);
     const series = (pick: (c: CellSummary) => number) => [0, 1].flatMap((k) => SHOWN.map((_, i) => history.map((h) => pick(h.cells[layer][k][i]))));
-    meanChart.set(xs, series((c) => c.mean));
-    stdChart.set(xs, series((c) => c.std));
+    meanChart.set(
+      xs,
+      series((c) => c.mean),
+    );
+    stdChart.set(
+      xs,
+      series((c) => c.std),
+    );
     layerButtons.forEach((b, i) => b.classList.toggle('active', i + 1 === layer));
     stepText.textContent = `${trainer.step} step${trainer.step === 1 ? '' : 's'} trained`;
   };
@@ -274,7 +286,12 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
     const units = hidden[layer - 1];
     spreads = BATCHES.map((b) => batchSpread(bnInputAll!, units, b, DRAWS, SHOWN[0], BN_EPS, seed));
     const at = spreads[BATCHES.indexOf(batch)];
-    spreadChart.set(BATCHES, [spreads.map((s) => s.meanSpread), spreads.map((s) => s.stdSpread), BATCHES.map((b) => 1 / Math.sqrt(b)), BATCHES.map((b) => (b === batch ? at.meanSpread : null))]);
+    spreadChart.set(BATCHES, [
+      spreads.map((s) => s.meanSpread),
+      spreads.map((s) => s.stdSpread),
+      BATCHES.map((b) => 1 / Math.sqrt(b)),
+      BATCHES.map((b) => (b === batch ? at.meanSpread : null)),
+    ]);
     batchValue.textContent = String(batch);
     const lo = Math.min(-3, ...at.normalized);
     const hi = Math.max(3, ...at.normalized);
@@ -304,7 +321,8 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
 
   const renderRuns = (): void => {
     const gap = (s: { train: Metrics; heldOut: Metrics }) => s.train.accuracy - s.heldOut.accuracy;
-    const cells = (k: (typeof KINDS)[number], r: ShortRunResult) => `<td>${pct(r.scores[k].train.accuracy)}</td><td>${pct(r.scores[k].heldOut.accuracy)}</td><td class="gap">${(100 * gap(r.scores[k])).toFixed(1)}</td>`;
+    const cells = (k: (typeof KINDS)[number], r: ShortRunResult) =>
+      `<td>${pct(r.scores[k].train.accuracy)}</td><td>${pct(r.scores[k].heldOut.accuracy)}</td><td class="gap">${(100 * gap(r.scores[k])).toFixed(1)}</td>`;
     const sorted = [...shortRuns].sort((a, b) => a.batch - b.batch);
     runTable.innerHTML = `<thead><tr><th rowspan="2">B</th><th rowspan="2">steps</th><th colspan="3" style="color:${COLORS.plain}">without batch norm</th><th colspan="3" style="color:${COLORS.bn}">with batch norm</th></tr>
       <tr><th>train</th><th>held-out</th><th>gap (points)</th><th>train</th><th>held-out</th><th>gap (points)</th></tr></thead>
@@ -341,16 +359,18 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
   const controls = trainControls(trainOne, fail);
   bar.append(controls.element, stepText, layerPick, sizesNote);
   // Paused between two refreshes of the slower panels: bring them up to the step shown.
-  controls.element.querySelector('[data-role=pause]')!.addEventListener('click', () =>
-    void controls
-      .idle()
-      .then(() =>
-        serial(async () => {
-          await refreshInference();
-          await refreshBnInput();
-        }),
-      )
-      .catch(fail),
+  controls.element.querySelector('[data-role=pause]')!.addEventListener(
+    'click',
+    () =>
+      void controls
+        .idle()
+        .then(() =>
+          serial(async () => {
+            await refreshInference();
+            await refreshBnInput();
+          }),
+        )
+        .catch(fail),
   );
 
   // ---- Events ----

@@ -34,7 +34,13 @@ export interface ShortRunConfig {
 }
 
 /** Trains a fresh pair at `config.batch`; `onProgress(done, total)` every few steps. */
-export async function shortRun(rt: Runtime, train: GpuDataset, val: GpuDataset, config: ShortRunConfig, onProgress: (done: number, total: number) => void): Promise<ShortRunResult> {
+export async function shortRun(
+  rt: Runtime,
+  train: GpuDataset,
+  val: GpuDataset,
+  config: ShortRunConfig,
+  onProgress: (done: number, total: number) => void,
+): Promise<ShortRunResult> {
   const t0 = performance.now();
   const pair = PairTrainer.create(rt, train, { hidden: config.hidden, batch: config.batch, seed: config.seed, lr: config.lr });
   try {
@@ -49,7 +55,10 @@ export async function shortRun(rt: Runtime, train: GpuDataset, val: GpuDataset, 
       }
     }
     // Scored in batches of 256 in inference mode (running statistics: no dependence on the batch).
-    const score = async (k: ModelKind): Promise<RunScore> => ({ train: await evaluateIn(pair.models[k], train, 256, 'running'), heldOut: await evaluateIn(pair.models[k], val, 256, 'running') });
+    const score = async (k: ModelKind): Promise<RunScore> => ({
+      train: await evaluateIn(pair.models[k], train, 256, 'running'),
+      heldOut: await evaluateIn(pair.models[k], val, 256, 'running'),
+    });
     const scores = { plain: await score('plain'), bn: await score('bn') };
     return { batch: config.batch, epochs: config.epochs, steps, seconds: (performance.now() - t0) / 1000, scores };
   } finally {

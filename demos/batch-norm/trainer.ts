@@ -3,7 +3,18 @@
  * in the same order, the same optimizer settings, the same initial weights. After each step the
  * page can look at both networks' hidden pre-activations on a fixed probe batch.
  */
-import { chain, fill, GpuDataset, MinibatchStream, momentum, trainOnBatch, type ChainOptimizer, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
+import {
+  chain,
+  fill,
+  type GpuDataset,
+  MinibatchStream,
+  momentum,
+  trainOnBatch,
+  type ChainOptimizer,
+  type Runtime,
+  type Sequential,
+  type Tensor,
+} from 'webgpu-regularization';
 import { captureOutputs } from './forward';
 import { createPair, preActivationLayer, type ModelKind } from './models';
 
@@ -49,7 +60,10 @@ export class PairTrainer {
   /** Builds both networks from the seed, with momentum SGD. */
   static create(rt: Runtime, train: GpuDataset, config: PairConfig): PairTrainer {
     const models = createPair(rt, [train.features, ...config.hidden, train.classes], config.seed);
-    const optimizers = { plain: chain(momentum({ lr: config.lr, momentum: 0.9 })).init(models.plain.arena), bn: chain(momentum({ lr: config.lr, momentum: 0.9 })).init(models.bn.arena) };
+    const optimizers = {
+      plain: chain(momentum({ lr: config.lr, momentum: 0.9 })).init(models.plain.arena),
+      bn: chain(momentum({ lr: config.lr, momentum: 0.9 })).init(models.bn.arena),
+    };
     const acc = { plain: fill(rt.empty([3]), 0), bn: fill(rt.empty([3]), 0) };
     return new PairTrainer(train, config, models, optimizers, acc);
   }
@@ -84,7 +98,12 @@ export class PairTrainer {
   async activations(probe: Tensor): Promise<Activations> {
     const layers = this.config.hidden.map((_, i) => i + 1);
     const ctx = { training: false, batchStats: true, step: 0 };
-    const plain = captureOutputs(this.models.plain, probe, layers.map((l) => preActivationLayer('plain', l)), ctx);
+    const plain = captureOutputs(
+      this.models.plain,
+      probe,
+      layers.map((l) => preActivationLayer('plain', l)),
+      ctx,
+    );
     const bn = captureOutputs(this.models.bn, probe, [...layers.map((l) => `fc${l}`), ...layers.map((l) => preActivationLayer('bn', l))], ctx);
     const read = await Promise.all([...plain, ...bn].map((t) => t.toArray()));
     for (const t of [...plain, ...bn]) t.dispose();

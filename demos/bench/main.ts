@@ -104,7 +104,13 @@ form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   const suites = [...form.querySelectorAll<HTMLInputElement>('input[name=suite]:checked')].map((i) => i.value);
   const samples = Number($<HTMLInputElement>('samples').value) || undefined;
-  run({ suites, samples, tiny: $<HTMLInputElement>('tiny').checked, full: $<HTMLInputElement>('full').checked, sizes: sizeSpec([$<HTMLInputElement>('sizes').value]) }).catch(fail);
+  run({
+    suites,
+    samples,
+    tiny: $<HTMLInputElement>('tiny').checked,
+    full: $<HTMLInputElement>('full').checked,
+    sizes: sizeSpec([$<HTMLInputElement>('sizes').value]),
+  }).catch(fail);
 });
 
 const q = new URLSearchParams(location.search);

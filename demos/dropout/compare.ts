@@ -9,7 +9,21 @@
  * The mistaken scales are applied through the engine's explicit-mask seam (`ctx.masks`): a "mask"
  * filled with the constant c multiplies the layer's input by c in the weight-scaling model.
  */
-import { chain, constant, createMlp, fill, GpuDataset, momentum, noGrad, tidy, trainOnBatch, type ForwardContext, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
+import {
+  chain,
+  constant,
+  createMlp,
+  fill,
+  GpuDataset,
+  momentum,
+  noGrad,
+  tidy,
+  trainOnBatch,
+  type ForwardContext,
+  type Runtime,
+  type Sequential,
+  type Tensor,
+} from 'webgpu-regularization';
 
 /** How the two models train. */
 export interface CompareConfig {
@@ -35,7 +49,13 @@ export interface RuleResult {
 }
 
 /** Trains both models for `steps` minibatches and evaluates them on `val`; `onProgress(done, total)` after each step pair. */
-export async function compareRules(rt: Runtime, train: GpuDataset, val: GpuDataset, config: CompareConfig, onProgress: (done: number, total: number) => void): Promise<RuleResult[]> {
+export async function compareRules(
+  rt: Runtime,
+  train: GpuDataset,
+  val: GpuDataset,
+  config: CompareConfig,
+  onProgress: (done: number, total: number) => void,
+): Promise<RuleResult[]> {
   const { hidden, keepProb: p, steps, batch, seed, lr } = config;
   const sizes = [train.features, ...hidden, train.classes];
   const models = (['inverted', 'weight-scaling'] as const).map((rule) => createMlp(rt, { sizes, seed, hiddenDropout: 1 - p, dropoutRule: rule }));
@@ -77,7 +97,16 @@ export async function compareRules(rt: Runtime, train: GpuDataset, val: GpuDatas
 }
 
 /** The weight-scaling model with every dropout layer's output multiplied by `c` (a constant "mask"). */
-async function scoreScaled(rt: Runtime, model: Sequential, x: Tensor, labels: ArrayLike<number>, layers: string[], widths: readonly number[], rows: number, c: number): Promise<{ accuracy: number; loss: number }> {
+async function scoreScaled(
+  rt: Runtime,
+  model: Sequential,
+  x: Tensor,
+  labels: ArrayLike<number>,
+  layers: string[],
+  widths: readonly number[],
+  rows: number,
+  c: number,
+): Promise<{ accuracy: number; loss: number }> {
   const masks = new Map(layers.map((name, i) => [name, fill(rt.empty([rows, widths[i]]), c)] as const));
   try {
     return await score(model, x, labels, { training: false, step: 0, masks });

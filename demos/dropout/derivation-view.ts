@@ -118,14 +118,25 @@ export function derivationView(sources: Record<StageName, StageSource>, host: St
           `counter = (q, stream, step_lo, step_hi) = (<b>${q}</b>, ${d.counter[1]}, ${d.counter[2]}, ${d.counter[3]}), q = ⌊i / 8⌋ = ⌊${d.index} / 8⌋` +
           `<br><span class="note">one Philox call decides elements ${8 * q}…${8 * q + 7} (the dashed box); invocation ${d.invocation} of dropout4 makes the calls for elements ${16 * d.invocation}…${16 * d.invocation + 15}</span>`,
       );
-      set('philox', `words = [${d.words.map((w, j) => (j === d.wordIndex ? `<b class="hit">${hex32(w)}</b>` : hex32(w))).join(', ')}]<br>this element reads word (i mod 8) / 2 = ${d.index % 8} / 2 = <b>${d.wordIndex}</b>`);
+      set(
+        'philox',
+        `words = [${d.words.map((w, j) => (j === d.wordIndex ? `<b class="hit">${hex32(w)}</b>` : hex32(w))).join(', ')}]<br>this element reads word (i mod 8) / 2 = ${d.index % 8} / 2 = <b>${d.wordIndex}</b>`,
+      );
       const op = d.half === 'low' ? `${hex32(d.words[d.wordIndex])} & 0xFFFF` : `${hex32(d.words[d.wordIndex])} >> 16`;
-      set('uniform', `i is ${d.half === 'low' ? 'even: the low' : 'odd: the high'} half → u = ${op} = ${hex16(d.u)} = <b>${d.u}</b><br><span class="note">u / 2¹⁶ = ${uniformFraction(d.u).toFixed(4)}, uniform on [0, 1)</span>`);
-      set('threshold', `t = round(p · 2¹⁶) = round(${c.keepProb.toFixed(2)} · 65536) = <b>${d.threshold}</b><br>u &lt; t ⇔ ${d.u} &lt; ${d.threshold} ⇔ <b>${d.keep}</b> <span class="note">(P(u &lt; t) = t / 2¹⁶ = ${(d.threshold / 65536).toFixed(5)})</span>`);
+      set(
+        'uniform',
+        `i is ${d.half === 'low' ? 'even: the low' : 'odd: the high'} half → u = ${op} = ${hex16(d.u)} = <b>${d.u}</b><br><span class="note">u / 2¹⁶ = ${uniformFraction(d.u).toFixed(4)}, uniform on [0, 1)</span>`,
+      );
+      set(
+        'threshold',
+        `t = round(p · 2¹⁶) = round(${c.keepProb.toFixed(2)} · 65536) = <b>${d.threshold}</b><br>u &lt; t ⇔ ${d.u} &lt; ${d.threshold} ⇔ <b>${d.keep}</b> <span class="note">(P(u &lt; t) = t / 2¹⁶ = ${(d.threshold / 65536).toFixed(5)})</span>`,
+      );
       const agree = (c.gpu !== 0) === d.keep;
       set(
         'apply',
-        (d.keep ? `<span class="kept">kept</span>: y = x · fround(1/p) = x · ${d.scale}` : `<span class="dropped">dropped</span>: y = 0 (a select, not a multiply: even an inf or NaN input gives 0)`) +
+        (d.keep
+          ? `<span class="kept">kept</span>: y = x · fround(1/p) = x · ${d.scale}`
+          : `<span class="dropped">dropped</span>: y = 0 (a select, not a multiply: even an inf or NaN input gives 0)`) +
           `<br>the GPU's mask says ${c.gpu} → <b class="${agree ? 'ok' : 'bad'}">${agree ? '✓ the twin agrees' : '✗ the twin disagrees'}</b>`,
       );
     },

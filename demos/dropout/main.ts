@@ -112,7 +112,7 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
   const gridNote = el(
     'p',
     'note',
-    'The mask the next training step applies, read back from the GPU: <code>dropout.wgsl</code> run with that step\'s key (seed, stream = layer, step), writing its mask. Blue units are kept (and scaled by 1/p), white ones dropped. <b>Hover a cell</b> to see why; click to pin it.',
+    "The mask the next training step applies, read back from the GPU: <code>dropout.wgsl</code> run with that step's key (seed, stream = layer, step), writing its mask. Blue units are kept (and scaled by 1/p), white ones dropped. <b>Hover a cell</b> to see why; click to pin it.",
   );
   const grid = maskGrid(batch, hidden[0], 576);
   const gridWrap = el('div', 'grid-wrap');
@@ -282,10 +282,7 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
     }
     controls.pause();
     state.set({ seed: s });
-    void controls
-      .idle()
-      .then(restart)
-      .catch(fail);
+    void controls.idle().then(restart).catch(fail);
   });
   layerButtons.forEach((b, i) =>
     b.addEventListener('click', () => {
@@ -325,8 +322,12 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
       .then(() =>
         serial(async () => {
           const t0 = performance.now();
-          const results = await compareRules(rt, train, val, { hidden, keepProb: p, steps: compareSteps, batch, seed: state.value.seed, lr: 0.05 }, (done, total) =>
-            cmpView.progress(`Training both models… ${done} / ${total} steps`),
+          const results = await compareRules(
+            rt,
+            train,
+            val,
+            { hidden, keepProb: p, steps: compareSteps, batch, seed: state.value.seed, lr: 0.05 },
+            (done, total) => cmpView.progress(`Training both models… ${done} / ${total} steps`),
           );
           comparison = results;
           hook.comparison = results;
@@ -374,7 +375,10 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, showSource, fail }) => {
   hook.selected = pinned;
 
   applyP(state.value.p);
-  memoryPanel(memPanel, hidden.map((h, i) => ({ layer: `drop${i + 1}`, rows: batch, units: h })));
+  memoryPanel(
+    memPanel,
+    hidden.map((h, i) => ({ layer: `drop${i + 1}`, rows: batch, units: h })),
+  );
   await serial(evalHeldOut);
   await refresh();
   hook.ready = true;

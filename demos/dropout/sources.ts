@@ -40,4 +40,3 @@ export const TEXTS: Record<string, string> = {
 };
 /** The Source tab's files, in meta.sources order. */
 export const SOURCES = sourcesInOrder(meta.sources, TEXTS, 'demos/dropout/sources.ts');
-

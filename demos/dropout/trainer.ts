@@ -3,7 +3,21 @@
  * dropout after each hidden layer, momentum SGD, minibatches of a fixed size (the mask grid keeps
  * its shape), and after each step the masks of the next step read from the GPU.
  */
-import { chain, createMlp, evaluate, fill, GpuDataset, MinibatchStream, momentum, trainOnBatch, type ChainOptimizer, type Metrics, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
+import {
+  chain,
+  createMlp,
+  evaluate,
+  fill,
+  type GpuDataset,
+  MinibatchStream,
+  momentum,
+  trainOnBatch,
+  type ChainOptimizer,
+  type Metrics,
+  type Runtime,
+  type Sequential,
+  type Tensor,
+} from 'webgpu-regularization';
 import { AdjustableDropout } from './adjustable-dropout';
 import { dropoutForward, type DropoutKey } from 'webgpu-regularization';
 
@@ -31,7 +45,6 @@ export class DropoutTrainer {
   private readonly batches: MinibatchStream;
 
   private constructor(
-    private readonly rt: Runtime,
     readonly train: GpuDataset,
     readonly val: GpuDataset,
     readonly config: TrainerConfig,
@@ -62,7 +75,7 @@ export class DropoutTrainer {
     const optimizer = chain(momentum({ lr: config.lr, momentum: 0.9 })).init(model.arena);
     const acc = fill(rt.empty([3]), 0);
     const ones = config.hidden.map((h) => fill(rt.empty([config.batch, h]), 1));
-    return new DropoutTrainer(rt, train, val, config, model, dropouts, optimizer, acc, ones);
+    return new DropoutTrainer(train, val, config, model, dropouts, optimizer, acc, ones);
   }
 
   /** The keep probability of every dropout layer (from the next step on). */

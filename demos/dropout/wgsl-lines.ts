@@ -30,7 +30,10 @@ export interface SourceFile {
  */
 export function lineOf(file: SourceFile, needle: string): number {
   const i = file.text.split('\n').findIndex((l) => l.split('//')[0].includes(needle));
-  if (i < 0) throw new Error(`${file.path}: no line contains \`${needle}\` (the dropout page marks the WGSL of each stage by this text; update demos/dropout/wgsl-lines.ts)`);
+  if (i < 0)
+    throw new Error(
+      `${file.path}: no line contains \`${needle}\` (the dropout page marks the WGSL of each stage by this text; update demos/dropout/wgsl-lines.ts)`,
+    );
   return i + 1;
 }
 
@@ -58,11 +61,23 @@ function stage(file: SourceFile, lines: number[], inline: number[] = lines): Sta
 export function stageSources(dropoutWgsl: SourceFile, philoxWgsl: SourceFile): Record<StageName, StageSource> {
   const at = (needle: string): number => lineOf(dropoutWgsl, needle);
   return {
-    counter: stage(dropoutWgsl, [at('let pa = philox_mulhilo_m0('), at('let a = words8_of('), at('let b = words8_of('), at('let c1 = vec4<u32>(params.r1_x')], [at('let pa = philox_mulhilo_m0('), at('let c1 = vec4<u32>(params.r1_x')]),
-    philox: stage(philoxWgsl, functionLines(philoxWgsl, 'philox4x32_r_from'), [lineOf(philoxWgsl, 'fn philox4x32_r_from('), lineOf(philoxWgsl, 'if (PHILOX_ROUNDS > 2u &&'), lineOf(philoxWgsl, 'return c;')]),
+    counter: stage(
+      dropoutWgsl,
+      [at('let pa = philox_mulhilo_m0('), at('let a = words8_of('), at('let b = words8_of('), at('let c1 = vec4<u32>(params.r1_x')],
+      [at('let pa = philox_mulhilo_m0('), at('let c1 = vec4<u32>(params.r1_x')],
+    ),
+    philox: stage(philoxWgsl, functionLines(philoxWgsl, 'philox4x32_r_from'), [
+      lineOf(philoxWgsl, 'fn philox4x32_r_from('),
+      lineOf(philoxWgsl, 'if (PHILOX_ROUNDS > 2u &&'),
+      lineOf(philoxWgsl, 'return c;'),
+    ]),
     uniform: stage(dropoutWgsl, [at('array<vec4<bool>, 4>(keep4('), at('>> vec4<u32>(0u, 16u, 0u, 16u)')], [at('>> vec4<u32>(0u, 16u, 0u, 16u)')]),
     threshold: stage(dropoutWgsl, [at('< vec4<u32>(params.threshold)')]),
-    apply: stage(dropoutWgsl, [at('v * params.scale, keep)'), at('y4[v] = apply4(x4[v], keep[h]);'), at('mask4[v] = select(')], [at('v * params.scale, keep)')]),
+    apply: stage(
+      dropoutWgsl,
+      [at('v * params.scale, keep)'), at('y4[v] = apply4(x4[v], keep[h]);'), at('mask4[v] = select(')],
+      [at('v * params.scale, keep)')],
+    ),
   };
 }
 

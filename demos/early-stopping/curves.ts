@@ -82,7 +82,10 @@ export function lossCurves(parent: HTMLElement, size: { width: number; height: n
       height: size.height,
       plugins: [overlay],
       legend: { live: false },
-      scales: { x: { time: false, range: (_u, _min, max) => [0, Math.max(max ?? 0, (marks.bestStep ?? 0) + marks.window, 10)] }, y: { range: (_u, _min, max) => [0, Math.min(Math.max(max, 0.5) * 1.05, 2.5)] } },
+      scales: {
+        x: { time: false, range: (_u, _min, max) => [0, Math.max(max ?? 0, (marks.bestStep ?? 0) + marks.window, 10)] },
+        y: { range: (_u, _min, max) => [0, Math.min(Math.max(max, 0.5) * 1.05, 2.5)] },
+      },
       axes: [{ label: 'training step' }, { label: 'cross-entropy' }],
       series: [
         { label: 'step' },

@@ -14,7 +14,11 @@ const LAMBDA_MAX = 2;
 const POINTS = 121;
 
 /** The chart; `update(eps, tau)` redraws both curves and the markers. */
-export function filterChart(parent: HTMLElement, eigenvalues: readonly number[], size: { width: number; height: number }): { update(eps: number, tau: number): void } {
+export function filterChart(
+  parent: HTMLElement,
+  eigenvalues: readonly number[],
+  size: { width: number; height: number },
+): { update(eps: number, tau: number): void } {
   const xs = Array.from({ length: POINTS }, (_, k) => LAMBDA_MIN * (LAMBDA_MAX / LAMBDA_MIN) ** (k / (POINTS - 1)));
   let state = { eps: 0.1, tau: 1 };
   const marks: uPlot.Plugin = {

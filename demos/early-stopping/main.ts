@@ -26,7 +26,18 @@ import { filterChart } from './filters';
 import { meta } from './meta';
 import { EarlyStoppingRun, RECIPE } from './mnist-run';
 import { COLORS, weightPlane } from './plane';
-import { alphaCheck, earlyFactor, earlyStoppedW, equivalentAlpha, l2Factor, makeQuadratic, toEigenbasis, trajectoryBound, type AlphaCheck, type Vec2 } from './quadratic';
+import {
+  alphaCheck,
+  earlyFactor,
+  earlyStoppedW,
+  equivalentAlpha,
+  l2Factor,
+  makeQuadratic,
+  toEigenbasis,
+  trajectoryBound,
+  type AlphaCheck,
+  type Vec2,
+} from './quadratic';
 import { compareStrategies, retrainPanel, type StrategyResult } from './retrain-panel';
 import { SOURCES } from './sources';
 import './page.css';
@@ -109,7 +120,7 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
     el(
       'p',
       'note',
-      'Near a minimum the cost is close to J(w) = ½(w − w*)ᵀH(w − w*) with H = QΛQᵀ. Gradient descent from w = 0 with learning rate ε moves along each eigenvector qᵢ of H on its own: after τ steps it has covered the fraction 1 − (1 − ελᵢ)^τ of the way to w* (eq. 7.40). L2 regularization keeps the fraction λᵢ/(λᵢ + α) (eq. 7.13). Both keep stiff directions (large λ) and shrink flat ones. For each direction some αᵢ matches exactly (eq. 7.43), and where ελᵢ and λᵢ/α are small, αᵢ ≈ 1/(τε) (eqs. 7.44–7.45): the flat direction q₂ follows the L2 curve closely, the stiff q₁ only once τ is small. Here H has λ = 1 and 0.1; the blue trajectory is computed <b>on the GPU</b> by the engine\'s fused optimizer. Drag τ.',
+      "Near a minimum the cost is close to J(w) = ½(w − w*)ᵀH(w − w*) with H = QΛQᵀ. Gradient descent from w = 0 with learning rate ε moves along each eigenvector qᵢ of H on its own: after τ steps it has covered the fraction 1 − (1 − ελᵢ)^τ of the way to w* (eq. 7.40). L2 regularization keeps the fraction λᵢ/(λᵢ + α) (eq. 7.13). Both keep stiff directions (large λ) and shrink flat ones. For each direction some αᵢ matches exactly (eq. 7.43), and where ελᵢ and λᵢ/α are small, αᵢ ≈ 1/(τε) (eqs. 7.44–7.45): the flat direction q₂ follows the L2 curve closely, the stiff q₁ only once τ is small. Here H has λ = 1 and 0.1; the blue trajectory is computed <b>on the GPU</b> by the engine's fused optimizer. Drag τ.",
     ),
   );
   const bar2 = el('div', 'topbar');
@@ -187,7 +198,8 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
   };
 
   let busy = false;
-  const makeRun = (): EarlyStoppingRun => new EarlyStoppingRun(rt, train, val, { patience: state.value.patience, evalEvery: state.value.evalEvery, seed: state.value.seed }, showRun);
+  const makeRun = (): EarlyStoppingRun =>
+    new EarlyStoppingRun(rt, train, val, { patience: state.value.patience, evalEvery: state.value.evalEvery, seed: state.value.seed }, showRun);
   let run = makeRun();
   const controls = trainControls(async () => {
     await run.advance();
@@ -286,7 +298,9 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
       .map((l, i) => {
         const c = checks[i];
         const mark = c.within ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>';
-        const boundText = c.applies ? `[${c.lower.toFixed(3)}, 0] ${mark}` : `≥ ${c.lower.toFixed(2)} ${mark} <span class="note">(τελ = ${(tau * eps * l).toFixed(1)}: not small)</span>`;
+        const boundText = c.applies
+          ? `[${c.lower.toFixed(3)}, 0] ${mark}`
+          : `≥ ${c.lower.toFixed(2)} ${mark} <span class="note">(τελ = ${(tau * eps * l).toFixed(1)}: not small)</span>`;
         return `<tr><td>q${i === 0 ? '₁' : '₂'}</td><td>${l.toFixed(2)}</td><td>${(eps * l).toFixed(3)}</td><td style="color:${COLORS.early}">${earlyFactor(l, eps, tau).toFixed(4)}</td><td style="color:${COLORS.l2}">${l2Factor(l, alpha).toFixed(4)}</td><td>${fmt(c.alpha, 4)}</td><td>${c.rel.toFixed(4)}</td><td>${boundText}</td><td>${sci(Math.abs(gpuZ[i] - l2AtAlphaZ[i]))}</td></tr>`;
       })
       .join('');

@@ -55,9 +55,15 @@ export function weightPlane(p: Quadratic, size: number): { canvas: HTMLCanvasEle
     }
     // The weight axes.
     ctx.strokeStyle = COLORS.axis;
-    path([[lo, 0], [hi, 0]]);
+    path([
+      [lo, 0],
+      [hi, 0],
+    ]);
     ctx.stroke();
-    path([[0, lo], [0, hi]]);
+    path([
+      [0, lo],
+      [0, hi],
+    ]);
     ctx.stroke();
     ctx.fillStyle = COLORS.axis;
     ctx.font = '12px system-ui, sans-serif';

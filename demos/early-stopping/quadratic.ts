@@ -93,12 +93,18 @@ export const l2Factor = (lambda: number, alpha: number): number => lambda / (lam
 
 /** Eq. 7.40: w⁽τ⁾ of gradient descent from 0. */
 export function earlyStoppedW(p: Quadratic, eps: number, tau: number): Vec2 {
-  return fromEigenbasis(p, p.lambda.map((l, i) => earlyFactor(l, eps, tau) * p.zStar[i]));
+  return fromEigenbasis(
+    p,
+    p.lambda.map((l, i) => earlyFactor(l, eps, tau) * p.zStar[i]),
+  );
 }
 
 /** Eq. 7.13: the L2-regularized optimum w̃(α) = Q(Λ + αI)⁻¹ΛQᵀw*. */
 export function l2W(p: Quadratic, alpha: number): Vec2 {
-  return fromEigenbasis(p, p.lambda.map((l, i) => l2Factor(l, alpha) * p.zStar[i]));
+  return fromEigenbasis(
+    p,
+    p.lambda.map((l, i) => l2Factor(l, alpha) * p.zStar[i]),
+  );
 }
 
 /** Eq. 7.43: the α at which L2 shrinks direction λ exactly as τ steps of early stopping do (∞ at τ = 0). */

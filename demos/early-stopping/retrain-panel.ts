@@ -23,7 +23,13 @@ export interface StrategyResult {
 }
 
 /** Runs the baseline and the three strategies, reporting each row as it is done. */
-export async function compareStrategies(rt: Runtime, run: EarlyStoppingRun, all: GpuDataset, test: GpuDataset, onRow: (r: StrategyResult) => void): Promise<StrategyResult[]> {
+export async function compareStrategies(
+  rt: Runtime,
+  run: EarlyStoppingRun,
+  all: GpuDataset,
+  test: GpuDataset,
+  onRow: (r: StrategyResult) => void,
+): Promise<StrategyResult[]> {
   const found = run.report;
   const rows: StrategyResult[] = [];
   const push = (r: StrategyResult): void => {
@@ -33,10 +39,20 @@ export async function compareStrategies(rt: Runtime, run: EarlyStoppingRun, all:
   const optimizer = momentum({ lr: RECIPE.lr, momentum: RECIPE.momentum });
   const common = { optimizer, batchSize: RECIPE.batchSize, seed: run.config.seed };
   const base = await evaluate(run.model, test, 1000);
-  push({ name: 'early stopping alone (500 digits)', steps: 0, testAccuracy: base.accuracy, testLoss: base.loss, note: `best step ${found.bestStep}; the run itself took ${found.stoppedStep} steps` });
+  push({
+    name: 'early stopping alone (500 digits)',
+    steps: 0,
+    testAccuracy: base.accuracy,
+    testLoss: base.loss,
+    note: `best step ${found.bestStep}; the run itself took ${found.stoppedStep} steps`,
+  });
 
   for (const same of ['steps', 'epochs'] as const) {
-    const { model, report } = await retrainOnAll(() => mlp(rt, { sizes: RECIPE.sizes, seed: run.config.seed }), all, found, { ...common, same, trainCount: run.train.count });
+    const { model, report } = await retrainOnAll(() => mlp(rt, { sizes: RECIPE.sizes, seed: run.config.seed }), all, found, {
+      ...common,
+      same,
+      trainCount: run.train.count,
+    });
     const m = await evaluate(model, test, 1000);
     report.optimizer.dispose();
     model.dispose();
@@ -45,7 +61,10 @@ export async function compareStrategies(rt: Runtime, run: EarlyStoppingRun, all:
       steps: report.steps,
       testAccuracy: m.accuracy,
       testLoss: m.loss,
-      note: same === 'steps' ? `${report.targetSteps} steps = half as many passes over the larger set` : `${report.targetSteps} steps = as many passes as the best run made`,
+      note:
+        same === 'steps'
+          ? `${report.targetSteps} steps = half as many passes over the larger set`
+          : `${report.targetSteps} steps = as many passes as the best run made`,
     });
   }
 
@@ -74,7 +93,13 @@ export async function compareStrategies(rt: Runtime, run: EarlyStoppingRun, all:
 }
 
 /** The panel: a button and the table it fills. */
-export function retrainPanel(): { element: HTMLElement; button: HTMLButtonElement; status: HTMLElement; clear(): void; add(r: StrategyResult, baseline: number): void } {
+export function retrainPanel(): {
+  element: HTMLElement;
+  button: HTMLButtonElement;
+  status: HTMLElement;
+  clear(): void;
+  add(r: StrategyResult, baseline: number): void;
+} {
   const element = document.createElement('div');
   element.className = 'panel retrain';
   element.innerHTML = `<h2>Then use the validation digits too</h2>
@@ -90,7 +115,8 @@ export function retrainPanel(): { element: HTMLElement; button: HTMLButtonElemen
   bar.append(button, status);
   const table = document.createElement('table');
   table.className = 'retrain-table';
-  table.innerHTML = '<thead><tr><th>strategy</th><th>extra steps (cost)</th><th>test accuracy</th><th>gain</th><th>how it went</th></tr></thead><tbody></tbody>';
+  table.innerHTML =
+    '<thead><tr><th>strategy</th><th>extra steps (cost)</th><th>test accuracy</th><th>gain</th><th>how it went</th></tr></thead><tbody></tbody>';
   const body = table.querySelector('tbody')!;
   element.append(bar, table);
   return {
@@ -103,7 +129,13 @@ export function retrainPanel(): { element: HTMLElement; button: HTMLButtonElemen
     add(r, baseline) {
       const tr = document.createElement('tr');
       const gain = r.testAccuracy - baseline;
-      const cells = [r.name, r.steps === 0 ? '—' : r.steps.toLocaleString('en-US'), `${(100 * r.testAccuracy).toFixed(1)}%`, r.steps === 0 ? '—' : `${gain >= 0 ? '+' : '−'}${Math.abs(100 * gain).toFixed(1)} pts`, r.note];
+      const cells = [
+        r.name,
+        r.steps === 0 ? '—' : r.steps.toLocaleString('en-US'),
+        `${(100 * r.testAccuracy).toFixed(1)}%`,
+        r.steps === 0 ? '—' : `${gain >= 0 ? '+' : '−'}${Math.abs(100 * gain).toFixed(1)} pts`,
+        r.note,
+      ];
       for (const c of cells) {
         const td = document.createElement('td');
         td.textContent = c;

@@ -7,7 +7,21 @@
  *
  * Plain SGD, so that the proximal step's threshold is exactly ε·α per step.
  */
-import { chain, createMlp, evaluate, fill, GpuDataset, MinibatchStream, sgd, trainOnBatch, type ChainOptimizer, type Metrics, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
+import {
+  chain,
+  createMlp,
+  evaluate,
+  fill,
+  type GpuDataset,
+  MinibatchStream,
+  sgd,
+  trainOnBatch,
+  type ChainOptimizer,
+  type Metrics,
+  type Runtime,
+  type Sequential,
+  type Tensor,
+} from 'webgpu-regularization';
 import { l1, type PenaltyRegularizer } from 'webgpu-regularization/regularizers';
 
 /** How L1 is applied. */

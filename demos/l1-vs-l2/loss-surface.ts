@@ -63,7 +63,12 @@ export class SurfaceEvaluator {
   static create(rt: Runtime, model: Sequential, images: Float32Array, labels: ArrayLike<number>, examples: number): SurfaceEvaluator {
     const features = images.length / labels.length;
     const n = Math.min(examples, labels.length);
-    const set = GpuDataset.upload(rt, images.slice(0, n * features), Array.from({ length: n }, (_, i) => labels[i]), 10);
+    const set = GpuDataset.upload(
+      rt,
+      images.slice(0, n * features),
+      Array.from({ length: n }, (_, i) => labels[i]),
+      10,
+    );
     const order = set.identityOrder();
     const batch = set.batch(order, GpuDataset.windows(n, n)[0]);
     order.dispose();

@@ -65,7 +65,11 @@ export function mnistSection(
   const trainer = L1Trainer.create(rt, data.train, data.val, config);
   const element = el('div', 'panel mnist-section');
   element.append(
-    el('h2', undefined, `L1 on MNIST: ${data.train.features}-${config.hidden}-${data.train.classes} on ${data.train.count.toLocaleString('en-US')} digits, SGD ε = ${config.lr}, batch ${config.batch}`),
+    el(
+      'h2',
+      undefined,
+      `L1 on MNIST: ${data.train.features}-${config.hidden}-${data.train.classes} on ${data.train.count.toLocaleString('en-US')} digits, SGD ε = ${config.lr}, batch ${config.batch}`,
+    ),
     el(
       'p',
       'note',
@@ -108,7 +112,11 @@ export function mnistSection(
   const images = weightImages(config.hidden, config.hidden > 32 ? 2 : 2.5);
   right.append(
     el('h3', undefined, `Each hidden unit's 784 incoming weights as a 28×28 image`),
-    el('p', 'note legend-line', '<span class="sw pos"></span>positive <span class="sw neg"></span>negative <span class="sw zero"></span>white: exactly 0 (any non-zero weight is tinted). Click a pixel to put its weight on the loss surface below.'),
+    el(
+      'p',
+      'note legend-line',
+      '<span class="sw pos"></span>positive <span class="sw neg"></span>negative <span class="sw zero"></span>white: exactly 0 (any non-zero weight is tinted). Click a pixel to put its weight on the loss surface below.',
+    ),
     images.element,
   );
   row.append(left, right);

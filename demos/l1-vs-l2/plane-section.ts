@@ -62,7 +62,13 @@ interface Panel {
  * Builds the section; `serial` runs GPU jobs one after another (shared with the training below),
  * `onError` receives a failed solve.
  */
-export function planeSection(rt: Runtime, initialAlpha: number, serial: <T>(job: () => Promise<T>) => Promise<T>, onAlpha: (a: number) => void, onError: (e: unknown) => void): PlaneSection {
+export function planeSection(
+  rt: Runtime,
+  initialAlpha: number,
+  serial: <T>(job: () => Promise<T>) => Promise<T>,
+  onAlpha: (a: number) => void,
+  onError: (e: unknown) => void,
+): PlaneSection {
   const element = el('div', 'panel plane-section');
   element.append(
     el('h2', undefined, 'The 2-D picture: J(w) = ½(w − w*)ᵀH(w − w*) plus a penalty'),
@@ -104,8 +110,18 @@ export function planeSection(rt: Runtime, initialAlpha: number, serial: <T>(job:
     const state: PanelState = { alpha: NaN, closedForm: [NaN, NaN], drawn: { x: NaN, y: NaN }, solverAlpha: null, solver: null, distance: null };
     return { kind, problem, view, solver: QuadraticSolver.create(rt, problem, kind), readout, state, closedForm, regPath, last: null };
   };
-  const l2 = make('l2', L2_PROBLEM, 'L2: Ω = ½‖w‖²', `H rotated by 35°, eigenvalues λ = (${L2_PROBLEM.lambda.join(', ')}), w* = (${L2_PROBLEM.wStar.join(', ')})`);
-  const l1 = make('l1', L1_PROBLEM, 'L1: Ω = ‖w‖₁', `H diagonal (eq. 7.23 needs it): H = diag(${L1_PROBLEM.lambda.join(', ')}), w* = (${L1_PROBLEM.wStar.join(', ')})`);
+  const l2 = make(
+    'l2',
+    L2_PROBLEM,
+    'L2: Ω = ½‖w‖²',
+    `H rotated by 35°, eigenvalues λ = (${L2_PROBLEM.lambda.join(', ')}), w* = (${L2_PROBLEM.wStar.join(', ')})`,
+  );
+  const l1 = make(
+    'l1',
+    L1_PROBLEM,
+    'L1: Ω = ‖w‖₁',
+    `H diagonal (eq. 7.23 needs it): H = diag(${L1_PROBLEM.lambda.join(', ')}), w* = (${L1_PROBLEM.wStar.join(', ')})`,
+  );
   const panels = [l2, l1];
 
   const render = (p: Panel, alpha: number): void => {
@@ -113,7 +129,14 @@ export function planeSection(rt: Runtime, initialAlpha: number, serial: <T>(job:
     const solve = p.last && p.last.alpha === alpha ? p.last : null;
     p.view.draw({ problem: p.problem, penalty: p.kind, closedForm: cf, regPath: p.regPath, solverPath: solve?.path ?? null });
     const d = solve ? distance(solve.final, cf) : null;
-    Object.assign(p.state, { alpha, closedForm: cf, drawn: p.view.toPx(cf), solverAlpha: p.last?.alpha ?? null, solver: p.last?.final ?? null, distance: p.last ? distance(p.last.final, cf) : null });
+    Object.assign(p.state, {
+      alpha,
+      closedForm: cf,
+      drawn: p.view.toPx(cf),
+      solverAlpha: p.last?.alpha ?? null,
+      solver: p.last?.final ?? null,
+      distance: p.last ? distance(p.last.final, cf) : null,
+    });
     const [l1v, l2v] = p.problem.lambda;
     const book =
       p.kind === 'l2'

@@ -136,7 +136,15 @@ export function planeView(size: number): PlaneView {
         ctx.stroke();
       } else {
         const r = Math.abs(scene.closedForm[0]) + Math.abs(scene.closedForm[1]);
-        polyline([[r, 0], [0, r], [-r, 0], [0, -r]], true);
+        polyline(
+          [
+            [r, 0],
+            [0, r],
+            [-r, 0],
+            [0, -r],
+          ],
+          true,
+        );
       }
 
       // The closed-form optimum as α runs over the slider's range.

@@ -10,7 +10,18 @@
  * Hᵢᵢ; the prox is non-expansive), here ρ ≤ 0.85, so 200 steps leave ρ²⁰⁰·‖w⁽⁰⁾ − w̃‖ < 1e-13 and
  * what remains is the f32 rounding of the GPU (around 1e-7).
  */
-import { ag, chain, coupledL2, ParamArena, proximalL1, sgd, type ChainOptimizer, type PenaltyTransform, type Runtime, type Tensor } from 'webgpu-regularization';
+import {
+  ag,
+  chain,
+  coupledL2,
+  ParamArena,
+  proximalL1,
+  sgd,
+  type ChainOptimizer,
+  type PenaltyTransform,
+  type Runtime,
+  type Tensor,
+} from 'webgpu-regularization';
 import { halfFactor, type Quadratic, type Vec2 } from './quadratic';
 
 /** Steps of one solve. */

@@ -4,7 +4,7 @@
  * loss on a grid around their current values on the GPU (loss-surface.ts), and draws its contours
  * with the L1 diamond through the current point. Small on a software adapter, computed on demand.
  */
-import { SurfaceEvaluator, type LossSurface, type WeightPick } from './loss-surface';
+import type { SurfaceEvaluator, LossSurface, WeightPick } from './loss-surface';
 import { SURFACE_COLORS, surfaceView } from './surface-view';
 
 /** The section's element and its state. */
@@ -48,7 +48,12 @@ export interface SurfaceConfig {
 }
 
 /** Builds the section; `serial` keeps its GPU work apart from training. */
-export function surfaceSection(evaluator: SurfaceEvaluator, config: SurfaceConfig, serial: <T>(job: () => Promise<T>) => Promise<T>, onError: (e: unknown) => void): SurfaceSection {
+export function surfaceSection(
+  evaluator: SurfaceEvaluator,
+  config: SurfaceConfig,
+  serial: <T>(job: () => Promise<T>) => Promise<T>,
+  onError: (e: unknown) => void,
+): SurfaceSection {
   const element = el('div', 'panel surface-section');
   element.append(
     el('h2', undefined, 'The same picture on two real weights of the MNIST network'),

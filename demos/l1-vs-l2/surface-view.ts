@@ -99,7 +99,7 @@ export function surfaceView(size: number): SurfaceView {
             for (let e = 0; e < 4; e++) {
               const [ax, ay, av] = corners[e];
               const [bx, by, bv] = corners[(e + 1) % 4];
-              if ((av < level) !== (bv < level)) {
+              if (av < level !== bv < level) {
                 const t = (level - av) / (bv - av);
                 hits.push([ax + t * (bx - ax), ay + t * (by - ay)]);
               }

@@ -37,11 +37,7 @@ export function zeroChart(parent: HTMLElement, width: number, height: number, ne
       height,
       scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.25)] } },
       axes: [{ label: 'step' }, { size: 48, values: (_u, vals) => vals.map(compact) }],
-      series: [
-        { label: 'step' },
-        { label: 'exactly 0', stroke: '#d1242f', width: 2 },
-        { label: nearLabel, stroke: '#8c959f', width: 2 },
-      ],
+      series: [{ label: 'step' }, { label: 'exactly 0', stroke: '#d1242f', width: 2 }, { label: nearLabel, stroke: '#8c959f', width: 2 }],
       hooks: {
         drawClear: [
           (u) => {

@@ -50,7 +50,15 @@ export function settingsOf(c: AugmentControls): AugmentSettings {
 const ZOOM = 2;
 
 /** Builds the panel; `data()` and `seed()` give the current training set and seed. */
-export function augmentPanel(data: () => Datasets, seed: () => number, batch: number, initial: AugmentControls, serial: Serial, onChange: (c: AugmentControls) => void, onError: (e: unknown) => void): AugmentPanel {
+export function augmentPanel(
+  data: () => Datasets,
+  seed: () => number,
+  batch: number,
+  initial: AugmentControls,
+  serial: Serial,
+  onChange: (c: AugmentControls) => void,
+  onError: (e: unknown) => void,
+): AugmentPanel {
   const element = document.createElement('div');
   element.className = 'panel augment-panel';
   element.innerHTML = `<h2>The augmented minibatch, as the GPU makes it</h2>

@@ -74,7 +74,13 @@ export function calibrate(logits: ArrayLike<number>, labels: ArrayLike<number>, 
     if (ok) b.correct++;
     histogram[Math.min(histBins - 1, Math.floor(top * histBins))]++;
   }
-  const out = acc.map((b, i) => ({ lo: i / bins, hi: (i + 1) / bins, count: b.n, accuracy: b.n ? b.correct / b.n : NaN, confidence: b.n ? b.conf / b.n : NaN }));
+  const out = acc.map((b, i) => ({
+    lo: i / bins,
+    hi: (i + 1) / bins,
+    count: b.n,
+    accuracy: b.n ? b.correct / b.n : NaN,
+    confidence: b.n ? b.conf / b.n : NaN,
+  }));
   const ece = out.reduce((s, b) => (b.count ? s + (b.count / rows) * Math.abs(b.accuracy - b.confidence) : s), 0);
   return {
     bins: out,

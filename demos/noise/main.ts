@@ -71,10 +71,19 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
   about.textContent = `Every model here: ${scale.sizes.join('-')} ReLU, Adam lr ${scale.lr}, batch ${scale.batch}, ${scale.steps} steps, scored on ${split.val.count.toLocaleString('en-US')} held-out digits${small ? ' (small sizes: this is a software adapter)' : ''}. The seed fixes the initial weights, the minibatch order and every random draw.`;
   bar.append(seedLabel, about);
 
-  const size = sizePanel((n) => sets.get(n), sets.available, state.value.n, scale, seed, serial, (n) => {
-    state.set({ n });
-    void aug.refresh().catch(fail);
-  }, fail);
+  const size = sizePanel(
+    (n) => sets.get(n),
+    sets.available,
+    state.value.n,
+    scale,
+    seed,
+    serial,
+    (n) => {
+      state.set({ n });
+      void aug.refresh().catch(fail);
+    },
+    fail,
+  );
   const data = () => sets.get(size.n);
   const aug = augmentPanel(
     data,
@@ -85,7 +94,16 @@ void mountPage(meta, SOURCES, async ({ rt, root, hook, fail }) => {
     (c) => state.set({ shift: c.maxShift, rot: c.rotationDeg, zoom: c.zoomPct, noise: c.noiseStd, step: c.step }),
     fail,
   );
-  const noise = noisePanel(data, scale, seed, { inputStd: state.value.sin, hiddenStd: state.value.shid, eta: state.value.eta }, () => settingsOf(aug.controls), serial, (l) => state.set({ sin: l.inputStd, shid: l.hiddenStd, eta: l.eta }), fail);
+  const noise = noisePanel(
+    data,
+    scale,
+    seed,
+    { inputStd: state.value.sin, hiddenStd: state.value.shid, eta: state.value.eta },
+    () => settingsOf(aug.controls),
+    serial,
+    (l) => state.set({ sin: l.inputStd, shid: l.hiddenStd, eta: l.eta }),
+    fail,
+  );
   const smoothing = smoothingPanel(data, scale, seed, state.value.eps, serial, (eps) => state.set({ eps }), fail);
   root.append(bar, aug.element, size.element, noise.element, smoothing.element);
   state.set({ n: size.n });

@@ -40,7 +40,10 @@ const MODELS: readonly ModelSpec[] = [
   {
     name: 'augmentation',
     color: '#1a7f37',
-    regs: (l) => (l.aug ? [augmentation({ maxShift: l.aug.maxShift, maxRotation: l.aug.maxRotation, scale: [1 - l.aug.zoom, 1 + l.aug.zoom], noiseStd: l.aug.noiseStd })] : []),
+    regs: (l) =>
+      l.aug
+        ? [augmentation({ maxShift: l.aug.maxShift, maxRotation: l.aug.maxRotation, scale: [1 - l.aug.zoom, 1 + l.aug.zoom], noiseStd: l.aug.noiseStd })]
+        : [],
     what: (l) => describeAugmentation(l.aug),
   },
 ];
@@ -62,7 +65,16 @@ function numberInput(id: string, value: number, step: string, min: string, max: 
 }
 
 /** Builds the panel; models are rebuilt from `data()` (the current training-set size) on Reset. */
-export function noisePanel(data: () => Datasets, scale: RunScale, seed: () => number, levels: NoiseLevels, augSettings: () => AugmentSettings, serial: Serial, onLevels: (l: NoiseLevels) => void, onError: (e: unknown) => void): NoisePanel {
+export function noisePanel(
+  data: () => Datasets,
+  scale: RunScale,
+  seed: () => number,
+  levels: NoiseLevels,
+  augSettings: () => AugmentSettings,
+  serial: Serial,
+  onLevels: (l: NoiseLevels) => void,
+  onError: (e: unknown) => void,
+): NoisePanel {
   const element = document.createElement('div');
   element.className = 'panel noise-panel';
   element.innerHTML = `<h2>Input noise, hidden noise and weight noise, side by side</h2>
@@ -94,7 +106,12 @@ Noise is off at evaluation. The fewer the training digits (slider above), the mo
   const table = document.createElement('table');
   table.className = 'results noise-results';
 
-  const current = (): NoiseLevels => ({ inputStd: Number(inIn.value) || 0, hiddenStd: Number(inHid.value) || 0, eta: Number(inEta.value) || 0, aug: augSettings() });
+  const current = (): NoiseLevels => ({
+    inputStd: Number(inIn.value) || 0,
+    hiddenStd: Number(inHid.value) || 0,
+    eta: Number(inEta.value) || 0,
+    aug: augSettings(),
+  });
   let built = { n: 0, levels };
   const make = (): GatedRun[] => {
     const d = data();

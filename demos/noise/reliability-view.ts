@@ -61,7 +61,15 @@ function overUnder(c: Calibration): string {
   return d > 0 ? `over-confident by ${(100 * d).toFixed(1)} points` : `under-confident by ${(100 * -d).toFixed(1)} points`;
 }
 
-function frame(ctx: CanvasRenderingContext2D, width: number, height: number, yLabel: string, xLabel: string, yTicks: readonly number[], yMax: number): { x: (v: number) => number; y: (v: number) => number } {
+function frame(
+  ctx: CanvasRenderingContext2D,
+  width: number,
+  height: number,
+  yLabel: string,
+  xLabel: string,
+  yTicks: readonly number[],
+  yMax: number,
+): { x: (v: number) => number; y: (v: number) => number } {
   ctx.clearRect(0, 0, width, height);
   const pw = width - PAD.left - PAD.right;
   const ph = height - PAD.top - PAD.bottom;

@@ -5,7 +5,7 @@
  * defines them changes.
  */
 import { trainControls, type TrainControls } from '../shared/controls';
-import { GatedRun } from './gated-run';
+import type { GatedRun } from './gated-run';
 
 /** Runs every GPU job of the page one after another. */
 export type Serial = <T>(job: () => Promise<T>) => Promise<T>;
@@ -24,7 +24,13 @@ export interface RunGroup {
  * Builds the runs with `make` and controls that train them; `onChunk` after every chunk of every
  * run, `onReset` after new runs are built (and after their step-0 evaluation).
  */
-export function runGroup(make: () => GatedRun[], serial: Serial, onChunk: (runs: readonly GatedRun[]) => Promise<void> | void, onReset: (runs: readonly GatedRun[]) => Promise<void> | void, onError: (e: unknown) => void): RunGroup {
+export function runGroup(
+  make: () => GatedRun[],
+  serial: Serial,
+  onChunk: (runs: readonly GatedRun[]) => Promise<void> | void,
+  onReset: (runs: readonly GatedRun[]) => Promise<void> | void,
+  onError: (e: unknown) => void,
+): RunGroup {
   let runs: GatedRun[] = [];
   const done = (): boolean => runs.length > 0 && runs.every((r) => r.done || r.step >= r.scale.steps);
   const step = async (): Promise<void> => {

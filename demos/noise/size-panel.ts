@@ -39,7 +39,16 @@ export interface SizePanel {
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 /** Builds the panel over the sizes up to `maxN`; `onSize` is told of every new n (the slider moves). */
-export function sizePanel(data: (n: number) => Datasets, maxN: number, n0: number, scale: RunScale, seed: () => number, serial: Serial, onSize: (n: number) => void, onError: (e: unknown) => void): SizePanel {
+export function sizePanel(
+  data: (n: number) => Datasets,
+  maxN: number,
+  n0: number,
+  scale: RunScale,
+  seed: () => number,
+  serial: Serial,
+  onSize: (n: number) => void,
+  onError: (e: unknown) => void,
+): SizePanel {
   const sizes = SIZES.filter((s) => s <= maxN);
   const element = document.createElement('div');
   element.className = 'panel size-panel';

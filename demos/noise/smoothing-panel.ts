@@ -61,7 +61,15 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const fmtGap = (g: number): string => (Number.isFinite(g) ? g.toFixed(2) : '∞ (no minimum)');
 
 /** Builds the panel; `epsilon` is the slider's initial value, `onEpsilon` keeps it in the URL. */
-export function smoothingPanel(data: () => Datasets, scale: RunScale, seed: () => number, epsilon0: number, serial: Serial, onEpsilon: (e: number) => void, onError: (e: unknown) => void): SmoothingPanel {
+export function smoothingPanel(
+  data: () => Datasets,
+  scale: RunScale,
+  seed: () => number,
+  epsilon0: number,
+  serial: Serial,
+  onEpsilon: (e: number) => void,
+  onError: (e: unknown) => void,
+): SmoothingPanel {
   const element = document.createElement('div');
   element.className = 'panel smoothing-panel';
   element.innerHTML = `<h2>Label smoothing: the book's convention against the frameworks'</h2>
@@ -102,7 +110,8 @@ depends on how over-confident the hard-target model was: on a few hundred digits
   );
   const gapNote = document.createElement('p');
   gapNote.className = 'note';
-  gapNote.innerHTML = 'Mean of z<sub>label</sub> − mean of the other logits, on the training digits. The pale lines are where each smoothed loss has its minimum, log(on/off); with hard targets the gap keeps growing.';
+  gapNote.innerHTML =
+    'Mean of z<sub>label</sub> − mean of the other logits, on the training digits. The pale lines are where each smoothed loss has its minimum, log(on/off); with hard targets the gap keeps growing.';
   side.append(gapNote);
   const lower = document.createElement('div');
   lower.className = 'row smoothing-row';
@@ -140,7 +149,14 @@ depends on how over-confident the hard-target model was: on a few hundred digits
       const cal = calibrate(valZ, labels.val, K);
       const trainCal = calibrate(trainZ, labels.train, K, 1, 1);
       const t = targetsOf(MODELS[i].convention, built.epsilon);
-      results.set(run, { ...cal, name: run.name, convention: MODELS[i].convention ?? 'none', step, trainLabelGap: trainCal.meanLabelGap, optimalGap: optimalLogitGap(t.on, t.off) });
+      results.set(run, {
+        ...cal,
+        name: run.name,
+        convention: MODELS[i].convention ?? 'none',
+        step,
+        trainLabelGap: trainCal.meanLabelGap,
+        optimalGap: optimalLogitGap(t.on, t.off),
+      });
       const h = history.get(run) ?? [];
       h.push({ step, gap: trainCal.meanLabelGap });
       history.set(run, h);

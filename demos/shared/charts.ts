@@ -21,7 +21,14 @@ export interface LiveChart {
 }
 
 /** A line chart of `series` against x, `width` × `height` CSS pixels. */
-export function liveChart(parent: HTMLElement, title: string, xLabel: string, series: readonly SeriesSpec[], size = { width: 420, height: 220 }, yRange?: [number, number]): LiveChart {
+export function liveChart(
+  parent: HTMLElement,
+  title: string,
+  xLabel: string,
+  series: readonly SeriesSpec[],
+  size = { width: 420, height: 220 },
+  yRange?: [number, number],
+): LiveChart {
   const element = document.createElement('div');
   element.className = 'chart';
   parent.append(element);

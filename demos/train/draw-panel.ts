@@ -121,7 +121,13 @@ export function drawPanel(parent: HTMLElement, samples: number, events: DrawEven
 
   const convBox = el('div', 'conv-box');
   const conv = convergenceChart(convBox, { width: 380, height: 260 });
-  convBox.append(el('p', 'note', 'The band is ±1 standard error of the estimate: it shrinks as 1/√N. The dashed spread of the masks does not shrink: it is a property of the network, the disagreement of its sub-networks.'));
+  convBox.append(
+    el(
+      'p',
+      'note',
+      'The band is ±1 standard error of the estimate: it shrinks as 1/√N. The dashed spread of the masks does not shrink: it is a property of the network, the disagreement of its sub-networks.',
+    ),
+  );
   row.append(padBox, predBox, convBox);
 
   const sweepRow = el('div', 'row sweep-row');
@@ -133,7 +139,11 @@ export function drawPanel(parent: HTMLElement, samples: number, events: DrawEven
   sweepButton.addEventListener('click', () => events.sweep());
   sweepSide.append(
     sweepButton,
-    el('p', 'note', 'Turns the digit through 13 angles on the GPU and classifies each with 64 masks. Far from upright the digit leaves the training distribution: the entropy and the disagreement between masks usually rise, though a network can also be confidently wrong (a 6 turned into a 9).'),
+    el(
+      'p',
+      'note',
+      'Turns the digit through 13 angles on the GPU and classifies each with 64 masks. Far from upright the digit leaves the training distribution: the entropy and the disagreement between masks usually rise, though a network can also be confidently wrong (a 6 turned into a 9).',
+    ),
   );
   sweepRow.append(sweepBox, sweepSide);
   panel.append(row, sweepRow);
@@ -187,7 +197,10 @@ export function drawPanel(parent: HTMLElement, samples: number, events: DrawEven
         tr.insertCell().textContent = v;
       }
       summary.append(big, table);
-      if (!hasDropout) summary.append(el('p', 'note', 'This network has no dropout layers: every mask is the same network, so the spread is 0 and the MC mean equals the single pass.'));
+      if (!hasDropout)
+        summary.append(
+          el('p', 'note', 'This network has no dropout layers: every mask is the same network, so the spread is 0 and the MC mean equals the single pass.'),
+        );
     },
   };
 }

@@ -14,9 +14,20 @@ export interface SettingsForm {
 }
 
 const NUMERIC: { key: NumericKey; label: string; title: string; off?: string; fmt?: (v: number) => string }[] = [
-  { key: 'pHidden', label: 'dropout, hidden keep p', title: 'Probability of keeping each hidden unit in training (inverted dropout). 1 = no dropout.', off: '1 (off)' },
+  {
+    key: 'pHidden',
+    label: 'dropout, hidden keep p',
+    title: 'Probability of keeping each hidden unit in training (inverted dropout). 1 = no dropout.',
+    off: '1 (off)',
+  },
   { key: 'pIn', label: 'dropout, input keep p', title: 'Probability of keeping each input pixel in training. 1 = no input dropout.', off: '1 (off)' },
-  { key: 'l2', label: 'L2 α', title: 'Coupled weight decay: α·w added to the gradient (eq. 7.5). Biases are not penalized.', off: '0 (off)', fmt: (v) => v.toExponential(0) },
+  {
+    key: 'l2',
+    label: 'L2 α',
+    title: 'Coupled weight decay: α·w added to the gradient (eq. 7.5). Biases are not penalized.',
+    off: '0 (off)',
+    fmt: (v) => v.toExponential(0),
+  },
   { key: 'l1', label: 'L1 α', title: 'Proximal L1: soft threshold after each update, exact zeros (eq. 7.23).', off: '0 (off)', fmt: (v) => v.toExponential(0) },
   { key: 'maxNorm', label: 'max-norm c', title: "Each hidden unit's incoming weight vector is projected back to norm ≤ c after every update.", off: 'off' },
   { key: 'smoothing', label: 'label smoothing ε', title: 'Targets 1 − ε at the label and ε/9 elsewhere (the book’s convention).', off: '0 (off)' },
@@ -25,7 +36,11 @@ const NUMERIC: { key: NumericKey; label: string; title: string; off?: string; fm
 const SWITCHES: { key: SwitchKey; label: string; title: string }[] = [
   { key: 'augment', label: 'augmentation', title: 'Every training batch shifted (±2 px), rotated (±0.15 rad) and zoomed (0.9-1.1) on the GPU, per example.' },
   { key: 'batchNorm', label: 'batch norm', title: 'Batch normalization before every hidden ReLU (batch statistics in training, running ones at inference).' },
-  { key: 'earlyStop', label: `early stopping (patience ${PATIENCE})`, title: `Stop when the held-out loss has not improved for ${PATIENCE} epochs and restore the best parameters.` },
+  {
+    key: 'earlyStop',
+    label: `early stopping (patience ${PATIENCE})`,
+    title: `Stop when the held-out loss has not improved for ${PATIENCE} epochs and restore the best parameters.`,
+  },
 ];
 
 /** A form over `initial`; `onChange` receives each new settings object. */

@@ -156,8 +156,7 @@ export function mnistCentre(pixels: Float32Array): Float32Array {
       const y0 = Math.floor(iy);
       const fx = ix - x0;
       const fy = iy - y0;
-      out[v * SIDE + u] =
-        (1 - fy) * ((1 - fx) * sample(x0, y0) + fx * sample(x0 + 1, y0)) + fy * ((1 - fx) * sample(x0, y0 + 1) + fx * sample(x0 + 1, y0 + 1));
+      out[v * SIDE + u] = (1 - fy) * ((1 - fx) * sample(x0, y0) + fx * sample(x0 + 1, y0)) + fy * ((1 - fx) * sample(x0, y0 + 1) + fx * sample(x0 + 1, y0 + 1));
     }
   }
   return out;

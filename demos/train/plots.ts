@@ -25,7 +25,13 @@ export interface CurveChart {
 }
 
 /** Curves against the training step, `size` CSS pixels, optional fixed y range. */
-export function curveChart(parent: HTMLElement, title: string, series: readonly CurveSeries[], size: { width: number; height: number }, yRange?: [number, number]): CurveChart {
+export function curveChart(
+  parent: HTMLElement,
+  title: string,
+  series: readonly CurveSeries[],
+  size: { width: number; height: number },
+  yRange?: [number, number],
+): CurveChart {
   const element = document.createElement('div');
   element.className = 'chart';
   parent.append(element);
@@ -148,11 +154,7 @@ export function sweepChart(parent: HTMLElement, size: { width: number; height: n
       height: size.height,
       legend: { live: false },
       scales: { x: { time: false }, bits: { range: [0, Math.log2(10)] }, p: { range: [0, 1] } },
-      axes: [
-        { label: 'rotation (degrees)' },
-        { scale: 'bits', label: 'entropy (bits)' },
-        { scale: 'p', side: 1, grid: { show: false }, label: 'probability' },
-      ],
+      axes: [{ label: 'rotation (degrees)' }, { scale: 'bits', label: 'entropy (bits)' }, { scale: 'p', side: 1, grid: { show: false }, label: 'probability' }],
       series: [
         { label: 'angle' },
         { label: 'entropy H[p̄] (bits)', scale: 'bits', stroke: '#8250df', width: 2, points: { show: true, size: 4, fill: '#8250df' } },

@@ -3,17 +3,7 @@
  * URL hash), the sizes chosen for the adapter (small on a software adapter so that the page stays
  * responsive), and the regularizer objects the settings stand for.
  */
-import {
-  augmentation,
-  batchNorm,
-  dropout,
-  earlyStopping,
-  l1,
-  l2,
-  labelSmoothing,
-  maxNorm,
-  type Regularizer,
-} from 'webgpu-regularization/regularizers';
+import { augmentation, batchNorm, dropout, earlyStopping, l1, l2, labelSmoothing, maxNorm, type Regularizer } from 'webgpu-regularization/regularizers';
 
 /**
  * The settings of a run; every field is in the URL hash. A keep probability of 1 means no dropout

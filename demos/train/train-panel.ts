@@ -86,7 +86,14 @@ export function trainPanel(parent: HTMLElement, initial: TrainSettings, describe
   const confusionBox = el('div', 'confusion-box');
   const table = confusionTable();
   const side = el('div', 'confusion-side');
-  side.append(el('p', 'note', 'Rows: the true digit; columns: the prediction of one deterministic pass (weight scaling). Blue: correct, red: confused, shaded by the fraction of the row.'), el('h3', undefined, 'Things to try'));
+  side.append(
+    el(
+      'p',
+      'note',
+      'Rows: the true digit; columns: the prediction of one deterministic pass (weight scaling). Blue: correct, red: confused, shaded by the fraction of the row.',
+    ),
+    el('h3', undefined, 'Things to try'),
+  );
   const tips = el('ul', 'tips');
   for (const t of TIPS) tips.append(el('li', undefined, t));
   side.append(tips);

@@ -99,7 +99,13 @@ export function kernelCost(d: ProfiledDispatch): KernelCost {
     const n = u(d, 'n');
     const mask = d.entry.endsWith('_mask');
     const keep = u(d, 'threshold') / 65536;
-    return { flops: n, bytes: F * n * (mask ? 3 : 2), family: 'dropout', label: `${fmt(n)} elements, keep ${keep.toFixed(2)}${mask ? ', mask stored' : ', mask regenerated'}`, estimated: false };
+    return {
+      flops: n,
+      bytes: F * n * (mask ? 3 : 2),
+      family: 'dropout',
+      label: `${fmt(n)} elements, keep ${keep.toFixed(2)}${mask ? ', mask stored' : ', mask regenerated'}`,
+      estimated: false,
+    };
   }
   if (file === 'softmax_xent' && (d.entry === 'xent_reduce' || d.entry === 'xent_backward')) {
     const r = u(d, 'rows');
@@ -117,22 +123,46 @@ export function kernelCost(d: ProfiledDispatch): KernelCost {
   if (file === 'reduce_axes' && d.entry === 'sum_axes') {
     const nOut = u(d, 'n_out');
     const nRed = u(d, 'n_red');
-    return { flops: nOut * nRed, bytes: F * (nOut * nRed + nOut), family: 'reduce', label: `bias gradient: ${fmt(nOut)} sums of ${fmt(nRed)}`, estimated: false };
+    return {
+      flops: nOut * nRed,
+      bytes: F * (nOut * nRed + nOut),
+      family: 'reduce',
+      label: `bias gradient: ${fmt(nOut)} sums of ${fmt(nRed)}`,
+      estimated: false,
+    };
   }
   if ((file === 'optim' || file === 'update_chain') && UPDATE[d.entry]) {
     const n = 4 * u(d, 'n4');
     const [fl, streams] = UPDATE[d.entry];
     const table = boundBytes(d, file === 'optim' ? 'chunks' : 'coefs');
-    return { flops: fl * n, bytes: F * streams * n + table, family: 'update', label: `${d.entry} over ${fmt(n)} parameters${file === 'update_chain' ? ' (chain)' : ''}`, estimated: false };
+    return {
+      flops: fl * n,
+      bytes: F * streams * n + table,
+      family: 'update',
+      label: `${d.entry} over ${fmt(n)} parameters${file === 'update_chain' ? ' (chain)' : ''}`,
+      estimated: false,
+    };
   }
   if (file === 'fma_peak') {
     const inv = d.grid[0] * d.grid[1] * d.grid[2] * (d.overrides.WG ?? 64);
-    return { flops: inv * u(d, 'iters') * 64, bytes: F * inv, family: 'ceiling', label: `${fmt(inv)} invocations × ${u(d, 'iters')} rounds of 8 vec4 FMAs`, estimated: false };
+    return {
+      flops: inv * u(d, 'iters') * 64,
+      bytes: F * inv,
+      family: 'ceiling',
+      label: `${fmt(inv)} invocations × ${u(d, 'iters')} rounds of 8 vec4 FMAs`,
+      estimated: false,
+    };
   }
   const per = PER_ELEMENT[key];
   if (per) {
     const n = file === 'bandwidth' ? 4 * u(d, 'n4') : u(d, 'n');
-    return { flops: per[0] * n, bytes: F * per[1] * n, family: file === 'bandwidth' ? 'ceiling' : 'elementwise', label: `${per[2]}, ${fmt(n)} elements`, estimated: false };
+    return {
+      flops: per[0] * n,
+      bytes: F * per[1] * n,
+      family: file === 'bandwidth' ? 'ceiling' : 'elementwise',
+      label: `${per[2]}, ${fmt(n)} elements`,
+      estimated: false,
+    };
   }
   // Anything else: each bound buffer once, one FLOP per element of the largest.
   const bytes = d.bindings.reduce((s, b) => s + b.bytes, 0);

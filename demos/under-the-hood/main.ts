@@ -36,7 +36,23 @@ import stepTs from './step.ts?raw';
 import costsTs from './costs.ts?raw';
 import profileTs from '../../engine/runtime/profile.ts?raw';
 
-const TEXTS = [matmulWgsl, dropoutWgsl, xentWgsl, optimWgsl, chainWgsl, elementwiseWgsl, unaryWgsl, reduceWgsl, fmaWgsl, bandwidthWgsl, mainTs, measureTs, stepTs, costsTs, profileTs];
+const TEXTS = [
+  matmulWgsl,
+  dropoutWgsl,
+  xentWgsl,
+  optimWgsl,
+  chainWgsl,
+  elementwiseWgsl,
+  unaryWgsl,
+  reduceWgsl,
+  fmaWgsl,
+  bandwidthWgsl,
+  mainTs,
+  measureTs,
+  stepTs,
+  costsTs,
+  profileTs,
+];
 const SOURCES: SourceText[] = meta.sources.map((path, i) => ({ path, text: TEXTS[i] }));
 
 /** The lines of `entry`'s function in a WGSL text (its `@compute` line to its closing brace). */
@@ -51,7 +67,10 @@ function entryLines(text: string, entry: string): Set<number> {
 }
 
 /** The page's DOM, built once. */
-function layout(root: HTMLElement): Record<'progress' | 'summary' | 'timeline' | 'table' | 'roofNotes' | 'fusion' | 'clockNote', HTMLElement> & { again: HTMLButtonElement; canvas: HTMLCanvasElement } {
+function layout(root: HTMLElement): Record<'progress' | 'summary' | 'timeline' | 'table' | 'roofNotes' | 'fusion' | 'clockNote', HTMLElement> & {
+  again: HTMLButtonElement;
+  canvas: HTMLCanvasElement;
+} {
   root.classList.add('uth');
   const intro = el('p', 'intro');
   intro.innerHTML =
@@ -70,7 +89,11 @@ function layout(root: HTMLElement): Record<'progress' | 'summary' | 'timeline' |
   const table = el('div');
   tablePanel.append(
     el('h2', undefined, 'Kernel by kernel'),
-    el('p', 'note', '“in step”: the dispatch in its own pass inside a real step, averaged over a few steps. “alone”: the same dispatch replayed by itself many times and divided, which the rates use: a per-pass timestamp can also catch the tail of the previous pass. Traffic is the minimum (each input read once, each output written once). Click a kernel to read its WGSL.'),
+    el(
+      'p',
+      'note',
+      '“in step”: the dispatch in its own pass inside a real step, averaged over a few steps. “alone”: the same dispatch replayed by itself many times and divided, which the rates use: a per-pass timestamp can also catch the tail of the previous pass. Traffic is the minimum (each input read once, each output written once). Click a kernel to read its WGSL.',
+    ),
     table,
   );
   const roofRow = el('div', 'roof-row');
@@ -85,7 +108,11 @@ function layout(root: HTMLElement): Record<'progress' | 'summary' | 'timeline' |
   const fusion = el('div');
   fusionPanel.append(
     el('h2', undefined, 'Fused against unfused'),
-    el('p', 'note', 'Each pair does the same arithmetic. Dispatches come from the runtime’s own counters (workStats), times from the same clock as the kernels; each side is recorded many times into one batch and submitted once, the two sides sampled in turn from the same weights.'),
+    el(
+      'p',
+      'note',
+      'Each pair does the same arithmetic. Dispatches come from the runtime’s own counters (workStats), times from the same clock as the kernels; each side is recorded many times into one batch and submitted once, the two sides sampled in turn from the same weights.',
+    ),
     fusion,
     el(
       'p',
@@ -215,11 +242,30 @@ async function run(ctx: PageContext, rt: Runtime, s: MlpStep, clock: Clock, ui: 
   Object.assign(hook, {
     clock,
     config: cfg,
-    work: { dispatchesPerStep: work.dispatches, submitsPerStep: work.submits, profiledDispatches: profile.dispatches.length, profiledSubmits: profile.submits, unfusedDispatchesPerStep: comparisons[0].unfused.dispatches },
+    work: {
+      dispatchesPerStep: work.dispatches,
+      submitsPerStep: work.submits,
+      profiledDispatches: profile.dispatches.length,
+      profiledSubmits: profile.submits,
+      unfusedDispatchesPerStep: comparisons[0].unfused.dispatches,
+    },
     stepMs: stepUs / 1e3,
     profile: rows.map((r) => {
       const q = rates(r, ceilings);
-      return { n: r.n, phase: r.phase, file: r.dispatch.file, entry: r.dispatch.entry, grid: r.dispatch.grid, family: r.family, label: r.label, inStepUs: r.inStepUs, aloneUs: r.aloneUs, gflops: q.gflops, gbs: q.gbs, intensity: q.ai };
+      return {
+        n: r.n,
+        phase: r.phase,
+        file: r.dispatch.file,
+        entry: r.dispatch.entry,
+        grid: r.dispatch.grid,
+        family: r.family,
+        label: r.label,
+        inStepUs: r.inStepUs,
+        aloneUs: r.aloneUs,
+        gflops: q.gflops,
+        gbs: q.gbs,
+        intensity: q.ai,
+      };
     }),
     comparisons,
   });

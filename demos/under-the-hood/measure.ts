@@ -69,14 +69,16 @@ export async function profileStep(rt: Runtime, s: MlpStep, clock: Clock, steps: 
     p.dispose();
   }
   const ph = phases(first.dispatches);
-  const rows = first.dispatches.map((d, i): KernelRow => ({
-    ...kernelCost(d),
-    n: i + 1,
-    phase: ph[i],
-    dispatch: d,
-    inStepUs: timestamps ? sums[i] / steps / 1e3 : null,
-    aloneUs: null,
-  }));
+  const rows = first.dispatches.map(
+    (d, i): KernelRow => ({
+      ...kernelCost(d),
+      n: i + 1,
+      phase: ph[i],
+      dispatch: d,
+      inStepUs: timestamps ? sums[i] / steps / 1e3 : null,
+      aloneUs: null,
+    }),
+  );
   return { rows, profile: first };
 }
 
@@ -113,10 +115,24 @@ export async function measureCeilings(rt: Runtime, clock: Clock): Promise<Ceilin
   const timestamps = clock === 'timestamp';
   const p = await rt.profile(
     () => {
-      rt.dispatch({ shader: 'fma_peak', entry: 'fma_peak', overrides: { WG: 64 }, uniforms: { iters, seed: 0.5 }, bindings: { out }, workgroups: grid1d(fmaGroups * 64, 64) });
+      rt.dispatch({
+        shader: 'fma_peak',
+        entry: 'fma_peak',
+        overrides: { WG: 64 },
+        uniforms: { iters, seed: 0.5 },
+        bindings: { out },
+        workgroups: grid1d(fmaGroups * 64, 64),
+      });
       for (const m of [n, n / 4]) {
         for (const v of COPY_VEC4S) {
-          rt.dispatch({ shader: 'bandwidth', entry: 'copy', overrides: { WG: 256, V: v }, uniforms: { n4: m / 4, a: 1 }, bindings: { x, y }, workgroups: grid1d(Math.ceil(m / 4 / v), 256) });
+          rt.dispatch({
+            shader: 'bandwidth',
+            entry: 'copy',
+            overrides: { WG: 256, V: v },
+            uniforms: { n4: m / 4, a: 1 },
+            bindings: { x, y },
+            workgroups: grid1d(Math.ceil(m / 4 / v), 256),
+          });
         }
       }
     },
@@ -154,7 +170,13 @@ export async function compareFusion(rt: Runtime, s: MlpStep, clock: Clock, onRow
     ['whole training step', 'everything fused (the engine)', s.step, 'every fusion below undone', s.stepUnfused],
     [`SGD + L2 update (${params} tensors)`, 'one dispatch over the arena', s.updateFused, 'one dispatch per tensor (stepPerTensor)', s.updatePerTensor],
     ['L2 penalty + update', 'chain(coupledL2, sgd): one dispatch', s.l2Chained, 'g += α·w as scale, add, copy per weight, then sgd', s.l2Separate],
-    [`dropout forward (${hidden} activations)`, 'fused: mask drawn in the kernel, never stored', s.dropoutFused, 'mask drawn into a tensor, then multiply and scale', s.dropoutMaterialized],
+    [
+      `dropout forward (${hidden} activations)`,
+      'fused: mask drawn in the kernel, never stored',
+      s.dropoutFused,
+      'mask drawn into a tensor, then multiply and scale',
+      s.dropoutMaterialized,
+    ],
   ];
   const out: Comparison[] = [];
   for (const [what, fusedName, fused, unfusedName, unfused] of pairs) {

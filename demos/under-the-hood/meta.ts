@@ -4,7 +4,8 @@ import type { PageMeta } from '../shared/page-meta';
 export const meta: PageMeta = {
   name: 'under-the-hood',
   title: 'Under the hood',
-  teaches: 'Where the time of one training step goes: GPU time per kernel, each kernel on a roofline against the adapter’s measured FMA and copy ceilings, dispatches and submits per step, and what fusing dropout, the L2 penalty and the optimizer update saves.',
+  teaches:
+    'Where the time of one training step goes: GPU time per kernel, each kernel on a roofline against the adapter’s measured FMA and copy ceilings, dispatches and submits per step, and what fusing dropout, the L2 penalty and the optimizer update saves.',
   order: 80,
   sources: [
     'shaders/matmul.wgsl',

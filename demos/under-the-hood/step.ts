@@ -9,7 +9,26 @@
  *   - the L2 penalty as its own kernels (g ← g + α·w per weight: scale, add, copy) before a plain update;
  *   - the update one dispatch per parameter tensor (`stepPerTensor`) instead of one over the arena.
  */
-import { add, ag, chain, coupledL2, createMlp, customTransform, mul, scale, sgd, SGD, tidy, trainOnBatch, type ChainOptimizer, type ParamArena, type Runtime, type Sequential, type Tensor } from 'webgpu-regularization';
+import {
+  add,
+  ag,
+  chain,
+  coupledL2,
+  createMlp,
+  customTransform,
+  mul,
+  scale,
+  SeededRng,
+  sgd,
+  SGD,
+  tidy,
+  trainOnBatch,
+  type ChainOptimizer,
+  type ParamArena,
+  type Runtime,
+  type Sequential,
+  type Tensor,
+} from 'webgpu-regularization';
 
 /** Sizes and coefficients of the step. */
 export interface StepConfig {
@@ -28,10 +47,10 @@ export function stepConfig(rt: Runtime): StepConfig {
     : { layers: [784, 512, 512, 10], batch: 128, keep: 0.5, l2: 1e-4, lr: 0.01 };
 }
 
-/** Deterministic values in [0, 1) (an LCG: timing data only; the kernels' times do not depend on them). */
+/** Deterministic values in [0, 1) (timing data only; the kernels' times do not depend on them). */
 function uniform(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rng = new SeededRng(seed);
+  return Float32Array.from({ length: n }, () => rng.uniform());
 }
 
 /** The step and its unfused twins, on one model. */
@@ -87,7 +106,10 @@ export function buildStep(rt: Runtime, config: StepConfig): MlpStep {
   const fused = new SGD(arena, { lr, weightDecay: l2 });
   const plain = new SGD(arena, { lr, weightDecay: 0 });
   const chained: ChainOptimizer = chain(coupledL2({ alpha: l2 }), sgd({ lr })).init(arena);
-  const separate: ChainOptimizer = chain(customTransform('separate L2', (a) => separateL2(a, l2)), sgd({ lr })).init(arena);
+  const separate: ChainOptimizer = chain(
+    customTransform('separate L2', (a) => separateL2(a, l2)),
+    sgd({ lr }),
+  ).init(arena);
   const labels = uniform(batch, 7).map((v) => Math.floor(v * classes));
   const onehot = new Float32Array(batch * classes);
   labels.forEach((c, i) => (onehot[i * classes + c] = 1));

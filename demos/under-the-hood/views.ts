@@ -73,7 +73,13 @@ export function kernelTable(parent: HTMLElement, rows: readonly KernelRow[], h: 
     });
     const kernelCell = el('td');
     kernelCell.append(fam, name);
-    const row = [el('td', undefined, String(r.n)), el('td', 'phase', r.phase), kernelCell, el('td', 'what', r.label + (r.estimated ? ' ≈' : '')), el('td', 'grid', r.dispatch.grid.filter((g, i) => i === 0 || g > 1).join('×'))];
+    const row = [
+      el('td', undefined, String(r.n)),
+      el('td', 'phase', r.phase),
+      kernelCell,
+      el('td', 'what', r.label + (r.estimated ? ' ≈' : '')),
+      el('td', 'grid', r.dispatch.grid.filter((g, i) => i === 0 || g > 1).join('×')),
+    ];
     const nums = Array.from({ length: 6 }, () => el('td'));
     tr.append(...row, ...nums);
     cells.push(nums);

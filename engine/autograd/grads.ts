@@ -93,7 +93,10 @@ export function releaseAutogradCache(rt: Runtime): void {
 export function seedOne(loss: Var): Tensor<'f32'> {
   const rt = loss.data.runtime;
   let byShape = ones.get(rt);
-  if (!byShape) ones.set(rt, (byShape = new Map()));
+  if (!byShape) {
+    byShape = new Map();
+    ones.set(rt, byShape);
+  }
   const key = loss.shape.join(',');
   let t = byShape.get(key);
   if (!t || t.isDisposed) {
@@ -116,4 +119,3 @@ export function accumulateLeaf(v: Var, g: Tensor<'f32'>, store: GradStore): void
     store.release(g);
   }
 }
-

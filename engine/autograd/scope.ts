@@ -102,7 +102,8 @@ export function tidy<T extends Kept>(fn: () => T): T {
   const outer = scopes[scopes.length - 1];
   for (const v of made.vars) {
     if (keep.has(v)) outer?.vars.push(v);
-    else if (keep.has(v.data)) v.zeroGrad(); // its data is returned on its own: keep the data
+    else if (keep.has(v.data))
+      v.zeroGrad(); // its data is returned on its own: keep the data
     else v.dispose();
   }
   for (const t of made.tensors) {

@@ -35,7 +35,8 @@ export function constant(data: Tensor): Var {
  * in a parameter arena that the optimizer zeroes and reads.
  */
 export function param(value: Tensor<'f32'>, grad: Tensor<'f32'>, name?: string): Var {
-  if (!sameShape(value.shape, grad.shape)) throw new ShapeError(`param ${name ?? ''}: value ${fmtShape(value.shape)} and gradient ${fmtShape(grad.shape)} differ`);
+  if (!sameShape(value.shape, grad.shape))
+    throw new ShapeError(`param ${name ?? ''}: value ${fmtShape(value.shape)} and gradient ${fmtShape(grad.shape)} differ`);
   return new Var(value, true, null, false, grad, name);
 }
 
@@ -104,7 +105,9 @@ export function backward(loss: Var): void {
   }
   if (!loss.requiresGrad) throw new ArgumentError(`backward: the loss (${loss.describe()}) does not depend on anything that requires a gradient`);
   if (loss.node?.freed) {
-    throw new GraphFreedError(`backward: the graph of ${loss.describe()} was already freed by an earlier backward(); build the graph again (run the forward pass) to back-propagate again`);
+    throw new GraphFreedError(
+      `backward: the graph of ${loss.describe()} was already freed by an earlier backward(); build the graph again (run the forward pass) to back-propagate again`,
+    );
   }
   const order = topoOrder(loss);
   const store = new GradStore();
@@ -120,7 +123,9 @@ export function backward(loss: Var): void {
         continue;
       }
       if (node.freed) {
-        throw new GraphFreedError(`backward: ${v.describe()} belongs to a graph an earlier backward() already freed (it was used by two losses); run its forward pass again`);
+        throw new GraphFreedError(
+          `backward: ${v.describe()} belongs to a graph an earlier backward() already freed (it was used by two losses); run its forward pass again`,
+        );
       }
       const needs = node.parents.map((p) => p.requiresGrad);
       const grads = node.backward(g, needs);

@@ -39,7 +39,8 @@ export function decodeMnistBinary(bytes: ArrayBuffer | Uint8Array): Float32Array
   if (u8.byteLength < 4 + 4 * MNIST_CLASSES || view.getUint32(0, true) !== MAGIC) throw new RangeError('decodeMnistBinary: not an MNB1 digit file');
   const counts = Array.from({ length: MNIST_CLASSES }, (_, d) => view.getUint32(4 + 4 * d, true));
   const total = counts.reduce((a, b) => a + b, 0);
-  if (u8.byteLength !== 4 + 4 * MNIST_CLASSES + total * MNIST_FEATURES) throw new RangeError(`decodeMnistBinary: ${u8.byteLength} bytes do not hold ${total} images`);
+  if (u8.byteLength !== 4 + 4 * MNIST_CLASSES + total * MNIST_FEATURES)
+    throw new RangeError(`decodeMnistBinary: ${u8.byteLength} bytes do not hold ${total} images`);
   const value = Float32Array.from({ length: 256 }, (_, k) => Math.round((k / 255) * 1000) / 1000);
   let at = 4 + 4 * MNIST_CLASSES;
   return counts.map((c) => {

@@ -56,7 +56,11 @@ export function splitDigits(perDigit: readonly Float32Array[], opts: SplitOption
     const n = images.length / MNIST_FEATURES;
     for (let i = 0; i < n; i++) pool.push([d, i]);
   });
-  for (const [name, v] of [['train', train], ['val', val], ['test', test]] as const) {
+  for (const [name, v] of [
+    ['train', train],
+    ['val', val],
+    ['test', test],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new ArgumentError(`splitDigits: ${name} must be a non-negative integer, got ${v}`);
   }
   if (train + val + test > pool.length) {

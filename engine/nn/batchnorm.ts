@@ -46,7 +46,8 @@ export class BatchNorm implements Layer {
     if (!Number.isInteger(features) || features < 1) throw new ArgumentError(`BatchNorm ${name}: features must be a positive integer, got ${features}`);
     this.momentum = opts.momentum ?? 0.1;
     this.eps = opts.eps ?? 1e-5;
-    if (!(Number.isFinite(this.momentum) && this.momentum > 0 && this.momentum <= 1)) throw new ArgumentError(`BatchNorm ${name}: momentum must be in (0, 1], got ${this.momentum}`);
+    if (!(Number.isFinite(this.momentum) && this.momentum > 0 && this.momentum <= 1))
+      throw new ArgumentError(`BatchNorm ${name}: momentum must be in (0, 1], got ${this.momentum}`);
     if (!(Number.isFinite(this.eps) && this.eps > 0)) throw new ArgumentError(`BatchNorm ${name}: eps must be a finite number > 0, got ${this.eps}`);
   }
 
@@ -86,8 +87,10 @@ export class BatchNorm implements Layer {
   }
 
   forward(x: Var, ctx: ForwardContext): Var {
-    if (!this.gamma || !this.beta || !this.runningMean || !this.runningVar) throw new ArgumentError(`BatchNorm ${this.name}: not bound to its parameters and buffers yet`);
-    if (x.shape.length !== 2 || x.shape[1] !== this.features) throw new ShapeError(`BatchNorm ${this.name}: expects [batch, ${this.features}], got ${fmtShape(x.shape)}`);
+    if (!this.gamma || !this.beta || !this.runningMean || !this.runningVar)
+      throw new ArgumentError(`BatchNorm ${this.name}: not bound to its parameters and buffers yet`);
+    if (x.shape.length !== 2 || x.shape[1] !== this.features)
+      throw new ShapeError(`BatchNorm ${this.name}: expects [batch, ${this.features}], got ${fmtShape(x.shape)}`);
     let xhat: Var;
     if (batchStatsActive(ctx)) {
       const rows = x.shape[0];

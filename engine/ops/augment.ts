@@ -98,7 +98,8 @@ function checkSize(op: string, o: ImageSize): void {
 function resolve(op: string, o: AugmentOptions): Resolved {
   checkSize(op, o);
   const maxShift = o.maxShift ?? 0;
-  if (!(typeof maxShift === 'number' && Number.isInteger(maxShift) && maxShift >= 0 && maxShift <= MAX_SHIFT_LIMIT)) fail(op, 'maxShift', maxShift, `an integer in [0, ${MAX_SHIFT_LIMIT}]`);
+  if (!(typeof maxShift === 'number' && Number.isInteger(maxShift) && maxShift >= 0 && maxShift <= MAX_SHIFT_LIMIT))
+    fail(op, 'maxShift', maxShift, `an integer in [0, ${MAX_SHIFT_LIMIT}]`);
   const maxRotation = o.maxRotation ?? 0;
   if (!(typeof maxRotation === 'number' && maxRotation >= 0 && maxRotation <= Math.PI)) fail(op, 'maxRotation', maxRotation, 'a number of radians in [0, π]');
   const scale = o.scale ?? [1, 1];
@@ -140,7 +141,19 @@ function record(x: Tensor, size: ImageSize, batch: number, uniforms: Record<stri
   return y;
 }
 
-const NO_RANDOM = { max_shift: 0, max_turn: 0, scale_lo: 1, scale_hi: 1, flips: 0, noise_std: 0, seed_lo: 0, seed_hi: 0, stream: 0, offset_lo: 0, offset_hi: 0 };
+const NO_RANDOM = {
+  max_shift: 0,
+  max_turn: 0,
+  scale_lo: 1,
+  scale_hi: 1,
+  flips: 0,
+  noise_std: 0,
+  seed_lo: 0,
+  seed_hi: 0,
+  stream: 0,
+  offset_lo: 0,
+  offset_hi: 0,
+};
 
 /**
  * A new batch of augmented images, one dispatch: example b is shifted by integers (dx, dy), rotated,
@@ -181,7 +194,8 @@ export function augmentImages(x: Tensor, options: AugmentOptions): Tensor<'f32'>
 export function augmentParamsCpu(options: AugmentOptions, exampleIndex: number): AugmentParams {
   const op = 'augmentParamsCpu';
   const r = resolve(op, options);
-  if (!(Number.isInteger(exampleIndex) && exampleIndex >= 0 && exampleIndex <= 0xffffffff)) fail(op, 'exampleIndex', exampleIndex, 'an integer in [0, 2³² − 1]');
+  if (!(Number.isInteger(exampleIndex) && exampleIndex >= 0 && exampleIndex <= 0xffffffff))
+    fail(op, 'exampleIndex', exampleIndex, 'an integer in [0, 2³² − 1]');
   const [k0, k1] = philoxKeyOf(options);
   const w = philox4x32_10(philoxCounterOf(options, exampleIndex), [k0, (k1 | PARAMS_KEY_BIT) >>> 0]);
   const span = 2 * r.maxShift + 1;
@@ -200,7 +214,11 @@ export function augmentParamsCpu(options: AugmentOptions, exampleIndex: number):
 function warpFixed(op: string, x: Tensor, options: WarpOptions): Tensor<'f32'> {
   const batch = checkBatch(op, x, options);
   const { dx = 0, dy = 0, angle = 0, scale = 1, flip = false } = options;
-  for (const [k, v] of [['dx', dx], ['dy', dy], ['angle', angle]] as const) {
+  for (const [k, v] of [
+    ['dx', dx],
+    ['dy', dy],
+    ['angle', angle],
+  ] as const) {
     if (!(typeof v === 'number' && Number.isFinite(v) && Math.abs(v) < 2 ** 24)) fail(op, k, v, 'a finite number below 2²⁴ in magnitude');
   }
   const s = Math.fround(scale);
@@ -208,7 +226,15 @@ function warpFixed(op: string, x: Tensor, options: WarpOptions): Tensor<'f32'> {
   if (typeof flip !== 'boolean') fail(op, 'flip', flip, 'a boolean');
   // In half turns, reduced to [−1, 1] (the shader's sincos_pi takes that range).
   const turn = angle / Math.PI - 2 * Math.round(angle / (2 * Math.PI));
-  return record(x, options, batch, { random: 0, ...NO_RANDOM, fixed_dx: dx, fixed_dy: dy, fixed_turn: Math.max(-1, Math.min(1, turn)), fixed_scale: s, fixed_flip: flip ? 1 : 0 });
+  return record(x, options, batch, {
+    random: 0,
+    ...NO_RANDOM,
+    fixed_dx: dx,
+    fixed_dy: dy,
+    fixed_turn: Math.max(-1, Math.min(1, turn)),
+    fixed_scale: s,
+    fixed_flip: flip ? 1 : 0,
+  });
 }
 
 /**
@@ -226,6 +252,10 @@ export function warpImages(x: Tensor, options: WarpOptions): Tensor<'f32'> {
  */
 export function translateImages(x: Tensor, options: TranslateOptions): Tensor<'f32'> {
   const { height, width, dx, dy } = options;
-  for (const [k, v] of [['dx', dx], ['dy', dy]] as const) if (typeof v !== 'number') fail('translateImages', k, v, 'a finite number');
+  for (const [k, v] of [
+    ['dx', dx],
+    ['dy', dy],
+  ] as const)
+    if (typeof v !== 'number') fail('translateImages', k, v, 'a finite number');
   return warpFixed('translateImages', x, { height, width, dx, dy });
 }

@@ -74,5 +74,11 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor<'f32'> {
   assertF32('transpose', x);
   checkPerm('transpose', x.shape, perm);
   const own = stridesOf(x.shape);
-  return copyStrided('transpose', x, perm.map((p) => x.shape[p]), perm.map((p) => own[p]), 1);
+  return copyStrided(
+    'transpose',
+    x,
+    perm.map((p) => x.shape[p]),
+    perm.map((p) => own[p]),
+    1,
+  );
 }

@@ -132,10 +132,7 @@ export const subOp: OpDef<void> = {
 /** Autodiff op `a ⊙ b`: d/da = g ⊙ b, d/db = g ⊙ a. */
 export const mulOp: OpDef<void> = {
   forward: ([a, b]) => ({ out: mul(a, b) }),
-  backward: ({ grad, inputs: [a, b], needs }) => [
-    needs[0] ? reduceOwned(mul(grad, b), a.shape) : null,
-    needs[1] ? reduceOwned(mul(grad, a), b.shape) : null,
-  ],
+  backward: ({ grad, inputs: [a, b], needs }) => [needs[0] ? reduceOwned(mul(grad, b), a.shape) : null, needs[1] ? reduceOwned(mul(grad, a), b.shape) : null],
 };
 
 /** Autodiff op `a ÷ b`: d/da = g / b, d/db = −(g / b) ⊙ (a / b). */

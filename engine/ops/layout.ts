@@ -15,11 +15,15 @@ export function resolveShape(op: string, from: readonly number[], shape: readonl
   const holes = shape.filter((d) => d === -1).length;
   if (holes > 1) throw new ShapeError(`${op}: at most one -1 allowed in ${fmtShape(shape)}`);
   if (holes === 1) {
-    const known = shapeSize(shape.filter((d) => d !== -1), op);
+    const known = shapeSize(
+      shape.filter((d) => d !== -1),
+      op,
+    );
     if (known === 0 || size % known !== 0) throw new ShapeError(`${op}: cannot view ${fmtShape(from)} (${size} elements) as ${fmtShape(shape)}`);
     return shape.map((d) => (d === -1 ? size / known : d));
   }
-  if (shapeSize(shape, op) !== size) throw new ShapeError(`${op}: cannot view ${fmtShape(from)} (${size} elements) as ${fmtShape(shape)} (${shapeSize(shape)} elements)`);
+  if (shapeSize(shape, op) !== size)
+    throw new ShapeError(`${op}: cannot view ${fmtShape(from)} (${size} elements) as ${fmtShape(shape)} (${shapeSize(shape)} elements)`);
   return [...shape];
 }
 
@@ -56,4 +60,3 @@ export const broadcastToOp: OpDef<{ shape: readonly number[] }> = {
   forward: ([x], { shape }) => ({ out: expandTo(x, shape) }),
   backward: ({ grad, inputs: [x] }) => [sumTo(grad, x.shape)],
 };
-

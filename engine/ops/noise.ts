@@ -80,7 +80,8 @@ export function perturbArena(arena: ParamArena, chunks: Tensor, options: Perturb
   if (chunks.dtype !== 'u32' || chunks.size !== want) {
     throw new ShapeError(`${op}: chunks must be the arena's chunkTable (u32 ${fmtShape([want])}), got ${chunks.dtype} ${fmtShape(chunks.shape)}`);
   }
-  if (options.sign !== 1 && options.sign !== -1) throw new ArgumentError(`${op}: sign must be +1 (perturb) or -1 (take the noise away), got ${String(options.sign)}`);
+  if (options.sign !== 1 && options.sign !== -1)
+    throw new ArgumentError(`${op}: sign must be +1 (perturb) or -1 (take the noise away), got ${String(options.sign)}`);
   const key = keyUniforms(op, options);
   const n4 = arena.length / 4;
   arena.rt.dispatch({

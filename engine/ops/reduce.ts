@@ -86,8 +86,16 @@ function reduceAxes(op: string, x: Tensor, axes: readonly number[], outShape: re
     return out;
   }
   if (nOut === 1) return sumAll(x, outShape, scale);
-  const k = coalesce(op, kept.map((i) => x.shape[i]), [kept.map((i) => strides[i])]);
-  const r = coalesce(op, axes.map((i) => x.shape[i]), [axes.map((i) => strides[i])]);
+  const k = coalesce(
+    op,
+    kept.map((i) => x.shape[i]),
+    [kept.map((i) => strides[i])],
+  );
+  const r = coalesce(
+    op,
+    axes.map((i) => x.shape[i]),
+    [axes.map((i) => strides[i])],
+  );
   const out = rt.empty(outShape);
   rt.dispatch({
     shader: 'reduce_axes',

@@ -53,11 +53,25 @@ export function softThreshold(x: Tensor, tau: number | Tensor): Tensor<'f32'> {
   const out = rt.empty(x.shape);
   if (typeof tau === 'number') {
     checkScalar(op, 'tau', tau);
-    rt.dispatch({ shader: 'soft_threshold', entry: 'prox', overrides: { WG }, uniforms: { n: x.size, tau, lr: 0 }, bindings: { a: x, out }, workgroups: grid1d(x.size, WG) });
+    rt.dispatch({
+      shader: 'soft_threshold',
+      entry: 'prox',
+      overrides: { WG },
+      uniforms: { n: x.size, tau, lr: 0 },
+      bindings: { a: x, out },
+      workgroups: grid1d(x.size, WG),
+    });
   } else {
     assertF32(op, tau);
     checkSameShape(op, x, tau, 'the thresholds');
-    rt.dispatch({ shader: 'soft_threshold', entry: 'prox_each', overrides: { WG }, uniforms: { n: x.size, tau: 1, lr: 0 }, bindings: { a: x, t: tau, out }, workgroups: grid1d(x.size, WG) });
+    rt.dispatch({
+      shader: 'soft_threshold',
+      entry: 'prox_each',
+      overrides: { WG },
+      uniforms: { n: x.size, tau: 1, lr: 0 },
+      bindings: { a: x, t: tau, out },
+      workgroups: grid1d(x.size, WG),
+    });
   }
   return out;
 }
@@ -79,15 +93,31 @@ export function softThresholdStep(w: Tensor<'f32'>, g: Tensor, lr: number, l1: n
   if (typeof l1 === 'number') {
     checkScalar(op, 'l1', l1);
     const uniforms = { n: w.size, tau: lr * l1, lr };
-    if (vec4Ready(w.size, w, g)) rt.dispatch({ shader: 'soft_threshold', entry: 'prox_step4', ...vec4Launch(rt, n4), uniforms: { ...uniforms, n: n4 }, bindings: { w4: w, g4: g } });
+    if (vec4Ready(w.size, w, g))
+      rt.dispatch({ shader: 'soft_threshold', entry: 'prox_step4', ...vec4Launch(rt, n4), uniforms: { ...uniforms, n: n4 }, bindings: { w4: w, g4: g } });
     else rt.dispatch({ shader: 'soft_threshold', entry: 'prox_step', overrides: { WG }, uniforms, bindings: { w, g }, workgroups: grid1d(w.size, WG) });
   } else {
     assertF32(op, l1);
     checkSameShape(op, w, l1, 'the L1 coefficients');
     if (l1.buffer === w.buffer) throw new ArgumentError(`${op}: the weights ${fmtShape(w.shape)} and the L1 coefficients live in the same GPU buffer`);
     const uniforms = { n: w.size, tau: lr, lr };
-    if (vec4Ready(w.size, w, g, l1)) rt.dispatch({ shader: 'soft_threshold', entry: 'prox_step_each4', ...vec4Launch(rt, n4), uniforms: { ...uniforms, n: n4 }, bindings: { w4: w, g4: g, t4: l1 } });
-    else rt.dispatch({ shader: 'soft_threshold', entry: 'prox_step_each', overrides: { WG }, uniforms, bindings: { w, g, t: l1 }, workgroups: grid1d(w.size, WG) });
+    if (vec4Ready(w.size, w, g, l1))
+      rt.dispatch({
+        shader: 'soft_threshold',
+        entry: 'prox_step_each4',
+        ...vec4Launch(rt, n4),
+        uniforms: { ...uniforms, n: n4 },
+        bindings: { w4: w, g4: g, t4: l1 },
+      });
+    else
+      rt.dispatch({
+        shader: 'soft_threshold',
+        entry: 'prox_step_each',
+        overrides: { WG },
+        uniforms,
+        bindings: { w, g, t: l1 },
+        workgroups: grid1d(w.size, WG),
+      });
   }
   return w;
 }

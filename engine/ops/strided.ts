@@ -43,7 +43,7 @@ export function stridesOf(shape: readonly number[]): number[] {
 export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
   const own = stridesOf(shape);
   const off = outShape.length - shape.length;
-  return outShape.map((d, i) => (i < off || shape[i - off] === 1 ? 0 : own[i - off]));
+  return outShape.map((_, i) => (i < off || shape[i - off] === 1 ? 0 : own[i - off]));
 }
 
 /** A 4-D iteration space with one stride vector per operand, ready for the kernel's uniforms. */
@@ -72,7 +72,9 @@ export function coalesce(op: string, outShape: readonly number[], strides: reado
     strides.forEach((s, k) => st[k].push(s[i]));
   }
   if (dims.length > MAX_KERNEL_RANK) {
-    throw new ShapeError(`${op}: output ${fmtShape(outShape)} needs ${dims.length} dimensions after merging contiguous ones; the kernel indexes at most ${MAX_KERNEL_RANK}`);
+    throw new ShapeError(
+      `${op}: output ${fmtShape(outShape)} needs ${dims.length} dimensions after merging contiguous ones; the kernel indexes at most ${MAX_KERNEL_RANK}`,
+    );
   }
   const pad = MAX_KERNEL_RANK - dims.length;
   const pad4 = (xs: number[], fillValue: number): [number, number, number, number] =>

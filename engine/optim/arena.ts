@@ -96,8 +96,10 @@ export class ParamArena {
     for (const spec of specs) {
       if (seen.has(spec.name)) throw new ArgumentError(`ParamArena.create: duplicate parameter name "${spec.name}"`);
       seen.add(spec.name);
-      if (spec.role !== 'weight' && spec.role !== 'bias' && spec.role !== 'scale') throw new ArgumentError(`ParamArena.create: ${spec.name} has role "${String(spec.role)}" (weight, bias or scale)`);
-      if (spec.l2 !== undefined && !(Number.isFinite(spec.l2) && spec.l2 >= 0)) throw new ArgumentError(`ParamArena.create: ${spec.name} has l2 = ${spec.l2} (a finite number ≥ 0)`);
+      if (spec.role !== 'weight' && spec.role !== 'bias' && spec.role !== 'scale')
+        throw new ArgumentError(`ParamArena.create: ${spec.name} has role "${String(spec.role)}" (weight, bias or scale)`);
+      if (spec.l2 !== undefined && !(Number.isFinite(spec.l2) && spec.l2 >= 0))
+        throw new ArgumentError(`ParamArena.create: ${spec.name} has l2 = ${spec.l2} (a finite number ≥ 0)`);
       const size = shapeSize(spec.shape, `ParamArena.create: ${spec.name} shape`);
       const paddedSize = roundUp(Math.max(size, 1), alignElems);
       placed.push({ spec, offset, size, paddedSize });
@@ -105,7 +107,8 @@ export class ParamArena {
     }
     const length = offset;
     const maxBytes = rt.device.limits.maxStorageBufferBindingSize;
-    if (length * 4 > maxBytes) throw new ShapeError(`ParamArena.create: ${length} elements (${length * 4} bytes) exceed the device's largest storage binding (${maxBytes} bytes)`);
+    if (length * 4 > maxBytes)
+      throw new ShapeError(`ParamArena.create: ${length} elements (${length * 4} bytes) exceed the device's largest storage binding (${maxBytes} bytes)`);
 
     const values = fill(rt.empty([length]), 0);
     const grads = fill(rt.empty([length]), 0);
@@ -201,7 +204,8 @@ export class ParamArena {
   writeChunkTableColumns(table: Tensor<'u32'>, columns: readonly (readonly number[])[]): void {
     this.assertAlive('writeChunkTableColumns');
     const words = this.chunkWords(columns);
-    if (words.length !== table.size) throw new ShapeError(`ParamArena.writeChunkTableColumns: the table has ${table.size} words, the columns give ${words.length}`);
+    if (words.length !== table.size)
+      throw new ShapeError(`ParamArena.writeChunkTableColumns: the table has ${table.size} words, the columns give ${words.length}`);
     this.rt.flush();
     this.rt.device.queue.writeBuffer(table.buffer, table.byteOffset, words.buffer, words.byteOffset, words.byteLength);
   }

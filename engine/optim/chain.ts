@@ -236,7 +236,8 @@ export class Chain {
   constructor(parts: readonly (GradientTransformation | Chain)[]) {
     this.transforms = parts.flatMap((p) => (p instanceof Chain ? p.transforms : [p]));
     const dirs = this.transforms.filter((t) => t instanceof DirectionTransform);
-    if (dirs.length > 1) throw new ArgumentError(`chain: ${dirs.length} update directions (${dirs.map((d) => (d as DirectionTransform).rule).join(', ')}); a chain has one`);
+    if (dirs.length > 1)
+      throw new ArgumentError(`chain: ${dirs.length} update directions (${dirs.map((d) => (d as DirectionTransform).rule).join(', ')}); a chain has one`);
     if (this.transforms.filter((t) => t instanceof ClipTransform).length > 1) throw new ArgumentError('chain: more than one clipByGlobalNorm');
   }
 

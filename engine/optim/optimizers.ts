@@ -167,7 +167,8 @@ abstract class ArenaOptimizer implements Optimizer {
   stepPerTensor(): void {
     this.stepCount++;
     const a = this.arena;
-    const tables = (this.perTensorChunks ??= a.params.map((p) => keepTensor(a.chunkTable(this.coefficients, p))));
+    this.perTensorChunks ??= a.params.map((p) => keepTensor(a.chunkTable(this.coefficients, p)));
+    const tables = this.perTensorChunks;
     for (const p of a.params) {
       const views: Tensor[] = [];
       const view = (t: Tensor<'f32'>): Tensor<'f32'> => {
@@ -197,12 +198,27 @@ abstract class ArenaOptimizer implements Optimizer {
 type OptimEntry = 'sgd' | 'momentum' | 'adam' | 'adamw';
 
 /** Records one dispatch of shaders/optim.wgsl; unused uniforms are 0. */
-function recordOptim(arena: ParamArena, entry: OptimEntry, range: Range, state: Record<string, Tensor>, u: { lr: number; momentum?: number; beta1?: number; beta2?: number; eps?: number; bc1?: number; bc2?: number }): void {
+function recordOptim(
+  arena: ParamArena,
+  entry: OptimEntry,
+  range: Range,
+  state: Record<string, Tensor>,
+  u: { lr: number; momentum?: number; beta1?: number; beta2?: number; eps?: number; bc1?: number; bc2?: number },
+): void {
   arena.rt.dispatch({
     shader: 'optim',
     entry,
     overrides: { WG, VPI: range.vpi },
-    uniforms: { n4: range.vec4s, lr: u.lr, momentum: u.momentum ?? 0, beta1: u.beta1 ?? 0, beta2: u.beta2 ?? 0, eps: u.eps ?? 0, bc1: u.bc1 ?? 1, bc2: u.bc2 ?? 1 },
+    uniforms: {
+      n4: range.vec4s,
+      lr: u.lr,
+      momentum: u.momentum ?? 0,
+      beta1: u.beta1 ?? 0,
+      beta2: u.beta2 ?? 0,
+      eps: u.eps ?? 0,
+      bc1: u.bc1 ?? 1,
+      bc2: u.bc2 ?? 1,
+    },
     bindings: { chunks: range.chunks, w: range.view(arena.values), g: range.view(arena.grads), ...state },
     workgroups: grid1d(range.vec4s / range.vpi, WG),
   });
@@ -261,11 +277,20 @@ abstract class AdamBase extends ArenaOptimizer {
   /** Second moment v, in the arena's layout. */
   readonly v: Tensor<'f32'>;
 
-  protected constructor(arena: ParamArena, name: string, private readonly entry: 'adam' | 'adamw', options: AdamOptions) {
+  protected constructor(
+    arena: ParamArena,
+    name: string,
+    private readonly entry: 'adam' | 'adamw',
+    options: AdamOptions,
+  ) {
     const hyper = () => {
       const eps = options.eps ?? 1e-8;
       if (!(Number.isFinite(eps) && eps > 0)) throw new ArgumentError(`${name}: eps must be a finite number > 0, got ${eps}`);
-      return { beta1: checkRate(`${name}: beta1`, options.beta1 ?? 0.9, 0, 1, true), beta2: checkRate(`${name}: beta2`, options.beta2 ?? 0.999, 0, 1, true), eps };
+      return {
+        beta1: checkRate(`${name}: beta1`, options.beta1 ?? 0.9, 0, 1, true),
+        beta2: checkRate(`${name}: beta2`, options.beta2 ?? 0.999, 0, 1, true),
+        eps,
+      };
     };
     super(arena, name, options.lr, arena.coefficients(options.weightDecay ?? 0, 'l2'), options.vec4sPerInvocation, hyper);
     ({ beta1: this.beta1, beta2: this.beta2, eps: this.eps } = hyper());
@@ -337,4 +362,3 @@ export class ProximalL1 extends ArenaOptimizer {
 
   protected disposeState(): void {}
 }
-

@@ -48,7 +48,8 @@ function matches(sel: ParamSelector, p: ArenaParam, arena: ParamArena, where: st
   }
   if ('name' in sel) {
     if (typeof sel.name === 'string') {
-      if (!arena.params.some((q) => q.name === sel.name)) throw new ArgumentError(`${where}: unknown parameter "${sel.name}" (have: ${arena.params.map((q) => q.name).join(', ')})`);
+      if (!arena.params.some((q) => q.name === sel.name))
+        throw new ArgumentError(`${where}: unknown parameter "${sel.name}" (have: ${arena.params.map((q) => q.name).join(', ')})`);
       return p.name === sel.name;
     }
     return sel.name.test(p.name);
@@ -61,7 +62,9 @@ export function isSelected(selection: Selection, p: ArenaParam, arena: ParamAren
   const inc = asList(selection.include);
   const included = inc.length === 0 ? p.role === 'weight' : inc.some((s) => matches(s, p, arena, where));
   // Evaluate every exclude selector (not just until one matches) so bad names always throw.
-  const excluded = asList(selection.exclude).map((s) => matches(s, p, arena, where)).some((x) => x);
+  const excluded = asList(selection.exclude)
+    .map((s) => matches(s, p, arena, where))
+    .some((x) => x);
   return included && !excluded;
 }
 

@@ -32,7 +32,8 @@ export interface KeyUniforms {
 }
 
 function checkInteger(op: string, what: string, v: unknown, max: number): void {
-  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max)) throw new ArgumentError(`${op}: ${what} must be an integer in [0, ${max}], got ${String(v)}`);
+  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max))
+    throw new ArgumentError(`${op}: ${what} must be an integer in [0, ${max}], got ${String(v)}`);
 }
 
 /** Throws ArgumentError naming the bad value unless seed and offset are integers in [0, 2⁵³) and stream a u32. */

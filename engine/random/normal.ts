@@ -32,7 +32,11 @@ export function boxMuller(wa: number, wb: number, out: Float32Array = new Float3
 }
 
 /** The four standard normal draws of one Philox counter and key (WGSL `philox_normal4`). */
-export function philoxNormal4(counter: readonly [number, number, number, number] | Uint32Array, key: readonly [number, number] | Uint32Array, out: Float32Array = new Float32Array(4)): Float32Array {
+export function philoxNormal4(
+  counter: readonly [number, number, number, number] | Uint32Array,
+  key: readonly [number, number] | Uint32Array,
+  out: Float32Array = new Float32Array(4),
+): Float32Array {
   const w = philox4x32_10(counter, key);
   boxMuller(w[0], w[1], out, 0);
   boxMuller(w[2], w[3], out, 2);

@@ -88,7 +88,12 @@ export function checkPhiloxRounds(rounds: number): void {
  * `PHILOX_ROUNDS` = R), written into `out` (four words; a new array by default). Words are taken
  * modulo 2^32. Throws an ArgumentError for a round count the WGSL does not support.
  */
-export function philox4x32(counter: PhiloxCounter | Uint32Array, key: PhiloxKey | Uint32Array, rounds: number, out: Uint32Array = new Uint32Array(4)): Uint32Array {
+export function philox4x32(
+  counter: PhiloxCounter | Uint32Array,
+  key: PhiloxKey | Uint32Array,
+  rounds: number,
+  out: Uint32Array = new Uint32Array(4),
+): Uint32Array {
   checkPhiloxRounds(rounds);
   return rounds4x32(counter, key, rounds, out);
 }

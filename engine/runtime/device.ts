@@ -2,7 +2,7 @@
  * One function that gives a GPUDevice in the browser (`navigator.gpu`) and in Node (npm `webgpu`,
  * Dawn's binding), with a description of the adapter.
  *
- * In Node the Vulkan driver is chosen as ../shared/ENVIRONMENT.md describes: Mesa lavapipe when it is
+ * In Node the Vulkan driver is chosen by scripts/setup-system.sh's installs: Mesa lavapipe when it is
  * installed, Chromium's SwiftShader otherwise; `WEBGPU_ADAPTER=lavapipe|swiftshader|auto` forces one
  * (`auto` leaves the choice to Dawn, e.g. a real GPU). An explicit `VK_ICD_FILENAMES` is respected.
  */
@@ -50,7 +50,7 @@ export interface GpuHandle {
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const LAVAPIPE_ICDS = ['/usr/share/vulkan/icd.d/lvp_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'];
 
-/** The `GPU` object of Node's Dawn binding; kept reachable for the process's life (see ENVIRONMENT.md: if it is collected, the process segfaults later). */
+/** The `GPU` object of Node's Dawn binding; kept reachable for the process's life (if it is collected, the process segfaults later). */
 let nodeGpu: GPU | undefined;
 
 async function nodeGpuObject(choice: NodeAdapterChoice): Promise<GPU> {
@@ -109,7 +109,7 @@ const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'sub
 
 /**
  * Limits worth raising above the defaults when the adapter allows. Only these are asked for:
- * asking SwiftShader for arbitrary limits once aborted the process (ENVIRONMENT.md).
+ * asking SwiftShader for arbitrary limits once aborted the process.
  */
 const WANTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize'] as const;
 
@@ -120,9 +120,7 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuHa
   if (node) gpu = await nodeGpuObject(options.adapter ?? choiceFromEnv());
   else gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
   if (!gpu) {
-    throw new NoAdapterError(
-      'navigator.gpu is missing: WebGPU needs a secure context (https or http://127.0.0.1) and a browser with WebGPU enabled',
-    );
+    throw new NoAdapterError('navigator.gpu is missing: WebGPU needs a secure context (https or http://127.0.0.1) and a browser with WebGPU enabled');
   }
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
@@ -145,9 +143,7 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuHa
     device: ai.device,
     description: ai.description,
     isFallbackAdapter:
-      !!ai.isFallbackAdapter ||
-      !!(adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ||
-      /llvmpipe|lavapipe|swiftshader/.test(text),
+      !!ai.isFallbackAdapter || !!(adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/.test(text),
     host: node ? 'node' : 'browser',
     features: [...device.features].map(String).sort(),
   };

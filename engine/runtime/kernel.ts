@@ -135,7 +135,11 @@ export class Kernel {
       if (res.resourceType === 0) {
         bindings.push({ name: res.name, binding: res.binding, kind: 'uniform' });
         const struct = reflect.uniforms.find((u) => u.name === res.name);
-        const type = struct?.type as unknown as { name: string; size: number; members?: { name: string; offset: number; size: number; type: { name: string; format?: { name: string } } }[] };
+        const type = struct?.type as unknown as {
+          name: string;
+          size: number;
+          members?: { name: string; offset: number; size: number; type: { name: string; format?: { name: string } } }[];
+        };
         if (!type?.members) throw new KernelBindingError(`${where}: uniform ${res.name} must be a struct`);
         if (uniform) throw new KernelBindingError(`${where}: more than one uniform struct (${uniform.name}, ${res.name}); use one per entry point`);
         uniform = {
@@ -226,12 +230,15 @@ export function packUniforms(where: string, layout: UniformLayout, values: Unifo
         if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new KernelBindingError(`${where}: uniform ${layout.structName}.${m.name} is u32, got ${x}`);
         view.setUint32(off, x, true);
       } else {
-        if (!Number.isInteger(x) || x < -0x80000000 || x > 0x7fffffff) throw new KernelBindingError(`${where}: uniform ${layout.structName}.${m.name} is i32, got ${x}`);
+        if (!Number.isInteger(x) || x < -0x80000000 || x > 0x7fffffff)
+          throw new KernelBindingError(`${where}: uniform ${layout.structName}.${m.name} is i32, got ${x}`);
         view.setInt32(off, x, true);
       }
     }
   }
   if (given.size > 0) {
-    throw new KernelBindingError(`${where}: ${layout.structName} has no member(s) ${[...given].join(', ')} (members: ${layout.members.map((x) => x.name).join(', ')})`);
+    throw new KernelBindingError(
+      `${where}: ${layout.structName} has no member(s) ${[...given].join(', ')} (members: ${layout.members.map((x) => x.name).join(', ')})`,
+    );
   }
 }

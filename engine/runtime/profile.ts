@@ -138,7 +138,10 @@ export class ProfileRecorder {
     const set = Math.floor(q / QUERIES_PER_SET);
     if (set === this.sets.length) this.sets.push(this.device.createQuerySet({ type: 'timestamp', count: QUERIES_PER_SET, label: `profile queries ${set}` }));
     const i = q % QUERIES_PER_SET;
-    return { label: `profile #${this.records.length}`, timestampWrites: { querySet: this.sets[set], beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 } };
+    return {
+      label: `profile #${this.records.length}`,
+      timestampWrites: { querySet: this.sets[set], beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 },
+    };
   }
 
   /** Adds the dispatch whose pass {@link passDescriptor} just described. */
@@ -171,7 +174,8 @@ export class ProfileRecorder {
       replay: async (index, options = {}) => {
         if (!replayer) throw new EngineError('PROFILE_NOT_REPLAYABLE', 'Profile.replay: the profile was recorded without { replayable: true }');
         if (released) throw new EngineError('PROFILE_DISPOSED', 'Profile.replay: the profile was disposed');
-        if (!Number.isInteger(index) || index < 0 || index >= dispatches.length) throw new ArgumentError(`Profile.replay: no dispatch #${index} (the profile has ${dispatches.length})`);
+        if (!Number.isInteger(index) || index < 0 || index >= dispatches.length)
+          throw new ArgumentError(`Profile.replay: no dispatch #${index} (the profile has ${dispatches.length})`);
         return replayer.time(index, options);
       },
       dispose: () => {
@@ -194,8 +198,16 @@ export class ProfileRecorder {
     const n = this.records.length;
     if (n === 0) return [];
     const bytesPerSet = QUERIES_PER_SET * 8;
-    const resolve = this.device.createBuffer({ size: this.sets.length * bytesPerSet, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'profile resolve' });
-    const read = this.device.createBuffer({ size: this.sets.length * bytesPerSet, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'profile read' });
+    const resolve = this.device.createBuffer({
+      size: this.sets.length * bytesPerSet,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      label: 'profile resolve',
+    });
+    const read = this.device.createBuffer({
+      size: this.sets.length * bytesPerSet,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'profile read',
+    });
     try {
       const enc = this.device.createCommandEncoder({ label: 'profile resolve' });
       this.sets.forEach((s, k) => {
@@ -253,7 +265,9 @@ class Replayer {
       return device.createBindGroup({ layout: r.layout, entries, label: `profile replay #${i}` });
     });
     this.querySet = timestamps ? device.createQuerySet({ type: 'timestamp', count: 2, label: 'profile replay' }) : null;
-    this.resolve = timestamps ? device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'profile replay resolve' }) : null;
+    this.resolve = timestamps
+      ? device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'profile replay resolve' })
+      : null;
     this.read = timestamps ? device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'profile replay read' }) : null;
   }
 
@@ -304,7 +318,11 @@ class Replayer {
     await this.read!.mapAsync(GPUMapMode.READ);
     const t = new BigUint64Array(this.read!.getMappedRange().slice(0));
     this.read!.unmap();
-    if (t[0] === 0n || t[1] < t[0]) throw new EngineError('PROFILE_TIMESTAMPS', `Profile.replay: the adapter returned unusable timestamps (${t[0]}, ${t[1]}) for ${r.file} @compute ${r.entry}; replay with { clock: 'wall' }`);
+    if (t[0] === 0n || t[1] < t[0])
+      throw new EngineError(
+        'PROFILE_TIMESTAMPS',
+        `Profile.replay: the adapter returned unusable timestamps (${t[0]}, ${t[1]}) for ${r.file} @compute ${r.entry}; replay with { clock: 'wall' }`,
+      );
     return Number(t[1] - t[0]) / reps;
   }
 

@@ -76,7 +76,14 @@ export class Runtime {
     this.uniforms = new UniformArena(device);
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       const e = ev.error;
-      const kind = e instanceof GPUValidationError ? 'validation' : e instanceof GPUOutOfMemoryError ? 'out-of-memory' : e instanceof GPUInternalError ? 'internal' : 'unknown';
+      const kind =
+        e instanceof GPUValidationError
+          ? 'validation'
+          : e instanceof GPUOutOfMemoryError
+            ? 'out-of-memory'
+            : e instanceof GPUInternalError
+              ? 'internal'
+              : 'unknown';
       this.errors.push(new GpuError(kind, e.message));
     };
     void device.lost.then((info) => {
@@ -116,7 +123,9 @@ export class Runtime {
     if (lost) {
       let cancelled = false;
       queueMicrotask(() => cancelled || this.notifyLost(cb, lost));
-      return () => void (cancelled = true);
+      return () => {
+        cancelled = true;
+      };
     }
     this.lostListeners.add(cb);
     return () => void this.lostListeners.delete(cb);
@@ -263,13 +272,23 @@ export class Runtime {
       }
       const r = spec.bindings[b.name];
       if (r === undefined) {
-        throw new KernelBindingError(`${where}: binding "${b.name}" was not given (the entry point uses: ${entry.bindings.filter((x) => x.kind !== 'uniform').map((x) => x.name).join(', ')})`);
+        throw new KernelBindingError(
+          `${where}: binding "${b.name}" was not given (the entry point uses: ${entry.bindings
+            .filter((x) => x.kind !== 'uniform')
+            .map((x) => x.name)
+            .join(', ')})`,
+        );
       }
       named.delete(b.name);
       entries.push({ binding: b.binding, resource: toBinding(r, `${where} binding ${b.name}`) });
     }
     if (named.size > 0) {
-      throw new KernelBindingError(`${where}: the entry point does not use binding(s) ${[...named].join(', ')} (it uses: ${entry.bindings.filter((x) => x.kind !== 'uniform').map((x) => x.name).join(', ')})`);
+      throw new KernelBindingError(
+        `${where}: the entry point does not use binding(s) ${[...named].join(', ')} (it uses: ${entry.bindings
+          .filter((x) => x.kind !== 'uniform')
+          .map((x) => x.name)
+          .join(', ')})`,
+      );
     }
     if (!entry.uniform && spec.uniforms && Object.keys(spec.uniforms).length > 0) {
       throw new KernelBindingError(`${where}: uniforms were given but the entry point uses no uniform struct`);
@@ -304,7 +323,19 @@ export class Runtime {
       }
     }
     const uniformBinding = entry.bindings.find((b) => b.kind === 'uniform')?.binding;
-    prof.record({ file: kernel.file, entry: spec.entry, overrides: spec.overrides ?? {}, uniforms: spec.uniforms ?? {}, grid: [x, y, z], bindings, pipeline, layout: entry.layout, entries, uniformBinding, uniformBytes });
+    prof.record({
+      file: kernel.file,
+      entry: spec.entry,
+      overrides: spec.overrides ?? {},
+      uniforms: spec.uniforms ?? {},
+      grid: [x, y, z],
+      bindings,
+      pipeline,
+      layout: entry.layout,
+      entries,
+      uniformBinding,
+      uniformBytes,
+    });
   }
 
   /** Records a buffer-to-buffer copy into the current batch. */

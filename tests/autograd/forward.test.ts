@@ -22,12 +22,24 @@ const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
 describe('broadcasting binary ops', () => {
   const rt = useRuntime();
   const shapes: [number[], number[]][] = [
-    [[5, 7], [5, 7]],
-    [[64, 33, 5], [33, 1]],
+    [
+      [5, 7],
+      [5, 7],
+    ],
+    [
+      [64, 33, 5],
+      [33, 1],
+    ],
     [[2, 3, 4, 5, 6], [6]],
-    [[4, 1, 3], [1, 5, 1]],
+    [
+      [4, 1, 3],
+      [1, 5, 1],
+    ],
     [[], [3, 2]],
-    [[300, 1], [1, 400]],
+    [
+      [300, 1],
+      [1, 400],
+    ],
   ];
   for (const [sa, sb] of shapes) {
     it(`add, sub, mul, div of [${sa}] and [${sb}]`, async () => {
@@ -80,7 +92,12 @@ describe('unary math', () => {
     const tx = rt().tensor(x);
     const tp = rt().tensor(pos);
     expect(maxAbsDiff(await tanh(tx).toArray(), x.map(Math.tanh))).toBeLessThanOrEqual(1e-6);
-    expect(maxAbsDiff(await sigmoid(tx).toArray(), x.map((v) => 1 / (1 + Math.exp(-v))))).toBeLessThanOrEqual(1e-6);
+    expect(
+      maxAbsDiff(
+        await sigmoid(tx).toArray(),
+        x.map((v) => 1 / (1 + Math.exp(-v))),
+      ),
+    ).toBeLessThanOrEqual(1e-6);
     const small = x.slice(0, 1000);
     const e = await exp(rt().tensor(small)).toArray();
     for (let i = 0; i < small.length; i++) expect(Math.abs(e[i] - Math.exp(small[i]))).toBeLessThanOrEqual(1e-6 * Math.exp(small[i]));
@@ -94,10 +111,19 @@ describe('reductions over axes', () => {
     [[4, 5, 6], [0]],
     [[4, 5, 6], [1]],
     [[4, 5, 6], [2]],
-    [[4, 5, 6], [0, 2]],
-    [[4, 5, 6], [0, 1, 2]],
+    [
+      [4, 5, 6],
+      [0, 2],
+    ],
+    [
+      [4, 5, 6],
+      [0, 1, 2],
+    ],
     [[3000, 7], [0]],
-    [[2, 3, 4, 5, 6], [1, 3]],
+    [
+      [2, 3, 4, 5, 6],
+      [1, 3],
+    ],
     [[70000], [0]],
   ];
   for (const [shape, axes] of cases) {
@@ -128,7 +154,11 @@ describe('layout: transpose and broadcastTo', () => {
   it('transpose [3, 4, 5] by [1, 2, 0] and [2, 0, 1] is an exact copy', async () => {
     const x = randomArray(60, 6);
     const t = rt().tensor(x, [3, 4, 5]);
-    for (const perm of [[1, 2, 0], [2, 0, 1], [0, 2, 1]]) {
+    for (const perm of [
+      [1, 2, 0],
+      [2, 0, 1],
+      [0, 2, 1],
+    ]) {
       const got = permute(t, perm);
       expect(got.shape).toEqual(perm.map((p) => [3, 4, 5][p]));
       expect(maxAbsDiff(await got.toArray(), refTranspose(x, [3, 4, 5], perm))).toBe(0);

@@ -15,10 +15,19 @@ describe('gradient checks: elementwise and broadcasting', () => {
     ['mul', F.mul],
   ] as const;
   const shapes: [number[], number[]][] = [
-    [[3, 4], [3, 4]],
+    [
+      [3, 4],
+      [3, 4],
+    ],
     [[3, 4], [4]],
-    [[2, 1, 3], [4, 1]],
-    [[3, 1], [1, 4]],
+    [
+      [2, 1, 3],
+      [4, 1],
+    ],
+    [
+      [3, 1],
+      [1, 4],
+    ],
     [[], [2, 3]],
   ];
   for (const [name, op] of binaries) {

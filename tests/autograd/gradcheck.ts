@@ -86,7 +86,9 @@ export async function gradCheck(rt: Runtime, f: (xs: Var[]) => Var, inputs: Chec
       const tol = atol + rtol * Math.abs(numeric[j]);
       const diff = Math.abs(numeric[j] - analytic[i][j]);
       if (!(diff <= tol)) {
-        expect.fail(`input ${i} element ${j}: analytic ${analytic[i][j]} vs numeric ${numeric[j]} (|diff| ${diff.toExponential(2)} > tol ${tol.toExponential(2)})`);
+        expect.fail(
+          `input ${i} element ${j}: analytic ${analytic[i][j]} vs numeric ${numeric[j]} (|diff| ${diff.toExponential(2)} > tol ${tol.toExponential(2)})`,
+        );
       }
     }
   }

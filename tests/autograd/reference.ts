@@ -47,7 +47,13 @@ function readBroadcast(x: ArrayLike<number>, xs: readonly number[], idx: readonl
 }
 
 /** f(a, b) elementwise with broadcasting, in f64. */
-export function binary(a: ArrayLike<number>, as: number[], b: ArrayLike<number>, bs: number[], f: (x: number, y: number) => number): { data: Float64Array; shape: number[] } {
+export function binary(
+  a: ArrayLike<number>,
+  as: number[],
+  b: ArrayLike<number>,
+  bs: number[],
+  f: (x: number, y: number) => number,
+): { data: Float64Array; shape: number[] } {
   const shape = broadcastShape(as, bs);
   const data = new Float64Array(size(shape));
   for (let i = 0; i < data.length; i++) {

@@ -97,7 +97,10 @@ describe('tape', () => {
       makeParam([sizes[l + 1]], new Float32Array(sizes[l + 1])),
     ]);
     const x = rt().tensor(randomArray(32 * 20, 50), [32, 20]);
-    const t = rt().tensor(Float32Array.from({ length: 32 * 4 }, (_, i) => (i % 4 === (i >> 2) % 4 ? 1 : 0)), [32, 4]);
+    const t = rt().tensor(
+      Float32Array.from({ length: 32 * 4 }, (_, i) => (i % 4 === (i >> 2) % 4 ? 1 : 0)),
+      [32, 4],
+    );
     const step = (): void => {
       const h = F.linear(x, params[0], params[1], { relu: true });
       const loss = F.softmaxCrossEntropy(F.linear(h, params[2], params[3]), t);
@@ -159,7 +162,9 @@ describe('bad input', () => {
 
   it('labels outside [0, k)', () => {
     expect(() => GpuDataset.upload(rt(), new Float32Array(6), [0, 10, 1], 10)).toThrow(ArgumentError);
-    expect(() => GpuDataset.upload(rt(), new Float32Array(6), [0, 10, 1], 10)).toThrow(/GpuDataset.upload: label 10 at position 1 \(of 3\) is outside \[0, 10\)/);
+    expect(() => GpuDataset.upload(rt(), new Float32Array(6), [0, 10, 1], 10)).toThrow(
+      /GpuDataset.upload: label 10 at position 1 \(of 3\) is outside \[0, 10\)/,
+    );
     expect(() => GpuDataset.upload(rt(), new Float32Array(6), [0, -1, 1], 10)).toThrow(/label -1 at position 1/);
   });
 });

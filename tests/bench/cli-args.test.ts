@@ -15,14 +15,39 @@ describe('bench command line', () => {
 
   it('parses every option', () => {
     const o = parseCliArgs([
-      '--node', '--tiny', '--suites=matmul,mlp', '--suite=dropout', '--sizes=256,1024', '--sizes=matmul=64,128; prox=4096', '--samples=9', '--adapter=swiftshader',
-      '--browser=/opt/chrome', '--gpu-flags=--enable-unsafe-webgpu', '--gpu-flags=--use-angle=vulkan --enable-features=Vulkan,X',
-      '--browser-flags=--a --b', '--out=o', '--json=o/x.json', '--html=o/x.html', '--timeout=60', '--from=old.json',
+      '--node',
+      '--tiny',
+      '--suites=matmul,mlp',
+      '--suite=dropout',
+      '--sizes=256,1024',
+      '--sizes=matmul=64,128; prox=4096',
+      '--samples=9',
+      '--adapter=swiftshader',
+      '--browser=/opt/chrome',
+      '--gpu-flags=--enable-unsafe-webgpu',
+      '--gpu-flags=--use-angle=vulkan --enable-features=Vulkan,X',
+      '--browser-flags=--a --b',
+      '--out=o',
+      '--json=o/x.json',
+      '--html=o/x.html',
+      '--timeout=60',
+      '--from=old.json',
     ]);
     expect(o).toMatchObject({
-      node: true, tiny: true, suites: ['matmul', 'mlp', 'dropout'], sizes: { '*': [256, 1024], matmul: [64, 128], prox: [4096] }, samples: 9, adapter: 'swiftshader', browser: '/opt/chrome',
-      gpuFlags: ['--enable-unsafe-webgpu', '--use-angle=vulkan', '--enable-features=Vulkan,X'], browserFlags: ['--a', '--b'],
-      outDir: 'o', json: 'o/x.json', html: 'o/x.html', timeoutS: 60, from: 'old.json',
+      node: true,
+      tiny: true,
+      suites: ['matmul', 'mlp', 'dropout'],
+      sizes: { '*': [256, 1024], matmul: [64, 128], prox: [4096] },
+      samples: 9,
+      adapter: 'swiftshader',
+      browser: '/opt/chrome',
+      gpuFlags: ['--enable-unsafe-webgpu', '--use-angle=vulkan', '--enable-features=Vulkan,X'],
+      browserFlags: ['--a', '--b'],
+      outDir: 'o',
+      json: 'o/x.json',
+      html: 'o/x.html',
+      timeoutS: 60,
+      from: 'old.json',
     });
   });
 
@@ -59,10 +84,19 @@ describe('bench command line', () => {
 
 describe('checking the options before anything starts', () => {
   const registry: KnownSuite[] = [{ name: 'matmul', sizes: 'N' }, { name: 'dropout', sizes: 'elements' }, { name: 'mlp' }];
-  const check = (...argv: string[]) => () => checkCliOptions(parseCliArgs(argv), registry);
+  const check =
+    (...argv: string[]) =>
+    () =>
+      checkCliOptions(parseCliArgs(argv), registry);
 
   it('accepts consistent options', () => {
-    for (const argv of [[], ['--suites=matmul,mlp', '--sizes=matmul=256', '--sizes=512'], ['--node', '--adapter=lavapipe', '--full'], ['--gpu-flags=--enable-unsafe-webgpu'], ['--from=r.json', '--out=o']]) {
+    for (const argv of [
+      [],
+      ['--suites=matmul,mlp', '--sizes=matmul=256', '--sizes=512'],
+      ['--node', '--adapter=lavapipe', '--full'],
+      ['--gpu-flags=--enable-unsafe-webgpu'],
+      ['--from=r.json', '--out=o'],
+    ]) {
       expect(check(...argv), argv.join(' ')).not.toThrow();
     }
   });

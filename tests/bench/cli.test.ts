@@ -19,7 +19,11 @@ const run = promisify(execFile);
 function expectEverySuiteMeasured(report: BenchReport): void {
   expect(report.errors).toEqual([]);
   expect(report.options.suites).toEqual(SUITES.map((s) => s.name));
-  for (const s of SUITES) expect(report.rows.some((r) => r.suite === s.name), `rows of suite ${s.name}`).toBe(true);
+  for (const s of SUITES)
+    expect(
+      report.rows.some((r) => r.suite === s.name),
+      `rows of suite ${s.name}`,
+    ).toBe(true);
   expect(validateReport(report)).toEqual([]);
 }
 

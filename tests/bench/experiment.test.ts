@@ -39,7 +39,10 @@ describe('npm run experiment', () => {
     expect(report.adapter.host).toBe('node');
     expect(report.setup).toMatchObject({ sizes: [784, 32, 10], train: 64, val: 32, test: 64, seeds: [1], epochs: 1 });
     expect(report.durationSeconds).toBeGreaterThan(0);
-    expect(report.runs.map((r) => [r.config, r.seed])).toEqual([['none', 1], ['l1', 1]]);
+    expect(report.runs.map((r) => [r.config, r.seed])).toEqual([
+      ['none', 1],
+      ['l1', 1],
+    ]);
     for (const r of report.runs) {
       for (const k of ['trainAccuracy', 'heldOutAccuracy', 'zeroFraction'] as const) {
         expect(r[k]).toBeGreaterThanOrEqual(0);
@@ -74,7 +77,9 @@ describe('npm run experiment', () => {
 
     // --from measures nothing: the same report, written again elsewhere.
     const again = mkdtempSync(join(tmpdir(), 'experiment-from-'));
-    await run('npx', ['tsx', '--import', './scripts/wgsl-loader.mjs', 'bench/experiment.ts', `--from=${join(out, 'experiment.json')}`, `--out=${again}`], { timeout: 60_000 });
+    await run('npx', ['tsx', '--import', './scripts/wgsl-loader.mjs', 'bench/experiment.ts', `--from=${join(out, 'experiment.json')}`, `--out=${again}`], {
+      timeout: 60_000,
+    });
     expect(JSON.parse(readFileSync(join(again, 'experiment.json'), 'utf8'))).toEqual(report);
     expect(readFileSync(join(again, 'experiment.html'), 'utf8')).toBe(html);
   }, 120_000);

@@ -18,7 +18,7 @@ import { useRuntime } from '../helpers/gpu';
 const rt = useRuntime();
 
 describe('countGpuWork', () => {
-  it('counts the engine\'s dispatches and submits as the engine does', async () => {
+  it("counts the engine's dispatches and submits as the engine does", async () => {
     const r = rt();
     const a = r.tensor(new Float32Array(256).fill(1));
     const b = r.tensor(new Float32Array(256).fill(2));
@@ -108,10 +108,12 @@ describe('countGpuWork', () => {
     const device = rt().device;
     const queueProto = Object.getPrototypeOf(device.queue) as { submit: unknown };
     const before = queueProto.submit;
-    await expect(countGpuWork(device, async () => {
-      expect(queueProto.submit).not.toBe(before);
-      throw new Error('inside');
-    })).rejects.toThrow('inside');
+    await expect(
+      countGpuWork(device, async () => {
+        expect(queueProto.submit).not.toBe(before);
+        throw new Error('inside');
+      }),
+    ).rejects.toThrow('inside');
     expect(queueProto.submit).toBe(before);
     const outer = await countGpuWork(device, async () => {
       const inner = await countGpuWork(device, async () => {

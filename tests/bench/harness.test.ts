@@ -38,7 +38,7 @@ describe('runSuites in Node', () => {
     for (const r of report.rows) expect(r.samplesMs).toHaveLength(5);
   });
 
-  it('counts each row\'s GPU work while it was sampled: one dispatch per add, two per mul-then-scale, none for a buffer copy', () => {
+  it("counts each row's GPU work while it was sampled: one dispatch per add, two per mul-then-scale, none for a buffer copy", () => {
     const expected: Record<string, number> = { engine: 1, 'two-pass': 2, 'ceiling-copy': 0 };
     for (const r of report.rows) {
       // 5 samples of 4 iterations each (tests/bench/trivial-suite.ts); at least one submit per sample.
@@ -90,7 +90,17 @@ describe('runSuites in Node', () => {
 
 describe('the HTML report in headless Chromium', () => {
   let browser: Browser;
-  let dom: { throughput: number; ratio: number; series: string[]; lines: number; points: number; bars: number; tableRows: number; embedded: unknown; title: string };
+  let dom: {
+    throughput: number;
+    ratio: number;
+    series: string[];
+    lines: number;
+    points: number;
+    bars: number;
+    tableRows: number;
+    embedded: unknown;
+    title: string;
+  };
 
   beforeAll(async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bench-html-')), 'report.html');

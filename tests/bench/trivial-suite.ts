@@ -20,18 +20,29 @@ export const trivialSuite: BenchSuite = async (ctx) => {
     const gbs = (ms: number[]) => bytes / 1e6 / median(ms);
     const cases: [string, () => void][] = [
       ['engine', () => add(a, b).dispose()],
-      ['two-pass', () => {
-        const t = mul(a, b);
-        scale(t, 1).dispose();
-        t.dispose();
-      }],
+      [
+        'two-pass',
+        () => {
+          const t = mul(a, b);
+          scale(t, 1).dispose();
+          t.dispose();
+        },
+      ],
       ['ceiling-copy', () => ctx.rt.copy(a, c)],
     ];
     for (const [impl, step] of cases) {
       ctx.log(`${impl} n=${n}`);
       const samplesMs = await timeGpu(ctx.rt, step, { samples: ctx.samples, iters: 4 });
       const work = impl === 'ceiling-copy' ? 8 * n : bytes;
-      rows.push({ suite: 'trivial', case: `n=${n}`, impl, unit: 'GB/s', value: impl === 'ceiling-copy' ? work / 1e6 / median(samplesMs) : gbs(samplesMs), samplesMs, extra: { dispatches: impl === 'two-pass' ? 2 : 1 } });
+      rows.push({
+        suite: 'trivial',
+        case: `n=${n}`,
+        impl,
+        unit: 'GB/s',
+        value: impl === 'ceiling-copy' ? work / 1e6 / median(samplesMs) : gbs(samplesMs),
+        samplesMs,
+        extra: { dispatches: impl === 'two-pass' ? 2 : 1 },
+      });
     }
     for (const t of [a, b, c]) t.dispose();
   }

@@ -10,7 +10,16 @@ import { REPORT_SCHEMA, validateJson, validateReport } from '../../bench/report/
 
 function report(): BenchReport {
   const { rows, ceilings } = analyzeRows([
-    { suite: 'm', case: '8x8x8', impl: 'engine', unit: 'GFLOP/s', value: 2, samplesMs: [1, 1, 1, 1, 1], gpuSamplesMs: [0.5, 0.5, 0.5, 0.5, 0.5], extra: { dispatches: 3, note: 'x' } },
+    {
+      suite: 'm',
+      case: '8x8x8',
+      impl: 'engine',
+      unit: 'GFLOP/s',
+      value: 2,
+      samplesMs: [1, 1, 1, 1, 1],
+      gpuSamplesMs: [0.5, 0.5, 0.5, 0.5, 0.5],
+      extra: { dispatches: 3, note: 'x' },
+    },
     { suite: 'm', case: '8x8x8', impl: 'naive', unit: 'GFLOP/s', value: 1, samplesMs: [2, 2, 2, 2, 2] },
   ]);
   return {
@@ -18,7 +27,16 @@ function report(): BenchReport {
     createdAt: new Date(0).toISOString(),
     host: 'node',
     runtime: 'Node v20 (Dawn, npm webgpu)',
-    adapter: { kind: 'other', vendor: 'v', architecture: 'a', device: '', description: 'd', isFallbackAdapter: true, host: 'node', features: ['timestamp-query'] },
+    adapter: {
+      kind: 'other',
+      vendor: 'v',
+      architecture: 'a',
+      device: '',
+      description: 'd',
+      isFallbackAdapter: true,
+      host: 'node',
+      features: ['timestamp-query'],
+    },
     timestampQuery: true,
     options: { suites: ['m'], samples: 5, tiny: true },
     ceilings,
@@ -49,7 +67,9 @@ describe('report validation (bench/report/schema.json)', () => {
     expect(validateReport(edited((r) => (r.rows[0].bogus = 1)))).toEqual(['$.rows[0].bogus: unexpected property']);
     expect(validateReport(edited((r) => (r.options = { suites: ['m'], samples: 3, tiny: false })))).toEqual(['$.options.samples: 3 is below the minimum 5']);
     expect(validateReport(edited((r) => (r.createdAt = 'yesterday')))).toEqual(['$.createdAt: "yesterday" does not match ^\\d{4}-\\d{2}-\\d{2}T']);
-    expect(validateReport(edited((r) => ((r.rows[0].extra as Record<string, unknown>).flag = true)))).toEqual(['$.rows[0].extra.flag: expected number or string, got boolean']);
+    expect(validateReport(edited((r) => ((r.rows[0].extra as Record<string, unknown>).flag = true)))).toEqual([
+      '$.rows[0].extra.flag: expected number or string, got boolean',
+    ]);
     expect(validateReport(edited((r) => ((r.rows[0].figure as Record<string, unknown>).median = 0)))).toEqual(['$.rows[0].figure.median: 0 is not above 0']);
     // NaN becomes null in JSON: a broken figure cannot slip through as a number.
     expect(validateReport(JSON.parse(JSON.stringify(edited((r) => (r.durationMs = NaN)))))).toEqual(['$.durationMs: expected number, got null']);

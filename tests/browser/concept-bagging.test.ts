@@ -108,7 +108,13 @@ describe('the bagging page', () => {
 
     // The galleries: 28×28 canvases, one vote per member.
     const cards = await p.page.$$eval('.ensemble', (panels) =>
-      panels.map((panel) => [...panel.querySelectorAll('.digit-card')].map((c) => ({ w: c.querySelector('canvas')!.width, h: c.querySelector('canvas')!.height, votes: c.querySelectorAll('.vote').length }))),
+      panels.map((panel) =>
+        [...panel.querySelectorAll('.digit-card')].map((c) => ({
+          w: c.querySelector('canvas')!.width,
+          h: c.querySelector('canvas')!.height,
+          votes: c.querySelectorAll('.vote').length,
+        })),
+      ),
     );
     expect(cards.length).toBe(2);
     for (const panel of cards) {
@@ -123,7 +129,9 @@ describe('the bagging page', () => {
       const top = await p.page.$eval('.topbar', (e) => e.getBoundingClientRect().top + window.scrollY - 12);
       await p.page.screenshot({ path: resolve(import.meta.dirname, '../../demos/bagging/thumb.png'), clip: { x: 0, y: top, width: 1280, height: 800 } });
     }
-    console.log(`bagging page: ${seconds.toFixed(1)} s per member; v = ${bag.v.toFixed(4)}, c = ${bag.c.toFixed(4)}; dropout v = ${drop.v.toFixed(4)}, c = ${drop.c.toFixed(4)}`);
+    console.log(
+      `bagging page: ${seconds.toFixed(1)} s per member; v = ${bag.v.toFixed(4)}, c = ${bag.c.toFixed(4)}; dropout v = ${drop.v.toFixed(4)}, c = ${drop.c.toFixed(4)}`,
+    );
     expect(p.errors).toEqual([]);
   });
 });

@@ -99,7 +99,9 @@ describe('the batch-norm page', () => {
     const diff = Math.max(...r.used.mean.map((m, i) => Math.abs(m - usedBatch.mean[i])), ...r.used.variance.map((v, i) => Math.abs(v - usedBatch.variance[i])));
     expect(diff).toBeGreaterThan(1e-3);
     // The values shown are the ones reported (the used row is highlighted).
-    const usedRow = await p.page.$$eval('.stats-table tr.used', (rows) => rows.map((row) => [...row.querySelectorAll('td')].slice(1).map((td) => Number(td.textContent))));
+    const usedRow = await p.page.$$eval('.stats-table tr.used', (rows) =>
+      rows.map((row) => [...row.querySelectorAll('td')].slice(1).map((td) => Number(td.textContent))),
+    );
     expect(usedRow[0][0]).toBeCloseTo(r.runningStats.mean[0], 2);
     log('mode toggle');
 

@@ -156,7 +156,12 @@ describe('the early-stopping page', () => {
     await p.page.click('button[data-role=retrain]');
     await waitFor(p, '__demo.strategiesReady === true', 150_000);
     const rows = await ev<Row[]>('__demo.strategies');
-    expect(rows.map((r) => r.name)).toEqual(['early stopping alone (500 digits)', '(a) retrain on all 1,000, same steps', '(a) retrain on all 1,000, same epochs', '(b) continue on all 1,000']);
+    expect(rows.map((r) => r.name)).toEqual([
+      'early stopping alone (500 digits)',
+      '(a) retrain on all 1,000, same steps',
+      '(a) retrain on all 1,000, same epochs',
+      '(b) continue on all 1,000',
+    ]);
     expect(rows[1].steps).toBe(m.bestStep);
     // 1,000 digits at batch 50 are 20 steps per pass, 500 are 10: the same passes take twice the steps.
     expect(rows[2].steps).toBe(2 * m.bestStep);
@@ -170,6 +175,8 @@ describe('the early-stopping page', () => {
       await p.page.screenshot({ path: resolve(import.meta.dirname, '../../demos/early-stopping/thumb.png'), clip: { x: 0, y: 0, width: 1280, height: 800 } });
     }
     expect(p.errors).toEqual([]);
-    console.log(`concept-early-stopping: ${((performance.now() - t0) / 1000).toFixed(1)} s in the page (${JSON.stringify(lap)}); best step ${m.bestStep}, stopped ${m.stoppedStep}; rows ${JSON.stringify(rows.map((r) => [r.steps, r.testAccuracy]))}`);
+    console.log(
+      `concept-early-stopping: ${((performance.now() - t0) / 1000).toFixed(1)} s in the page (${JSON.stringify(lap)}); best step ${m.bestStep}, stopped ${m.stoppedStep}; rows ${JSON.stringify(rows.map((r) => [r.steps, r.testAccuracy]))}`,
+    );
   });
 });

@@ -196,7 +196,9 @@ describe('the L1 vs L2 page', () => {
     expect(bitsAfter.length).toBe(bitsBefore.length);
     expect(bitsAfter).toEqual(bitsBefore);
     expect(await p.page.$eval('.surface-readout', (e) => e.textContent)).toContain('a = layer 1, pixel (14, 12) → unit 3 = ');
-    console.log(`surface: loss ${Math.min(...surf.losses).toFixed(4)}..${Math.max(...surf.losses).toFixed(4)}, centre ${centre} vs ${surf.currentLoss}; ${((Date.now() - t0) / 1000).toFixed(1)} s so far`);
+    console.log(
+      `surface: loss ${Math.min(...surf.losses).toFixed(4)}..${Math.max(...surf.losses).toFixed(4)}, centre ${centre} vs ${surf.currentLoss}; ${((Date.now() - t0) / 1000).toFixed(1)} s so far`,
+    );
 
     await screenshot(p, 'concept-l1-vs-l2');
     if (process.env.THUMBS === '1') {

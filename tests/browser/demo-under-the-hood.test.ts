@@ -62,8 +62,13 @@ describe('the under-the-hood page', () => {
     expect(tableRows).toBe(rows.length);
 
     // Dispatches and submits per step: shown, and equal to the runtime's counters for one more step.
-    const shown = await p.page.evaluate(() => [document.getElementById('dispatches-per-step')?.textContent, document.getElementById('submits-per-step')?.textContent]);
-    const counted = (await p.page.evaluate(() => (window as unknown as { __demo: { countWork(n: number): Promise<{ dispatches: number; submits: number }> } }).__demo.countWork(1))) as { dispatches: number; submits: number };
+    const shown = await p.page.evaluate(() => [
+      document.getElementById('dispatches-per-step')?.textContent,
+      document.getElementById('submits-per-step')?.textContent,
+    ]);
+    const counted = (await p.page.evaluate(() =>
+      (window as unknown as { __demo: { countWork(n: number): Promise<{ dispatches: number; submits: number }> } }).__demo.countWork(1),
+    )) as { dispatches: number; submits: number };
     expect(shown).toEqual([String(counted.dispatches), String(counted.submits)]);
     expect(hook.work.dispatchesPerStep).toBe(counted.dispatches);
     expect(hook.work.profiledDispatches).toBe(counted.dispatches);

@@ -35,7 +35,11 @@ async function run(): Promise<RegularizersReport> {
   ];
   const model = R.mlp(rt, { sizes: [features, hidden, hidden, classes], seed, regularizers: regs });
   let stepMetrics = 0;
-  const run = await R.fit(model, { train, val }, { optimizer: momentum({ lr: 0.05 }), regularizers: regs, epochs: 6, batchSize: 32, seed, onStepMetrics: (m) => (stepMetrics += m.length) });
+  const run = await R.fit(
+    model,
+    { train, val },
+    { optimizer: momentum({ lr: 0.05 }), regularizers: regs, epochs: 6, batchSize: 32, seed, onStepMetrics: (m) => (stepMetrics += m.length) },
+  );
   const report = await R.weightReport(model);
   const weights = report.filter((r) => r.role === 'weight');
   const mc = await R.predictMonteCarlo(model, val.images, 8);

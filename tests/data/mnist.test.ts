@@ -66,7 +66,11 @@ describe('GPU minibatches', () => {
     const perm = await order.toArray();
     expect([...perm].sort((p, q) => p - q)).toEqual(Array.from({ length: 300 }, (_, i) => i));
     const windows = GpuDataset.windows(ds.count, 128);
-    expect(windows).toEqual([{ start: 0, count: 128 }, { start: 128, count: 128 }, { start: 256, count: 44 }]);
+    expect(windows).toEqual([
+      { start: 0, count: 128 },
+      { start: 128, count: 128 },
+      { start: 256, count: 44 },
+    ]);
     const b = ds.batch(order, windows[2]);
     const x = await b.x.toArray();
     const t = await b.targets.toArray();

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const repo = resolve(import.meta.dirname, '../..');
 
 /** The README's example (kept in sync by hand: the README quotes this text). */
-export const EXAMPLE = `import { Runtime, GpuDataset, momentum } from 'webgpu-regularization';
+const EXAMPLE = `import { Runtime, GpuDataset, momentum } from 'webgpu-regularization';
 import { mlp, fit, dropout, l2 } from 'webgpu-regularization/regularizers';
 
 const rt = await Runtime.create();
@@ -41,7 +41,18 @@ beforeAll(() => {
   writeFileSync(join(project, 'example.ts'), EXAMPLE);
   writeFileSync(
     join(project, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', strict: true, noEmit: true, skipLibCheck: true, types: ['@webgpu/types'] }, include: ['example.ts'] }),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'ESNext',
+        moduleResolution: 'bundler',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: ['@webgpu/types'],
+      },
+      include: ['example.ts'],
+    }),
   );
 }, 300_000);
 

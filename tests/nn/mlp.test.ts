@@ -49,15 +49,23 @@ describe('MLP against an f64 CPU reference', () => {
       }
       // The masks the kernels draw, computed on the CPU from the same keys (Philox twin): hidden
       // layer l uses stream l and the step as offset; kept units are scaled by 1/(1 − rate).
-      const masks = sizes.slice(1, -1).map((width, l) =>
-        hiddenDropout === 0
-          ? undefined
-          : Float64Array.from(dropoutMaskCpu(rows * width, { keepProb: 1 - hiddenDropout, seed, stream: l + 1, offset: step }), (m) => m * Math.fround(1 / (1 - hiddenDropout))),
-      );
+      const masks = sizes
+        .slice(1, -1)
+        .map((width, l) =>
+          hiddenDropout === 0
+            ? undefined
+            : Float64Array.from(
+                dropoutMaskCpu(rows * width, { keepProb: 1 - hiddenDropout, seed, stream: l + 1, offset: step }),
+                (m) => m * Math.fround(1 / (1 - hiddenDropout)),
+              ),
+        );
       const ref = mlpLossAndGrads(layers, Float64Array.from(x), rows, Float64Array.from(t), masks);
       expect(Math.abs(gpuLoss - ref.loss)).toBeLessThanOrEqual(1e-5 * Math.abs(ref.loss));
       for (let l = 1; l < sizes.length; l++) {
-        for (const [which, want] of [['weight', ref.grads[l - 1].w], ['bias', ref.grads[l - 1].b]] as const) {
+        for (const [which, want] of [
+          ['weight', ref.grads[l - 1].w],
+          ['bias', ref.grads[l - 1].b],
+        ] as const) {
           const got = await model.arena.param(`fc${l}.${which}`).grad.toArray();
           const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
           expect(scale).toBeGreaterThan(0);

@@ -12,7 +12,8 @@ import { randomArray, useRuntime } from '../helpers/gpu';
 
 describe('model state: parameters and buffers', () => {
   const rt = useRuntime();
-  const make = (seed: number) => createMlp(rt(), { sizes: [6, 5, 3], seed, insert: [(s) => (s.kind === 'preActivation' ? [new BatchNorm(`bn${s.index}`, s.width)] : [])] });
+  const make = (seed: number) =>
+    createMlp(rt(), { sizes: [6, 5, 3], seed, insert: [(s) => (s.kind === 'preActivation' ? [new BatchNorm(`bn${s.index}`, s.width)] : [])] });
 
   it('snapshot/restore and exportState/loadState cover the running statistics', async () => {
     const a = make(1);
@@ -42,7 +43,7 @@ describe('model state: parameters and buffers', () => {
     b.loadState(state);
     expect(await b.exportState()).toEqual(state);
     expect(await infer(b)).toEqual(before);
-    const { ['bn1.runningVar']: _dropped, ...partial } = state.buffers;
+    const { 'bn1.runningVar': _dropped, ...partial } = state.buffers;
     expect(() => b.loadState({ params: state.params, buffers: partial })).toThrow(/no buffer "bn1.runningVar"/);
     snap.dispose();
     a.dispose();

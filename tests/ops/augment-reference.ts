@@ -31,8 +31,7 @@ export function warpExampleCpu(x: ArrayLike<number>, b: number, h: number, w: nu
       const y0 = Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
-      out[row * w + col] =
-        (1 - fy) * ((1 - fx) * pixel(x0, y0) + fx * pixel(x0 + 1, y0)) + fy * ((1 - fx) * pixel(x0, y0 + 1) + fx * pixel(x0 + 1, y0 + 1));
+      out[row * w + col] = (1 - fy) * ((1 - fx) * pixel(x0, y0) + fx * pixel(x0 + 1, y0)) + fy * ((1 - fx) * pixel(x0, y0 + 1) + fx * pixel(x0 + 1, y0 + 1));
     }
   }
   return out;

@@ -46,7 +46,8 @@ function digits(batch: number, seed: number, h = H, w = W): Float32Array {
   const r = randomArray(batch * 4, seed, 0, 1);
   for (let b = 0; b < batch; b++) {
     const [cx, cy, sx, sy] = [w * (0.35 + 0.3 * r[4 * b]), h * (0.35 + 0.3 * r[4 * b + 1]), 2 + 3 * r[4 * b + 2], 2 + 3 * r[4 * b + 3]];
-    for (let y = 2; y < h - 2; y++) for (let x = 2; x < w - 2; x++) out[b * h * w + y * w + x] = Math.fround(Math.exp(-(((x - cx) / sx) ** 2) - ((y - cy) / sy) ** 2));
+    for (let y = 2; y < h - 2; y++)
+      for (let x = 2; x < w - 2; x++) out[b * h * w + y * w + x] = Math.fround(Math.exp(-(((x - cx) / sx) ** 2) - ((y - cy) / sy) ** 2));
   }
   // Some texture, so that exact comparisons see every pixel's bits.
   const noise = randomArray(out.length, seed + 1, 0, 0.25);
@@ -83,7 +84,17 @@ describe('image augmentation', () => {
     xs[HW + 3 * W + 4] = -0;
     xs[HW + 5 * W + 6] = 1e-30;
     xs[2 * HW + 7 * W + 8] = 3e30;
-    for (const [dx, dy] of [[0, 0], [1, 0], [0, -1], [3, -2], [-5, 4], [-27, 27], [28, 0], [0, -40], [13, 14]]) {
+    for (const [dx, dy] of [
+      [0, 0],
+      [1, 0],
+      [0, -1],
+      [3, -2],
+      [-5, 4],
+      [-27, 27],
+      [28, 0],
+      [0, -40],
+      [13, 14],
+    ]) {
       const got = await onGpu(xs, batch, (x) => translateImages(x, { height: H, width: W, dx, dy }));
       const want = new Float32Array(xs.length);
       for (let b = 0; b < batch; b++) shiftExampleCpu(xs, want, b, H, W, dx, dy);
@@ -92,7 +103,10 @@ describe('image augmentation', () => {
     // Non-square images (odd width: the centre is a pixel; even height: between two).
     const [h, w] = [6, 9];
     const small = randomArray(3 * h * w, 5, 0, 1);
-    for (const [dx, dy] of [[2, -1], [-4, 3]]) {
+    for (const [dx, dy] of [
+      [2, -1],
+      [-4, 3],
+    ]) {
       const got = await onGpu(small, 3, (x) => translateImages(x, { height: h, width: w, dx, dy }));
       const want = new Float32Array(small.length);
       for (let b = 0; b < 3; b++) shiftExampleCpu(small, want, b, h, w, dx, dy);
@@ -119,7 +133,12 @@ describe('image augmentation', () => {
     const xs = digits(batch, 3);
     const rotate = (k: number): Float32Array => {
       // Output (col, row) reads the input at R(−θ)·(p − c) + c; for θ = k·90°, cos and sin are 0, ±1.
-      const [c, s] = [[1, 0], [0, 1], [-1, 0], [0, -1]][((k % 4) + 4) % 4];
+      const [c, s] = [
+        [1, 0],
+        [0, 1],
+        [-1, 0],
+        [0, -1],
+      ][((k % 4) + 4) % 4];
       const out = new Float32Array(xs.length);
       for (let b = 0; b < batch; b++) {
         for (let row = 0; row < H; row++) {
@@ -192,7 +211,13 @@ describe('image augmentation', () => {
     expect(Math.max(...params.map((p) => Math.abs(p.angle)))).toBeGreaterThan(0.25);
     // A fixed rotation by an angle that is not a quarter turn, through warpImages.
     const fixed = await onGpu(xs, batch, (x) => warpImages(x, { height: H, width: W, angle: -0.3, scale: 1.1, dx: 1.5, dy: -0.25 }));
-    const wantFixed = warpBatchCpu(xs, batch, H, W, () => ({ dx: 1.5, dy: -0.25, angle: Math.PI * Math.fround(-0.3 / Math.PI), scale: Math.fround(1.1), flip: false }));
+    const wantFixed = warpBatchCpu(xs, batch, H, W, () => ({
+      dx: 1.5,
+      dy: -0.25,
+      angle: Math.PI * Math.fround(-0.3 / Math.PI),
+      scale: Math.fround(1.1),
+      flip: false,
+    }));
     let worstFixed = 0;
     for (let i = 0; i < wantFixed.length; i++) worstFixed = Math.max(worstFixed, Math.abs(fixed[i] - wantFixed[i]));
     expect(worstFixed).toBeLessThanOrEqual(WARP_TOL);

@@ -15,7 +15,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../engine/runtime/errors';
-import { dropoutBackward, dropoutForward, dropoutMaskCpu, dropoutUniforms, keepThreshold, type DropoutForwardOptions, type DropoutKey } from '../../engine/ops/dropout';
+import {
+  dropoutBackward,
+  dropoutForward,
+  dropoutMaskCpu,
+  dropoutUniforms,
+  keepThreshold,
+  type DropoutForwardOptions,
+  type DropoutKey,
+} from '../../engine/ops/dropout';
 import { PHILOX_ROUNDS } from '../../engine/random/philox';
 import { randomArray, useRuntime } from '../helpers/gpu';
 
@@ -157,7 +165,11 @@ describe('dropout', () => {
     const key = { keepProb: 0.4, seed: 2 ** 33 + 77, offset: 2 ** 41 + 3, stream: 5, scale: 'inverted' as const };
     // Round counts 1 and 2 take the folded path's own branches, 10 the general one; n = 4100 the
     // vec4 entry point, 4099 the scalar one (pipeline compiles dominate this test's time).
-    for (const [rounds, sizes] of [[1, [4100]], [2, [4100]], [10, [4100, 4099]]] as const) {
+    for (const [rounds, sizes] of [
+      [1, [4100]],
+      [2, [4100]],
+      [10, [4100, 4099]],
+    ] as const) {
       for (const n of sizes) {
         const vec = n % 4 === 0;
         const x = rt().tensor(randomArray(n, 3));

@@ -14,7 +14,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as F from '../../engine/autograd/index';
-import { smoothedTargetValues, softmaxCrossEntropy, softmaxCrossEntropyBackward, type LabelSmoothing, type SmoothingConvention } from '../../engine/ops/softmax_xent';
+import {
+  smoothedTargetValues,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyBackward,
+  type LabelSmoothing,
+  type SmoothingConvention,
+} from '../../engine/ops/softmax_xent';
 import { ArgumentError } from '../../engine/runtime/errors';
 import { gradCheck, input } from '../autograd/gradcheck';
 import { randomArray, useRuntime } from '../helpers/gpu';

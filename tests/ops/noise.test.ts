@@ -156,7 +156,13 @@ describe('gaussian noise', () => {
     expect(firstDiff(a, await gpuNormals(n, key))).toBe(-1);
     // A shorter run is a prefix of a longer one (element i is keyed by i alone).
     expect(firstDiff((await gpuNormals(n + 3, key)).subarray(0, n), a)).toBe(-1);
-    for (const other of [{ ...key, offset: 2 }, { ...key, offset: 1 + 2 ** 32 }, { ...key, seed: 6 }, { ...key, seed: 5 + 2 ** 32 }, { ...key, stream: 1 }]) {
+    for (const other of [
+      { ...key, offset: 2 },
+      { ...key, offset: 1 + 2 ** 32 },
+      { ...key, seed: 6 },
+      { ...key, seed: 5 + 2 ** 32 },
+      { ...key, stream: 1 },
+    ]) {
       const b = await gpuNormals(n, other);
       let same = 0;
       for (let i = 0; i < n; i++) same += a[i] === b[i] ? 1 : 0;
@@ -229,7 +235,8 @@ describe('gaussian noise', () => {
     const e = rt().empty([0, 4]);
     const ye = addGaussianNoise(e, { std: 1, seed: 1, offset: 0 });
     expect(ye.shape).toEqual([0, 4]);
-    for (const std of [-1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => addGaussianNoise(x, { std, seed: 1, offset: 0 }), `std ${std}`).toThrow(new RegExp(`std must be .* got ${std}`));
+    for (const std of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => addGaussianNoise(x, { std, seed: 1, offset: 0 }), `std ${std}`).toThrow(new RegExp(`std must be .* got ${std}`));
     expect(() => addGaussianNoise(x, { std: 1, seed: -1, offset: 0 })).toThrow(/seed .* got -1/);
     expect(() => addGaussianNoise(x, { std: 1, seed: 1, offset: 0.5 })).toThrow(/offset .* got 0.5/);
     expect(() => addGaussianNoise(x, { std: 1, seed: 1, offset: 0, stream: 2 ** 32 })).toThrow(ArgumentError);
@@ -347,7 +354,8 @@ describe('gaussian noise', () => {
       const arena = makeArena();
       const chunks = arena.chunkTable(stds);
       const oneParam = arena.chunkTable(stds, arena.param('fc1.weight'));
-      for (const sign of [0, 2, -0.5, Number.NaN]) expect(() => perturbArena(arena, chunks, { seed: 1, offset: 0, sign: sign as 1 }), `sign ${sign}`).toThrow(new RegExp(`sign .* got ${sign}`));
+      for (const sign of [0, 2, -0.5, Number.NaN])
+        expect(() => perturbArena(arena, chunks, { seed: 1, offset: 0, sign: sign as 1 }), `sign ${sign}`).toThrow(new RegExp(`sign .* got ${sign}`));
       expect(() => perturbArena(arena, oneParam, { seed: 1, offset: 0, sign: 1 })).toThrow(ShapeError);
       expect(() => perturbArena(arena, arena.values, { seed: 1, offset: 0, sign: 1 })).toThrow(/u32/);
       expect(() => perturbArena(arena, chunks, { seed: 2 ** 53, offset: 0, sign: 1 })).toThrow(/seed/);

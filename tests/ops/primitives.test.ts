@@ -72,7 +72,12 @@ describe('elementwise primitives: forward against f64 closed forms', () => {
     const t = rt().tensor(x, [10, 100]);
     expect(mismatches(await abs(t).toArray(), Array.from(x, Math.abs))).toEqual([]);
     expect(mismatches(await sign(t).toArray(), Array.from(x, Math.sign))).toEqual([]);
-    expect(mismatches(await square(t).toArray(), Array.from(x, (v) => Math.fround(v * v)))).toEqual([]);
+    expect(
+      mismatches(
+        await square(t).toArray(),
+        Array.from(x, (v) => Math.fround(v * v)),
+      ),
+    ).toEqual([]);
   });
 
   it('sqrt within 5 ULP on [0, 100), with √0 = 0 and exact squares', async () => {
@@ -85,11 +90,23 @@ describe('elementwise primitives: forward against f64 closed forms', () => {
 
   it('rsqrt within 3 ULP, with eps = 0 and eps = 1e-5 (finite at x = 0)', async () => {
     const x = randomArray(1000, 3, 1e-3, 100);
-    expect(mismatches(await rsqrt(rt().tensor(x)).toArray(), Array.from(x, (v) => 1 / Math.sqrt(v)), 3 * ULP)).toEqual([]);
+    expect(
+      mismatches(
+        await rsqrt(rt().tensor(x)).toArray(),
+        Array.from(x, (v) => 1 / Math.sqrt(v)),
+        3 * ULP,
+      ),
+    ).toEqual([]);
     x[0] = 0;
     const eps = 1e-5;
     const feps = Math.fround(eps);
-    expect(mismatches(await rsqrt(rt().tensor(x), eps).toArray(), Array.from(x, (v) => 1 / Math.sqrt(v + feps)), 3 * ULP)).toEqual([]);
+    expect(
+      mismatches(
+        await rsqrt(rt().tensor(x), eps).toArray(),
+        Array.from(x, (v) => 1 / Math.sqrt(v + feps)),
+        3 * ULP,
+      ),
+    ).toEqual([]);
   });
 
   it('rsqrt rejects an eps that is not a finite number ≥ 0, naming it', () => {
@@ -109,17 +126,33 @@ describe('elementwise primitives: backward rules', () => {
   it('abs, sign and square: g·sign(x) (0 at 0), 0, and 2gx, exactly', async () => {
     const x = signedValues(4);
     const shape = [1000];
-    expect(mismatches(await gradOf(rt(), F.abs, x, w, shape), Array.from(x, (v, i) => w[i] * Math.sign(v)))).toEqual([]);
+    expect(
+      mismatches(
+        await gradOf(rt(), F.abs, x, w, shape),
+        Array.from(x, (v, i) => w[i] * Math.sign(v)),
+      ),
+    ).toEqual([]);
     expect(mismatches(await gradOf(rt(), F.sign, x, w, shape), new Float64Array(1000))).toEqual([]);
-    expect(mismatches(await gradOf(rt(), F.square, x, w, shape), Array.from(x, (v, i) => Math.fround(2 * w[i] * v)))).toEqual([]);
+    expect(
+      mismatches(
+        await gradOf(rt(), F.square, x, w, shape),
+        Array.from(x, (v, i) => Math.fround(2 * w[i] * v)),
+      ),
+    ).toEqual([]);
   });
 
   it('sqrt: g/(2√x) within 8 ULP; rsqrt: −½g(x + ε)^−3/2 within 12 ULP', async () => {
     const x = randomArray(1000, 5, 1e-2, 50);
     const shape = [1000];
-    expect(mismatches(await gradOf(rt(), F.sqrt, x, w, shape), Array.from(x, (v, i) => w[i] / (2 * Math.sqrt(v))), 8 * ULP)).toEqual([]);
+    expect(
+      mismatches(
+        await gradOf(rt(), F.sqrt, x, w, shape),
+        Array.from(x, (v, i) => w[i] / (2 * Math.sqrt(v))),
+        8 * ULP,
+      ),
+    ).toEqual([]);
     for (const eps of [0, 0.125]) {
-      const want = Array.from(x, (v, i) => -0.5 * w[i] * (Math.fround(v + eps) ** -1.5));
+      const want = Array.from(x, (v, i) => -0.5 * w[i] * Math.fround(v + eps) ** -1.5);
       expect(mismatches(await gradOf(rt(), (v) => F.rsqrt(v, eps), x, w, shape), want, 12 * ULP)).toEqual([]);
     }
   });
@@ -217,7 +250,14 @@ describe('max-norm projection', () => {
       const col = (a: ArrayLike<number>): number[] => Array.from({ length: rows }, (_, i) => a[i * cols + j]);
       if (n[j] > c) {
         projected++;
-        expect(mismatches(col(got), col(w).map((v) => (v * c) / n[j]), rtol), `column ${j}`).toEqual([]);
+        expect(
+          mismatches(
+            col(got),
+            col(w).map((v) => (v * c) / n[j]),
+            rtol,
+          ),
+          `column ${j}`,
+        ).toEqual([]);
         expect(Math.abs(colNormsRef(col(got), rows, 1)[0] - c)).toBeLessThanOrEqual(rtol * c + rows * 2 ** -24 * c);
       } else {
         expect(mismatches(col(got), col(w)), `column ${j} (norm ${n[j]} ≤ c) is not written`).toEqual([]);

@@ -36,7 +36,10 @@ describe('soft threshold', () => {
     const tau = 0.375;
     const x = rt().tensor(GRID);
     const got = await softThreshold(x, tau).toArray();
-    expectSame(got, Array.from(GRID, (v) => prox(v, tau)));
+    expectSame(
+      got,
+      Array.from(GRID, (v) => prox(v, tau)),
+    );
     // The grid holds ±τ themselves and values on both sides of them.
     expect(GRID.includes(tau) && GRID.includes(-tau)).toBe(true);
     expect(got[GRID.indexOf(tau)]).toBe(0);
@@ -49,12 +52,18 @@ describe('soft threshold', () => {
     // τᵢ cycles through 0, 1/8, 1/4, 1/2 (multiples of 1/64, so |x| − τᵢ is exact).
     const taus = Float32Array.from(GRID, (_, i) => [0, 0.125, 0.25, 0.5][i % 4]);
     const got = await softThreshold(rt().tensor(GRID), rt().tensor(taus)).toArray();
-    expectSame(got, Array.from(GRID, (v, i) => prox(v, taus[i])));
+    expectSame(
+      got,
+      Array.from(GRID, (v, i) => prox(v, taus[i])),
+    );
   });
 
   // The step runs on vec4s when the length is a multiple of 4 (128: the grid without its last value,
   // ±τ still in it) and one element per invocation otherwise (129): both must be exact.
-  for (const [path, values] of [['scalar', GRID], ['vec4', GRID.subarray(0, 128)]] as const) {
+  for (const [path, values] of [
+    ['scalar', GRID],
+    ['vec4', GRID.subarray(0, 128)],
+  ] as const) {
     it(`the fused step w ← prox_{εα}(w − εg) is exact on exactly representable inputs, landing on ±τ included (${path})`, async () => {
       // ε = 1/4, α = 1/2: τ = 1/8. w − εg is a multiple of 1/64 for w on the grid and g multiple of 1/16.
       const lr = 0.25;
@@ -62,7 +71,9 @@ describe('soft threshold', () => {
       const n = values.length;
       // Every 4th step lands exactly on +τ, every 4th + 1 on −τ; the rest anywhere on the grid.
       const tau = lr * l1;
-      const g = Float32Array.from({ length: n }, (_, i) => (i % 4 === 0 ? (values[i] - tau) / lr : i % 4 === 1 ? (values[i] + tau) / lr : ((i * 7) % 33) / 16 - 1));
+      const g = Float32Array.from({ length: n }, (_, i) =>
+        i % 4 === 0 ? (values[i] - tau) / lr : i % 4 === 1 ? (values[i] + tau) / lr : ((i * 7) % 33) / 16 - 1,
+      );
       const w = rt().tensor(values);
       softThresholdStep(w, rt().tensor(g), lr, l1);
       const want = Array.from(values, (v, i) => prox(v - lr * g[i], tau));
@@ -77,40 +88,44 @@ describe('soft threshold', () => {
       const g = Float32Array.from(values, (_, i) => ((i * 5) % 17) / 16 - 0.5);
       const w = rt().tensor(values);
       softThresholdStep(w, rt().tensor(g), lr, rt().tensor(alphas));
-      expectSame(await w.toArray(), Array.from(values, (v, i) => prox(v - lr * g[i], lr * alphas[i])));
+      expectSame(
+        await w.toArray(),
+        Array.from(values, (v, i) => prox(v - lr * g[i], lr * alphas[i])),
+      );
     });
   }
 
-  for (const n of [100_003, 100_000]) it(`random values: the step matches an f64 reference within 2 roundings of |w| + ε|g| (n = ${n}: ${n % 4 === 0 ? 'vec4' : 'scalar'})`, async () => {
-    // Two roundings (ε·g, then w − εg; a fused multiply-add would round once) and the exact-in-the-
-    // region |v| − τ (prox is 1-Lipschitz, so the error of v passes through unamplified): bound
-    // 2·2⁻²⁴·(|w| + ε|g|) + one rounding of the result.
-    const lr = 0.1;
-    const l1 = 0.3;
-    const w0 = randomArray(n, 1);
-    const g = randomArray(n, 2, -3, 3);
-    const w = rt().tensor(w0);
-    softThresholdStep(w, rt().tensor(g), lr, l1);
-    const got = await w.toArray();
-    const tau = Math.fround(lr * l1);
-    const lrf = Math.fround(lr);
-    let worst = 0;
-    let zeros = 0;
-    for (let i = 0; i < n; i++) {
-      const v = w0[i] - lrf * g[i];
-      const want = prox(v, tau);
-      const bound = 3 * 2 ** -24 * (Math.abs(w0[i]) + lrf * Math.abs(g[i]));
-      worst = Math.max(worst, Math.abs(got[i] - want) / bound);
-      // Clearly inside (−τ, τ), even after rounding v: the result must be exactly +0.
-      if (Math.abs(v) < tau - bound) {
-        zeros++;
-        expect(Object.is(got[i], 0), `element ${i}`).toBe(true);
+  for (const n of [100_003, 100_000])
+    it(`random values: the step matches an f64 reference within 2 roundings of |w| + ε|g| (n = ${n}: ${n % 4 === 0 ? 'vec4' : 'scalar'})`, async () => {
+      // Two roundings (ε·g, then w − εg; a fused multiply-add would round once) and the exact-in-the-
+      // region |v| − τ (prox is 1-Lipschitz, so the error of v passes through unamplified): bound
+      // 2·2⁻²⁴·(|w| + ε|g|) + one rounding of the result.
+      const lr = 0.1;
+      const l1 = 0.3;
+      const w0 = randomArray(n, 1);
+      const g = randomArray(n, 2, -3, 3);
+      const w = rt().tensor(w0);
+      softThresholdStep(w, rt().tensor(g), lr, l1);
+      const got = await w.toArray();
+      const tau = Math.fround(lr * l1);
+      const lrf = Math.fround(lr);
+      let worst = 0;
+      let zeros = 0;
+      for (let i = 0; i < n; i++) {
+        const v = w0[i] - lrf * g[i];
+        const want = prox(v, tau);
+        const bound = 3 * 2 ** -24 * (Math.abs(w0[i]) + lrf * Math.abs(g[i]));
+        worst = Math.max(worst, Math.abs(got[i] - want) / bound);
+        // Clearly inside (−τ, τ), even after rounding v: the result must be exactly +0.
+        if (Math.abs(v) < tau - bound) {
+          zeros++;
+          expect(Object.is(got[i], 0), `element ${i}`).toBe(true);
+        }
       }
-    }
-    expect(worst).toBeLessThanOrEqual(1);
-    // About 2τ / (range of w − εg ≈ 2.6) of the elements, i.e. some 2%, are thresholded.
-    expect(zeros).toBeGreaterThan(n / 100);
-  });
+      expect(worst).toBeLessThanOrEqual(1);
+      // About 2τ / (range of w − εg ≈ 2.6) of the elements, i.e. some 2%, are thresholded.
+      expect(zeros).toBeGreaterThan(n / 100);
+    });
 
   it('eq. 7.23: iterated steps on ½Σ Hᵢᵢ(wᵢ − w*ᵢ)² reach sign(w*)·max(|w*| − α/Hᵢᵢ, 0), with exact zeros', async () => {
     // The gradient of the quadratic is H(w − w*). The fixed point of the proximal iteration is the

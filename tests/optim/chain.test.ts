@@ -89,7 +89,9 @@ describe('chained gradient transformations', () => {
     const alpha = 0.5;
     for (const kind of ['subgradient', 'proximal'] as const) {
       const arena = makeArena(rt(), 11);
-      const opt = (kind === 'subgradient' ? chain(l1Subgradient({ alpha }), sgd({ lr })) : chain(momentum({ lr, momentum: 0.9 }), proximalL1({ alpha }))).init(arena);
+      const opt = (kind === 'subgradient' ? chain(l1Subgradient({ alpha }), sgd({ lr })) : chain(momentum({ lr, momentum: 0.9 }), proximalL1({ alpha }))).init(
+        arena,
+      );
       const w = new Map(arena.params.map((p) => [p.name, Float64Array.from(randomArray(p.size, 11 + p.index))]));
       const u = new Map(arena.params.map((p) => [p.name, new Float64Array(p.size)]));
       for (let t = 1; t <= 3; t++) {

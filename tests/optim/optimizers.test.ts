@@ -194,7 +194,11 @@ describe('fused optimizer updates', () => {
     const opt = new SGD(arena, { lr: 0.1, weightDecay: 0 });
     // weightDecay 0: only emb decays, by its spec's own l2 = 0.05.
     const ref = arena.params.map((p) => refParam(randomArray(p.size, 11 + p.index), f(p.l2 ?? 0)));
-    for (const [t, lr] of [[1, 0.1], [2, 0.05], [3, 0.025]] as const) {
+    for (const [t, lr] of [
+      [1, 0.1],
+      [2, 0.05],
+      [3, 0.025],
+    ] as const) {
       opt.lr = lr;
       const grads = writeGrads(rt(), arena, t);
       opt.step();

@@ -30,7 +30,10 @@ function setup(rt: Runtime): { arena: ParamArena; w: Map<string, Float32Array>; 
   for (const p of arena.params) {
     w.set(p.name, dyadic(p.size, p.index));
     // Gradients that are multiples of 1/16, so ε·g = g/4 is a multiple of 1/64.
-    g.set(p.name, Float32Array.from(dyadic(p.size, p.index + 5), (x) => Math.round(x * 16) / 16));
+    g.set(
+      p.name,
+      Float32Array.from(dyadic(p.size, p.index + 5), (x) => Math.round(x * 16) / 16),
+    );
     arena.setValues(p.name, w.get(p.name)!);
     const t = rt.tensor(g.get(p.name)!);
     rt.copy(t, p.grad, p.size * 4);
@@ -43,38 +46,39 @@ describe('ProximalL1 over the arena', () => {
   const rt = useRuntime();
 
   // Every vec4s-per-invocation the kernel can be built with (the adapters here use 2 and 16).
-  for (const vpi of [1, 2, 4, 8, 16]) it(`one dispatch; weights get prox_{εα}(w − εg) exactly, per layer; biases a plain step; padding untouched (VPI ${vpi})`, async () => {
-    const { arena, w, g } = setup(rt());
-    const lr = 0.25;
-    const alphaOf = (p: ArenaParam) => (p.role === 'bias' ? 0 : p.layer === 1 ? 0.5 : 0.25);
-    const opt = new ProximalL1(arena, { lr, l1: alphaOf, vec4sPerInvocation: vpi });
-    const d0 = rt().workStats().dispatches;
-    opt.step();
-    expect(rt().workStats().dispatches - d0).toBe(1);
-    const all = await arena.values.toArray();
-    let zeros = 0;
-    let atTau = 0;
-    for (const p of arena.params) {
-      const got = all.subarray(p.offset, p.offset + p.size);
-      const w0 = w.get(p.name)!;
-      const g0 = g.get(p.name)!;
-      for (let i = 0; i < p.size; i++) {
-        const want = prox(w0[i] - lr * g0[i], lr * alphaOf(p));
-        if (p.role === 'weight' && Math.abs(w0[i] - lr * g0[i]) === lr * alphaOf(p)) atTau++;
-        if (want === 0) {
-          zeros++;
-          expect(Object.is(got[i], 0), `${p.name}[${i}] = ${got[i]} should be +0`).toBe(true);
-        } else {
-          expect(got[i], `${p.name}[${i}]`).toBe(want);
+  for (const vpi of [1, 2, 4, 8, 16])
+    it(`one dispatch; weights get prox_{εα}(w − εg) exactly, per layer; biases a plain step; padding untouched (VPI ${vpi})`, async () => {
+      const { arena, w, g } = setup(rt());
+      const lr = 0.25;
+      const alphaOf = (p: ArenaParam) => (p.role === 'bias' ? 0 : p.layer === 1 ? 0.5 : 0.25);
+      const opt = new ProximalL1(arena, { lr, l1: alphaOf, vec4sPerInvocation: vpi });
+      const d0 = rt().workStats().dispatches;
+      opt.step();
+      expect(rt().workStats().dispatches - d0).toBe(1);
+      const all = await arena.values.toArray();
+      let zeros = 0;
+      let atTau = 0;
+      for (const p of arena.params) {
+        const got = all.subarray(p.offset, p.offset + p.size);
+        const w0 = w.get(p.name)!;
+        const g0 = g.get(p.name)!;
+        for (let i = 0; i < p.size; i++) {
+          const want = prox(w0[i] - lr * g0[i], lr * alphaOf(p));
+          if (p.role === 'weight' && Math.abs(w0[i] - lr * g0[i]) === lr * alphaOf(p)) atTau++;
+          if (want === 0) {
+            zeros++;
+            expect(Object.is(got[i], 0), `${p.name}[${i}] = ${got[i]} should be +0`).toBe(true);
+          } else {
+            expect(got[i], `${p.name}[${i}]`).toBe(want);
+          }
         }
+        for (let i = p.offset + p.size; i < p.offset + p.paddedSize; i++) expect(all[i]).toBe(0);
       }
-      for (let i = p.offset + p.size; i < p.offset + p.paddedSize; i++) expect(all[i]).toBe(0);
-    }
-    expect(zeros).toBeGreaterThan(0);
-    expect(atTau).toBeGreaterThan(0);
-    opt.dispose();
-    arena.dispose();
-  });
+      expect(zeros).toBeGreaterThan(0);
+      expect(atTau).toBeGreaterThan(0);
+      opt.dispose();
+      arena.dispose();
+    });
 
   it('a global α leaves the biases out by default, and the per-tensor path gives the same bits', async () => {
     const a = setup(rt());

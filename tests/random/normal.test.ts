@@ -89,7 +89,13 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) gr
     const n = Math.ceil(2 ** 24 / stride) + 1;
     const out = rt().empty([4 * n]);
     const groups = Math.ceil(n / 64);
-    rt().dispatch({ shader: kernel, entry: 'main', uniforms: { n, stride }, bindings: { o: out }, workgroups: [Math.min(groups, 65535), Math.ceil(groups / 65535)] });
+    rt().dispatch({
+      shader: kernel,
+      entry: 'main',
+      uniforms: { n, stride },
+      bindings: { o: out },
+      workgroups: [Math.min(groups, 65535), Math.ceil(groups / 65535)],
+    });
     const r = await out.toArray();
     out.dispose();
     let worstTrig = 0;
@@ -118,12 +124,23 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 }`;
     const kernel = await rt().loadKernel('tests/random/sincos-exact.wgsl', source, ['philox', 'normal']);
     const ts = [0, 0.5, -0.5, 1, -1];
-    const want = [[1, 0], [0, 1], [0, -1], [-1, 0], [-1, 0]];
+    const want = [
+      [1, 0],
+      [0, 1],
+      [0, -1],
+      [-1, 0],
+      [-1, 0],
+    ];
     const t = rt().tensor(ts);
     const out = rt().empty([2 * ts.length]);
     rt().dispatch({ shader: kernel, entry: 'main', uniforms: { n: ts.length }, bindings: { t, o: out }, workgroups: [1] });
     const r = await out.toArray();
-    ts.forEach((v, i) => expect([r[2 * i], r[2 * i + 1]].map((c) => c + 0), `t = ${v}`).toEqual(want[i]));
+    ts.forEach((v, i) =>
+      expect(
+        [r[2 * i], r[2 * i + 1]].map((c) => c + 0),
+        `t = ${v}`,
+      ).toEqual(want[i]),
+    );
     t.dispose();
     out.dispose();
   });

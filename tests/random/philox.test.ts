@@ -14,7 +14,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../engine/runtime/errors';
-import { checkPhiloxRounds, mulhi32, mulhilo32, philox4x32, philox4x32_10, PHILOX_MAX_ROUNDS, PHILOX_MIN_ROUNDS, PHILOX_ROUNDS } from '../../engine/random/philox';
+import {
+  checkPhiloxRounds,
+  mulhi32,
+  mulhilo32,
+  philox4x32,
+  philox4x32_10,
+  PHILOX_MAX_ROUNDS,
+  PHILOX_MIN_ROUNDS,
+  PHILOX_ROUNDS,
+} from '../../engine/random/philox';
 import { useRuntime } from '../helpers/gpu';
 
 /** Random123 kat_vectors, philox4x32 10: counter (4 words), key (2 words), expected output. */
@@ -268,7 +277,14 @@ describe('Philox4x32 in WGSL', () => {
     };
     const run = async (overrides: Record<string, number>): Promise<Uint32Array> => {
       const out = rt().empty([n * 4], 'u32');
-      rt().dispatch({ shader: kernel, entry: 'philox_r', overrides, uniforms: { n }, bindings: { counters, keys, words: out }, workgroups: [Math.ceil(n / 64)] });
+      rt().dispatch({
+        shader: kernel,
+        entry: 'philox_r',
+        overrides,
+        uniforms: { n },
+        bindings: { counters, keys, words: out },
+        workgroups: [Math.ceil(n / 64)],
+      });
       const got = (await out.toArray()) as Uint32Array;
       out.dispose();
       return got;

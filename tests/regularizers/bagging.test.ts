@@ -82,7 +82,12 @@ describe('bagging', () => {
     // Feature 0 of example i is i: a recorded batch says which examples it holds.
     const x = new Float32Array(n * 2);
     for (let i = 0; i < n; i++) x[2 * i] = i;
-    const data = GpuDataset.upload(rt(), x, Uint32Array.from({ length: n }, (_, i) => i % 2), 2);
+    const data = GpuDataset.upload(
+      rt(),
+      x,
+      Uint32Array.from({ length: n }, (_, i) => i % 2),
+      2,
+    );
     const seen: Tensor[] = [];
     const recorder: Regularizer = {
       name: 'recorder',
@@ -175,7 +180,14 @@ describe('bagging', () => {
     }
     // Member predictions and the ensemble average, on the GPU.
     const outs = members.map((m) => noGrad(() => tidy(() => m.forward(constant(xTest), { training: false, step: 0 }).data)));
-    const ens = noGrad(() => tidy(() => scale(outs.slice(1).reduce((s, o) => add(s, o), outs[0]), 1 / K)));
+    const ens = noGrad(() =>
+      tidy(() =>
+        scale(
+          outs.slice(1).reduce((s, o) => add(s, o), outs[0]),
+          1 / K,
+        ),
+      ),
+    );
     const preds = await Promise.all(outs.map((o) => o.toArray()));
     const ensPred = await ens.toArray();
     const err = preds.map((p) => Float64Array.from(p, (v, r) => v - test.y[r]));

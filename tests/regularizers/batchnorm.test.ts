@@ -169,7 +169,7 @@ describe('batch normalization', () => {
       }
     }
     // Drop fraction 1 − p over 4·64·5 = 1280 draws: binomial sd √(1280·¼) ≈ 18, i.e. 0.014; 5 sd.
-    expect(Math.abs(zeros / total - (1 - p))).toBeLessThanOrEqual(5 * Math.sqrt(p * (1 - p) / total));
+    expect(Math.abs(zeros / total - (1 - p))).toBeLessThanOrEqual(5 * Math.sqrt((p * (1 - p)) / total));
     expect([...outs[0]]).not.toEqual([...outs[1]]);
     const after = await model.exportState();
     expect(after.buffers).toEqual(before.buffers);

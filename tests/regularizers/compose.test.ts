@@ -111,7 +111,11 @@ describe('every technique alone and all together on MNIST', () => {
       const model = mlp(rt(), { sizes: SIZES, seed: 1, regularizers: regs });
       const initialVal = await evaluate(model, val, 1000);
       const initialWeights = await weightReport(model);
-      const report = await fit(model, { train, val }, { optimizer: momentum({ lr: 0.05, momentum: 0.9 }), regularizers: regs, epochs: 3, batchSize: 32, seed: 1 });
+      const report = await fit(
+        model,
+        { train, val },
+        { optimizer: momentum({ lr: 0.05, momentum: 0.9 }), regularizers: regs, epochs: 3, batchSize: 32, seed: 1 },
+      );
       expect(report.epochs.length).toBeGreaterThanOrEqual(1);
       for (const e of report.epochs) {
         expect(Number.isFinite(e.train.loss), `epoch ${e.epoch} train loss`).toBe(true);

@@ -45,7 +45,7 @@ function setParams(model: Sequential, seed: number, w: number, b: number): void 
 async function gpuMaskLogProbs(rt: Runtime, model: Sequential, row: Float32Array, masks: Float64Array[][]): Promise<Float64Array[]> {
   const layers = dropoutLayers(model);
   const count = masks.length;
-  const tables = layers.map((l, g) => {
+  const tables = layers.map((_, g) => {
     const w = masks[0][g].length;
     const t = new Float32Array(count * w);
     for (let m = 0; m < count; m++) t.set(masks[m][g], m * w);
@@ -220,13 +220,19 @@ describe('dropout inference rules', () => {
           expect(separated, 'the arithmetic mean differs from weight scaling beyond the MC tolerance').toBe(true);
         }
       }
-      await annotate(`largest |MC mean − exact mean| = ${worst.toFixed(2)} standard errors; max |arithmetic − weight scaling| = ${maxDiff(mean, ws).toExponential(3)}`);
+      await annotate(
+        `largest |MC mean − exact mean| = ${worst.toFixed(2)} standard errors; max |arithmetic − weight scaling| = ${maxDiff(mean, ws).toExponential(3)}`,
+      );
       xt.dispose();
       model.dispose();
     });
 
     it('with keep probability 1 every sample is the deterministic prediction: spread exactly 0', async () => {
-      const model = Sequential.create(rt(), [new Dropout('drop0', 0, 1, 0), new Linear('fc1', 4, 6, { activation: 'relu' }), new Dropout('drop1', 0, 1, 1), new Linear('fc2', 6, 3)], { seed: 2 });
+      const model = Sequential.create(
+        rt(),
+        [new Dropout('drop0', 0, 1, 0), new Linear('fc1', 4, 6, { activation: 'relu' }), new Dropout('drop1', 0, 1, 1), new Linear('fc2', 6, 3)],
+        { seed: 2 },
+      );
       setParams(model, 90, 1, 0.3);
       const xt = rt().tensor(randomArray(3 * 4, 19, -2, 2), [3, 4]);
       const mc = await predictMonteCarlo(model, xt, 8);

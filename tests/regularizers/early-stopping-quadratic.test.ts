@@ -117,7 +117,13 @@ describe('early stopping on a quadratic is L2 regularization (eqs. 7.40–7.45),
   const hNorm = p.lambda[0];
 
   it('the Jacobi eigen-decomposition of the f32 H reproduces it, with the chosen spectrum', () => {
-    expect(Math.max(...fromEigen(p.q, p.lambda).flat().map((v, k) => Math.abs(v - p.h.flat()[k])))).toBeLessThan(1e-12);
+    expect(
+      Math.max(
+        ...fromEigen(p.q, p.lambda)
+          .flat()
+          .map((v, k) => Math.abs(v - p.h.flat()[k])),
+      ),
+    ).toBeLessThan(1e-12);
     // f32 rounding of H moves the eigenvalues by at most ‖ΔH‖₂ ≤ ‖ΔH‖_F ≤ 4·2⁻²⁴·2.
     p.lambda.forEach((l, i) => expect(Math.abs(l - [2, 1, 0.5, 0.25][i])).toBeLessThan(1e-6));
   });
@@ -131,7 +137,8 @@ describe('early stopping on a quadratic is L2 regularization (eqs. 7.40–7.45),
       const z = matTVec(p.q, got.get(tau)!);
       const tol = trajectoryBound(p.h, p.wStar, matVec(p.q, want), eps, tau, hNorm);
       expect(tol).toBeLessThan(1e-4);
-      for (let i = 0; i < D; i++) expect(Math.abs(z[i] - want[i]), `τ = ${tau}, direction ${i} (λ = ${p.lambda[i]}): ${z[i]} vs ${want[i]}`).toBeLessThanOrEqual(tol);
+      for (let i = 0; i < D; i++)
+        expect(Math.abs(z[i] - want[i]), `τ = ${tau}, direction ${i} (λ = ${p.lambda[i]}): ${z[i]} vs ${want[i]}`).toBeLessThanOrEqual(tol);
     }
   });
 
@@ -164,7 +171,9 @@ describe('early stopping on a quadratic is L2 regularization (eqs. 7.40–7.45),
       // … and along direction i it is the early-stopped component (eq. 7.42 = eq. 7.40 at αᵢ). The
       // rounding of αᵢ to f32 moves λ/(λ + α)·z* by at most |z*|·|Δα|/λ (the slope is λ/(λ + α)² ≤ 1/λ).
       const alphaRounding = (Math.abs(p.zStar[i]) * Math.abs(a - alphas[i])) / p.lambda[i];
-      expect(Math.abs(z[i] - esZ[i]), `direction ${i}: λ = ${p.lambda[i]}, α = ${a}: L2 ${z[i]} vs early-stopped ${esZ[i]}`).toBeLessThanOrEqual(tol + esTol + alphaRounding);
+      expect(Math.abs(z[i] - esZ[i]), `direction ${i}: λ = ${p.lambda[i]}, α = ${a}: L2 ${z[i]} vs early-stopped ${esZ[i]}`).toBeLessThanOrEqual(
+        tol + esTol + alphaRounding,
+      );
     }
     // With the α of the stiffest direction, the flattest direction is far from the early-stopped one.
     expect(Math.abs(l2Z[0][D - 1] - esZ[D - 1])).toBeGreaterThan(0.1);
@@ -197,7 +206,9 @@ describe('early stopping on a quadratic is L2 regularization (eqs. 7.40–7.45),
       const allowance = (tau * eps * l * Math.abs(p.zStar[i]) * tol) / (Math.abs(zExact[i]) - tol) ** 2;
       expect(allowance, `direction ${i}`).toBeLessThan(0.2 * Math.abs(lower[i]));
       const rel = implied * tau * eps - 1;
-      expect(Math.abs(rel - (alphas[i] * tau * eps - 1)), `direction ${i}: GPU-implied α = ${implied}, eq. 7.43 α = ${alphas[i]}`).toBeLessThanOrEqual(allowance);
+      expect(Math.abs(rel - (alphas[i] * tau * eps - 1)), `direction ${i}: GPU-implied α = ${implied}, eq. 7.43 α = ${alphas[i]}`).toBeLessThanOrEqual(
+        allowance,
+      );
       expect(rel, `direction ${i}: GPU-implied ατε − 1 = ${rel}`).toBeGreaterThanOrEqual(lower[i] - allowance);
       expect(rel).toBeLessThanOrEqual(allowance);
     }

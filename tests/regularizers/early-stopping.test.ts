@@ -83,7 +83,9 @@ describe('early stopping', () => {
     { patience: 5, evalEvery: 2 },
   ];
   for (const { patience, evalEvery } of cases) {
-    it(`patience ${patience}, evalEvery ${evalEvery}: restores, bit for bit, the parameters and buffers of the best evaluation; patience counts evaluations`, async ({ annotate }) => {
+    it(`patience ${patience}, evalEvery ${evalEvery}: restores, bit for bit, the parameters and buffers of the best evaluation; patience counts evaluations`, async ({
+      annotate,
+    }) => {
       const train = makeData(rt(), TRAIN, 1, 0.35);
       const val = makeData(rt(), VAL, 2, 0.35);
       const es = earlyStopping({ patience, evalEvery });
@@ -158,7 +160,11 @@ describe('early stopping', () => {
     const es = earlyStopping({ patience: 3, evalEvery: 4 });
     const bn = batchNorm();
     const model = mlp(rt(), { sizes: SIZES, seed: 3, regularizers: [bn] });
-    const first = await fit(model, { train: train.ds, val: val.ds }, { optimizer: sgd({ lr: LR }), regularizers: [bn, es], epochs: 500, batchSize: BATCH, seed: 4 });
+    const first = await fit(
+      model,
+      { train: train.ds, val: val.ds },
+      { optimizer: sgd({ lr: LR }), regularizers: [bn, es], epochs: 500, batchSize: BATCH, seed: 4 },
+    );
     first.optimizer.dispose();
     const found = es.report;
     expect(found.stoppedEarly).toBe(true);
@@ -171,11 +177,25 @@ describe('early stopping', () => {
       made++;
       return mlp(rt(), { sizes: SIZES, seed: 3, regularizers: [bn] });
     };
-    const bySteps = await retrainOnAll(makeModel, all, found, { optimizer: sgd({ lr: LR }), regularizers: [bn], same: 'steps', trainCount: TRAIN, batchSize: BATCH, seed: 4 });
+    const bySteps = await retrainOnAll(makeModel, all, found, {
+      optimizer: sgd({ lr: LR }),
+      regularizers: [bn],
+      same: 'steps',
+      trainCount: TRAIN,
+      batchSize: BATCH,
+      seed: 4,
+    });
     expect(bySteps.report.targetSteps).toBe(found.bestStep);
     expect(bySteps.report.steps).toBe(found.bestStep);
     const wantEpochsSteps = Math.round((found.bestStep / perEpoch(TRAIN)) * perEpoch(all.count));
-    const byEpochs = await retrainOnAll(makeModel, all, found, { optimizer: sgd({ lr: LR }), regularizers: [bn], same: 'epochs', trainCount: TRAIN, batchSize: BATCH, seed: 4 });
+    const byEpochs = await retrainOnAll(makeModel, all, found, {
+      optimizer: sgd({ lr: LR }),
+      regularizers: [bn],
+      same: 'epochs',
+      trainCount: TRAIN,
+      batchSize: BATCH,
+      seed: 4,
+    });
     expect(byEpochs.report.targetSteps).toBe(wantEpochsSteps);
     expect(byEpochs.report.steps).toBe(wantEpochsSteps);
     expect(wantEpochsSteps).toBeGreaterThan(found.bestStep);
@@ -189,8 +209,18 @@ describe('early stopping', () => {
     // training loss at the stopping point.
     const target = found.trainLossAtBest!;
     expect(target).toBeLessThan(found.bestValLoss);
-    const cont = await continueOnAll(model, all, val.ds, { optimizer: sgd({ lr: LR }), regularizers: [bn], targetLoss: target, maxSteps: 2000, evalEvery: 4, batchSize: BATCH, seed: 5 });
-    await annotate(`(a) ${found.bestStep} steps / ${wantEpochsSteps} steps; (b) target ${target.toFixed(4)} reached after ${cont.steps} steps (val loss ${cont.finalValLoss.toFixed(4)})`);
+    const cont = await continueOnAll(model, all, val.ds, {
+      optimizer: sgd({ lr: LR }),
+      regularizers: [bn],
+      targetLoss: target,
+      maxSteps: 2000,
+      evalEvery: 4,
+      batchSize: BATCH,
+      seed: 5,
+    });
+    await annotate(
+      `(a) ${found.bestStep} steps / ${wantEpochsSteps} steps; (b) target ${target.toFixed(4)} reached after ${cont.steps} steps (val loss ${cont.finalValLoss.toFixed(4)})`,
+    );
     expect(cont.reached).toBe(true);
     expect(cont.stoppedBy).toBe('onEvaluate');
     expect(cont.finalValLoss).toBeLessThan(target);
@@ -198,7 +228,15 @@ describe('early stopping', () => {
     expect(cont.steps).toBeLessThan(2000);
     cont.optimizer.dispose();
     // An unreachable target: it gives up at maxSteps and says so.
-    const never = await continueOnAll(model, all, val.ds, { optimizer: sgd({ lr: LR }), regularizers: [bn], targetLoss: 0, maxSteps: 12, evalEvery: 4, batchSize: BATCH, seed: 6 });
+    const never = await continueOnAll(model, all, val.ds, {
+      optimizer: sgd({ lr: LR }),
+      regularizers: [bn],
+      targetLoss: 0,
+      maxSteps: 12,
+      evalEvery: 4,
+      batchSize: BATCH,
+      seed: 6,
+    });
     expect(never.reached).toBe(false);
     expect(never.stoppedBy).toBe('maxSteps');
     expect(never.steps).toBe(12);

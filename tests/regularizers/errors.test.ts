@@ -32,7 +32,12 @@ import {
 import { randomArray, useRuntime } from '../helpers/gpu';
 
 function tinyData(rt: Runtime): GpuDataset {
-  return GpuDataset.upload(rt, randomArray(32 * 4, 1), Uint32Array.from({ length: 32 }, (_, i) => i % 3), 3);
+  return GpuDataset.upload(
+    rt,
+    randomArray(32 * 4, 1),
+    Uint32Array.from({ length: 32 }, (_, i) => i % 3),
+    3,
+  );
 }
 
 describe('regularizer argument errors', () => {
@@ -48,7 +53,9 @@ describe('regularizer argument errors', () => {
     // Keep probability 1 is allowed (no dropout there).
     expect(() => dropout({ input: 1, hidden: 1 })).not.toThrow();
     // Too few per-layer probabilities for the model: named when the model is built.
-    expect(() => mlp(rt(), { sizes: [4, 5, 5, 3], regularizers: [dropout({ hidden: [0.5] })] })).toThrow(/dropout: 1 hidden keep probabilities, but the model has a hidden layer 2/);
+    expect(() => mlp(rt(), { sizes: [4, 5, 5, 3], regularizers: [dropout({ hidden: [0.5] })] })).toThrow(
+      /dropout: 1 hidden keep probabilities, but the model has a hidden layer 2/,
+    );
   });
 
   it('penalties: α < 0 is refused for l2, l1, elasticNet and the chain\u2019s transformations, also per layer and when changed later', () => {
@@ -117,7 +124,9 @@ describe('regularizer argument errors', () => {
     ];
     for (const [reg, message] of cases) {
       const model = mlp(rt(), { sizes: [4, 5, 3], seed: 1 });
-      await expect(fit(model, { train: data }, { optimizer: sgd({ lr: 0.1 }), regularizers: [reg], epochs: 1, batchSize: 8 }), reg.name).rejects.toThrow(message);
+      await expect(fit(model, { train: data }, { optimizer: sgd({ lr: 0.1 }), regularizers: [reg], epochs: 1, batchSize: 8 }), reg.name).rejects.toThrow(
+        message,
+      );
       model.dispose();
     }
     const end = rt().memoryStats();

@@ -38,7 +38,22 @@ import type { Runtime } from '../../engine/index';
 import { ParamArena } from '../../engine/optim/arena';
 import { chain, coupledL2, decoupledWeightDecay, sgd, type Chain } from '../../engine/optim/chain';
 import { randomArray, useRuntime } from '../helpers/gpu';
-import { flatten, fromRows, gamma, identity, matMul, matTVec, matVec, maxAbs, norm2, orthogonal, solve, symmetricEigen, transpose, type Matrix } from './linalg';
+import {
+  flatten,
+  fromRows,
+  gamma,
+  identity,
+  matMul,
+  matTVec,
+  matVec,
+  maxAbs,
+  norm2,
+  orthogonal,
+  solve,
+  symmetricEigen,
+  transpose,
+  type Matrix,
+} from './linalg';
 
 const N = 64;
 const D = 5;
@@ -159,7 +174,15 @@ describe('L2 on linear regression: GPU gradient descent against the ridge closed
     const { values: lambda, vectors: q } = symmetricEigen(p.h);
     // The Jacobi decomposition itself, to f64 accuracy: QᵀQ = I and QΛQᵀ = H.
     expect(maxAbs(matMul(transpose(q), q).flat(), identity(D).flat())).toBeLessThan(1e-12);
-    expect(maxAbs(matMul(q.map((row) => row.map((v, j) => v * lambda[j])), transpose(q)).flat(), p.h.flat())).toBeLessThan(1e-12);
+    expect(
+      maxAbs(
+        matMul(
+          q.map((row) => row.map((v, j) => v * lambda[j])),
+          transpose(q),
+        ).flat(),
+        p.h.flat(),
+      ),
+    ).toBeLessThan(1e-12);
 
     const wStar = solve(p.h, p.b);
     const wTilde = solve(plus(p.h, ALPHA), p.b);
@@ -180,12 +203,20 @@ describe('L2 on linear regression: GPU gradient descent against the ridge closed
       expect(Math.abs(zTilde[i] - factor[i] * zStar[i]), `direction ${i}: λ = ${lambda[i]}, factor ${factor[i]}`).toBeLessThanOrEqual(tolA + tol0);
     }
     // The same statement in the original basis: w̃ = Q·diag(λ/(λ+α))·Qᵀ·w*.
-    const predicted = matVec(q, zStar.map((z, i) => factor[i] * z));
+    const predicted = matVec(
+      q,
+      zStar.map((z, i) => factor[i] * z),
+    );
     expect(norm2(gotTilde.map((v, i) => v - predicted[i]))).toBeLessThanOrEqual(tolA + tol0);
     // The factors really differ per direction (0.28 … 0.71): one uniform shrink would not pass.
     expect(factor[0] / factor[D - 1]).toBeGreaterThan(2);
     const meanFactor = factor.reduce((s, v) => s + v, 0) / D;
-    expect(maxAbs(zTilde, zStar.map((z) => meanFactor * z))).toBeGreaterThan(100 * (tolA + tol0));
+    expect(
+      maxAbs(
+        zTilde,
+        zStar.map((z) => meanFactor * z),
+      ),
+    ).toBeGreaterThan(100 * (tolA + tol0));
   });
 
   it('decoupled weight decay with SGD reaches the same fixed point as coupled L2 (the same update w − ε(∇J + αw))', async () => {

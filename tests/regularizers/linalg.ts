@@ -92,7 +92,8 @@ export function solve(a: Matrix, b: readonly number[]): number[] {
  */
 export function symmetricEigen(a: Matrix): { values: number[]; vectors: Matrix } {
   const n = a.length;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (Math.abs(a[i][j] - a[j][i]) > 1e-12 * (Math.abs(a[i][j]) + 1)) throw new Error('symmetricEigen: not symmetric');
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) if (Math.abs(a[i][j] - a[j][i]) > 1e-12 * (Math.abs(a[i][j]) + 1)) throw new Error('symmetricEigen: not symmetric');
   const m = a.map((row) => [...row]);
   const v = identity(n);
   const total = m.flat().reduce((s, x) => s + x * x, 0);

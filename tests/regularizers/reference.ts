@@ -29,7 +29,12 @@ export function denseLayers(params: Record<string, Float32Array>): DenseLayer[] 
  * input, `masks[l]` (l ≥ 1) hidden layer l's ReLU output; `scales[l]` multiplies the same units
  * (1/p for inverted dropout with a mask, p for the weight scaling rule without one).
  */
-export function mlpLogits(layers: readonly DenseLayer[], x: ArrayLike<number>, masks: readonly (ArrayLike<number> | undefined)[] = [], scales: readonly number[] = []): Float64Array {
+export function mlpLogits(
+  layers: readonly DenseLayer[],
+  x: ArrayLike<number>,
+  masks: readonly (ArrayLike<number> | undefined)[] = [],
+  scales: readonly number[] = [],
+): Float64Array {
   let a = Float64Array.from(x);
   const gate = (l: number): void => {
     const m = masks[l];
@@ -138,7 +143,14 @@ export interface BatchNormRef {
 }
 
 /** y = γ ⊙ (x − μ_B)/√(σ²_B + ε) + β with the batch's mean and biased variance. */
-export function batchNormForward(x: ArrayLike<number>, rows: number, features: number, gamma: ArrayLike<number>, beta: ArrayLike<number>, eps: number): BatchNormRef {
+export function batchNormForward(
+  x: ArrayLike<number>,
+  rows: number,
+  features: number,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  eps: number,
+): BatchNormRef {
   const mean = new Float64Array(features);
   const variance = new Float64Array(features);
   for (let r = 0; r < rows; r++) for (let f = 0; f < features; f++) mean[f] += x[r * features + f] / rows;
@@ -160,7 +172,13 @@ export function batchNormForward(x: ArrayLike<number>, rows: number, features: n
  * Gradients of L = Σ y ⊙ g through batch statistics (the standard closed form):
  * dx = γ·invStd·(g − mean_rows g − x̂·mean_rows(g ⊙ x̂)), dγ = Σ_rows g ⊙ x̂, dβ = Σ_rows g.
  */
-export function batchNormBackward(ref: BatchNormRef, g: ArrayLike<number>, rows: number, features: number, gamma: ArrayLike<number>): { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
+export function batchNormBackward(
+  ref: BatchNormRef,
+  g: ArrayLike<number>,
+  rows: number,
+  features: number,
+  gamma: ArrayLike<number>,
+): { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
   const dgamma = new Float64Array(features);
   const dbeta = new Float64Array(features);
   for (let r = 0; r < rows; r++) {

@@ -34,7 +34,7 @@ describe('device', () => {
     await expect(rt.sync()).rejects.toBeInstanceOf(DeviceLostError);
   });
 
-  it('a device lost behind the runtime\'s back (destroyed directly) is reported, not ignored', async () => {
+  it("a device lost behind the runtime's back (destroyed directly) is reported, not ignored", async () => {
     const rt = await Runtime.create();
     const t = rt.tensor([1, 2, 3]);
     rt.device.destroy(); // what a driver reset looks like to WebGPU: device.lost resolves

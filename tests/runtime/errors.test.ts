@@ -33,8 +33,18 @@ describe('clear errors', () => {
   });
 
   it('a WGSL file that does not compile reports the file and line', async () => {
-    const source = ['// a broken kernel', '@group(0) @binding(0) var<storage, read_write> out: array<f32>;', '@compute @workgroup_size(64)', 'fn main() {', '  out[0] = undefined_name;', '}', ''].join('\n');
-    const err = await rt().loadKernel('shaders/broken.wgsl', source).catch((e: unknown) => e);
+    const source = [
+      '// a broken kernel',
+      '@group(0) @binding(0) var<storage, read_write> out: array<f32>;',
+      '@compute @workgroup_size(64)',
+      'fn main() {',
+      '  out[0] = undefined_name;',
+      '}',
+      '',
+    ].join('\n');
+    const err = await rt()
+      .loadKernel('shaders/broken.wgsl', source)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ShaderCompileError);
     const e = err as ShaderCompileError;
     expect(e.file).toBe('shaders/broken.wgsl');
@@ -45,8 +55,12 @@ describe('clear errors', () => {
 
   it('an error in a library file is reported in that file, not in the joined source', async () => {
     // Libraries are prepended (WGSL has no include); line numbers must map back to the kernel file.
-    const source = ['@group(0) @binding(0) var<storage, read_write> out: array<f32>;', '@compute @workgroup_size(1) fn main() {', '  out[0] = nope;', '}'].join('\n');
-    const err = (await rt().loadKernel('shaders/k.wgsl', source).catch((e: unknown) => e)) as ShaderCompileError;
+    const source = ['@group(0) @binding(0) var<storage, read_write> out: array<f32>;', '@compute @workgroup_size(1) fn main() {', '  out[0] = nope;', '}'].join(
+      '\n',
+    );
+    const err = (await rt()
+      .loadKernel('shaders/k.wgsl', source)
+      .catch((e: unknown) => e)) as ShaderCompileError;
     expect(err).toBeInstanceOf(ShaderCompileError);
     expect([err.file, err.line]).toEqual(['shaders/k.wgsl', 3]);
   });
@@ -57,12 +71,18 @@ describe('clear errors', () => {
     expect(() => rt().dispatch({ shader: 'elementwise', entry: 'scale', uniforms: { n: 2 }, bindings: { a, out }, workgroups: [1] })).toThrow(
       /shaders\/elementwise\.wgsl @compute scale: uniform Params\.alpha was not given/,
     );
-    expect(() => rt().dispatch({ shader: 'elementwise', entry: 'scale', uniforms: { n: 2, alpha: 1, beta: 2 }, bindings: { a, out }, workgroups: [1] })).toThrow(
-      /has no member\(s\) beta/,
+    expect(() =>
+      rt().dispatch({ shader: 'elementwise', entry: 'scale', uniforms: { n: 2, alpha: 1, beta: 2 }, bindings: { a, out }, workgroups: [1] }),
+    ).toThrow(/has no member\(s\) beta/);
+    expect(() => rt().dispatch({ shader: 'elementwise', entry: 'scale', uniforms: { n: 2, alpha: 1 }, bindings: { x: a, out }, workgroups: [1] })).toThrow(
+      KernelBindingError,
     );
-    expect(() => rt().dispatch({ shader: 'elementwise', entry: 'scale', uniforms: { n: 2, alpha: 1 }, bindings: { x: a, out }, workgroups: [1] })).toThrow(KernelBindingError);
-    expect(() => rt().dispatch({ shader: 'elementwise', entry: 'nope', bindings: {}, workgroups: [1] })).toThrow(/has no @compute entry point "nope" \(it has: add, mul, scale, relu, fill[,)]/);
-    expect(() => rt().dispatch({ shader: 'elementwise', entry: 'scale', uniforms: { n: -1, alpha: 1 }, bindings: { a, out }, workgroups: [1] })).toThrow(/Params\.n is u32, got -1/);
+    expect(() => rt().dispatch({ shader: 'elementwise', entry: 'nope', bindings: {}, workgroups: [1] })).toThrow(
+      /has no @compute entry point "nope" \(it has: add, mul, scale, relu, fill[,)]/,
+    );
+    expect(() => rt().dispatch({ shader: 'elementwise', entry: 'scale', uniforms: { n: -1, alpha: 1 }, bindings: { a, out }, workgroups: [1] })).toThrow(
+      /Params\.n is u32, got -1/,
+    );
   });
 
   it('bad arguments name the value', () => {
@@ -78,7 +98,9 @@ describe('clear errors', () => {
     // creation fails validation on the device; the runtime raises it at the next sync.
     const out = rt().empty([4]);
     rt().dispatch({ shader: 'elementwise', entry: 'fill', overrides: { WG: 0 }, uniforms: { n: 4, alpha: 1 }, bindings: { out }, workgroups: [1] });
-    const err = await rt().sync().catch((e: unknown) => e);
+    const err = await rt()
+      .sync()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GpuError);
     expect((err as GpuError).kind).toBe('validation');
     // The runtime stays usable after reporting the error.

@@ -4,7 +4,16 @@ import { grid1d } from '../../engine/index';
 
 describe('grid1d', () => {
   it('covers every item with at most 65,535 workgroups per dimension and less than one row of waste', () => {
-    for (const [n, wg] of [[1, 256], [256, 256], [257, 256], [65535 * 256, 256], [65535 * 256 + 1, 256], [1e9, 256], [65536, 1], [134215681, 2048]]) {
+    for (const [n, wg] of [
+      [1, 256],
+      [256, 256],
+      [257, 256],
+      [65535 * 256, 256],
+      [65535 * 256 + 1, 256],
+      [1e9, 256],
+      [65536, 1],
+      [134215681, 2048],
+    ]) {
       const [x, y, z] = grid1d(n, wg);
       const groups = Math.ceil(n / wg);
       expect(z).toBe(1);

@@ -31,7 +31,13 @@ describe('elementwise kernels', () => {
       ];
       for (const [name, got, want] of cases) {
         expect(got.length, name).toBe(n);
-        expect(maxAbsDiff(got, Float32Array.from({ length: n }, (_, i) => want(i))), name).toBe(0);
+        expect(
+          maxAbsDiff(
+            got,
+            Float32Array.from({ length: n }, (_, i) => want(i)),
+          ),
+          name,
+        ).toBe(0);
       }
     });
   }
@@ -42,7 +48,12 @@ describe('elementwise kernels', () => {
     const a = randomArray(n, 7);
     const ta = rt().tensor(a);
     const got = await scale(ta, 2).toArray();
-    expect(maxAbsDiff(got, a.map((x) => 2 * x))).toBe(0);
+    expect(
+      maxAbsDiff(
+        got,
+        a.map((x) => 2 * x),
+      ),
+    ).toBe(0);
     ta.dispose();
   });
 });

@@ -61,7 +61,14 @@ describe('profiling', () => {
     expect(profile.submits).toBe(w1.submits - w0.submits);
     expect(profile.submits).toBe(1);
     const [d0, d1] = profile.dispatches;
-    expect(d0).toMatchObject({ index: 0, file: 'shaders/elementwise.wgsl', entry: 'scale', grid: [4, 1, 1], uniforms: { n, alpha: 3 }, overrides: { WG: 256 } });
+    expect(d0).toMatchObject({
+      index: 0,
+      file: 'shaders/elementwise.wgsl',
+      entry: 'scale',
+      grid: [4, 1, 1],
+      uniforms: { n, alpha: 3 },
+      overrides: { WG: 256 },
+    });
     expect(d0.bindings).toEqual([
       { name: 'a', bytes: 4 * n, access: 'read' },
       { name: 'out', bytes: 4 * n, access: 'read-write' },
@@ -70,7 +77,12 @@ describe('profiling', () => {
     expect(d1.bindings.map((b) => b.name).sort()).toEqual(['a', 'b', 'out']);
     // Profiling changes passes, not results: 3x + x, one f32 op each, exact.
     const got = await y!.toArray();
-    expect(maxAbsDiff(got, xs.map((v) => Math.fround(Math.fround(3 * v) + v)))).toBe(0);
+    expect(
+      maxAbsDiff(
+        got,
+        xs.map((v) => Math.fround(Math.fround(3 * v) + v)),
+      ),
+    ).toBe(0);
     // lavapipe has timestamp-query: every dispatch has a time (quantized, so possibly 0).
     expect(profile.clock).toBe('timestamp');
     for (const d of profile.dispatches) expect(d.gpuNs).toBeGreaterThanOrEqual(0);

@@ -33,7 +33,11 @@ describe('training loop hooks', () => {
         sampled++;
         calls.push(`sampler(${epoch})`);
         // Only the first 16 examples, in order.
-        return data.runtime.tensor(Uint32Array.from({ length: data.count }, (_, i) => i % 16), [data.count], 'u32');
+        return data.runtime.tensor(
+          Uint32Array.from({ length: data.count }, (_, i) => i % 16),
+          [data.count],
+          'u32',
+        );
       },
       transformBatch: (b, ctx) => {
         calls.push(`transformBatch(${ctx.step})`);
@@ -88,7 +92,9 @@ describe('training loop hooks', () => {
     const r2 = await fit(model, opt, ds, undefined, { epochs: 100, batchSize: 16, seed: 1, maxSteps: 9 });
     expect(r2.steps).toBe(9);
     expect(r2.stoppedBy).toBe('maxSteps');
-    await expect(fit(model, opt, ds, undefined, { epochs: 1, batchSize: 16, seed: 1, plugins: [stopper, { name: 'a', loss: (l) => l }, { name: 'b', loss: (l) => l }] })).rejects.toThrow(/a and b both provide the loss hook/);
+    await expect(
+      fit(model, opt, ds, undefined, { epochs: 1, batchSize: 16, seed: 1, plugins: [stopper, { name: 'a', loss: (l) => l }, { name: 'b', loss: (l) => l }] }),
+    ).rejects.toThrow(/a and b both provide the loss hook/);
     opt.dispose();
     model.dispose();
     ds.dispose();
