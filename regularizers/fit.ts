@@ -21,6 +21,7 @@ import {
   type Progress,
   type Sequential,
   type StepMetrics,
+  type TrainingPlugin,
 } from '../engine/index';
 import type { Regularizer } from './types';
 
@@ -51,6 +52,8 @@ export interface FitConfig {
   startStep?: number;
   /** Continue a run from a checkpoint taken after this many steps (engine/train/checkpointing.ts: same epoch order, same minibatch). */
   resumeStep?: number;
+  /** More training-loop plugins after the regularizers': e.g. `nanGuard()`, `checkpointEvery()` (give it a bound optimizer to save its state). */
+  plugins?: readonly TrainingPlugin[];
   onProgress?: (p: Progress) => void;
   onStepMetrics?: (m: StepMetrics[]) => void;
   onEvaluate?: (e: Evaluation) => void | 'stop' | Promise<void | 'stop'>;
@@ -106,7 +109,7 @@ export async function fit(model: Sequential, data: FitData, config: FitConfig): 
       syncEvery: config.syncEvery,
       startStep: config.startStep,
       resumeStep: config.resumeStep,
-      plugins: regs,
+      plugins: [...regs, ...(config.plugins ?? [])],
       onProgress: config.onProgress,
       onStepMetrics: config.onStepMetrics,
       onEvaluate: config.onEvaluate,
