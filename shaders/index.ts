@@ -10,6 +10,7 @@ import elementwise from './elementwise.wgsl?raw';
 import reduceSum from './reduce_sum.wgsl?raw';
 import matmul from './matmul.wgsl?raw';
 import matmulNaive from './matmul_naive.wgsl?raw';
+import matmulTiled from './matmul_tiled.wgsl?raw';
 import fmaPeak from './fma_peak.wgsl?raw';
 import broadcast from './broadcast.wgsl?raw';
 import reduceAxes from './reduce_axes.wgsl?raw';
@@ -20,6 +21,7 @@ import optim from './optim.wgsl?raw';
 import updateChain from './update_chain.wgsl?raw';
 import softThreshold from './soft_threshold.wgsl?raw';
 import philox from './philox.wgsl?raw';
+import dropoutOff from './dropout_off.wgsl?raw';
 import dropout from './dropout.wgsl?raw';
 import normal from './normal.wgsl?raw';
 import noise from './noise.wgsl?raw';
@@ -28,9 +30,10 @@ import bandwidth from './bandwidth.wgsl?raw';
 import colnorm from './colnorm.wgsl?raw';
 import grid from './grid.wgsl?raw';
 import arena from './arena.wgsl?raw';
+import guard from './guard.wgsl?raw';
 
 /** Library files: WGSL functions shared by several kernels. */
-export const shaderLibraries = { philox, grid, normal, arena } as const satisfies Record<string, string>;
+export const shaderLibraries = { philox, dropout_off: dropoutOff, grid, normal, arena } as const satisfies Record<string, string>;
 
 /** The name of a library file. */
 export type LibraryName = keyof typeof shaderLibraries;
@@ -45,8 +48,11 @@ export interface ShaderEntry {
 export const shaders = {
   elementwise: { source: elementwise, uses: ['grid'] },
   reduce_sum: { source: reduceSum },
-  matmul: { source: matmul },
+  // The same file twice: with the Philox library for a dropout epilogue, with stubs for everything else (see shaders/dropout_off.wgsl).
+  matmul: { source: matmul, uses: ['dropout_off'] },
+  matmul_masked: { source: matmul, uses: ['philox'] },
   matmul_naive: { source: matmulNaive },
+  matmul_tiled: { source: matmulTiled },
   fma_peak: { source: fmaPeak },
   broadcast: { source: broadcast, uses: ['grid'] },
   reduce_axes: { source: reduceAxes, uses: ['grid'] },
@@ -61,6 +67,7 @@ export const shaders = {
   augment: { source: augment, uses: ['philox', 'normal'] },
   bandwidth: { source: bandwidth },
   colnorm: { source: colnorm, uses: ['grid'] },
+  guard: { source: guard, uses: ['grid'] },
 } as const satisfies Record<string, ShaderEntry>;
 
 /** The name of a registered kernel file. */
@@ -68,5 +75,5 @@ export type ShaderName = keyof typeof shaders;
 
 /** The file a shader lives in, relative to the repository root (for errors and DEBUG output). */
 export function shaderFile(name: string): string {
-  return `shaders/${name}.wgsl`;
+  return `shaders/${name === 'matmul_masked' ? 'matmul' : name}.wgsl`;
 }

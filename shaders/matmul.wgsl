@@ -1,4 +1,5 @@
-// C = op(A) · op(B) (+ bias per column, then ReLU), op = identity or transpose.
+// C = op(A) · op(B) (+ bias per column, then ReLU, then a dropout mask or a gate), op = identity or
+// transpose.
 //
 // Register blocking without workgroup memory. Each invocation computes a TM × 4 block of C: TM rows
 // and four columns, in TM vec4 accumulators. A workgroup is a row of WG invocations that all share
@@ -18,31 +19,40 @@
 //
 // Storage: op(A) is M × K, stored M × K row-major, or K × M when TRANS_A; op(B) is K × N, stored
 // K × N, or N × K when TRANS_B. C is M × N row-major. Transposes are pipeline constants (they
-// change the addressing in the inner loop); sizes and the epilogue are uniforms.
+// change the addressing in the inner loop); sizes, bias and ReLU are uniforms; the dropout and gate
+// epilogues are pipeline constants (below) and the dropout key is in the uniforms.
 //
-// What was measured (Node + Dawn, 2-core EPYC shared with other jobs, so figures moved by ±30%;
-// every comparison below was made side by side in one process; "per CPU-s" = GFLOP per second of
-// process CPU time, which contention disturbs much less than wall clock):
-//   lavapipe 1024³, wall GFLOP/s on a quiet machine: vec4 layout TM=4 WG=64 6.9-8.6, TM=8 8-9.7,
-//     TM=12 7.4, TM=16 5.4-6.7 (spills); WG from 8 to 128 within noise, 256 worse (5.5); 2-D
-//     workgroups (8×4, 8×8) no better than one row; A read as scalars instead of vec4 -20%;
-//     one column per invocation with 8-32 rows 1.3-2.3; an A tile in workgroup memory (KC = 64 or
-//     128, two barriers per tile) half as fast; k unrolled by 8 slower (0.6×); workgroups ordered
-//     so that neighbours share columns of B instead of rows of A: within noise for A·B, 0.7× with
-//     a transpose; 8×RG workgroups with a barrier every 64-256 k (so that their invocations read
-//     the same part of B close in time): 0.7×.
-//     Why: in the generated x86 code (GALLIVM_DEBUG=asm) every storage load inside the k loop,
-//     even one whose address is the same in all invocations, becomes 8 scalar loads, each behind
-//     a bounds check and a branch: one 4-k step of matmul_vec4 (TM=8) is ~5,900 instructions,
-//     of which 128 are 8-wide multiplies and 128 8-wide adds. A variant that only loads (no FMA) is as slow as the full kernel;
-//     loading only A or only B each takes half the time. So FMAs per loaded component is what
-//     counts, until the accumulators spill.
-//   lavapipe per CPU-s, every transpose combination: vec4 TM=8 WG=32 4.2-4.7, TM=4 WG=64 2.8-4.3;
-//     777×513×1025: scalar TM=8 4.1, TM=4 3.3, strided 1.4-2.3. Table: vec4 8/32, scalar 8/64.
-//   SwiftShader 512³ per CPU-s, every transpose combination: strided TM=16 WG=32 0.70-0.78,
-//     TM=8 WG=8 0.52-0.68; vec4 TM=16 WG=16 0.52-0.57, TM=4 WG=64 0.33-0.41; 387×257×513:
-//     strided 0.39, scalar 0.16-0.25. Table: strided 16/32 for every shape.
+// Why these layouts, in words:
+//   - On lavapipe every storage load inside the k loop, even one whose address is the same in every
+//     invocation, becomes one scalar load per lane behind a bounds check and a branch (visible in the
+//     generated x86 code, GALLIVM_DEBUG=asm). Loads, not FMAs, are the cost, so what counts is the
+//     number of FMAs per loaded component: the vec4 layout with 8 rows per invocation, as many as fit
+//     in registers before the accumulators spill. Workgroup memory tiles, unrolling k, 2-D
+//     workgroups and other workgroup orders were tried and were slower or no better.
+//   - On SwiftShader the strided layout wins: neighbouring invocations read neighbouring addresses
+//     of B and C, which it can merge into vector loads; 16 rows per invocation.
+//   - Throughput is compared per CPU-second of the process as well as per wall-clock second, since
+//     the machines these were tuned on are shared and contention disturbs the former much less.
 //   The adapter's FMA ceiling and the peers are measured by bench/suites/matmul.ts.
+//
+// ---- Dropout in the epilogue ------------------------------------------------------------------
+//
+// Two pipeline constants add a mask to the epilogue, so the plain product compiles without them
+// (and this file is registered twice: with the Philox library as `matmul_masked`, and with the stubs
+// of shaders/dropout_off.wgsl as `matmul`, so that plain pipelines do not even contain Philox):
+//   DROPOUT  forward: y = dropout(relu(op(A)·op(B) + bias)), the mask regenerated from the key in
+//            the uniforms with the shared contract of shaders/philox.wgsl (`dropout_words8`,
+//            `dropout_keep_in`): element (row, col) of C is flat element row·N + col, exactly as the
+//            standalone kernel (shaders/dropout.wgsl) numbers the same M × N tensor, so both draw
+//            the same mask bit for bit. Kept elements are multiplied by `scale` (1/p or 1).
+//   GATE     backward: keep C[row, col] only where gate[row, col] > 0, gate being the producer's
+//            output h = dropout(relu(z)). With DROPOUT too, this is the gradient of the producer's
+//            pre-activation z from the gradient of h, dz = dh ⊙ m ⊙ relu'(z) · scale, computed as
+//            dh = G·Wᵀ is produced, with the mask m regenerated from the same key as the forward
+//            (for a kept element h > 0 iff z > 0, since scale > 0; a dropped one is zero either way).
+// The vec4 layout decides its four adjacent columns with one Philox call (N is a multiple of 4,
+// so they are one half of a group of eight); the scalar layout needs one or two calls per four
+// columns, the strided one a call per element (its columns are WG apart).
 
 struct Params {
   m: u32,
@@ -50,12 +60,22 @@ struct Params {
   k: u32,
   has_bias: u32,  // 1: add bias[col] to every row
   relu: u32,      // 1: max(·, 0) after the bias
+  // The dropout key, read only by DROPOUT pipelines (see the top of the file and shaders/dropout.wgsl).
+  threshold: u32, // keep iff the element's 16-bit uniform < threshold
+  scale: f32,     // multiplies kept elements: 1/p (inverted dropout) or 1
+  seed_lo: u32,
+  seed_hi: u32,
+  stream: u32,
+  offset_lo: u32,
+  offset_hi: u32,
 }
 
 override WG: u32 = 64;           // invocations per workgroup (one row of them)
 override TM: u32 = 4;            // rows of C per invocation, at most TM_MAX
 override TRANS_A: bool = false;  // A is stored K × M
 override TRANS_B: bool = false;  // B is stored N × K
+override DROPOUT: bool = false;  // the epilogue applies the dropout mask of the key in `params`
+override GATE: bool = false;     // the epilogue keeps only elements whose `gate` is > 0
 
 const TM_MAX = 16u;
 
@@ -65,8 +85,14 @@ const TM_MAX = 16u;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> b4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> c: array<f32>;
+// C as scalars. Not called `c`: wgsl_reflect finds an entry point's bindings by name, and the Philox
+// library (prepended when this file is compiled as `matmul_masked`, for the dropout epilogue) has
+// locals called `c` (and `a`, `b`: hence that kernel's vec4 entry point is given `a` and `b` too,
+// read-only aliases of `a4` and `b4`).
+@group(0) @binding(5) var<storage, read_write> cs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> c4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read> gate: array<f32>;        // M × N, read by GATE pipelines only
+@group(0) @binding(9) var<storage, read> gate4: array<vec4<f32>>;
 
 // op(A)[row, k]. `row` and `k` are the same in every invocation of a workgroup.
 fn load_a(row: u32, k: u32) -> f32 {
@@ -96,6 +122,51 @@ fn epilogue(v: vec4<f32>, bias4: vec4<f32>) -> vec4<f32> {
   var r = v + bias4;
   if (params.relu != 0u) { r = max(r, vec4<f32>(0.0)); }
   return r;
+}
+
+// ---- The dropout / gate epilogue (DROPOUT, GATE) ----
+
+// The keep decisions of flat elements i0 … i0+3, i0 a multiple of 4: one half of one group of eight.
+fn keep_aligned4(i0: u32) -> vec4<bool> {
+  let w = dropout_words8(i0 / 8u, vec2<u32>(params.seed_lo, params.seed_hi), vec3<u32>(params.stream, params.offset_lo, params.offset_hi));
+  let j = i0 % 8u;
+  let t = params.threshold;
+  return vec4<bool>(dropout_keep_in(w, j, t), dropout_keep_in(w, j + 1u, t), dropout_keep_in(w, j + 2u, t), dropout_keep_in(w, j + 3u, t));
+}
+
+// The keep decisions of flat elements i0 … i0+3, any i0: one Philox call, or two when they straddle groups.
+fn keep_run4(i0: u32) -> vec4<bool> {
+  let seed = vec2<u32>(params.seed_lo, params.seed_hi);
+  let ctr = vec3<u32>(params.stream, params.offset_lo, params.offset_hi);
+  let q0 = i0 / 8u;
+  let w0 = dropout_words8(q0, seed, ctr);
+  var w1 = w0;
+  if ((i0 + 3u) / 8u != q0) { w1 = dropout_words8(q0 + 1u, seed, ctr); }
+  var keep: vec4<bool>;
+  for (var t = 0u; t < 4u; t++) {
+    let i = i0 + t;
+    keep[t] = dropout_keep_in(select(w0, w1, i / 8u != q0), i % 8u, params.threshold);
+  }
+  return keep;
+}
+
+// The keep decision of flat element i: one Philox call.
+fn keep_at(i: u32) -> bool {
+  return dropout_keep_at(i, vec2<u32>(params.seed_lo, params.seed_hi), vec3<u32>(params.stream, params.offset_lo, params.offset_hi), params.threshold);
+}
+
+// Kept elements scaled (DROPOUT), the others 0: a select, not a multiply by the mask, so a dropped
+// inf or NaN gives 0, as in the standalone kernel.
+fn apply_keep(v: vec4<f32>, keep: vec4<bool>) -> vec4<f32> {
+  var r = v;
+  if (DROPOUT) { r = v * params.scale; }
+  return select(vec4<f32>(0.0), r, keep);
+}
+
+// gate[row, cols] > 0 for four columns (clamped to N - 1 by the caller).
+fn gate_open(row: u32, cols: vec4<u32>) -> vec4<bool> {
+  let base = row * params.n;
+  return vec4<f32>(gate[base + cols.x], gate[base + cols.y], gate[base + cols.z], gate[base + cols.w]) > vec4<f32>(0.0);
 }
 
 // bias[col .. col+3], clamped to N - 1, or zero without a bias.
@@ -164,7 +235,15 @@ fn matmul_vec4(
   let bias4 = load_bias(col4 * 4u);
   for (var i = 0u; i < TM; i++) {
     let row = row0 + i;
-    if (row < params.m) { c4[row * n4 + col4] = epilogue(acc[i], bias4); }
+    if (row >= params.m) { break; }
+    var v = epilogue(acc[i], bias4);
+    if (DROPOUT || GATE) {
+      var keep = vec4<bool>(true);
+      if (DROPOUT) { keep = keep_aligned4(row * params.n + col4 * 4u); }
+      if (GATE) { keep = keep & (gate4[row * n4 + col4] > vec4<f32>(0.0)); }
+      v = apply_keep(v, keep);
+    }
+    c4[row * n4 + col4] = v;
   }
 }
 
@@ -196,17 +275,23 @@ fn matmul_scalar(
   for (var i = 0u; i < TM; i++) {
     let row = row0 + i;
     if (row >= params.m) { break; }
-    let v = epilogue(acc[i], bias4);
+    var v = epilogue(acc[i], bias4);
+    if (DROPOUT || GATE) {
+      var keep = vec4<bool>(true);
+      if (DROPOUT) { keep = keep_run4(row * params.n + col0); }
+      if (GATE) { keep = keep & gate_open(row, vec4<u32>(col0, c1, c2, c3)); }
+      v = apply_keep(v, keep);
+    }
     for (var j = 0u; j < 4u; j++) {
-      if (col0 + j < params.n) { c[row * params.n + col0 + j] = v[j]; }
+      if (col0 + j < params.n) { cs[row * params.n + col0 + j] = v[j]; }
     }
   }
 }
 
 // Same blocking (TM rows × 4 columns per invocation), but the four columns of an invocation are
 // WG apart, so that neighbouring invocations read neighbouring addresses of B and C. SwiftShader
-// runs this about twice as fast as the other layouts (it can merge such loads into vector loads);
-// it takes any shape.
+// runs this faster than the other layouts (it can merge such loads into vector loads); it takes
+// any shape.
 @compute @workgroup_size(WG)
 fn matmul_strided(
   @builtin(local_invocation_id) lid: vec3<u32>,
@@ -248,10 +333,20 @@ fn matmul_strided(
   for (var i = 0u; i < TM; i++) {
     let row = row0 + i;
     if (row >= params.m) { break; }
-    let v = epilogue(acc[i], bias4);
+    var v = epilogue(acc[i], bias4);
+    if (DROPOUT || GATE) {
+      var keep = vec4<bool>(true);
+      if (DROPOUT) {
+        // Columns past N (never stored) are clamped so that every flat index stays below M·N.
+        let r = row * params.n;
+        keep = vec4<bool>(keep_at(r + c0), keep_at(r + c1), keep_at(r + c2), keep_at(r + c3));
+      }
+      if (GATE) { keep = keep & gate_open(row, vec4<u32>(c0, c1, c2, c3)); }
+      v = apply_keep(v, keep);
+    }
     for (var j = 0u; j < 4u; j++) {
       let col = base + j * WG;
-      if (col < params.n) { c[row * params.n + col] = v[j]; }
+      if (col < params.n) { cs[row * params.n + col] = v[j]; }
     }
   }
 }

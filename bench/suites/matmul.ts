@@ -1,8 +1,13 @@
 /**
  * The matmul suite: C = op(A)·op(B) at several sizes, in GFLOP/s (2·M·N·K per product), for the
- * engine's kernel (shaders/matmul.wgsl), the naive one-output-per-invocation kernel, tfjs-webgpu
- * and jax-js (jitted), all on the same adapter in one run, plus the adapter's FMA ceiling
- * (shaders/fma_peak.wgsl) measured in the same run.
+ * engine's kernel with the adapter's fixed table (`engine`: shaders/matmul.wgsl or
+ * shaders/matmul_tiled.wgsl), the same with the autotuner's choice (`engine-tuned`), the naive
+ * one-output-per-invocation kernel, tfjs-webgpu and jax-js (jitted), all on the same adapter in one
+ * run, plus the adapter's FMA ceiling (shaders/fma_peak.wgsl) measured in the same run.
+ *
+ * The tuned row's tuner runs in `auto` mode (or `WEBGPU_TUNE` when set, e.g. `cache` to reuse
+ * earlier choices without timing) with the default cache; its choice is made before the case is
+ * warmed up, so tuning time is not in the samples (the row's `tuneMs` says how long it took).
  *
  * Every implementation is timed the same way: warm-up (compiles everything), then samples of
  * several products back to back with one wait for the GPU at the end of each sample; no readback
@@ -12,11 +17,13 @@
  */
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as Jax from '@jax-js/jax';
-import { grid1d, type Runtime, type Tensor } from '../../engine/index';
-import { matmul, matmulNaive, planMatmul } from '../../engine/ops/matmul';
+import { createTuner, grid1d, matmulTunable, type Runtime, type Tensor, type Tuner, type TuneMode } from '../../engine/index';
+import { matmul, matmulNaive, matmulTuning, planMatmul, type MatmulBlocking, type MatmulShape } from '../../engine/ops/matmul';
 import { jaxMatmul, jaxPeer } from '../peers/jax';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
-import { GpuSampler, itersFor, median } from '../timing';
+import { uniformValues } from '../data';
+import { GpuWorkTally, type GpuWork } from '../gpu-work';
+import { GpuSampler, itersFor, median, sampleCalls } from '../timing';
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
 
 /** One product of the suite: op(A) is M × K, op(B) is K × N. */
@@ -35,34 +42,36 @@ export function matmulCaseName(c: MatmulCase): string {
 }
 
 /**
- * The cases: N×N×N for each size (256, 512, 1024, 2048 by default; 64 and 128 when tiny), two odd
+ * The cases: N×N×N for each size (256, 512, 1024 by default, 2048 too with `--full`; 64 and 128 when tiny), two odd
  * shapes, 1000³ (rows of whole vec4s, but not a multiple of any workgroup's tile) and
  * 777×513×1025 (nothing a multiple of 4), and the two transposed products backward passes use
- * (Aᵀ·B for weight gradients, A·Bᵀ for input gradients) at up to 1024.
+ * (Aᵀ·B for weight gradients, A·Bᵀ for input gradients) at up to 512 (1024 with `--full`).
  */
-export function matmulCases(ctx: Pick<BenchContext, 'tiny' | 'sizes'>): MatmulCase[] {
-  const sizes = ctx.sizes ?? (ctx.tiny ? [64, 128] : [256, 512, 1024, 2048]);
+export function matmulCases(ctx: Pick<BenchContext, 'tiny' | 'sizes' | 'full'>): MatmulCase[] {
+  // The quick default stops at 1024 (2048³ takes minutes per implementation on a software adapter); --full adds it.
+  const sizes = ctx.sizes ?? (ctx.tiny ? [64, 128] : ctx.full ? [256, 512, 1024, 2048] : [256, 512, 1024]);
   const cases: MatmulCase[] = sizes.map((s) => ({ m: s, n: s, k: s }));
   if (ctx.tiny) {
     cases.push({ m: 33, n: 65, k: 17 }, { m: 64, n: 64, k: 64, transA: true }, { m: 64, n: 64, k: 64, transB: true });
   } else {
-    const t = Math.min(1024, Math.max(...sizes));
+    const t = Math.min(ctx.full ? 1024 : 512, Math.max(...sizes));
     cases.push({ m: 1000, n: 1000, k: 1000 }, { m: 777, n: 513, k: 1025 }, { m: t, n: t, k: t, transA: true }, { m: t, n: t, k: t, transB: true });
   }
   return cases;
 }
 
-/** Deterministic data in [-1, 1) (an LCG: the bench needs numbers, not statistical quality). */
+/** Deterministic data in [-1, 1) (the bench needs numbers, not statistical quality). */
 function data(n: number, seed: number): Float32Array<ArrayBuffer> {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31) - 1);
+  return uniformValues(n, seed, -1, 1);
 }
 
 /** An implementation of one case, ready to be sampled: built and warmed up (pipelines compiled, jit traced). */
 interface Prepared {
   impl: string;
-  /** One sample: wall ms per iteration, and GPU and CPU ms per iteration when measurable. */
-  sample(): Promise<{ wallMs: number; gpuMs?: number | null; cpuMs: number | null }>;
+  /** One sample: wall ms per iteration, GPU and CPU ms per iteration when measurable, the GPU work counted. */
+  sample(): Promise<{ wallMs: number; gpuMs?: number | null; cpuMs: number | null; work: GpuWork }>;
+  /** Iterations per sample. */
+  iters: number;
   /** Floating-point operations of one iteration. */
   flop: number;
   extra?: Record<string, number | string>;
@@ -95,12 +104,20 @@ function itersFrom(ms: number, targetMs: number, maxIters: number): number {
 }
 
 /** Work recorded through the engine's runtime, sampled with GPU timestamps too. */
-async function prepareRecorded(rt: Runtime, impl: string, step: () => void, flop: number, budget: Budget, extra?: Record<string, number | string>): Promise<Prepared> {
+async function prepareRecorded(
+  rt: Runtime,
+  impl: string,
+  step: () => void,
+  flop: number,
+  budget: Budget,
+  extra?: Record<string, number | string>,
+): Promise<Prepared> {
   const iters = await itersFor(rt, step, budget.targetMs, budget.maxIters);
   const sampler = new GpuSampler(rt);
   return {
     impl,
     flop,
+    iters,
     extra: { ...extra, iters },
     sample: () => withCpu(iters, () => sampler.sample(step, iters)),
     dispose: () => sampler.destroy(),
@@ -116,18 +133,18 @@ interface PeerRun {
   dispose(): void;
 }
 
-async function preparePeer(impl: string, run: PeerRun, flop: number, budget: Budget): Promise<Prepared> {
-  const once = async (iters: number): Promise<{ wallMs: number }> => {
-    const t0 = performance.now();
-    for (let i = 0; i < iters; i++) run.enqueue();
-    await run.sync();
-    const wallMs = (performance.now() - t0) / iters;
+async function preparePeer(device: GPUDevice, impl: string, run: PeerRun, flop: number, budget: Budget): Promise<Prepared> {
+  const once = async (iters: number): Promise<{ wallMs: number; work: GpuWork }> => {
+    const m = await sampleCalls(device, iters, async () => {
+      for (let i = 0; i < iters; i++) run.enqueue();
+      await run.sync();
+    });
     run.afterSample?.();
-    return { wallMs };
+    return m;
   };
   await once(1);
   const iters = itersFrom((await once(1)).wallMs, budget.targetMs, budget.maxIters);
-  return { impl, flop, extra: { iters }, sample: () => withCpu(iters, () => once(iters)), dispose: () => run.dispose() };
+  return { impl, flop, iters, extra: { iters }, sample: () => withCpu(iters, () => once(iters)), dispose: () => run.dispose() };
 }
 
 function tfjsRun(tf: typeof TF, c: MatmulCase, a: Float32Array<ArrayBuffer>, b: Float32Array<ArrayBuffer>): PeerRun {
@@ -179,12 +196,27 @@ const FMA_WG = 64;
 async function prepareCeiling(rt: Runtime, rounds: number, budget: Budget): Promise<{ prepared: Prepared; out: Tensor }> {
   const out = rt.empty([FMA_INVOCATIONS]);
   const step = (): void =>
-    rt.dispatch({ shader: 'fma_peak', entry: 'fma_peak', overrides: { WG: FMA_WG }, uniforms: { iters: rounds, seed: 0.5 }, bindings: { out }, workgroups: grid1d(FMA_INVOCATIONS, FMA_WG) });
+    rt.dispatch({
+      shader: 'fma_peak',
+      entry: 'fma_peak',
+      overrides: { WG: FMA_WG },
+      uniforms: { iters: rounds, seed: 0.5 },
+      bindings: { out },
+      workgroups: grid1d(FMA_INVOCATIONS, FMA_WG),
+    });
   const prepared = await prepareRecorded(rt, 'ceiling-fma', step, FMA_INVOCATIONS * rounds * 8 * 4 * 2, budget, { roundsPerInvocation: rounds });
   return { prepared, out };
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * A case's share of the suite's time, for the estimate of the time left: a sample lasts about the
+ * budget's target up to 512³, longer in proportion to the work beyond.
+ */
+function caseWeight(c: MatmulCase): number {
+  return Math.max(1, (c.m * c.n * c.k) / 512 ** 3);
+}
 
 /**
  * The suite (see the file's comment). Per case, every implementation is built and warmed up, then
@@ -198,12 +230,16 @@ export const matmulSuite: BenchSuite = async (ctx) => {
   const fmaRounds = ctx.tiny ? 32 : 512;
   const rows: BenchRow[] = [];
   const failedPeers = new Set<string>();
+  const tuner = await benchTuner(rt, ctx);
   const peers: { impl: string; make: (c: MatmulCase, a: Float32Array<ArrayBuffer>, b: Float32Array<ArrayBuffer>) => Promise<PeerRun> }[] = [
     { impl: 'tfjs-webgpu', make: async (c, a, b) => tfjsRun(await tfjsPeer(), c, a, b) },
     { impl: 'jax-js', make: async (c, a, b) => jaxRun(await jaxPeer(), c, a, b) },
   ];
 
-  for (const c of matmulCases(ctx)) {
+  const cases = matmulCases(ctx);
+  const progressTotal = cases.reduce((t, c) => t + caseWeight(c), 0);
+  let progressDone = 0;
+  for (const c of cases) {
     const name = matmulCaseName(c);
     const flop = 2 * c.m * c.n * c.k;
     const a = data(c.m * c.k, 1 + c.m);
@@ -216,12 +252,30 @@ export const matmulSuite: BenchSuite = async (ctx) => {
     try {
       ctx.log(`${name}: warming up`);
       ready.push(ceiling.prepared);
-      ready.push(await prepareRecorded(rt, 'engine', () => matmul(ta, tb, opts).dispose(), flop, budget, planExtra(rt, c)));
-      ready.push(await prepareRecorded(rt, 'naive', () => matmulNaive(ta, tb, opts).dispose(), flop, budget));
+      // The fixed table, passed explicitly: the tuner below must not change this row.
+      const fixed = matmulTuning(rt);
+      ready.push(await prepareRecorded(rt, 'engine', () => matmul(ta, tb, opts, fixed).dispose(), flop, budget, planExtra(rt, c)));
+      if (tuner) {
+        try {
+          ctx.log(`${name}: tuning`);
+          const t0 = performance.now();
+          const shape: MatmulShape = { m: c.m, n: c.n, k: c.k, transA: !!c.transA, transB: !!c.transB, epilogue: 'none' };
+          const res = await tuner.tune(matmulTunable, shape);
+          const tuneMs = Math.round(performance.now() - t0);
+          const tuned = { aligned: res.choice, unaligned: res.choice };
+          const extra = { ...blockingExtra(res.choice), tuneSource: res.source, tuneMs, tuneKey: res.key, candidatesTimed: res.measured?.length ?? 0 };
+          ready.push(await prepareRecorded(rt, 'engine-tuned', () => matmul(ta, tb, opts, tuned).dispose(), flop, budget, extra));
+        } catch (e) {
+          ctx.reportError?.(`engine-tuned ${name}: ${errorText(e)}`);
+        }
+      }
+      // The naive baseline is the slowest row by far: the quick default measures it up to 512³ only.
+      if (ctx.full || ctx.tiny || c.m * c.n * c.k <= 512 ** 3)
+        ready.push(await prepareRecorded(rt, 'naive', () => matmulNaive(ta, tb, opts).dispose(), flop, budget));
       for (const p of peers) {
         if (failedPeers.has(p.impl)) continue;
         try {
-          ready.push(await preparePeer(p.impl, await p.make(c, a, b), flop, budget));
+          ready.push(await preparePeer(rt.device, p.impl, await p.make(c, a, b), flop, budget));
         } catch (e) {
           // A peer that cannot start is reported once and skipped for the other cases.
           failedPeers.add(p.impl);
@@ -231,14 +285,17 @@ export const matmulSuite: BenchSuite = async (ctx) => {
       const wall = ready.map(() => [] as number[]);
       const gpu = ready.map(() => [] as number[] | null);
       const cpu = ready.map(() => [] as number[] | null);
+      const work = ready.map(() => new GpuWorkTally());
       const failed = new Set<number>();
       for (let s = 0; s < ctx.samples; s++) {
         ctx.log(`${name}: sample ${s + 1}/${ctx.samples}`);
+        ctx.progress?.(progressDone + (s / ctx.samples) * caseWeight(c), progressTotal);
         for (const [i, p] of ready.entries()) {
           if (failed.has(i)) continue;
           try {
             const m = await p.sample();
             wall[i].push(m.wallMs);
+            work[i].add(m.work, p.iters);
             gpu[i] = gpu[i] && m.gpuMs != null ? [...gpu[i], m.gpuMs] : null;
             cpu[i] = cpu[i] && m.cpuMs !== null ? [...cpu[i], m.cpuMs] : null;
           } catch (e) {
@@ -252,6 +309,7 @@ export const matmulSuite: BenchSuite = async (ctx) => {
         const g = gpu[i];
         const cpuMs = cpu[i];
         const perCpu: Record<string, number> = cpuMs && cpuMs.length > 0 ? { gflopPerCpuS: Number((p.flop / median(cpuMs) / 1e6).toPrecision(4)) } : {};
+        const gpuWork = work[i].perCall();
         rows.push({
           suite: 'matmul',
           case: name,
@@ -261,6 +319,7 @@ export const matmulSuite: BenchSuite = async (ctx) => {
           samplesMs: wall[i],
           ...(g && g.length === wall[i].length ? { gpuSamplesMs: g } : {}),
           size: c.m,
+          ...(gpuWork ? { gpuWork } : {}),
           extra: { ...p.extra, ...perCpu },
         });
       }
@@ -270,12 +329,37 @@ export const matmulSuite: BenchSuite = async (ctx) => {
       ta.dispose();
       tb.dispose();
     }
+    progressDone += caseWeight(c);
   }
   return rows;
 };
 
-/** The engine's kernel choice for a case, for the report's `extra` column. */
+/** The engine's fixed-table kernel choice for a case, for the report's `extra` column. */
 function planExtra(rt: Runtime, c: MatmulCase): Record<string, string | number> {
-  const p = planMatmul(rt, { m: c.m, n: c.n, k: c.k, transA: !!c.transA });
-  return { kernel: p.entry, WG: p.WG, TM: p.TM };
+  const p = planMatmul(rt, { m: c.m, n: c.n, k: c.k, transA: !!c.transA, transB: !!c.transB }, matmulTuning(rt));
+  return { kernel: p.entry, WG: p.WG, TM: p.TM, ...p.overrides };
+}
+
+/** A tuned blocking, for the report's `extra` column. */
+function blockingExtra(b: MatmulBlocking): Record<string, string | number> {
+  const out: Record<string, string | number> = { kernel: `matmul_${b.kernel}`, WG: b.WG, TM: b.TM };
+  if (b.WG_Y !== undefined) out.WG_Y = b.WG_Y;
+  if (b.BK !== undefined) out.BK = b.BK;
+  if (b.spec) out.spec = 'yes';
+  return out;
+}
+
+/**
+ * The tuner of the `engine-tuned` row: `WEBGPU_TUNE` (Node) or `auto`, the default cache, detached
+ * from the runtime so the other rows and suites keep the fixed tables. Null in a tiny run (tests of
+ * the bench itself must not spend seconds timing) or when `WEBGPU_TUNE=fixed`.
+ */
+async function benchTuner(rt: Runtime, ctx: Pick<BenchContext, 'tiny' | 'log'>): Promise<Tuner | null> {
+  if (ctx.tiny) return null;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const mode = (env?.WEBGPU_TUNE || 'auto') as TuneMode;
+  if (mode === 'fixed') return null;
+  const tuner = await createTuner(rt, { mode });
+  ctx.log(`matmul: tuner in ${mode} mode, cache ${tuner.store?.where ?? 'none'}`);
+  return tuner;
 }

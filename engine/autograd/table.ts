@@ -13,7 +13,7 @@ import { absOp, expOp, logOp, reluOp, rsqrtOp, sigmoidOp, signOp, sqrtOp, square
 import type { DropoutOptions } from '../ops/dropout';
 import { dropoutOp } from './ops/dropout';
 import { gaussianNoiseOp, type GaussianNoiseOptions } from '../ops/noise';
-import { linearOp, matmulOp, type LinearAttrs, type MatmulAttrs } from './ops/matmul';
+import { linearChainOp, linearOp, matmulOp, type LinearAttrs, type LinearChainAttrs, type MatmulAttrs } from './ops/matmul';
 import type { OpDef } from './opdef';
 
 /** Each op's attributes (`void` when it has none). */
@@ -44,6 +44,7 @@ export interface OpAttrs {
   softmaxCrossEntropy: SoftmaxCrossEntropyAttrs;
   matmul: MatmulAttrs;
   linear: LinearAttrs;
+  linearChain: LinearChainAttrs;
   dropout: DropoutOptions;
   gaussianNoise: GaussianNoiseOptions;
 }
@@ -79,6 +80,7 @@ export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   softmaxCrossEntropy: softmaxCrossEntropyOp,
   matmul: matmulOp,
   linear: linearOp,
+  linearChain: linearChainOp,
   dropout: dropoutOp,
   gaussianNoise: gaussianNoiseOp,
 };

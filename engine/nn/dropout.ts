@@ -7,8 +7,14 @@
  *   - 'weight-scaling': kept units pass unscaled in training; inference multiplies by p (the weight
  *     scaling inference rule: the weights going out of a unit scaled by its keep probability).
  * An explicit mask in the forward context (`ctx.masks`) replaces the drawn one.
+ *
+ * Between two Linear layers of a {@link Sequential} the mask is not a dispatch of its own: the model
+ * fuses it into the epilogue of the matmul that produces the units (and the backward pass into the
+ * epilogue of the matmul that produces their gradient), with the key {@link Dropout.fusedKey} gives,
+ * so the mask is the same bit for bit.
  */
 import { dropout, mul, scale } from '../autograd/functional';
+import type { DropoutOptions } from '../ops/dropout';
 import type { Var } from '../autograd/var';
 import { ArgumentError, ShapeError } from '../runtime/errors';
 import { fmtShape } from '../runtime/tensor';
@@ -41,8 +47,13 @@ export class Dropout extends ParameterFreeLayer {
   ) {
     super(name);
     if (!(Number.isFinite(rate) && rate >= 0 && rate < 1)) throw new ArgumentError(`Dropout ${name}: the drop rate must be in [0, 1), got ${rate}`);
+    if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new ArgumentError(`Dropout ${name}: seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!(Number.isInteger(stream) && stream >= 0 && stream <= 0xffffffff)) {
+      throw new ArgumentError(`Dropout ${name}: stream must be an integer in [0, 2^32), got ${stream}`);
+    }
     this.rule = opts.rule ?? 'inverted';
-    if (this.rule !== 'inverted' && this.rule !== 'weight-scaling') throw new ArgumentError(`Dropout ${name}: rule must be 'inverted' or 'weight-scaling', got ${String(this.rule)}`);
+    if (this.rule !== 'inverted' && this.rule !== 'weight-scaling')
+      throw new ArgumentError(`Dropout ${name}: rule must be 'inverted' or 'weight-scaling', got ${String(this.rule)}`);
   }
 
   /** Probability of keeping a unit, p = 1 − rate. */
@@ -50,18 +61,34 @@ export class Dropout extends ParameterFreeLayer {
     return 1 - this.rate;
   }
 
+  /**
+   * What this layer does in a pass, for fusing it into the matmul before it: the key of the mask it
+   * draws (dropout active, no explicit mask), 'identity' (rate 0, or inverted dropout at inference),
+   * or null when it cannot be fused (an explicit mask; the weight scaling rule at inference).
+   */
+  fusedKey(ctx: ForwardContext): DropoutOptions | 'identity' | null {
+    if (ctx.masks?.get(this.name)) return null;
+    if (this.rate === 0) return 'identity';
+    if (dropoutActive(ctx)) return this.key(ctx);
+    return this.rule === 'weight-scaling' ? null : 'identity';
+  }
+
+  /** The key of this pass's mask: seed, stream, the step as offset, and the scaling of the rule. */
+  private key(ctx: ForwardContext): DropoutOptions {
+    return { keepProb: this.keepProb, seed: this.seed, stream: this.stream, offset: ctx.step, scale: this.rule === 'inverted' ? 'inverted' : 'none' };
+  }
+
   forward(x: Var, ctx: ForwardContext): Var {
     const p = this.keepProb;
     const given = ctx.masks?.get(this.name);
     if (given) {
-      if (!sameShape(given.shape, x.shape)) throw new ShapeError(`Dropout ${this.name}: mask ${fmtShape(given.shape)} does not match the input ${fmtShape(x.shape)}`);
+      if (!sameShape(given.shape, x.shape))
+        throw new ShapeError(`Dropout ${this.name}: mask ${fmtShape(given.shape)} does not match the input ${fmtShape(x.shape)}`);
       const masked = mul(x, given);
       return this.rule === 'inverted' && p < 1 ? scale(masked, 1 / p) : masked;
     }
     if (this.rate === 0) return x;
-    if (dropoutActive(ctx)) {
-      return dropout(x, { keepProb: p, seed: this.seed, stream: this.stream, offset: ctx.step, scale: this.rule === 'inverted' ? 'inverted' : 'none' });
-    }
+    if (dropoutActive(ctx)) return dropout(x, this.key(ctx));
     return this.rule === 'weight-scaling' ? scale(x, p) : x;
   }
 }

@@ -2,14 +2,20 @@
  * A fully connected layer y = x·W + b with an optional fused ReLU: one `linear` op, i.e. one
  * matmul dispatch forward. W is [in, out] (a weight, He- or Glorot-initialized), b is [out] (a bias,
  * zero-initialized).
+ *
+ * {@link forwardLayers} runs a model's layers, fusing each run of Linear layers (with the Dropout
+ * layers between them) into one `linearChain` op: dropout in the matmul epilogues, forward and backward.
  */
 import { linear } from '../autograd/functional';
+import type { ChainLayer } from '../autograd/ops/matmul';
+import { apply, type Input } from '../autograd/tape';
 import type { Var } from '../autograd/var';
 import type { SeededRng } from '../data/rng';
 import { ArgumentError } from '../runtime/errors';
 import { initWeights, type InitScheme } from './init';
 import type { ParamSpec } from '../optim/arena';
 import type { ForwardContext, Layer } from './layer';
+import { Dropout } from './dropout';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -35,7 +41,10 @@ export class Linear implements Layer {
     readonly outFeatures: number,
     opts: LinearOptions = {},
   ) {
-    for (const [what, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+    for (const [what, v] of [
+      ['inFeatures', inFeatures],
+      ['outFeatures', outFeatures],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`Linear ${name}: ${what} must be a positive integer, got ${v}`);
     }
     this.activation = opts.activation ?? 'none';
@@ -66,7 +75,70 @@ export class Linear implements Layer {
     return this.w;
   }
 
+  /** The bias Var (after {@link bind}); throws for a layer without bias. */
+  biasVar(): Var {
+    if (!this.b) throw new ArgumentError(`Linear ${this.name}: ${this.hasBias ? 'not bound to its parameters yet' : 'has no bias'}`);
+    return this.b;
+  }
+
   forward(x: Var, _ctx: ForwardContext): Var {
     return linear(x, this.weight, this.b ?? undefined, { relu: this.activation === 'relu' });
   }
+}
+
+/**
+ * The run of layers from `start` that one `linearChain` op computes: Linear layers, each but the last
+ * optionally followed by Dropout layers that fuse (at most one drawing a mask; see
+ * {@link Dropout.fusedKey}). Null when fewer than two Linear layers would be in it.
+ */
+function linearRun(layers: readonly Layer[], start: number, ctx: ForwardContext): { linears: Linear[]; chain: ChainLayer[]; end: number } | null {
+  const first = layers[start];
+  if (!(first instanceof Linear)) return null;
+  const linears = [first];
+  const chain: ChainLayer[] = [{ bias: first.hasBias, relu: first.activation === 'relu' }];
+  let end = start + 1;
+  for (;;) {
+    let k = end;
+    let key: ChainLayer['dropout'];
+    while (k < layers.length) {
+      const d = layers[k];
+      const fused = d instanceof Dropout ? d.fusedKey(ctx) : null;
+      if (fused === null || (fused !== 'identity' && key)) break;
+      if (fused !== 'identity') key = fused;
+      k++;
+    }
+    const next = layers[k];
+    if (!(next instanceof Linear)) break;
+    chain[chain.length - 1].dropout = key;
+    linears.push(next);
+    chain.push({ bias: next.hasBias, relu: next.activation === 'relu' });
+    end = k + 1;
+  }
+  return linears.length < 2 ? null : { linears, chain, end };
+}
+
+/**
+ * Applies `layers` in order to `x`, each run of two or more Linear layers (and the Dropout layers
+ * between them that can fuse) as one `linearChain` op: the same values and gradients as calling
+ * each layer's `forward`, with fewer dispatches (no dropout pass of its own, forward or backward, and
+ * no separate ReLU derivative pass between the layers). Layers that do not fuse run their own `forward`.
+ */
+export function forwardLayers(layers: readonly Layer[], x: Var, ctx: ForwardContext): Var {
+  let h = x;
+  for (let i = 0; i < layers.length; ) {
+    const run = linearRun(layers, i, ctx);
+    if (!run) {
+      h = layers[i].forward(h, ctx);
+      i++;
+      continue;
+    }
+    const inputs: Input[] = [h];
+    for (const l of run.linears) {
+      inputs.push(l.weight);
+      if (l.hasBias) inputs.push(l.biasVar());
+    }
+    h = apply('linearChain', inputs, { layers: run.chain });
+    i = run.end;
+  }
+  return h;
 }

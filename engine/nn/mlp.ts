@@ -8,6 +8,11 @@
  * hidden Linear and its ReLU: the ReLU then runs as its own layer instead of fused into the matmul;
  * batch norm goes here) and 'hidden' (after a hidden layer's activation; hidden noise goes here).
  * This is how regularizers add layers without the model code knowing them.
+ *
+ * In training the hidden dropout costs no dispatch of its own: the model (Sequential.forward) runs
+ * `fc_i, drop_i, fc_{i+1}` as one fused op, the mask applied in the epilogue of the matmul that
+ * produces the hidden units and, in backward, in the epilogue of the matmul that produces their
+ * gradient (engine/nn/linear.ts `forwardLayers`). Layers inserted between them end the fusion there.
  */
 import type { Runtime } from '../runtime/runtime';
 import { ArgumentError } from '../runtime/errors';

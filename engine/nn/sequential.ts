@@ -14,6 +14,7 @@ import type { Runtime } from '../runtime/runtime';
 import type { Tensor } from '../runtime/tensor';
 import { BufferStore } from './buffers';
 import type { ForwardContext, Layer } from './layer';
+import { forwardLayers } from './linear';
 
 /** Options of {@link Sequential.create}. */
 export interface SequentialOptions {
@@ -47,6 +48,13 @@ export class Sequential {
     readonly seed: number,
   ) {}
 
+  /**
+   * Whether {@link forward} fuses runs of Linear layers and the dropout between them into one op
+   * (dropout in the matmul epilogues; see `forwardLayers` in ./linear). Default true; false runs every
+   * layer's own `forward` (the same values; a reference for tests and benchmarks).
+   */
+  fuse = true;
+
   /** Lays out the layers' parameters and buffers and initializes them from `seed`. */
   static create(rt: Runtime, layers: readonly Layer[], opts: SequentialOptions = {}): Sequential {
     const names = new Set<string>();
@@ -54,8 +62,14 @@ export class Sequential {
       if (names.has(l.name)) throw new ArgumentError(`Sequential: two layers are called "${l.name}"`);
       names.add(l.name);
     }
-    const arena = ParamArena.create(rt, layers.flatMap((l) => l.params()));
-    const buffers = BufferStore.create(rt, layers.flatMap((l) => l.buffers?.() ?? []));
+    const arena = ParamArena.create(
+      rt,
+      layers.flatMap((l) => l.params()),
+    );
+    const buffers = BufferStore.create(
+      rt,
+      layers.flatMap((l) => l.buffers?.() ?? []),
+    );
     const params = new Map<string, Var>(arena.params.map((p) => [p.name, param(p.value, p.grad, p.name)]));
     const seed = opts.seed ?? 1;
     const rng = new SeededRng(seed, 2);
@@ -72,8 +86,9 @@ export class Sequential {
     return new Sequential(layers, arena, params, buffers, seed);
   }
 
-  /** The layers' composition. */
+  /** The layers' composition (runs of Linear layers fused while {@link fuse} is set). */
   forward(x: Var, ctx: ForwardContext): Var {
+    if (this.fuse) return forwardLayers(this.layers, x, ctx);
     return this.layers.reduce((h, l) => l.forward(h, ctx), x);
   }
 

@@ -66,7 +66,8 @@ function violations(got: Float32Array, want: Float64Array, tol: Float64Array, n:
   const bad: string[] = [];
   for (let o = 0; o < want.length && bad.length < 5; o++) {
     const err = Math.abs(got[o] - want[o]);
-    if (!(err <= tol[o])) bad.push(`C[${Math.floor(o / n)}, ${o % n}] = ${got[o]}, want ${want[o]} (|err| ${err.toExponential(2)} > ${tol[o].toExponential(2)})`);
+    if (!(err <= tol[o]))
+      bad.push(`C[${Math.floor(o / n)}, ${o % n}] = ${got[o]}, want ${want[o]} (|err| ${err.toExponential(2)} > ${tol[o].toExponential(2)})`);
   }
   return bad;
 }
@@ -128,7 +129,11 @@ describe('matmul', () => {
 
   it('1024×1024×1024 matches the reference', () => check(rt, { m: 1024, n: 1024, k: 1024 }, {}, 3));
 
-  for (const c of [{ m: 17, n: 31, k: 13 }, { m: 24, n: 36, k: 16, transA: true, transB: true }, { m: 40, n: 8, k: 12, transB: true }]) {
+  for (const c of [
+    { m: 17, n: 31, k: 13 },
+    { m: 24, n: 36, k: 16, transA: true, transB: true },
+    { m: 40, n: 8, k: 12, transB: true },
+  ]) {
     it(`${name(c)} with the fused bias + ReLU epilogue matches the reference`, async () => {
       // Values in [-1, 1): about half the outputs are negative, so ReLU clips many of them.
       const bias = rt().tensor(randomArray(c.n, 99, -2, 2));
@@ -237,7 +242,12 @@ describe('matmul: every entry point and blocking on this adapter', () => {
 describe('matmulNaive (benchmark baseline)', () => {
   const rt = useRuntime();
 
-  for (const c of [{ m: 17, n: 31, k: 13 }, { m: 17, n: 31, k: 13, transA: true }, { m: 20, n: 9, k: 33, transB: true }, { m: 1, n: 1, k: 1, transA: true, transB: true }]) {
+  for (const c of [
+    { m: 17, n: 31, k: 13 },
+    { m: 17, n: 31, k: 13, transA: true },
+    { m: 20, n: 9, k: 33, transB: true },
+    { m: 1, n: 1, k: 1, transA: true, transB: true },
+  ]) {
     it(`${name(c)} matches the reference`, async () => {
       const a = randomArray(c.m * c.k, 5);
       const b = randomArray(c.k * c.n, 6);
