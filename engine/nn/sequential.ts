@@ -8,6 +8,7 @@
 import { param } from '../autograd/tape';
 import type { Var } from '../autograd/var';
 import { SeededRng } from '../data/rng';
+import { matmulHasMaskEpilogue } from '../ops/matmul';
 import { ParamArena } from '../optim/arena';
 import { ArgumentError, ShapeError } from '../runtime/errors';
 import type { Runtime } from '../runtime/runtime';
@@ -48,12 +49,23 @@ export class Sequential {
     readonly seed: number,
   ) {}
 
+  private fuseSetting: boolean | undefined;
+
   /**
    * Whether {@link forward} fuses runs of Linear layers and the dropout between them into one op
-   * (dropout in the matmul epilogues; see `forwardLayers` in ./linear). Default true; false runs every
-   * layer's own `forward` (the same values; a reference for tests and benchmarks).
+   * (dropout in the matmul epilogues; see `forwardLayers` in ./linear); false runs every layer's own
+   * `forward` (the same values; a reference for tests and benchmarks). Default: true where the
+   * adapter's matmul kernels have the dropout epilogue (the software adapters' tables), false where
+   * they do not (the tiled kernel of real GPUs), so that fusion never moves a product onto a slower
+   * kernel.
    */
-  fuse = true;
+  get fuse(): boolean {
+    return this.fuseSetting ?? matmulHasMaskEpilogue(this.arena.rt);
+  }
+
+  set fuse(on: boolean) {
+    this.fuseSetting = on;
+  }
 
   /** Lays out the layers' parameters and buffers and initializes them from `seed`. */
   static create(rt: Runtime, layers: readonly Layer[], opts: SequentialOptions = {}): Sequential {

@@ -146,6 +146,12 @@ export function matmulTuning(rt: Runtime): MatmulTuning {
   return t;
 }
 
+/** Whether the kernels of the adapter's fixed table (aligned and unaligned) have the dropout/gate epilogue. */
+export function matmulHasMaskEpilogue(rt: Runtime): boolean {
+  const t = matmulTuning(rt);
+  return MATMUL_MASK_EPILOGUE[t.aligned.kernel] && MATMUL_MASK_EPILOGUE[t.unaligned.kernel];
+}
+
 /** How {@link matmul} runs one product: the entry point, its blocking and its grid. */
 export interface MatmulPlan {
   entry: 'matmul_vec4' | 'matmul_scalar' | 'matmul_strided' | 'matmul_tiled' | 'matmul_block';

@@ -90,6 +90,11 @@ export function checkpointEvery(options: CheckpointEveryOptions): CheckpointPlug
       if (!isSequential(ctx.model)) throw new ArgumentError('checkpointEvery: the model being trained is not a Sequential (saveCheckpoint needs one)');
       // Started now: its read-back copies are recorded after this step's update, before the next step.
       const bytes = saveCheckpoint(ctx.model, optimizer, { metadata: { ...options.metadata, [FIT_STEP_KEY]: String(steps) } });
+      // Observed at once: while an earlier save is still running, a failed read-back (a lost device)
+      // must be recorded here, not left as an unhandled rejection that ends the process.
+      bytes.catch((error: unknown) => {
+        failure ??= { error };
+      });
       chain = chain.then(async () => {
         const b = await bytes;
         if (failure) return;

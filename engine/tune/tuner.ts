@@ -266,7 +266,13 @@ export class Tuner {
   /** Saves a choice under this adapter and the tunable's current hash (a stale entry is replaced). */
   private async record(t: Tunable<unknown, unknown>, key: string, choice: unknown, ms: number): Promise<void> {
     // Re-read the store first, so that choices saved meanwhile by another process are kept.
-    if (this.store) this.file = (await this.store.load()) ?? this.file;
+    if (this.store) {
+      try {
+        this.file = (await this.store.load()) ?? this.file;
+      } catch (e) {
+        this.warnStore('read', e);
+      }
+    }
     this.memo.clear();
     const id = adapterId(this.rt);
     this.file.adapters[id] ??= {};
@@ -274,7 +280,23 @@ export class Tuner {
     const hash = tunableHash(t);
     if (perAdapter[t.name]?.hash !== hash) perAdapter[t.name] = { hash, choices: {} };
     perAdapter[t.name].choices[key] = { choice, ms: Number(ms.toPrecision(4)) };
-    if (this.store) await this.store.save(this.file);
+    if (!this.store) return;
+    // A cache that cannot be written (a read-only folder, a full disk) costs the next run its timing,
+    // not this run its choice: the choice is kept in memory either way.
+    try {
+      await this.store.save(this.file);
+    } catch (e) {
+      this.warnStore('write', e);
+    }
+  }
+
+  private storeWarned = false;
+
+  /** Says once per tuner that the cache could not be read or written. */
+  private warnStore(what: 'read' | 'write', e: unknown): void {
+    if (this.storeWarned) return;
+    this.storeWarned = true;
+    console.warn(`tuner: could not ${what} the tuning cache (${e instanceof Error ? e.message : String(e)}); choices stay in memory for this run`);
   }
 
   /** Measures the candidates of a case within the budget; returns each measured one with its best ms per run. */

@@ -108,11 +108,14 @@ describe('reproducibility', () => {
   });
 
   it('the same seed gives bit-identical parameters after 100 steps with dropout, augmentation, noise and bootstrap on; the other adapter agrees within 1e-5', async () => {
-    const here = process.env.WEBGPU_ADAPTER === 'swiftshader' ? 'swiftshader' : 'lavapipe';
+    // The cross-adapter bound is a statement about the two software adapters; on any other adapter
+    // (a real GPU under WEBGPU_TESTS=hardware) only the same-adapter determinism is checked.
+    const kind = rt().info.kind;
+    const here = kind === 'swiftshader' ? 'swiftshader' : 'lavapipe';
     const other = here === 'lavapipe' ? 'swiftshader' : 'lavapipe';
     // The other adapter's run starts first, in its own process, and overlaps the runs here.
-    const remote = runOnAdapter(other, dir);
-    remote.catch(() => undefined);
+    const remote = kind === 'other' ? null : runOnAdapter(other, dir);
+    remote?.catch(() => undefined);
 
     const first = await regularizedRun(rt(), data, { seed: SEED });
     const second = await regularizedRun(rt(), data, { seed: SEED });
@@ -129,6 +132,7 @@ describe('reproducibility', () => {
       expect(relL2(short[name], otherMember[name]), `${name}: another member`).toBeGreaterThan(1e-4);
     }
 
+    if (!remote) return;
     const { adapter, params } = await remote;
     expect(adapter.toLowerCase()).toContain(other === 'lavapipe' ? 'llvmpipe' : 'swiftshader');
     for (const name of Object.keys(first)) {

@@ -88,8 +88,9 @@ function chainSlots(layers: readonly ChainLayer[], inputs: number): { w: number;
 /**
  * Autodiff op `linearChain(x, W1, b1?, W2, b2?, …)`: layer l computes h_l = dropout_l(relu_l(h_{l−1}·W_l + b_l))
  * in ONE matmul dispatch (bias, ReLU and the dropout mask in the epilogue, the mask drawn from the
- * layer's key; shaders/matmul.wgsl), and the op returns the last h. Same values, bit for bit, as the
- * unfused ops `linear` then `dropout` per layer.
+ * layer's key; shaders/matmul.wgsl), and the op returns the last h. The masks are the unfused
+ * `dropout`'s bit for bit; the values are too when the masked and plain products run the same matmul
+ * kernel (the software adapters' tables), else equal to rounding.
  *
  * Backward, layer by layer from the last: with gz_l the gradient of layer l's pre-activation,
  * dW_l = h_{l−1}ᵀ·gz_l, db_l = Σ_rows gz_l, and the previous layer's pre-activation gradient
