@@ -51,11 +51,15 @@ function matmulCost(d: ProfiledDispatch): KernelCost {
   const relu = u(d, 'relu') === 1;
   const ta = d.overrides.TRANS_A === 1;
   const tb = d.overrides.TRANS_B === 1;
+  const dropout = !!d.overrides.DROPOUT;
+  const gate = !!d.overrides.GATE;
   const what = ta ? 'Aᵀ·B' : tb ? 'A·Bᵀ' : 'A·B';
-  const extra = [bias ? '+bias' : '', relu ? 'relu' : ''].filter((s) => s).join(', ');
+  // The epilogue: bias, ReLU, then dropout's mask drawn in place (forward), or the regenerated mask
+  // and the ReLU gate of the layer below (the hidden gradient, which reads that layer's output).
+  const extra = [bias ? '+bias' : '', relu ? 'relu' : '', dropout ? 'dropout mask' : '', gate ? 'gate' : ''].filter((s) => s).join(', ');
   return {
     flops: 2 * m * n * k + (bias ? m * n : 0) + (relu ? m * n : 0),
-    bytes: F * (m * k + k * n + m * n + (bias ? n : 0)),
+    bytes: F * (m * k + k * n + m * n + (bias ? n : 0) + (gate ? m * n : 0)),
     family: 'matmul',
     label: `${m}×${n} = ${what}, k=${k}${extra ? ` (${extra})` : ''}`,
     estimated: false,

@@ -143,7 +143,7 @@ function roofNotes(parent: HTMLElement, c: Ceilings, rows: readonly KernelRow[],
   parent.innerHTML = `
     <p class="ceil"><span class="swatch" style="background:${FAMILY_COLOR.ceiling}"></span>FMA peak <b>${sig(c.peakGflops)} GFLOP/s</b> (shaders/fma_peak.wgsl) · copy <b>${sig(c.bandwidthGBs)} GB/s</b> (shaders/bandwidth.wgsl), measured here, now, on the ${clock === 'timestamp' ? 'GPU timestamps' : 'wall clock'}.</p>
     <p>The roof bends at <b>${sig(ridge)} FLOP/byte</b>. Left of it a kernel cannot beat the diagonal however good its arithmetic: it waits on memory (${memBound} of the step’s kernels with floating-point work sit there). Right of it the flat line rules, and only more arithmetic per cycle helps: register blocking, vec4 loads.</p>
-    <p>The matmuls have the highest intensity (each input element feeds many FMAs); dropout, ReLU backward, the gradient accumulation and the update stream memory and can at best reach the diagonal. ${best ? `Closest to its roof: #${best.n} ${best.dispatch.entry}, at ${Math.round((rates(best, c).roof ?? 0) * 100)}%.` : ''}${best && (rates(best, c).roof ?? 0) > 1 ? ' Above 100%: in this run it streamed faster than the best copy did. A ceiling is the best this page saw, not a law: on a software adapter bandwidth depends on the working set and on what else the CPUs are doing.' : ''}</p>
+    <p>The matmuls have the highest intensity (each input element feeds many FMAs), and they also carry dropout and the ReLU derivative in their epilogues (the rows marked dropout mask and gate), so neither costs a pass over memory; the gradient accumulation and the update stream memory and can at best reach the diagonal. ${best ? `Closest to its roof: #${best.n} ${best.dispatch.entry}, at ${Math.round((rates(best, c).roof ?? 0) * 100)}%.` : ''}${best && (rates(best, c).roof ?? 0) > 1 ? ' Above 100%: in this run it streamed faster than the best copy did. A ceiling is the best this page saw, not a law: on a software adapter bandwidth depends on the working set and on what else the CPUs are doing.' : ''}</p>
     ${worst ? `<p>Lowest of all: #${worst.n} ${worst.dispatch.entry} (${worst.label}), ${sig(rowUs(worst))} µs for almost no work. Its time is the price of a dispatch, not of its arithmetic; that price is what fusing kernels removes.</p>` : ''}
     <p class="note">Hover a dot to find its row. Hollow dots on the floor do no floating-point work. On a software adapter “GB/s” is the CPU’s memory system seen through the Vulkan driver: compare kernels with each other and with the ceilings, not with a GPU’s datasheet.</p>`;
 }
@@ -257,6 +257,7 @@ async function run(ctx: PageContext, rt: Runtime, s: MlpStep, clock: Clock, ui: 
         phase: r.phase,
         file: r.dispatch.file,
         entry: r.dispatch.entry,
+        overrides: r.dispatch.overrides,
         grid: r.dispatch.grid,
         family: r.family,
         label: r.label,
