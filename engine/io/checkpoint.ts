@@ -89,6 +89,12 @@ export interface CheckpointInfo {
   step: number | undefined;
   /** Names of the tensors written to the model and optimizer. */
   loaded: string[];
+  /**
+   * The seed of the model that wrote the file (`model_seed`), if recorded. It also keys that model's
+   * dropout and noise draws: a resume is bit-exact only into a model built with the same seed
+   * (compare with `model.seed`; seeds given directly to a hand-built layer are not recorded).
+   */
+  modelSeed: number | undefined;
 }
 
 function fail(message: string): never {
@@ -247,7 +253,8 @@ export function loadCheckpoint(bytes: Uint8Array, model: Sequential, optimizer?:
   if (buffers.buffers.length > 0) write(buffers.values, bufs);
   slots.forEach(([, t], i) => write(t, states[i]));
   if (optimizer) optimizer.setSteps(step!);
-  return { metadata, step, loaded: [...used] };
+  const seed = metadata.model_seed === undefined ? Number.NaN : Number(metadata.model_seed);
+  return { metadata, step, loaded: [...used], modelSeed: Number.isFinite(seed) ? seed : undefined };
 }
 
 /** " (did you mean …?)" for the file's name nearest to `name`, when one shares its last part. */

@@ -58,9 +58,6 @@ describe('device loss and resuming', () => {
     } catch (e) {
       caught = e;
     }
-    expect(caught).toBeInstanceOf(DeviceLostError);
-    expect((caught as DeviceLostError).reason).toBe('destroyed');
-    expect(failedAt).toBe(LOSS_AT + 1);
     try {
       await within(
         (async () => {
@@ -72,6 +69,9 @@ describe('device loss and resuming', () => {
     } finally {
       console.error = errorLog;
     }
+    expect(caught).toBeInstanceOf(DeviceLostError);
+    expect((caught as DeviceLostError).reason).toBe('destroyed');
+    expect(failedAt).toBe(LOSS_AT + 1);
     // Each listener heard it once, with the very error the calls raise; a throwing listener is logged and stops no other.
     expect(events).toHaveLength(1);
     expect(events[0]).toBe(caught);
