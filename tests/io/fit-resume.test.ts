@@ -133,9 +133,9 @@ describe('fit with checkpoints, resumed', () => {
     }
     expect(() => checkpointEvery(undefined as never)).toThrow(/expected an options object, got undefined/);
     expect(() => checkpointEvery({ every: 5, save, metadata: { fit_step: '3' } })).toThrow(/"fit_step" is written by the plugin itself/);
-    expect(() => checkpointStep({ metadata: { fit_step: 'x' }, step: undefined, loaded: [] })).toThrow(/"fit_step" is "x"/);
-    expect(() => checkpointStep({ metadata: {}, step: undefined, loaded: [] })).toThrow(/neither "fit_step" nor "step"/);
-    expect(checkpointStep({ metadata: {}, step: 9, loaded: [] })).toBe(9);
+    expect(() => checkpointStep({ metadata: { fit_step: 'x' }, step: undefined, loaded: [], modelSeed: undefined })).toThrow(/"fit_step" is "x"/);
+    expect(() => checkpointStep({ metadata: {}, step: undefined, loaded: [], modelSeed: undefined })).toThrow(/neither "fit_step" nor "step"/);
+    expect(checkpointStep({ metadata: {}, step: 9, loaded: [], modelSeed: undefined })).toBe(9);
   });
 
   it('fit refuses a bad resumeStep, and startStep with it', async () => {
