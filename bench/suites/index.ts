@@ -82,11 +82,6 @@ export const SUITES: readonly SuiteInfo[] = [
   },
 ];
 
-/** The registered suite names, in order. */
-export function suiteNames(registry: readonly SuiteInfo[] = SUITES): string[] {
-  return registry.map((s) => s.name);
-}
-
 /** The suites named in `names` (all when undefined or empty), in registry order; unknown names throw. */
 export function selectSuites(names?: readonly string[], registry: readonly SuiteInfo[] = SUITES): SuiteInfo[] {
   if (!names || names.length === 0) return [...registry];

@@ -96,6 +96,8 @@ export function nanGuard(options: NanGuardOptions = {}): NanGuard {
   let arena: ParamArena | null = options.arena ?? null;
   let status: Tensor<'u32'> | null = null;
   let steps = 0;
+  /** The loop's step number of the last update seen (differs from `steps` after startStep/resumeStep). */
+  let lastStep = -1;
   /** The reading in flight and, once it resolved, its words. */
   let reading: Promise<Uint32Array> | null = null;
   let read: Uint32Array | null = null;
@@ -147,7 +149,7 @@ export function nanGuard(options: NanGuardOptions = {}): NanGuard {
     throw new NonFiniteError(step, p.name, p.shape, which, index - p.offset, words[2], stoppedAt);
   };
 
-  const check = async (stoppedAt = steps): Promise<void> => {
+  const check = async (stoppedAt = lastStep >= 0 ? lastStep : steps): Promise<void> => {
     if (!status) return;
     const words = await status.toArray();
     raise(words, stoppedAt);
@@ -160,6 +162,7 @@ export function nanGuard(options: NanGuardOptions = {}): NanGuard {
     },
     afterUpdate(ctx) {
       if (checkValues) dispatch(ctx, 'value');
+      lastStep = ctx.step;
       steps++;
       if (steps % every !== 0) return;
       // Look at the previous reading if it has arrived (never wait for it), then start the next one.
