@@ -129,6 +129,42 @@ describe('autotuner', () => {
     expect(tuner.choose(t, { n: 64 })).toEqual(res.choice);
   });
 
+  it('times each candidate itself: one that does far more work is measured slower and never chosen', async () => {
+    // Two candidates of the same kernel, one running the product once and one 24 times: if the
+    // tuner attached a time to the wrong candidate, or timed anything else, this would show.
+    const r = rt();
+    const tuner = await configureTuner(r, { mode: 'auto', store: fileStore(dir), budgetMs: 30_000 });
+    const one = { reps: 1 };
+    const many = { reps: 24 };
+    const blk: MatmulBlocking = { kernel: 'scalar', WG: 64, TM: 4 };
+    const t: Tunable<{ n: number }, { reps: number }> = {
+      name: 'test-work',
+      source: 'v1',
+      allCandidates: [one, many],
+      key: (_rt, p) => `n${p.n}`,
+      fixed: () => many,
+      candidates: () => [many, one],
+      prepare(rt2, p) {
+        const a = rt2.tensor(randomArray(p.n * p.n, 3), [p.n, p.n]);
+        const b = rt2.tensor(randomArray(p.n * p.n, 4), [p.n, p.n]);
+        return {
+          run: (c) => {
+            for (let i = 0; i < c.reps; i++) matmul(a, b, {}, { aligned: blk, unaligned: blk }).dispose();
+          },
+          dispose: () => {
+            a.dispose();
+            b.dispose();
+          },
+        };
+      },
+    };
+    const res = await tuner.tune(t, { n: 64 });
+    expect(res.source).toBe('timed');
+    const ms = (c: { reps: number }) => res.measured!.find((m) => m.candidate === c)!.ms;
+    expect(ms(many)).toBeGreaterThan(ms(one));
+    expect(res.choice).toBe(one);
+  });
+
   it('a tight budget stops after the first candidate, which is then the choice', async () => {
     const r = rt();
     const tuner = await configureTuner(r, { mode: 'auto', store: null, budgetMs: 1e-3 });
