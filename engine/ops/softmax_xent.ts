@@ -115,7 +115,8 @@ async function readLabelStatus(rt: Runtime, op: string): Promise<void> {
 /**
  * Records a check of integer labels (u32/i32 [rows], on the GPU) against [0, k): one small
  * dispatch, no readback. A label out of range is reported by the next readback on the runtime
- * (see the module comment) or by {@link checkLabels}.
+ * (see the module comment) or by {@link checkLabels}. The finding belongs to the runtime, not to
+ * one model: with two models on one runtime, the next readback of either raises it.
  */
 export function checkLabelsOnGpu(labels: Tensor, k: number): void {
   if (labels.dtype !== 'u32' && labels.dtype !== 'i32')

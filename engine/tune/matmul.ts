@@ -57,10 +57,18 @@ function fill(n: number, seed: number): Float32Array<ArrayBuffer> {
   return Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
 }
 
+/**
+ * Bumped by hand when the host side of a matmul changes what a cached choice means (planMatmul's
+ * grid and workgroup rules, the epilogue fallback): part of the cache key with the WGSL text. A
+ * driver or browser update does not invalidate the cache; `configureTuner(rt, { mode: 'auto' })`
+ * with a fresh store re-times.
+ */
+const MATMUL_PLAN_VERSION = 1;
+
 /** The matmul tunable (registered under `matmul`). */
 export const matmulTunable: Tunable<MatmulShape, MatmulBlocking> = registerTunable<MatmulShape, MatmulBlocking>({
   name: 'matmul',
-  source: `${matmulSource}\n${matmulTiledSource}`,
+  source: `plan ${MATMUL_PLAN_VERSION}\n${matmulSource}\n${matmulTiledSource}`,
   allCandidates: MATMUL_CANDIDATES,
   key(_rt: Runtime, s: MatmulShape): string {
     const t = `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
