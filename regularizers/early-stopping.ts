@@ -60,7 +60,7 @@ export function earlyStopping(config: EarlyStoppingConfig): EarlyStopping {
   let train: GpuDataset | null = null;
   let best: ModelSnapshot | null = null;
   let bad = 0;
-  const report: EarlyStoppingReport = {
+  const fresh = (): EarlyStoppingReport => ({
     bestStep: 0,
     bestEpoch: 0,
     bestValLoss: Infinity,
@@ -68,7 +68,9 @@ export function earlyStopping(config: EarlyStoppingConfig): EarlyStopping {
     stoppedStep: 0,
     stoppedEarly: false,
     history: [],
-  };
+    trainLossAtBest: undefined,
+  });
+  const report = fresh();
   return {
     name: 'early stopping',
     evalEvery,
@@ -78,16 +80,7 @@ export function earlyStopping(config: EarlyStoppingConfig): EarlyStopping {
       model = ctx.model;
       train = ctx.train;
       bad = 0;
-      Object.assign(report, {
-        bestStep: 0,
-        bestEpoch: 0,
-        bestValLoss: Infinity,
-        bestValAccuracy: NaN,
-        stoppedStep: 0,
-        stoppedEarly: false,
-        history: [],
-        trainLossAtBest: undefined,
-      });
+      Object.assign(report, fresh());
     },
     onEvaluate(e: Evaluation): 'stop' | undefined {
       if (!model) return undefined;

@@ -28,7 +28,7 @@ import { createMlp, type MlpOptions, type Sequential } from '../../engine/nn/ind
 import { planMatmul } from '../../engine/ops/matmul';
 import type { ForwardContext } from '../../engine/nn/layer';
 import type { Runtime } from '../../engine/runtime/runtime';
-import { randomArray, useRuntime } from '../helpers/gpu';
+import { randomArray, useRuntime, firstBitDiff } from '../helpers/gpu';
 import { gradCheck, input, type CheckInput } from './gradcheck';
 
 /** A bias of alternating ±2: with |x·W| < 2 no pre-activation is near the kink, and both branches occur. */
@@ -110,15 +110,6 @@ async function step(
   tx.dispose();
   tt.dispose();
   return result;
-}
-
-/** The index of the first difference by bit pattern, or -1. */
-function firstBitDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return 0;
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
-  return -1;
 }
 
 /**

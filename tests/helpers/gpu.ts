@@ -24,4 +24,4 @@ export function useRuntime(): () => Runtime {
   };
 }
 
-export { randomArray, maxAbsDiff } from './random';
+export { randomArray, maxAbsDiff, firstBitDiff } from './random';

@@ -29,6 +29,15 @@ export function maxAbsDiff(got: ArrayLike<number>, want: ArrayLike<number>): num
   return m;
 }
 
+/** The index of the first element that differs by bit pattern (so +0 and −0 differ, and NaNs compare by payload), or -1; 0 when the lengths differ. */
+export function firstBitDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
+  return -1;
+}
+
 /** FNV-1a hash of the bytes of a typed array: lets a browser page report a million floats in 8 hex digits. */
 export function fnv1a(data: ArrayBufferView): string {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

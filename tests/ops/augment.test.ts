@@ -26,7 +26,7 @@ import { addGaussianNoise } from '../../engine/ops/noise';
 import { standardNormalCpu } from '../../engine/random/normal';
 import { ArgumentError, ShapeError } from '../../engine/runtime/errors';
 import type { Tensor } from '../../engine/runtime/tensor';
-import { randomArray, useRuntime } from '../helpers/gpu';
+import { randomArray, useRuntime, firstBitDiff } from '../helpers/gpu';
 import { shiftExampleCpu, warpBatchCpu } from './augment-reference';
 
 const H = 28;
@@ -53,15 +53,6 @@ function digits(batch: number, seed: number, h = H, w = W): Float32Array {
   const noise = randomArray(out.length, seed + 1, 0, 0.25);
   for (let i = 0; i < out.length; i++) if (out[i] > 0) out[i] = Math.min(1, out[i] + noise[i]);
   return out;
-}
-
-/** The index of the first difference by bit pattern, or -1. */
-function firstDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return 0;
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
-  return -1;
 }
 
 describe('image augmentation', () => {
@@ -98,7 +89,7 @@ describe('image augmentation', () => {
       const got = await onGpu(xs, batch, (x) => translateImages(x, { height: H, width: W, dx, dy }));
       const want = new Float32Array(xs.length);
       for (let b = 0; b < batch; b++) shiftExampleCpu(xs, want, b, H, W, dx, dy);
-      expect(firstDiff(got, want), `dx=${dx} dy=${dy}`).toBe(-1);
+      expect(firstBitDiff(got, want), `dx=${dx} dy=${dy}`).toBe(-1);
     }
     // Non-square images (odd width: the centre is a pixel; even height: between two).
     const [h, w] = [6, 9];
@@ -110,7 +101,7 @@ describe('image augmentation', () => {
       const got = await onGpu(small, 3, (x) => translateImages(x, { height: h, width: w, dx, dy }));
       const want = new Float32Array(small.length);
       for (let b = 0; b < 3; b++) shiftExampleCpu(small, want, b, h, w, dx, dy);
-      expect(firstDiff(got, want), `${h}×${w} dx=${dx} dy=${dy}`).toBe(-1);
+      expect(firstBitDiff(got, want), `${h}×${w} dx=${dx} dy=${dy}`).toBe(-1);
     }
   });
 
@@ -121,11 +112,11 @@ describe('image augmentation', () => {
     xs[100] = 1e-30;
     const off: AugmentOptions = { height: H, width: W, seed: 3, offset: 4 };
     const explicit: AugmentOptions = { ...off, stream: 2, maxShift: 0, maxRotation: 0, scale: [1, 1], noiseStd: 0, allowFlips: false };
-    expect(firstDiff(await onGpu(xs, batch, (x) => augmentImages(x, off)), xs)).toBe(-1);
-    expect(firstDiff(await onGpu(xs, batch, (x) => augmentImages(x, explicit)), xs)).toBe(-1);
-    expect(firstDiff(await onGpu(xs, batch, (x) => warpImages(x, { height: H, width: W })), xs)).toBe(-1);
+    expect(firstBitDiff(await onGpu(xs, batch, (x) => augmentImages(x, off)), xs)).toBe(-1);
+    expect(firstBitDiff(await onGpu(xs, batch, (x) => augmentImages(x, explicit)), xs)).toBe(-1);
+    expect(firstBitDiff(await onGpu(xs, batch, (x) => warpImages(x, { height: H, width: W })), xs)).toBe(-1);
     // A full turn is no turn at all (reduced to 0 on the host).
-    expect(firstDiff(await onGpu(xs, batch, (x) => warpImages(x, { height: H, width: W, angle: 2 * Math.PI })), xs)).toBe(-1);
+    expect(firstBitDiff(await onGpu(xs, batch, (x) => warpImages(x, { height: H, width: W, angle: 2 * Math.PI })), xs)).toBe(-1);
   });
 
   it('rotations by quarter and half turns and mirrors are exact pixel permutations', async () => {
@@ -152,12 +143,12 @@ describe('image augmentation', () => {
     };
     for (const k of [1, 2, -1]) {
       const got = await onGpu(xs, batch, (x) => warpImages(x, { height: H, width: W, angle: (k * Math.PI) / 2 }));
-      expect(firstDiff(got, rotate(k)), `${k}·90°`).toBe(-1);
+      expect(firstBitDiff(got, rotate(k)), `${k}·90°`).toBe(-1);
     }
     const mirrored = await onGpu(xs, batch, (x) => warpImages(x, { height: H, width: W, flip: true, dx: 2 }));
     const want = new Float32Array(xs.length);
     for (let b = 0; b < batch; b++) shiftExampleCpu(xs, want, b, H, W, 2, 0, true);
-    expect(firstDiff(mirrored, want)).toBe(-1);
+    expect(firstBitDiff(mirrored, want)).toBe(-1);
   });
 
   it('random shifts: each example moves exactly by augmentParamsCpu’s (dx, dy), within ±maxShift, all 2m+1 values about equally often; flips are fair coins', async () => {
@@ -171,7 +162,7 @@ describe('image augmentation', () => {
       expect([p.angle, p.scale]).toEqual([0, 1]);
       shiftExampleCpu(xs, want, b, H, W, p.dx, p.dy, p.flip);
     }
-    expect(firstDiff(got, want)).toBe(-1);
+    expect(firstBitDiff(got, want)).toBe(-1);
 
     // The draws themselves, on many examples (CPU only: the batch above tied them to the GPU).
     const n = 20000;
@@ -228,7 +219,7 @@ describe('image augmentation', () => {
     const xs = digits(batch, 7);
     const opts: AugmentOptions = { height: H, width: W, seed: 11, offset: 3, maxShift: 3, maxRotation: 0.2, scale: [0.9, 1.1], noiseStd: 0.05 };
     const a = await onGpu(xs, batch, (x) => augmentImages(x, opts));
-    expect(firstDiff(a, await onGpu(xs, batch, (x) => augmentImages(x, opts)))).toBe(-1);
+    expect(firstBitDiff(a, await onGpu(xs, batch, (x) => augmentImages(x, opts)))).toBe(-1);
     for (const other of [{ offset: 4 }, { seed: 12 }, { stream: 1 }]) {
       const b = await onGpu(xs, batch, (x) => augmentImages(x, { ...opts, ...other }));
       let same = 0;
@@ -276,7 +267,7 @@ describe('image augmentation', () => {
       const p = augmentParamsCpu(opts, b);
       shiftExampleCpu(xs, want, b, h, w, p.dx, p.dy);
     }
-    expect(firstDiff(got, want)).toBe(-1);
+    expect(firstBitDiff(got, want)).toBe(-1);
   });
 
   it('an empty batch gives an empty result', async () => {

@@ -25,7 +25,7 @@ import {
   type DropoutKey,
 } from '../../engine/ops/dropout';
 import { PHILOX_ROUNDS } from '../../engine/random/philox';
-import { randomArray, useRuntime } from '../helpers/gpu';
+import { randomArray, useRuntime, firstBitDiff } from '../helpers/gpu';
 
 const N_STAT = 1 << 20;
 const CHI2_3DOF_CRITICAL = 21.108;
@@ -34,15 +34,6 @@ const CHI2_3DOF_CRITICAL = 21.108;
 function expectedY(x: Float32Array, mask: Float32Array, keepProb: number, scale: 'inverted' | 'none'): Float32Array {
   const s = scale === 'inverted' ? Math.fround(1 / keepProb) : 1;
   return Float32Array.from(x, (v, i) => (mask[i] ? Math.fround(v * s) : 0));
-}
-
-/** The index of the first difference (by bit pattern), or -1. */
-function firstDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return 0;
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
-  return -1;
 }
 
 function mean(a: Float32Array): number {
@@ -120,8 +111,8 @@ describe('dropout', () => {
         const { y, mask } = dropoutForward(x, { ...key, scale: 'inverted', returnMask: true });
         const want = dropoutMaskCpu(n, key);
         const m = await mask!.toArray();
-        expect(firstDiff(m, want), `mask n=${n} p=${keepProb}`).toBe(-1);
-        expect(firstDiff(await y.toArray(), expectedY(xs, want, keepProb, 'inverted')), `y n=${n} p=${keepProb}`).toBe(-1);
+        expect(firstBitDiff(m, want), `mask n=${n} p=${keepProb}`).toBe(-1);
+        expect(firstBitDiff(await y.toArray(), expectedY(xs, want, keepProb, 'inverted')), `y n=${n} p=${keepProb}`).toBe(-1);
         x.dispose();
         y.dispose();
         mask!.dispose();
@@ -153,9 +144,9 @@ describe('dropout', () => {
       const kernelMask = await gpuMask(n, key);
       const gotAt = Float32Array.from((await at.toArray()) as Uint32Array);
       const gotGrouped = Float32Array.from((await grouped.toArray()) as Uint32Array);
-      expect(firstDiff(gotAt, cpu), `dropout_keep_at vs CPU ${JSON.stringify(key)}`).toBe(-1);
-      expect(firstDiff(gotGrouped, cpu), `dropout_words8 + dropout_keep_in vs CPU ${JSON.stringify(key)}`).toBe(-1);
-      expect(firstDiff(kernelMask, cpu), `standalone kernel vs CPU ${JSON.stringify(key)}`).toBe(-1);
+      expect(firstBitDiff(gotAt, cpu), `dropout_keep_at vs CPU ${JSON.stringify(key)}`).toBe(-1);
+      expect(firstBitDiff(gotGrouped, cpu), `dropout_words8 + dropout_keep_in vs CPU ${JSON.stringify(key)}`).toBe(-1);
+      expect(firstBitDiff(kernelMask, cpu), `standalone kernel vs CPU ${JSON.stringify(key)}`).toBe(-1);
       at.dispose();
       grouped.dispose();
     }
@@ -183,11 +174,11 @@ describe('dropout', () => {
           bindings: vec ? { x4: x, y4: y, mask4: mask } : { x, y, mask },
           workgroups: [Math.ceil(n / (vec ? 16 : 8) / 64)],
         });
-        expect(firstDiff(await mask.toArray(), dropoutMaskCpu(n, key, rounds)), `${rounds} rounds, n=${n}`).toBe(-1);
+        expect(firstBitDiff(await mask.toArray(), dropoutMaskCpu(n, key, rounds)), `${rounds} rounds, n=${n}`).toBe(-1);
         for (const t of [x, y, mask]) t.dispose();
       }
     }
-    expect(firstDiff(dropoutMaskCpu(4096, key, 10), dropoutMaskCpu(4096, key)), 'the round count changes the mask').not.toBe(-1);
+    expect(firstBitDiff(dropoutMaskCpu(4096, key, 10), dropoutMaskCpu(4096, key)), 'the round count changes the mask').not.toBe(-1);
   });
 
   it("scale 'none' keeps the values unchanged (y = x ⊙ m) and drops the same elements", async () => {
@@ -199,7 +190,7 @@ describe('dropout', () => {
     const inv = dropoutForward(x, { ...key, scale: 'inverted' }).y;
     const want = dropoutMaskCpu(n, key);
     const got = await none.toArray();
-    expect(firstDiff(got, expectedY(xs, want, 0.8, 'none'))).toBe(-1);
+    expect(firstBitDiff(got, expectedY(xs, want, 0.8, 'none'))).toBe(-1);
     const gotInv = await inv.toArray();
     for (let i = 0; i < n; i++) expect(gotInv[i] === 0, `element ${i}`).toBe(got[i] === 0);
     for (const t of [x, none, inv]) t.dispose();
@@ -214,8 +205,8 @@ describe('dropout', () => {
       const { y, mask } = dropoutForward(x, { ...opts, returnMask: true });
       const dx = dropoutBackward(dy, opts);
       const m = await mask!.toArray();
-      expect(firstDiff(await dx.toArray(), expectedY(dyHost, m, 0.6, 'inverted'))).toBe(-1);
-      expect(firstDiff(m, dropoutMaskCpu(n, opts))).toBe(-1);
+      expect(firstBitDiff(await dx.toArray(), expectedY(dyHost, m, 0.6, 'inverted'))).toBe(-1);
+      expect(firstBitDiff(m, dropoutMaskCpu(n, opts))).toBe(-1);
       for (const t of [x, dy, y, mask!, dx]) t.dispose();
     }
   });
@@ -224,10 +215,10 @@ describe('dropout', () => {
     const key = { keepProb: 0.5, seed: 5, offset: 1 };
     const a = await gpuMask(40000, key);
     const b = await gpuMask(40000, key);
-    expect(firstDiff(a, b)).toBe(-1);
+    expect(firstBitDiff(a, b)).toBe(-1);
     // 40003 takes the scalar entry point; its first 40000 elements are the vec4 run's.
     const c = await gpuMask(40003, key);
-    expect(firstDiff(c.subarray(0, 40000), a)).toBe(-1);
+    expect(firstBitDiff(c.subarray(0, 40000), a)).toBe(-1);
   });
 
   it('every word of the key matters: seed (both halves), offset (both halves) and stream', async () => {
@@ -243,7 +234,7 @@ describe('dropout', () => {
     const ref = await gpuMask(n, base);
     for (const v of variants) {
       const m = await gpuMask(n, v);
-      expect(firstDiff(m, dropoutMaskCpu(n, v)), JSON.stringify(v)).toBe(-1);
+      expect(firstBitDiff(m, dropoutMaskCpu(n, v)), JSON.stringify(v)).toBe(-1);
       let same = 0;
       for (let i = 0; i < n; i++) same += m[i] === ref[i] ? 1 : 0;
       // Unrelated masks agree on half the elements; 4σ = 4·√(n/4) = 128.
@@ -308,7 +299,7 @@ describe('dropout', () => {
     const withMask = dropoutForward(x, { keepProb: 0.5, seed: 1, offset: 0, returnMask: true });
     expect(rt().memoryStats().liveTensors - before).toBe(3);
     // Both runs apply the same mask.
-    expect(firstDiff(await plain.y.toArray(), await withMask.y.toArray())).toBe(-1);
+    expect(firstBitDiff(await plain.y.toArray(), await withMask.y.toArray())).toBe(-1);
     for (const t of [x, plain.y, withMask.y, withMask.mask!]) t.dispose();
   });
 

@@ -22,18 +22,9 @@ import { dropoutBackward, dropoutForward, dropoutMaskCpu, type DropoutOptions } 
 import { activationGrad } from '../../engine/ops/unary';
 import { ArgumentError, ShapeError, type Runtime } from '../../engine/index';
 import type { Tensor } from '../../engine/runtime/tensor';
-import { randomArray, useRuntime } from '../helpers/gpu';
+import { randomArray, useRuntime, firstBitDiff } from '../helpers/gpu';
 
 const U = 2 ** -24;
-
-/** The index of the first difference by bit pattern (so +0 and −0 differ), or -1. */
-function firstBitDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return 0;
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
-  return -1;
-}
 
 /** op(A)·op(B) (+ bias) in f64 with its f32 error bound per element (see tests/ops/matmul.test.ts). */
 function reference(m: number, n: number, k: number, opA: (i: number, p: number) => number, opB: (p: number, j: number) => number, bias?: Float32Array) {

@@ -31,7 +31,7 @@ import { addGaussianNoise, perturbArena } from '../../engine/ops/noise';
 import { ParamArena } from '../../engine/optim/arena';
 import { standardNormalCpu } from '../../engine/random/normal';
 import { ArgumentError, ShapeError } from '../../engine/runtime/errors';
-import { randomArray, useRuntime } from '../helpers/gpu';
+import { randomArray, useRuntime, firstBitDiff } from '../helpers/gpu';
 
 const N_STAT = 1 << 22;
 const CHI2_63DOF_CRITICAL = 113.5;
@@ -44,15 +44,6 @@ function ulp(v: number): number {
   const a = Math.abs(v);
   if (a < 2 ** -126) return 2 ** -149;
   return 2 ** (Math.floor(Math.log2(a)) - 23);
-}
-
-/** The index of the first difference by bit pattern, or -1. */
-function firstDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return 0;
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
-  return -1;
 }
 
 function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -153,9 +144,9 @@ describe('gaussian noise', () => {
     const n = 40000;
     const key = { seed: 5, offset: 1, stream: 0 };
     const a = await gpuNormals(n, key);
-    expect(firstDiff(a, await gpuNormals(n, key))).toBe(-1);
+    expect(firstBitDiff(a, await gpuNormals(n, key))).toBe(-1);
     // A shorter run is a prefix of a longer one (element i is keyed by i alone).
-    expect(firstDiff((await gpuNormals(n + 3, key)).subarray(0, n), a)).toBe(-1);
+    expect(firstBitDiff((await gpuNormals(n + 3, key)).subarray(0, n), a)).toBe(-1);
     for (const other of [
       { ...key, offset: 2 },
       { ...key, offset: 1 + 2 ** 32 },
@@ -231,7 +222,7 @@ describe('gaussian noise', () => {
     const x = rt().tensor(xs);
     const y = addGaussianNoise(x, { std: 0, seed: 1, offset: 0 });
     // x + 0·z = x for every nonzero finite x (a −0 could come back as +0, so the data has none).
-    expect(firstDiff(await y.toArray(), xs)).toBe(-1);
+    expect(firstBitDiff(await y.toArray(), xs)).toBe(-1);
     const e = rt().empty([0, 4]);
     const ye = addGaussianNoise(e, { std: 1, seed: 1, offset: 0 });
     expect(ye.shape).toEqual([0, 4]);
@@ -253,11 +244,11 @@ describe('gaussian noise', () => {
     const c = rt().tensor(cs);
     const y = F.gaussianNoise(x, opts);
     const direct = addGaussianNoise(x.data, opts);
-    expect(firstDiff((await y.data.toArray()) as Float32Array, await direct.toArray())).toBe(-1);
+    expect(firstBitDiff((await y.data.toArray()) as Float32Array, await direct.toArray())).toBe(-1);
     // L = Σ c ⊙ (x + σz): dL/dx = c exactly (the identity backward hands c on; mul's rule gives c·1).
     const loss = F.sum(F.mul(y, c));
     F.backward(loss);
-    expect(firstDiff(await x.grad!.toArray(), cs)).toBe(-1);
+    expect(firstBitDiff(await x.grad!.toArray(), cs)).toBe(-1);
     for (const v of [loss, x]) v.dispose();
     c.dispose();
     direct.dispose();
