@@ -31,6 +31,7 @@ import colnorm from './colnorm.wgsl?raw';
 import grid from './grid.wgsl?raw';
 import arena from './arena.wgsl?raw';
 import guard from './guard.wgsl?raw';
+import metrics from './metrics.wgsl?raw';
 
 /** Library files: WGSL functions shared by several kernels. */
 export const shaderLibraries = { philox, dropout_off: dropoutOff, grid, normal, arena } as const satisfies Record<string, string>;
@@ -68,6 +69,7 @@ export const shaders = {
   bandwidth: { source: bandwidth },
   colnorm: { source: colnorm, uses: ['grid'] },
   guard: { source: guard, uses: ['grid'] },
+  metrics: { source: metrics },
 } as const satisfies Record<string, ShaderEntry>;
 
 /** The name of a registered kernel file. */

@@ -5,7 +5,7 @@
  * (seed, stream, step, example)). Both batches are read back for drawing; the transform of each
  * example is recomputed on the CPU with the Philox twin for the captions.
  */
-import { augmentParamsCpu, GpuDataset, type AugmentParams } from 'webgpu-regularization';
+import { augmentParamsCpu, GpuDataset, type AugmentParams, type Sequential } from 'webgpu-regularization';
 import { augmentation } from 'webgpu-regularization/regularizers';
 
 /** The transforms the sliders choose. */
@@ -44,7 +44,8 @@ export async function augmentedBatch(data: GpuDataset, seed: number, step: numbe
   const b = data.batch(order, windows[step % windows.length]);
   order.dispose();
   const options = { maxShift: s.maxShift, maxRotation: s.maxRotation, scale: [1 - s.zoom, 1 + s.zoom] as const, noiseStd: s.noiseStd, seed };
-  const aug = augmentation(options).transformBatch!(b, { step, epoch, model: null });
+  // Augmentation reads only the step and epoch of its context; this page has no model to give it.
+  const aug = augmentation(options).transformBatch!(b, { step, epoch, model: null as unknown as Sequential });
   try {
     const [original, augmented, targets] = await Promise.all([b.x.toArray(), aug.x.toArray(), b.targets.toArray()]);
     const k = data.classes;

@@ -4,6 +4,6 @@
  */
 export { SeededRng } from './rng';
 export { MNIST_CLASSES, MNIST_FEATURES, loadMnist, loadMnistDigits, splitDigits, type Examples, type MnistSplit, type SplitOptions } from './mnist';
-export { GpuDataset, type Batch } from './dataset';
+export { GpuDataset, type Batch, type FromArraysOptions } from './dataset';
 export { MinibatchStream } from './minibatches';
 export { encodeMnistBinary, decodeMnistBinary } from './mnist-binary';

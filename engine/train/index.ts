@@ -13,7 +13,18 @@ export {
   type Stepper,
   type Trainable,
 } from './loop';
-export type { Evaluation, EvaluationAnswer, StepContext, TrainingPlugin } from './plugin';
+export type { CallbackState, Evaluation, EvaluationAnswer, StepContext, TrainingPlugin } from './plugin';
+export { Trainer, recordStep, type RecordStepOptions, type StepBatch, type TrainerOptions } from './trainer';
+export {
+  softmaxCrossEntropy,
+  binaryCrossEntropy,
+  mse,
+  huber,
+  type Loss,
+  type AccuracyKind,
+  type HuberOptions,
+  type SoftmaxCrossEntropyOptions,
+} from './losses';
 export { evaluate, metricsAccumulator, readMetrics, type Classifier, type Metrics } from './metrics';
 export { MNIST_RECIPE, makeOptimizer, trainMnist, type MnistConfig, type MnistHooks, type MnistReport, type OptimizerName } from './mnist';
 export { nanGuard, NonFiniteError, type GuardedTensor, type NanGuard, type NanGuardOptions } from './guard';

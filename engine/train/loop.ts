@@ -1,30 +1,24 @@
 /**
- * The training loop, the same in Node and in the browser: minibatches gathered on the GPU, one
- * submit per step, running loss and accuracy accumulated on the GPU and read back once per epoch,
- * the CPU kept at most `syncEvery` steps ahead of the GPU. Regularizers plug in through the named
- * hooks of ./plugin.ts; per-step metrics reach a live chart every `syncEvery` steps through a small
- * GPU trace read back without waiting for it.
+ * `fit`: epochs of minibatches over a GPU data set, as a loop over the step runner (./trainer.ts).
+ * Minibatches are gathered on the GPU; running loss (and accuracy, where the loss has one) are
+ * accumulated on the GPU and read back once per epoch; the CPU is kept at most `syncEvery` steps
+ * ahead of the GPU. Regularizers plug in through the named hooks of ./plugin.ts; per-step metrics
+ * reach a live chart every `syncEvery` steps through a small GPU trace read back without waiting.
  */
-import { backward, constant } from '../autograd/tape';
-import { tidy } from '../autograd/scope';
 import type { Var } from '../autograd/var';
-import { softmaxCrossEntropy } from '../autograd/functional';
 import { GpuDataset, type Batch } from '../data/dataset';
-import { accumulateXentMetrics } from '../ops/softmax_xent';
+import type { Sequential } from '../nn/sequential';
 import { ArgumentError } from '../runtime/errors';
 import type { Tensor } from '../runtime/tensor';
-import { evaluate, metricsAccumulator, readMetrics, type Classifier, type Metrics } from './metrics';
+import type { Loss } from './losses';
+import { evaluate, type Metrics } from './metrics';
 import type { Evaluation, StepContext, TrainingPlugin } from './plugin';
+import { onlyOne, recordStep, Trainer, type Stepper } from './trainer';
 
-/** A model the loop can train: logits from inputs, and a way to zero its gradients. */
-export interface Trainable extends Classifier {
-  zeroGrads(): void;
-}
+export type { Stepper } from './trainer';
 
-/** An optimizer: applies the accumulated gradients (one fused dispatch). */
-export interface Stepper {
-  step(): void;
-}
+/** A model the loop can train (the engine's {@link Sequential}). */
+export type Trainable = Sequential;
 
 /** Where training is, reported every `syncEvery` steps. */
 export interface Progress {
@@ -36,7 +30,7 @@ export interface Progress {
   globalStep: number;
 }
 
-/** The training loss and accuracy of one step's minibatch (training mode). */
+/** The training loss and accuracy (NaN where the loss has none) of one step's minibatch (training mode). */
 export interface StepMetrics {
   /** The global step (0-based, the one that keyed the step's randomness). */
   step: number;
@@ -73,8 +67,10 @@ export interface FitOptions {
   evalEvery?: number;
   /** Stop after this many steps in all (default: no limit). */
   maxSteps?: number;
-  /** Targets table replacing the one-hot labels, [count, classes]. */
+  /** Targets table replacing the data set's own, [count, outputs]. */
   targets?: Tensor<'f32'>;
+  /** What training minimizes (default softmaxCrossEntropy()); validation reports the same loss. */
+  loss?: Loss;
   /** Adds terms to the minibatch loss before backward (kept for simple uses; plugins have `penalty` too). */
   penalty?: (loss: Var) => Var;
   /** The first step's number (to resume; default 0). */
@@ -105,12 +101,6 @@ export interface FitResult extends Array<EpochResult> {
   stoppedBy?: string;
 }
 
-function onlyOne<K extends keyof TrainingPlugin>(plugins: readonly TrainingPlugin[], hook: K): TrainingPlugin | undefined {
-  const with_ = plugins.filter((p) => p[hook]);
-  if (with_.length > 1) throw new ArgumentError(`fit: ${with_.map((p) => p.name).join(' and ')} both provide the ${String(hook)} hook; only one may`);
-  return with_[0];
-}
-
 /** Trains `model` on `train` for at most `opts.epochs`, evaluating on `val` after each epoch (and every `evalEvery` steps). */
 export async function fit(model: Trainable, optimizer: Stepper, train: GpuDataset, val: GpuDataset | undefined, opts: FitOptions): Promise<FitResult> {
   const { epochs, batchSize, seed, dropLast = false, syncEvery = 8 } = opts;
@@ -128,29 +118,40 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
   if (opts.resumeStep !== undefined && opts.startStep !== undefined)
     throw new ArgumentError(`fit: give startStep (${opts.startStep}) or resumeStep (${opts.resumeStep}), not both`);
   if (!Number.isFinite(seed)) throw new ArgumentError(`fit: seed must be a finite number, got ${seed}`);
+  if (!(train instanceof GpuDataset)) throw new ArgumentError('fit: the training data must be a GpuDataset (GpuDataset.upload or GpuDataset.fromArrays)');
+  if (val !== undefined && !(val instanceof GpuDataset)) throw new ArgumentError('fit: the validation data must be a GpuDataset or undefined');
+  if (val && val.outputs !== train.outputs)
+    throw new ArgumentError(`fit: the training targets have ${train.outputs} outputs per example, the validation targets ${val.outputs}`);
   const plugins = opts.plugins ?? [];
-  const samplerPlugin = onlyOne(plugins, 'sampler');
-  const lossPlugin = onlyOne(plugins, 'loss');
+  const samplerPlugin = onlyOne('fit', plugins, 'sampler');
   const rt = train.runtime;
   const windows = GpuDataset.windows(train.count, batchSize, dropLast);
   const results: FitResult = [];
-  let globalStep = opts.resumeStep ?? opts.startStep ?? 0;
-  const firstStep = globalStep;
+  const firstStep = opts.resumeStep ?? opts.startStep ?? 0;
+  const trainer = new Trainer(model, optimizer, { loss: opts.loss, callbacks: plugins, penalty: opts.penalty, startStep: firstStep, syncEvery });
+  const loss = trainer.loss;
   // Resuming: the step's epoch and minibatch; maxSteps and evalEvery count from the run's start.
   const resuming = opts.resumeStep !== undefined && windows.length > 0;
-  const firstEpoch = resuming ? Math.floor(globalStep / windows.length) + 1 : 1;
-  let skipWindows = resuming ? globalStep % windows.length : 0;
+  const firstEpoch = resuming ? Math.floor(firstStep / windows.length) + 1 : 1;
+  let skipWindows = resuming ? firstStep % windows.length : 0;
   const countFrom = resuming ? 0 : firstStep;
-  const trace = opts.onStepMetrics ? new StepTrace(train, syncEvery, opts.onStepMetrics) : null;
+  const trace = opts.onStepMetrics ? new StepTrace(train, syncEvery, loss.accuracy !== 'none', opts.onStepMetrics) : null;
   let stoppedBy = 'epochs';
-  const ctxAt = (epoch: number): StepContext => ({ step: globalStep, epoch, model });
+  const ctxAt = (epoch: number): StepContext => {
+    trainer.epoch = epoch;
+    return trainer.context;
+  };
 
   let lastVal: Metrics | undefined;
   /** Evaluates on `val` and asks the hooks; returns the name of whoever asked to stop, if any. */
-  const runEvaluation = async (epoch: number, train: Tensor<'f32'> | Metrics): Promise<string | null> => {
+  const runEvaluation = async (epoch: number, trainMetrics: Metrics | null): Promise<string | null> => {
     if (!val) return null;
-    const trainMetrics = 'loss' in train ? train : await readMetrics(train);
-    const e: Evaluation = { step: globalStep, epoch, val: await evaluate(model, val, 1000), train: trainMetrics };
+    const e: Evaluation = {
+      step: trainer.globalStep,
+      epoch,
+      val: await evaluate(model, val, 1000, undefined, loss),
+      train: trainMetrics ?? (await trainer.metrics()),
+    };
     lastVal = e.val;
     // Every hook sees every evaluation, the one that stops training included; the first to ask stops it.
     let who: string | null = null;
@@ -158,7 +159,7 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
     if ((await opts.onEvaluate?.(e)) === 'stop') who ??= 'onEvaluate';
     return who;
   };
-  const stepsLeft = (): boolean => opts.maxSteps === undefined || globalStep - countFrom < opts.maxSteps;
+  const stepsLeft = (): boolean => opts.maxSteps === undefined || trainer.globalStep - countFrom < opts.maxSteps;
 
   try {
     for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
@@ -168,18 +169,10 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
       }
       const t0 = performance.now();
       const work0 = rt.workStats();
+      trainer.epoch = epoch;
       const order = samplerPlugin ? samplerPlugin.sampler!(train, epoch, seed) : train.shuffledOrder(seed, epoch);
-      const acc = metricsAccumulator(train);
-      // Whatever a hook throws (the NaN guard stops training that way), the epoch's tensors are freed.
-      let epochDone = false;
-      const freeEpoch = (): void => {
-        if (epochDone) return;
-        epochDone = true;
-        order.dispose();
-        acc.dispose();
-      };
+      trainer.resetMetrics();
       try {
-        let inFlight: Promise<unknown> | null = null;
         let taken = 0;
         let evalSeconds = 0;
         let stopper: string | null = null;
@@ -188,57 +181,31 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
         skipWindows = 0;
         for (let s = firstWindow; s < windows.length && stopper === null; s++) {
           if (!stepsLeft()) break;
-          const ctx = ctxAt(epoch);
-          let batch: Batch = train.batch(order, windows[s], opts.targets);
+          const stepNumber = trainer.globalStep;
+          const batch: Batch = train.batch(order, windows[s], opts.targets);
           try {
-            for (const p of plugins) {
-              if (!p.transformBatch) continue;
-              const next = p.transformBatch(batch, ctx);
-              if (next !== batch) {
-                if (next.x !== batch.x) batch.x.dispose();
-                if (next.targets !== batch.targets) batch.targets.dispose();
-                batch = next;
-              }
-            }
-            for (const p of plugins) p.beforeForward?.(ctx);
-            trainOnBatch(model, optimizer, batch.x, batch.targets, globalStep, {
-              metrics: acc,
-              loss: lossPlugin ? (logits, targets) => lossPlugin.loss!(logits, targets, ctx) : undefined,
-              penalty: (loss) => {
-                let l = opts.penalty ? opts.penalty(loss) : loss;
-                for (const p of plugins) if (p.penalty) l = p.penalty(l, ctx);
-                return l;
-              },
-              afterBackward: () => {
-                for (const p of plugins) p.afterBackward?.(ctx);
-              },
-            });
-            for (const p of plugins) p.afterUpdate?.(ctx);
-            trace?.record(acc, globalStep, s === firstWindow);
+            trainer.record(batch);
+            trace?.record(trainer.metricsTensor, stepNumber, s === firstWindow);
           } finally {
             batch.x.dispose();
             batch.targets.dispose();
           }
-          rt.flush();
-          globalStep++;
           taken++;
+          await trainer.pace();
           if ((s + 1) % syncEvery === 0 || s === windows.length - 1) {
-            // Wait for the work of the previous sync point, not this one: the GPU stays busy meanwhile.
-            if (inFlight) await inFlight;
-            inFlight = rt.device.queue.onSubmittedWorkDone();
             await trace?.deliver();
-            opts.onProgress?.({ epoch, step: s + 1, stepsPerEpoch: windows.length, globalStep });
+            opts.onProgress?.({ epoch, step: s + 1, stepsPerEpoch: windows.length, globalStep: trainer.globalStep });
           }
-          if (opts.evalEvery && (globalStep - countFrom) % opts.evalEvery === 0) {
+          if (opts.evalEvery && (trainer.globalStep - countFrom) % opts.evalEvery === 0) {
             const te = performance.now();
-            stopper = await runEvaluation(epoch, acc);
+            stopper = await runEvaluation(epoch, null);
             evalSeconds += (performance.now() - te) / 1000;
           }
         }
         await trace?.deliver(true);
         const work1 = rt.workStats();
         // Reading the running metrics waits for the epoch's last steps on the GPU: the epoch's time includes them.
-        const trainMetrics = await readMetrics(acc);
+        const trainMetrics = await trainer.metrics();
         const seconds = (performance.now() - t0) / 1000 - evalSeconds;
         if (stopper === null && !opts.evalEvery) stopper = await runEvaluation(epoch, trainMetrics);
         const result: EpochResult = {
@@ -250,7 +217,6 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
           dispatchesPerStep: taken > 0 ? (work1.dispatches - work0.dispatches) / taken : 0,
           submitsPerStep: taken > 0 ? (work1.submits - work0.submits) / taken : 0,
         };
-        freeEpoch();
         results.push(result);
         if (stopper !== null) {
           stoppedBy = stopper;
@@ -261,15 +227,16 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
           break;
         }
       } finally {
-        freeEpoch();
+        order.dispose();
       }
     }
     if (stoppedBy === 'epochs' && !stepsLeft()) stoppedBy = 'maxSteps';
   } finally {
     trace?.dispose();
+    trainer.dispose();
   }
   for (const p of plugins) await p.onEnd?.(ctxAt(firstEpoch - 1 + results.length));
-  results.steps = globalStep - firstStep;
+  results.steps = trainer.globalStep - firstStep;
   results.stoppedBy = stoppedBy;
   return results;
 }
@@ -290,6 +257,7 @@ class StepTrace {
   constructor(
     data: GpuDataset,
     private readonly size: number,
+    private readonly withAccuracy: boolean,
     private readonly sink: (m: StepMetrics[]) => void,
   ) {
     this.buf = data.runtime.empty([size * 3]);
@@ -316,7 +284,7 @@ class StepTrace {
         const [l0, c0, n0] = fresh ? [0, 0, 0] : this.prev;
         const cur: [number, number, number] = [data[3 * k], data[3 * k + 1], data[3 * k + 2]];
         const rows = cur[2] - n0;
-        out.push({ step, loss: rows > 0 ? (cur[0] - l0) / rows : NaN, accuracy: rows > 0 ? (cur[1] - c0) / rows : NaN });
+        out.push({ step, loss: rows > 0 ? (cur[0] - l0) / rows : NaN, accuracy: rows > 0 && this.withAccuracy ? (cur[1] - c0) / rows : NaN });
         this.prev = cur;
       });
       this.sink(out);
@@ -343,24 +311,10 @@ export interface BatchStepOptions {
 }
 
 /**
- * One training step on one minibatch, recorded (not submitted): zero the gradients, forward in
- * training mode keyed by `step`, the loss against `targets`, backward, optimizer step.
- * The caller owns `x` and `targets`; nothing else outlives the call.
+ * One training step on one minibatch, recorded (not submitted), without callbacks: the step of
+ * {@link Trainer} (./trainer.ts `recordStep`) for code that drives its own loop step by step.
+ * The caller owns `x` and `targets`.
  */
 export function trainOnBatch(model: Trainable, optimizer: Stepper, x: Tensor, targets: Tensor, step: number, opts: BatchStepOptions = {}): void {
-  // In a tidy scope: whatever the step makes and does not keep (results of ops on data that needs
-  // no gradient, which backward() never visits, e.g. input dropout) is released at the end.
-  tidy(() => {
-    model.zeroGrads();
-    const logits = model.forward(constant(x), { training: true, step });
-    // Metrics read the logits before backward frees them.
-    if (opts.metrics) accumulateXentMetrics(logits.data, targets, opts.metrics);
-    const dataLoss = opts.loss ? opts.loss(logits, targets as Tensor<'f32'>) : softmaxCrossEntropy(logits, targets);
-    const loss = opts.penalty ? opts.penalty(dataLoss) : dataLoss;
-    backward(loss);
-    if (loss !== dataLoss) loss.dispose();
-    dataLoss.dispose();
-    opts.afterBackward?.();
-    optimizer.step();
-  });
+  recordStep(model, optimizer, x, targets, step, { lossOverride: opts.loss, penalty: opts.penalty, afterBackward: opts.afterBackward, metrics: opts.metrics });
 }

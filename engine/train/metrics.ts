@@ -11,8 +11,9 @@ import { fill } from '../ops/elementwise';
 import { accumulateXentMetrics } from '../ops/softmax_xent';
 import { ArgumentError } from '../runtime/errors';
 import type { Tensor } from '../runtime/tensor';
+import type { Loss } from './losses';
 
-/** Mean cross-entropy and accuracy over a set of examples. */
+/** Mean loss and accuracy (NaN where the loss has none) over a set of examples. */
 export interface Metrics {
   loss: number;
   accuracy: number;
@@ -38,20 +39,27 @@ export async function readMetrics(acc: Tensor<'f32'>): Promise<Metrics> {
 
 /**
  * Evaluation mode (dropout off, no tape) over all of `data` in batches of `batchSize`; one readback.
- * `targets` replaces the data set's one-hot table (its accuracy still compares argmaxes).
+ * `targets` replaces the data set's own targets. `loss` (default: softmax cross-entropy, with
+ * accuracy by argmax) is what is reported; a loss without accuracy reports NaN for it.
  */
-export async function evaluate(model: Classifier, data: GpuDataset, batchSize = 1000, targets?: Tensor<'f32'>): Promise<Metrics> {
+export async function evaluate(model: Classifier, data: GpuDataset, batchSize = 1000, targets?: Tensor<'f32'>, loss?: Loss): Promise<Metrics> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`evaluate: batch size must be a positive integer, got ${batchSize}`);
   const acc = metricsAccumulator(data);
   const order = data.identityOrder();
   for (const w of GpuDataset.windows(data.count, batchSize)) {
     const b = data.batch(order, w, targets);
-    noGrad(() => tidy(() => accumulateXentMetrics(model.forward(constant(b.x), { training: false, step: 0 }).data, b.targets, acc)));
+    noGrad(() =>
+      tidy(() => {
+        const out = model.forward(constant(b.x), { training: false, step: 0 });
+        if (!loss) accumulateXentMetrics(out.data, b.targets, acc);
+        else loss.accumulate(out.data as Tensor<'f32'>, b.targets, loss.compute(out, b.targets), acc);
+      }),
+    );
     b.x.dispose();
     b.targets.dispose();
   }
   order.dispose();
   const m = await readMetrics(acc);
   acc.dispose();
-  return m;
+  return loss?.accuracy === 'none' ? { ...m, accuracy: Number.NaN } : m;
 }

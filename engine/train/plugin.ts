@@ -14,11 +14,16 @@
  *   onEvaluate       after each evaluation on the validation set; 'stop' ends training (early stopping)
  *   onEnd            when training ends (early stopping restores the best parameters)
  *
+ * The step runner (./trainer.ts) calls the per-step hooks; `fit` (./loop.ts) adds the epoch-level
+ * ones (sampler, evaluation, end). A callback with state (early stopping) can save it into a
+ * checkpoint and load it back (`saveState` / `loadState`), so a resumed run continues where it was.
+ *
  * Gradient transformations that fuse into the optimizer's update (penalties, decay) are not loop
  * hooks: they go into the optimizer's chain (engine/optim/chain.ts).
  */
 import type { Var } from '../autograd/var';
 import type { Batch, GpuDataset } from '../data/dataset';
+import type { Sequential } from '../nn/sequential';
 import type { Tensor } from '../runtime/tensor';
 import type { Metrics } from './metrics';
 
@@ -26,10 +31,21 @@ import type { Metrics } from './metrics';
 export interface StepContext {
   /** The global step: it keys this step's random draws (masks, noise, augmentation). */
   step: number;
-  /** 1-based epoch. */
+  /** 1-based epoch (0 outside `fit`, unless the caller sets {@link Trainer.epoch}). */
   epoch: number;
   /** The model being trained. */
-  model: unknown;
+  model: Sequential;
+  /** Every callback of the run, in order (a checkpoint saves their states). */
+  callbacks?: readonly TrainingPlugin[];
+}
+
+/**
+ * A callback's state as a checkpoint keeps it: plain JSON values, and GPU tensors (e.g. the best
+ * parameters early stopping holds) saved by name as f32 tensors of the file.
+ */
+export interface CallbackState {
+  values: Record<string, number | string | boolean | null | number[]>;
+  tensors?: Record<string, Tensor<'f32'>>;
 }
 
 /** One evaluation on the validation set. */
@@ -59,4 +75,11 @@ export interface TrainingPlugin {
   afterUpdate?(ctx: StepContext): void;
   onEvaluate?(e: Evaluation, ctx: StepContext): EvaluationAnswer;
   onEnd?(ctx: StepContext): void | Promise<void>;
+  /** The callback's state for a checkpoint (early stopping: its best step, patience count and best parameters). */
+  saveState?(): CallbackState;
+  /**
+   * Restores a state {@link saveState} made (from a checkpoint, engine/io/checkpoint.ts), before
+   * training resumes. `tensors` are fresh copies the callback may keep (it owns them).
+   */
+  loadState?(state: CallbackState, model: Sequential): void;
 }
