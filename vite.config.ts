@@ -98,6 +98,8 @@ export default defineConfig(({ mode }) => ({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Node's WebGPU (Dawn) and MNIST source, as the package's Node entry installs them (engine/node.ts).
+    setupFiles: ['./engine/node-platform.ts'],
     // WEBGPU_TESTS=hardware runs every Node test once on the machine's own GPU (WEBGPU_ADAPTER=auto)
     // instead of on the two software adapters; the browser tests are unchanged.
     projects: [
@@ -105,7 +107,7 @@ export default defineConfig(({ mode }) => ({
         ? [
             {
               extends: true as const,
-              test: { name: 'hardware', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'], env: { WEBGPU_ADAPTER: 'auto' } },
+              test: { name: 'hardware', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**', 'tests/lib/tarball.test.ts'], env: { WEBGPU_ADAPTER: 'auto' } },
             },
           ]
         : [
@@ -114,7 +116,7 @@ export default defineConfig(({ mode }) => ({
               test: {
                 name: 'lavapipe',
                 include: ['tests/**/*.test.ts'],
-                exclude: ['tests/browser/**'],
+                exclude: ['tests/browser/**', 'tests/lib/tarball.test.ts'],
                 env: { WEBGPU_ADAPTER: 'lavapipe' },
               },
             },
@@ -147,7 +149,8 @@ export default defineConfig(({ mode }) => ({
         extends: true,
         test: {
           name: 'chromium',
-          include: ['tests/browser/**/*.test.ts'],
+          // The packed-tarball test drives Chromium too (tests/lib/tarball.test.ts).
+          include: ['tests/browser/**/*.test.ts', 'tests/lib/tarball.test.ts'],
           // One browser test file at a time: each builds the site and drives Chromium on 2 cores.
           fileParallelism: false,
           testTimeout: 300_000,

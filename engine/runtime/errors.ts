@@ -128,3 +128,13 @@ export class LabelRangeError extends EngineError {
     this.classes = classes ?? Number.NaN;
   }
 }
+
+/** An optional package the engine needs for what was asked is not installed (e.g. `webgpu` in Node). */
+export class MissingPackageError extends EngineError {
+  /** The npm package to install. */
+  readonly packageName: string;
+  constructor(packageName: string, why: string) {
+    super('MISSING_PACKAGE', `${why} needs the npm package \`${packageName}\`, which is not installed: npm install ${packageName}`);
+    this.packageName = packageName;
+  }
+}

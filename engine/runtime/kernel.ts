@@ -1,9 +1,14 @@
 /**
- * The kernel loader: a WGSL file, compiled once and reflected with `wgsl_reflect`. Bind group
- * layouts and uniform struct layouts come from the shader itself; call sites name bindings and
- * uniform members, never byte offsets. Pipelines are cached by (entry point, override constants).
+ * The kernel loader: a WGSL file, compiled once and reflected. Bind group layouts and uniform struct
+ * layouts come from the shader itself; call sites name bindings and uniform members, never byte
+ * offsets. Pipelines are cached by (entry point, override constants).
+ *
+ * The registry's kernels are reflected when the library is built (shaders/reflections.ts holds the
+ * result, keyed by a hash of the WGSL text), so pages do not ship the WGSL parser. Any other text —
+ * the sources run by Vite and Vitest, a shader edited since, a custom kernel — is reflected here
+ * with `wgsl_reflect` (./reflect.ts), imported on first need.
  */
-import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { reflections } from '../../shaders/reflections';
 import { KernelBindingError, ShaderCompileError, type ShaderMessage } from './errors';
 
 /** Values of one uniform struct, by member name. Scalars as numbers, vectors as arrays. */
@@ -45,6 +50,19 @@ export interface EntryPoint {
   pipelineLayout: GPUPipelineLayout;
 }
 
+/** An entry point as reflected from the WGSL text: plain data, computed at build time for the registry. */
+export interface ReflectedEntry {
+  name: string;
+  bindings: BindingInfo[];
+  uniform?: UniformLayout;
+}
+
+/** What reflection gives of one WGSL module: its compute entry points and its `override` constants. */
+export interface KernelReflection {
+  entries: ReflectedEntry[];
+  overrides: string[];
+}
+
 /** One WGSL file: its path (for errors) and its text. */
 export interface ShaderPart {
   file: string;
@@ -53,12 +71,6 @@ export interface ShaderPart {
 
 /** Override constants of a pipeline (compile-time shape knobs: tile sizes, workgroup size). */
 export type Overrides = Record<string, number>;
-
-function scalarOf(typeName: string, formatName: string | undefined, where: string): UniformMember['scalar'] {
-  const s = formatName ?? typeName;
-  if (s === 'f32' || s === 'u32' || s === 'i32') return s;
-  throw new KernelBindingError(`${where}: uniform member type ${typeName}<${formatName ?? ''}> is not supported (f32, u32, i32 and their vectors are)`);
-}
 
 /** Converts Dawn's compilation messages to ours. */
 function toMessages(info: GPUCompilationInfo): ShaderMessage[] {
@@ -77,10 +89,10 @@ export class Kernel {
     readonly file: string,
     readonly source: string,
     readonly module: GPUShaderModule,
-    reflect: WgslReflect,
+    reflection: KernelReflection,
   ) {
-    this.overrideNames = new Set(reflect.overrides.map((o) => o.name));
-    for (const fn of reflect.entry.compute) this.entries.set(fn.name, this.buildEntry(fn, reflect));
+    this.overrideNames = new Set(reflection.overrides);
+    for (const e of reflection.entries) this.entries.set(e.name, this.buildEntry(e));
   }
 
   /**
@@ -91,7 +103,7 @@ export class Kernel {
    */
   static async load(device: GPUDevice, file: string, source: string, libraries: readonly ShaderPart[] = []): Promise<Kernel> {
     const parts: ShaderPart[] = [...libraries, { file, source }];
-    const code = parts.map((p) => (p.source.endsWith('\n') ? p.source : `${p.source}\n`)).join('');
+    const code = kernelCode(parts);
     const locate = (line: number): { file: string; line: number; source: string } => {
       let first = 1;
       for (const p of parts) {
@@ -114,57 +126,34 @@ export class Kernel {
     const messages = toMessages(info);
     if (messages.some((m) => m.type === 'error')) throw fail(messages);
     if (scopeError) throw new ShaderCompileError(file, [{ type: 'error', message: scopeError.message, line: 0, column: 0 }]);
-    let reflect: WgslReflect;
-    try {
-      reflect = new WgslReflect(code);
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      const line = /line (\d+)/i.exec(msg);
-      throw fail([{ type: 'error', message: `reflection: ${msg}`, line: line ? Number(line[1]) : 0, column: 0 }]);
-    }
-    return new Kernel(device, file, code, module, reflect);
-  }
-
-  private buildEntry(fn: WgslReflect['entry']['compute'][number], reflect: WgslReflect): EntryPoint {
-    const where = `${this.file} @compute ${fn.name}`;
-    const bindings: BindingInfo[] = [];
-    let uniform: UniformLayout | undefined;
-    for (const res of fn.resources) {
-      if (res.group !== 0) throw new KernelBindingError(`${where}: binding ${res.name} is in group ${res.group}; the engine uses group 0 only`);
-      // resourceType 0 = uniform buffer, 1 = storage buffer (wgsl_reflect's ResourceType enum).
-      if (res.resourceType === 0) {
-        bindings.push({ name: res.name, binding: res.binding, kind: 'uniform' });
-        const struct = reflect.uniforms.find((u) => u.name === res.name);
-        const type = struct?.type as unknown as {
-          name: string;
-          size: number;
-          members?: { name: string; offset: number; size: number; type: { name: string; format?: { name: string } } }[];
-        };
-        if (!type?.members) throw new KernelBindingError(`${where}: uniform ${res.name} must be a struct`);
-        if (uniform) throw new KernelBindingError(`${where}: more than one uniform struct (${uniform.name}, ${res.name}); use one per entry point`);
-        uniform = {
-          binding: res.binding,
-          name: res.name,
-          structName: type.name,
-          size: type.size,
-          members: type.members.map((m) => {
-            const scalar = scalarOf(m.type.name, m.type.format?.name, `${where} ${type.name}.${m.name}`);
-            return { name: m.name, offset: m.offset, size: m.size, scalar, components: m.size / 4 };
-          }),
-        };
-      } else if (res.resourceType === 1) {
-        bindings.push({ name: res.name, binding: res.binding, kind: res.access === 'read' ? 'read-only-storage' : 'storage' });
-      } else {
-        throw new KernelBindingError(`${where}: binding ${res.name} is not a buffer; compute kernels here use buffers only`);
+    let reflection = reflections.get(reflectionKey(code));
+    if (!reflection) {
+      try {
+        reflection = (await import('./reflect')).reflectKernel(file, code);
+      } catch (e) {
+        if (e instanceof KernelBindingError) throw e;
+        const msg = e instanceof Error ? e.message : String(e);
+        const line = /line (\d+)/i.exec(msg);
+        throw fail([{ type: 'error', message: `reflection: ${msg}`, line: line ? Number(line[1]) : 0, column: 0 }]);
       }
     }
-    bindings.sort((a, b) => a.binding - b.binding);
+    return new Kernel(device, file, code, module, reflection);
+  }
+
+  private buildEntry(e: ReflectedEntry): EntryPoint {
+    const { name, bindings, uniform } = e;
     const layout = this.device.createBindGroupLayout({
-      label: `${this.file}:${fn.name}`,
-      entries: bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
+      label: `${this.file}:${name}`,
+      // The uniform binding takes its offset at setBindGroup, so one cached bind group (./bindgroups.ts)
+      // serves every dispatch of the same buffers whatever slot of the uniform arena it uses.
+      entries: bindings.map((b) => ({
+        binding: b.binding,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: b.kind },
+      })),
     });
-    const pipelineLayout = this.device.createPipelineLayout({ label: `${this.file}:${fn.name}`, bindGroupLayouts: [layout] });
-    return { name: fn.name, bindings, uniform, layout, pipelineLayout };
+    const pipelineLayout = this.device.createPipelineLayout({ label: `${this.file}:${name}`, bindGroupLayouts: [layout] });
+    return { name, bindings, uniform, layout, pipelineLayout };
   }
 
   /** Names of the compute entry points in the file. */
@@ -241,4 +230,25 @@ export function packUniforms(where: string, layout: UniformLayout, values: Unifo
       `${where}: ${layout.structName} has no member(s) ${[...given].join(', ')} (members: ${layout.members.map((x) => x.name).join(', ')})`,
     );
   }
+}
+
+/** The WGSL module compiled from its parts: libraries first, each part ending in a newline. */
+export function kernelCode(parts: readonly ShaderPart[]): string {
+  return parts.map((p) => (p.source.endsWith('\n') ? p.source : `${p.source}\n`)).join('');
+}
+
+/**
+ * The key of a WGSL module's build-time reflection: its length and two 32-bit FNV-1a hashes of its
+ * text. Text that differs from what was reflected at build time (a shader edited since) misses,
+ * and is reflected at load time instead of being given a stale layout.
+ */
+export function reflectionKey(code: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ code.length;
+  for (let i = 0; i < code.length; i++) {
+    const c = code.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return `${code.length}:${(a >>> 0).toString(16)}:${(b >>> 0).toString(16)}`;
 }
