@@ -5,7 +5,8 @@
  * - One mutant at a time (concurrency 1): the machine is shared and every run drives a software GPU.
  * - Per-test coverage: each mutant reruns only the tests that reached it.
  * - Static mutants (module-level constants) are ignored: each would rerun every test.
- * - Narrow a run with `npm run mutate -- --mutate <file>`; the report goes to reports/mutation/.
+ * - Narrow a run with `npm run mutate -- --mutate <file>`, and the tests with MUTATE_TESTS
+ *   (tests/mutation/vitest.config.ts); the report goes to reports/mutation/.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
@@ -15,8 +16,9 @@ export default {
   coverageAnalysis: 'perTest',
   ignoreStatic: true,
   concurrency: 1,
-  timeoutMS: 60_000,
-  timeoutFactor: 2,
+  // A mutant that hangs (a loop that never ends) is cut off at 1.5 × the tests' own time + 15 s.
+  timeoutMS: 15_000,
+  timeoutFactor: 1.5,
   disableTypeChecks: '{engine,regularizers}/**/*.ts',
   reporters: ['clear-text', 'progress', 'json', 'html'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
