@@ -64,6 +64,7 @@ export type { RandomKey } from './random/key';
 export { ParamArena, type ParamSpec, type ParamRole, type ArenaParam, type PerParam } from './optim/arena';
 export {
   chain,
+  chainWith,
   sgd,
   momentum,
   adam,
@@ -87,6 +88,7 @@ export {
   type SgdOptions,
   type MomentumRuleOptions,
   type AdamRuleOptions,
+  type ChainInitOptions,
 } from './optim/chain';
 export { isSelected, resolveCoefficients, type ParamSelector, type Selection, type Coefficient } from './optim/select';
 export {

@@ -1,5 +1,5 @@
 // Library: the vec4 layout of a parameter arena (engine/optim/arena.ts), shared by the kernels that
-// sweep a whole arena with VPI vec4s per invocation (shaders/optim.wgsl, update_chain.wgsl).
+// sweep a whole arena with VPI vec4s per invocation (shaders/update_chain.wgsl).
 //
 // Elements are read as vec4s; each parameter starts on a chunk of 64 elements (16 vec4s), and the
 // chunk table gives, per chunk, `end`: the first element past the parameter that owns it. Lanes at

@@ -17,7 +17,6 @@ import reduceAxes from './reduce_axes.wgsl?raw';
 import unary from './unary.wgsl?raw';
 import gather from './gather.wgsl?raw';
 import softmaxXent from './softmax_xent.wgsl?raw';
-import optim from './optim.wgsl?raw';
 import updateChain from './update_chain.wgsl?raw';
 import softThreshold from './soft_threshold.wgsl?raw';
 import philox from './philox.wgsl?raw';
@@ -60,7 +59,6 @@ export const shaders = {
   unary: { source: unary, uses: ['grid'] },
   gather: { source: gather, uses: ['grid'] },
   softmax_xent: { source: softmaxXent },
-  optim: { source: optim, uses: ['arena'] },
   update_chain: { source: updateChain, uses: ['arena'] },
   soft_threshold: { source: softThreshold, uses: ['grid'] },
   dropout: { source: dropout, uses: ['philox'] },

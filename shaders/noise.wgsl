@@ -11,7 +11,7 @@
 // rounding of (w + e) is not undone by subtracting e; the error is at most half an ulp of each of
 // the two results.)
 //
-// perturb_arena reads the arena's per-chunk table (engine/optim/arena.ts, shaders/optim.wgsl):
+// perturb_arena reads the arena's per-chunk table (engine/optim/arena.ts, shaders/update_chain.wgsl):
 // chunks[c] = { end, sigma } of the parameter that owns the 64 elements 64c … 64c+63, with σ_p the
 // parameter's noise scale. A chunk with σ_p = 0 (a bias, say) is skipped entirely: no Philox call,
 // no store, so its values stay bit-identical. Padding lanes (index ≥ end) are written back

@@ -9,7 +9,7 @@
 // prox applied to the unregularized optimum with the per-coordinate threshold α/Hᵢᵢ (eq. 7.23),
 // hence the entry points that take a threshold per element.
 //
-// Entry points (flat f32 arrays of any length, one element per invocation, except the arena one):
+// Entry points (flat f32 arrays of any length, one element per invocation):
 //   prox             out = prox_τ(a)                        τ = params.tau
 //   prox_each        out = prox_{τ·t[i]}(a)                 one threshold per element
 //   prox_step        w ← prox_τ(w − ε·g)  in place
@@ -17,19 +17,13 @@
 //   prox_step4, prox_step_each4
 //                    the two steps on vec4s (lengths that are multiples of 4, 16-byte aligned
 //                    views), VPI consecutive vec4s per invocation: the fast path of the op
-//   prox_step_arena  the step over a whole parameter arena in one dispatch (see shaders/optim.wgsl
-//                    for the layout): τ = ε·α of each parameter's segment; biases have α = 0, so
-//                    they take a plain gradient step (prox₀ is the identity).
+// The same step over a whole parameter arena, with each parameter's own α, is the optimizer chain
+// sgd → proximalL1 (shaders/update_chain.wgsl).
 
 struct Params {
   n: u32,     // elements (vec4s for the vec4 entry points)
   tau: f32,   // the threshold, or the scale of the per-element thresholds t
   lr: f32,    // ε of the fused gradient step
-}
-
-struct Chunk {
-  end: u32,    // first element index past the parameter that owns the chunk
-  alpha: f32,  // that parameter's L1 coefficient
 }
 
 override WG: u32 = 256;
@@ -41,7 +35,6 @@ override VPI: u32 = 1;  // vec4 entry points: vec4s per invocation (1, 2, 4, 8 o
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> w: array<f32>;
 @group(0) @binding(5) var<storage, read> g: array<f32>;
-@group(0) @binding(6) var<storage, read> chunks: array<Chunk>;
 @group(0) @binding(7) var<storage, read_write> w4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read> g4: array<vec4<f32>>;
 @group(0) @binding(9) var<storage, read> t4: array<vec4<f32>>;
@@ -77,21 +70,6 @@ fn prox_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 fn prox_step_each(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i < params.n) { w[i] = soft_threshold(w[i] - params.lr * g[i], params.tau * t[i]); }
-}
-
-// VPI consecutive vec4s per invocation, all in one chunk (see shaders/optim.wgsl).
-@compute @workgroup_size(WG)
-fn prox_step_arena(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let first = flat_index(gid, groups) * VPI;
-  if (first >= params.n) { return; }
-  let seg = chunks[first >> 4u];  // 16 vec4s per 64-element chunk
-  let tau = params.lr * seg.alpha;
-  for (var k = 0u; k < VPI; k++) {
-    let i = first + k;
-    let live = vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(seg.end);
-    let w0 = w4[i];
-    w4[i] = select(w0, soft_threshold4(w0 - params.lr * g4[i], vec4<f32>(tau)), live);
-  }
 }
 
 @compute @workgroup_size(WG)

@@ -24,7 +24,7 @@ export function engineMlp(rt: Runtime, cfg: MlpConfig): EngineMlpStep {
   const onehot = new Float32Array(cfg.batch * classes);
   labels.forEach((c, i) => (onehot[i * classes + c] = 1));
   const model = createMlp(rt, { sizes: cfg.layers, seed: 1, hiddenDropout: 1 - cfg.keep });
-  const opt = new SGD(model.arena, { lr: cfg.lr, weightDecay: cfg.l2 });
+  const opt = new SGD(model.arena, { lr: cfg.lr, alpha: cfg.l2 });
   const x = rt.tensor(xs, [cfg.batch, cfg.layers[0]]);
   const targets = rt.tensor(onehot, [cfg.batch, classes]);
   let stepIndex = 0;

@@ -26,6 +26,7 @@
 import {
   adam,
   chain,
+  chainWith,
   clipByGlobalNorm,
   coupledL2,
   decoupledWeightDecay,
@@ -141,7 +142,7 @@ function prepare(rt: Runtime, m: SuiteModel, variant: Variant): Prepared {
   const regs = variant.regularizers(m);
   const model = mlp(rt, { sizes: m.layers, seed: 1, regularizers: regs });
   if (variant.fuse === false) model.fuse = false;
-  const optimizer = chain(...(variant.chain?.() ?? [sgd({ lr: LR })]), ...regs.flatMap((r) => r.transforms ?? [])).init(model.arena);
+  const optimizer = chainWith(chain(...(variant.chain?.() ?? [sgd({ lr: LR })])), regs.flatMap((r) => r.transforms ?? [])).init(model.arena);
   const { images, labels } = batchData(m);
   const data = GpuDataset.upload(rt, images, labels, m.layers[m.layers.length - 1]);
   const order = data.identityOrder();

@@ -79,10 +79,10 @@ async function engineImpls(rt: Runtime, specs: ParamSpec[], rule: RuleName): Pro
   }
   const opt =
     rule === 'adamw'
-      ? new AdamW(arena, { lr: LR, weightDecay: DECAY })
+      ? new AdamW(arena, { lr: LR, alpha: DECAY })
       : rule === 'l1-prox'
-        ? new ProximalL1(arena, { lr: LR, l1: DECAY })
-        : new SGD(arena, { lr: LR, weightDecay: DECAY });
+        ? new ProximalL1(arena, { lr: LR, alpha: DECAY })
+        : new SGD(arena, { lr: LR, alpha: DECAY });
   const make = (impl: string, step: () => void, dispatches: number, iters: number): Impl => ({
     impl,
     dispatches,

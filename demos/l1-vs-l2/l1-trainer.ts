@@ -78,7 +78,7 @@ export class L1Trainer {
       proximal: l1({ alpha: config.method === 'proximal' ? config.alpha : 0, method: 'proximal' }),
       subgradient: l1({ alpha: config.method === 'subgradient' ? config.alpha : 0, method: 'subgradient' }),
     };
-    const optimizer = chain(sgd({ lr: config.lr }), regs.proximal.transform, regs.subgradient.transform).init(model.arena);
+    const optimizer = chain(regs.subgradient.transform, sgd({ lr: config.lr }), regs.proximal.transform).init(model.arena);
     const acc = fill(rt.empty([3]), 0);
     return new L1Trainer(train, val, config, model, optimizer, regs, acc);
   }

@@ -143,7 +143,7 @@ export function planeSection(
         ? `<b>Eq. 7.13</b> w̃ = Q(Λ + αI)⁻¹ΛQᵀw* = <span class="cf">${fmt(cf)}</span>: the part of w* along each eigenvector shrinks by λᵢ/(λᵢ + α) = ${(l1v / (l1v + alpha)).toFixed(3)} and ${(l2v / (l2v + alpha)).toFixed(3)}. No weight becomes 0.`
         : `<b>Eq. 7.23</b> w̃ᵢ = sign(wᵢ*)·max(|wᵢ*| − α/Hᵢᵢ, 0) = <span class="cf">${fmtExact(cf)}</span>, thresholds α/Hᵢᵢ = ${(alpha / l1v).toFixed(3)} and ${(alpha / l2v).toFixed(3)} against |w*| = ${Math.abs(p.problem.wStar[0])} and ${Math.abs(p.problem.wStar[1])}.`;
     const engine = solve
-      ? `<b>Engine</b> (<code>chain(sgd, ${p.kind === 'l2' ? 'coupledL2' : 'proximalL1'}(α))</code> on a 2-element ParamArena, gradient H(w − w*) from the tape on the GPU): <span class="sv">${p.kind === 'l1' ? fmtExact(solve.final) : fmt(solve.final)}</span>, <b>distance to the closed form ${d!.toExponential(1)}</b>.`
+      ? `<b>Engine</b> (<code>${p.kind === 'l2' ? 'chain(coupledL2(α), sgd)' : 'chain(sgd, proximalL1(α))'}</code> on a 2-element ParamArena, gradient H(w − w*) from the tape on the GPU): <span class="sv">${p.kind === 'l1' ? fmtExact(solve.final) : fmt(solve.final)}</span>, <b>distance to the closed form ${d!.toExponential(1)}</b>.`
       : '<b>Engine</b>: solving on the GPU…';
     p.readout.innerHTML = `<p>${book}</p><p>${engine}</p>`;
   };

@@ -3,7 +3,7 @@
  * objective J(w) = ½‖(w − w*)ᵀM‖² (MMᵀ = H) is recorded on the tape and back-propagated, so the
  * gradient H(w − w*) is computed on the GPU, and the fused chain optimizer takes the step:
  *
- *   L2: chain(sgd, coupledL2(α))   w ← w − ε(H(w − w*) + αw)        fixed point: eq. 7.13
+ *   L2: chain(coupledL2(α), sgd)   w ← w − ε(H(w − w*) + αw)        fixed point: eq. 7.13
  *   L1: chain(sgd, proximalL1(α))  w ← prox_εα(w − εH(w − w*))      fixed point: eq. 7.23
  *
  * Both iterations contract by ρ = maxᵢ|1 − ε·μᵢ| per step (μᵢ the eigenvalues of H + αI, or the
@@ -56,7 +56,8 @@ export class QuadraticSolver {
   static create(rt: Runtime, problem: Quadratic, kind: 'l2' | 'l1'): QuadraticSolver {
     const arena = ParamArena.create(rt, [{ name: 'w', shape: [1, 2], role: 'weight', layer: 'quadratic' }]);
     const penalty = kind === 'l2' ? coupledL2({ alpha: 0 }) : proximalL1({ alpha: 0 });
-    const optimizer = chain(sgd({ lr: SOLVE_LR }), penalty).init(arena);
+    // A penalty on the gradient comes before the direction, a step on the weights after it.
+    const optimizer = (kind === 'l2' ? chain(penalty, sgd({ lr: SOLVE_LR })) : chain(sgd({ lr: SOLVE_LR }), penalty)).init(arena);
     const wStar = rt.tensor(Float32Array.from(problem.wStar), [1, 2]);
     const m = rt.tensor(Float32Array.from(halfFactor(problem).flat()), [2, 2]);
     return new QuadraticSolver(arena, optimizer, penalty, wStar, m);

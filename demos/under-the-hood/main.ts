@@ -23,7 +23,6 @@ import './page.css';
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import dropoutWgsl from '../../shaders/dropout.wgsl?raw';
 import xentWgsl from '../../shaders/softmax_xent.wgsl?raw';
-import optimWgsl from '../../shaders/optim.wgsl?raw';
 import chainWgsl from '../../shaders/update_chain.wgsl?raw';
 import elementwiseWgsl from '../../shaders/elementwise.wgsl?raw';
 import unaryWgsl from '../../shaders/unary.wgsl?raw';
@@ -40,7 +39,6 @@ const TEXTS = [
   matmulWgsl,
   dropoutWgsl,
   xentWgsl,
-  optimWgsl,
   chainWgsl,
   elementwiseWgsl,
   unaryWgsl,

@@ -11,7 +11,6 @@ export const meta: PageMeta = {
     'shaders/matmul.wgsl',
     'shaders/dropout.wgsl',
     'shaders/softmax_xent.wgsl',
-    'shaders/optim.wgsl',
     'shaders/update_chain.wgsl',
     'shaders/elementwise.wgsl',
     'shaders/unary.wgsl',

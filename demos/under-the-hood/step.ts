@@ -103,8 +103,8 @@ export function buildStep(rt: Runtime, config: StepConfig): MlpStep {
   const hidden = layers[1];
   const model = createMlp(rt, { sizes: layers, seed: 1, hiddenDropout: 1 - keep });
   const arena = model.arena;
-  const fused = new SGD(arena, { lr, weightDecay: l2 });
-  const plain = new SGD(arena, { lr, weightDecay: 0 });
+  const fused = new SGD(arena, { lr, alpha: l2 });
+  const plain = new SGD(arena, { lr, alpha: 0 });
   const chained: ChainOptimizer = chain(coupledL2({ alpha: l2 }), sgd({ lr })).init(arena);
   const separate: ChainOptimizer = chain(
     customTransform('separate L2', (a) => separateL2(a, l2)),

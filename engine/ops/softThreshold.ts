@@ -3,7 +3,7 @@
  * proximal gradient step w ← prox_{ε·α}(w − ε·g) that L1 regularization uses to reach exact zeros
  * (shaders/soft_threshold.wgsl). The threshold is one number, or one per element (α/Hᵢᵢ of eq. 7.23).
  * Each call is one dispatch. For a whole parameter arena in one dispatch see `ProximalL1`
- * (engine/optim/optimizers.ts).
+ * (engine/optim/optimizers.ts: the chain sgd → proximalL1).
  */
 import { ArgumentError, ShapeError } from '../runtime/errors';
 import { grid1d } from '../runtime/grid';

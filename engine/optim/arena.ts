@@ -2,7 +2,7 @@
  * The parameter arena: every parameter of a model in ONE GPU buffer, every gradient in another of
  * the same layout, each optimizer state in one more. Each parameter is a view (`rt.slice`) at an
  * offset in the arena, so layers and the tape see ordinary tensors, while the optimizer updates all
- * of them with one dispatch (shaders/optim.wgsl), early stopping snapshots the best weights with one
+ * of them with one dispatch (shaders/update_chain.wgsl), early stopping snapshots the best weights with one
  * copy, and gradients are zeroed with one fill.
  *
  * Layout: parameters in the order given, each starting on a chunk boundary of {@link ARENA_CHUNK}
@@ -12,7 +12,7 @@
  *
  * Segment lookup, per element, in the kernels: `chunks[i / 64]` is the record `{ end, coefficient }`
  * of the parameter that owns the element's chunk ({@link ParamArena.chunkTable}): one load from a
- * table of 8 bytes per 64 elements, no search (shaders/optim.wgsl says what was measured against it).
+ * table of a few words per 64 elements, no search (shaders/update_chain.wgsl says what was measured against it).
  */
 import { fill } from '../ops/elementwise';
 import { ArgumentError, ShapeError } from '../runtime/errors';
@@ -192,18 +192,19 @@ export class ParamArena {
 
   /**
    * A chunk table with several coefficients per record, `{ end, c₀, c₁, … }` (one column per
-   * coefficient, each one entry per parameter): the layout of shaders/update_chain.wgsl.
+   * coefficient, each one entry per parameter): the layout of shaders/update_chain.wgsl. `only`
+   * builds the table of one parameter alone, as in {@link chunkTable}.
    */
-  chunkTableColumns(columns: readonly (readonly number[])[]): Tensor<'u32'> {
+  chunkTableColumns(columns: readonly (readonly number[])[], only?: ArenaParam): Tensor<'u32'> {
     this.assertAlive('chunkTableColumns');
-    const words = this.chunkWords(columns);
+    const words = this.chunkWords(columns, only);
     return this.rt.tensor(words, [words.length], 'u32');
   }
 
   /** Rewrites a table made by {@link chunkTableColumns} in place (after pending work, in order). */
-  writeChunkTableColumns(table: Tensor<'u32'>, columns: readonly (readonly number[])[]): void {
+  writeChunkTableColumns(table: Tensor<'u32'>, columns: readonly (readonly number[])[], only?: ArenaParam): void {
     this.assertAlive('writeChunkTableColumns');
-    const words = this.chunkWords(columns);
+    const words = this.chunkWords(columns, only);
     if (words.length !== table.size)
       throw new ShapeError(`ParamArena.writeChunkTableColumns: the table has ${table.size} words, the columns give ${words.length}`);
     this.rt.flush();

@@ -1,16 +1,21 @@
 /**
- * Chainable gradient transformations over a parameter arena (the Optax idea, on the GPU):
+ * Chainable gradient transformations over a parameter arena (the Optax idea, on the GPU), applied
+ * in the order the caller writes them:
  *
  *   const opt = chain(clipByGlobalNorm({ maxNorm: 1 }), coupledL2({ alpha: 1e-4 }), momentum({ lr: 0.02 }), proximalL1({ alpha: 1e-5 })).init(model.arena);
  *   opt.step();   // ONE fused dispatch (plus the clip's norm reduction when clipping)
  *
- * Each transformation is a small object: a kind, its coefficients and which parameters it touches
- * (by role, layer or name: engine/optim/select.ts). A chain has exactly one direction (sgd, momentum
- * or adam) and any of: global-norm clipping, coupled L2 (eq. 7.5), L1 by subgradient (eq. 7.20),
- * decoupled weight decay (AdamW), a proximal L1 step after the update (exact zeros), and custom
- * transforms that record their own dispatches on the gradients before the update. Whatever the
- * order given, they apply in the order of shaders/update_chain.wgsl: custom → clip → coupled
- * penalties → direction → decoupled decay → proximal L1. Penalties of the same kind add up.
+ * Per element, the update u starts as the gradient g. The transforms before the direction act on u:
+ * clipByGlobalNorm (u ← c·u, c = min(1, maxNorm/‖g‖) from the norm of the raw gradient, so it comes
+ * first), coupledL2 (u ← u + α·w), l1Subgradient (u ← u + α·sign(w)). The direction turns u into a
+ * step already scaled by the learning rate ε (sgd: ε·u; momentum: v ← μv + u, ε·v; adam:
+ * ε·m̂/(√v̂ + δ)), and w ← w − step. The transforms after it act, in order, on the new weights:
+ * decoupledWeightDecay (w ← w − ε·α·w_old, w_old the weights before the step: AdamW's decay) and
+ * proximalL1 (w ← soft-threshold(w, ε·α): exact zeros). Custom transforms record their own
+ * dispatches on the gradients first. Orders that would give a name two meanings are refused with an
+ * error naming the order (engine/optim/program.ts has the rules); penalties of one kind at one
+ * position add up. The kernel's per-element program is shaders/update_chain.wgsl, specialized by
+ * override constants: one pipeline per chain signature.
  *
  * Coefficients and the learning rate can change between steps (`opt.lr = …`, `t.alpha = …`): the
  * chain rewrites its coefficient table (a few bytes per 64 parameters) and keeps the optimizer's
@@ -23,210 +28,36 @@ import { ArgumentError } from '../runtime/errors';
 import { grid1d } from '../runtime/grid';
 import type { Tensor } from '../runtime/tensor';
 import type { ParamArena } from './arena';
-import { UPDATE_VEC4S_PER_INVOCATION, type Optimizer } from './optimizers';
-import { checkCoefficient, checkCoefficientSpec, resolveCoefficients, type Coefficient, type Selection } from './select';
+import { UPDATE_VEC4S_PER_INVOCATION, VPI_CHOICES, type Optimizer } from './optimizer';
+import { compileChain, hasDirection, POST_SLOTS, PRE_SLOTS, SLOT_CODE, type ChainProgram, type Slot } from './program';
+import { resolveCoefficients, type Coefficient, type Selection } from './select';
+import {
+  adam,
+  ClipTransform,
+  CustomTransform,
+  decoupledWeightDecay,
+  DirectionTransform,
+  PenaltyTransform,
+  type AdamRuleOptions,
+  type GradientTransformation,
+  type PenaltyKind,
+} from './transforms';
+
+export * from './transforms';
 
 const WG = 256;
 
-/** The penalty kinds the fused kernel applies per parameter. */
-export type PenaltyKind = 'l2' | 'l1' | 'decay' | 'prox';
-
-/** Where each penalty kind sits in the fused update (and its column in the coefficient table). */
-const PENALTY_COLUMN: Readonly<Record<PenaltyKind, number>> = { l2: 0, l1: 1, decay: 2, prox: 3 };
-
-const PENALTY_NAME: Readonly<Record<PenaltyKind, string>> = {
-  l2: 'coupledL2',
-  l1: 'l1Subgradient',
-  decay: 'decoupledWeightDecay',
-  prox: 'proximalL1',
-};
-
-/** Anything a chain holds. */
-export type GradientTransformation = PenaltyTransform | ClipTransform | DirectionTransform | CustomTransform;
-
-/** Options of the penalty transformations: a coefficient and the parameters it applies to (default: the weights). */
-export interface PenaltyOptions extends Selection {
-  alpha: Coefficient;
+/** Adam with decoupled weight decay: `chain(adam(…), decoupledWeightDecay({ alpha, include, exclude }))`. */
+export function adamw(options: AdamRuleOptions & { alpha: Coefficient } & Selection): Chain {
+  return chain(adam(options), decoupledWeightDecay({ alpha: options.alpha, include: options.include, exclude: options.exclude }));
 }
 
-/** A per-parameter penalty: coupled L2, L1 subgradient, decoupled decay or proximal L1. */
-export class PenaltyTransform {
-  readonly type = 'penalty';
-  private value: Coefficient;
-  /** Bumped on every change of {@link alpha}. */
-  version = 0;
-  /** The parameters it applies to. */
-  readonly selection: Selection;
-
-  constructor(
-    readonly kind: PenaltyKind,
-    options: PenaltyOptions,
-  ) {
-    checkCoefficientSpec(PENALTY_NAME[kind], 'alpha', options.alpha);
-    this.value = options.alpha;
-    this.selection = { include: options.include, exclude: options.exclude };
-  }
-
-  /** The coefficient α; may be changed between steps. */
-  get alpha(): Coefficient {
-    return this.value;
-  }
-
-  set alpha(a: Coefficient) {
-    checkCoefficientSpec(PENALTY_NAME[this.kind], 'alpha', a);
-    this.value = a;
-    this.version++;
-  }
-
-  /** The name of the factory that makes this kind. */
-  get name(): string {
-    return PENALTY_NAME[this.kind];
-  }
-}
-
-/** Clipping of the whole gradient to a global L2 norm. */
-export class ClipTransform {
-  readonly type = 'clip';
-  private value: number;
-
-  constructor(maxNorm: number) {
-    this.value = ClipTransform.check(maxNorm);
-  }
-
-  private static check(x: number): number {
-    if (!(Number.isFinite(x) && x > 0)) throw new ArgumentError(`clipByGlobalNorm: maxNorm must be a finite number > 0, got ${x}`);
-    return x;
-  }
-
-  /** The largest global norm let through; may be changed between steps. */
-  get maxNorm(): number {
-    return this.value;
-  }
-
-  set maxNorm(x: number) {
-    this.value = ClipTransform.check(x);
-  }
-}
-
-/** The direction rules of the fused kernel. */
-export type DirectionRule = 'sgd' | 'momentum' | 'adam';
-
-/** Options of {@link sgd}. */
-export interface SgdOptions {
-  /** Learning rate ε ≥ 0. */
-  lr: number;
-}
-
-/** Options of {@link momentum}. */
-export interface MomentumRuleOptions extends SgdOptions {
-  /** μ in [0, 1); default 0.9. */
-  momentum?: number;
-}
-
-/** Options of {@link adam}. */
-export interface AdamRuleOptions extends SgdOptions {
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-}
-
-function checkUnit(where: string, what: string, x: number): number {
-  if (!(Number.isFinite(x) && x >= 0 && x < 1)) throw new ArgumentError(`${where}: ${what} must be in [0, 1), got ${x}`);
-  return x;
-}
-
-/** The update direction: SGD, momentum or Adam, with its learning rate. */
-export class DirectionTransform {
-  readonly type = 'direction';
-  private lrValue = 0;
-  readonly momentum: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-
-  constructor(
-    readonly rule: DirectionRule,
-    options: AdamRuleOptions & MomentumRuleOptions,
-  ) {
-    this.lr = options.lr;
-    this.momentum = checkUnit(rule, 'momentum', options.momentum ?? 0.9);
-    this.beta1 = checkUnit(rule, 'beta1', options.beta1 ?? 0.9);
-    this.beta2 = checkUnit(rule, 'beta2', options.beta2 ?? 0.999);
-    this.eps = options.eps ?? 1e-8;
-    if (!(Number.isFinite(this.eps) && this.eps > 0)) throw new ArgumentError(`${rule}: eps must be a finite number > 0, got ${this.eps}`);
-  }
-
-  /** Learning rate ε; may be changed between steps (schedules). */
-  get lr(): number {
-    return this.lrValue;
-  }
-
-  set lr(x: number) {
-    this.lrValue = checkCoefficient(this.rule, 'lr', x);
-  }
-}
-
-/** A transformation that records its own dispatches on the arena's gradients before the update. */
-export class CustomTransform {
-  readonly type = 'custom';
-
-  constructor(
-    readonly name: string,
-    /** Records work on `arena.grads` (in place) for step number `step` (1-based). */
-    readonly apply: (arena: ParamArena, step: number) => void,
-  ) {}
-}
-
-/** Clip the gradient to a global L2 norm of at most `maxNorm` (before the penalties are added). */
-export function clipByGlobalNorm(options: { maxNorm: number }): ClipTransform {
-  return new ClipTransform(options.maxNorm);
-}
-
-/** Coupled L2: α·w added to the gradient before the direction (eq. 7.5 with SGD). */
-export function coupledL2(options: PenaltyOptions): PenaltyTransform {
-  return new PenaltyTransform('l2', options);
-}
-
-/** L1 by subgradient: α·sign(w) added to the gradient (eq. 7.20): no exact zeros. */
-export function l1Subgradient(options: PenaltyOptions): PenaltyTransform {
-  return new PenaltyTransform('l1', options);
-}
-
-/** Decoupled weight decay: w ← w − ε·α·w after the direction (AdamW's decay). */
-export function decoupledWeightDecay(options: PenaltyOptions): PenaltyTransform {
-  return new PenaltyTransform('decay', options);
-}
-
-/** Proximal L1 after the update: w ← sign(w)·max(|w| − ε·α, 0): exact zeros. */
-export function proximalL1(options: PenaltyOptions): PenaltyTransform {
-  return new PenaltyTransform('prox', options);
-}
-
-/** Plain gradient descent. */
-export function sgd(options: SgdOptions): DirectionTransform {
-  return new DirectionTransform('sgd', options);
-}
-
-/** SGD with momentum (u ← μ·u + g; w ← w − ε·u). */
-export function momentum(options: MomentumRuleOptions): DirectionTransform {
-  return new DirectionTransform('momentum', options);
-}
-
-/** Adam (bias-corrected moments). */
-export function adam(options: AdamRuleOptions): DirectionTransform {
-  return new DirectionTransform('adam', options);
-}
-
-/** Adam with decoupled weight decay: `chain(adam(…), decoupledWeightDecay(…))`. */
-export function adamw(options: AdamRuleOptions & { weightDecay: Coefficient } & Selection): Chain {
-  return chain(adam(options), decoupledWeightDecay({ alpha: options.weightDecay, include: options.include, exclude: options.exclude }));
-}
-
-/** A custom transformation of the gradients (recorded before the fused update). */
-export function customTransform(name: string, apply: (arena: ParamArena, step: number) => void): CustomTransform {
-  if (typeof name !== 'string' || name === '') throw new ArgumentError(`customTransform: name must be a non-empty string, got ${JSON.stringify(name)}`);
-  if (typeof apply !== 'function') throw new ArgumentError(`customTransform ${name}: apply must be a function, got ${typeof apply}`);
-  return new CustomTransform(name, apply);
+/** Options of {@link Chain.init}. */
+export interface ChainInitOptions {
+  /** Vec4s per invocation (1, 2, 4, 8 or 16); default {@link UPDATE_VEC4S_PER_INVOCATION} of the adapter. */
+  vec4sPerInvocation?: number;
+  /** How errors name the optimizer (the aliases of engine/optim/optimizers.ts pass their class name). */
+  name?: string;
 }
 
 /** A list of transformations, to be bound to an arena with {@link Chain.init}. */
@@ -235,10 +66,9 @@ export class Chain {
 
   constructor(parts: readonly (GradientTransformation | Chain)[]) {
     this.transforms = parts.flatMap((p) => (p instanceof Chain ? p.transforms : [p]));
-    const dirs = this.transforms.filter((t) => t instanceof DirectionTransform);
-    if (dirs.length > 1)
-      throw new ArgumentError(`chain: ${dirs.length} update directions (${dirs.map((d) => (d as DirectionTransform).rule).join(', ')}); a chain has one`);
-    if (this.transforms.filter((t) => t instanceof ClipTransform).length > 1) throw new ArgumentError('chain: more than one clipByGlobalNorm');
+    // A chain without a direction may be a part of a longer one; with one, its order is final.
+    if (hasDirection(this.transforms)) compileChain(this.transforms);
+    else if (this.transforms.filter((t) => t instanceof ClipTransform).length > 1) throw new ArgumentError('chain: more than one clipByGlobalNorm');
   }
 
   /** The chain's direction, if it has one yet. */
@@ -247,24 +77,63 @@ export class Chain {
   }
 
   /** Binds the chain to `arena`: allocates the state of its direction and its coefficient table. */
-  init(arena: ParamArena): ChainOptimizer {
-    return new ChainOptimizer(arena, this);
+  init(arena: ParamArena, options: ChainInitOptions = {}): ChainOptimizer {
+    return new ChainOptimizer(arena, this, options);
   }
 }
 
-/** Joins transformations (and chains) into one chain. */
+/** Joins transformations (and chains) into one chain, applied in the order given. */
 export function chain(...parts: (GradientTransformation | Chain)[]): Chain {
   return new Chain(parts);
+}
+
+/**
+ * `base` (a direction or a chain) with `extra` transforms (a regularizer's) each placed where its
+ * kind acts: custom transforms first, clipping next, coupledL2 and l1Subgradient just before the
+ * direction, decoupledWeightDecay and proximalL1 at the end, each group in the order given.
+ */
+export function chainWith(base: DirectionTransform | Chain, extra: readonly GradientTransformation[]): Chain {
+  const own = base instanceof Chain ? base.transforms : [base];
+  const at = own.findIndex((t) => t instanceof DirectionTransform);
+  const before = at < 0 ? own : own.slice(0, at);
+  const after = at < 0 ? [] : own.slice(at);
+  const of = (pick: (t: GradientTransformation) => boolean) => extra.filter(pick);
+  return chain(
+    ...of((t) => t instanceof CustomTransform),
+    ...of((t) => t instanceof ClipTransform),
+    ...before,
+    ...of((t) => t instanceof PenaltyTransform && (t.kind === 'l2' || t.kind === 'l1')),
+    ...of((t) => t instanceof DirectionTransform),
+    ...after,
+    ...of((t) => t instanceof PenaltyTransform && (t.kind === 'decay' || t.kind === 'prox')),
+  );
+}
+
+/** The kernel's override constants of a program: the kind of every slot (0 where unused). */
+function slotOverrides(program: ChainProgram): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let k = 0; k < PRE_SLOTS; k++) out[`PRE${k}`] = SLOT_CODE[program.pre[k]?.kind ?? 'none'];
+  for (let k = 0; k < POST_SLOTS; k++) out[`POST${k}`] = SLOT_CODE[program.post[k]?.kind ?? 'none'];
+  return out;
+}
+
+/** A part of the arena one dispatch covers: all of it, or one parameter's views. */
+interface Range {
+  view(t: Tensor<'f32'>): Tensor<'f32'>;
+  vec4s: number;
+  table: Tensor<'u32'>;
 }
 
 /** A chain bound to an arena: the optimizer the training loop steps. */
 export class ChainOptimizer implements Optimizer {
   private stepCount = 0;
   readonly direction: DirectionTransform;
-  private readonly penalties: PenaltyTransform[];
-  private readonly clip: ClipTransform | undefined;
-  private readonly customs: CustomTransform[];
+  private readonly program: ChainProgram;
+  /** The program's slots by column: PRE_SLOTS before the direction, then POST_SLOTS (undefined where unused). */
+  private readonly slots: readonly (Slot | undefined)[];
+  private readonly overrides: Record<string, number>;
   private readonly table: Tensor<'u32'>;
+  private perTensorTables: Tensor<'u32'>[] | null = null;
   private readonly state: Record<string, Tensor<'f32'>> = {};
   private readonly dummy: Tensor<'f32'>;
   private seenVersions: number[];
@@ -275,44 +144,62 @@ export class ChainOptimizer implements Optimizer {
   constructor(
     readonly arena: ParamArena,
     readonly chainSpec: Chain,
+    options: ChainInitOptions = {},
   ) {
-    const dir = chainSpec.direction;
-    if (!dir) throw new ArgumentError('chain: no update direction (add sgd, momentum or adam)');
-    this.direction = dir;
-    this.penalties = chainSpec.transforms.filter((t): t is PenaltyTransform => t instanceof PenaltyTransform);
-    this.clip = chainSpec.transforms.find((t): t is ClipTransform => t instanceof ClipTransform);
-    this.customs = chainSpec.transforms.filter((t): t is CustomTransform => t instanceof CustomTransform);
-    this.vec4sPerInvocation = UPDATE_VEC4S_PER_INVOCATION[arena.rt.info.kind];
+    // Everything that can be refused is checked before any GPU state exists (a refused optimizer leaks nothing).
+    this.program = compileChain(chainSpec.transforms);
+    this.direction = this.program.direction;
+    const vpi = options.vec4sPerInvocation ?? UPDATE_VEC4S_PER_INVOCATION[arena.rt.info.kind];
+    if (!VPI_CHOICES.includes(vpi))
+      throw new ArgumentError(`${options.name ?? 'chain'}: vec4sPerInvocation must be one of ${VPI_CHOICES.join(', ')}, got ${vpi}`);
+    this.vec4sPerInvocation = vpi;
+    // The table's columns: PRE_SLOTS before the direction, then POST_SLOTS after it (zeros where unused).
+    this.slots = [...Array.from({ length: PRE_SLOTS }, (_, k) => this.program.pre[k]), ...Array.from({ length: POST_SLOTS }, (_, k) => this.program.post[k])];
+    this.overrides = { WG, VPI: vpi, ...slotOverrides(this.program) };
     this.columns = this.resolve();
     this.seenVersions = this.penalties.map((p) => p.version);
     this.table = keepTensor(arena.chunkTableColumns(this.columns));
-    if (dir.rule === 'momentum') this.state.velocity = keepTensor(arena.zerosLike());
-    if (dir.rule === 'adam') {
+    if (this.direction.rule === 'momentum') this.state.velocity = keepTensor(arena.zerosLike());
+    if (this.direction.rule === 'adam') {
       this.state.m = keepTensor(arena.zerosLike());
       this.state.v = keepTensor(arena.zerosLike());
     }
     this.dummy = keepTensor(fill(arena.rt.empty([1]), 0));
   }
 
-  /** Per-parameter coefficients of every penalty kind, columns in the kernel's order. */
+  private get penalties(): PenaltyTransform[] {
+    return [...this.program.pre, ...this.program.post].flatMap((s) => s.penalties);
+  }
+
+  /** Per-parameter coefficients of every slot (a sum over its penalties), one column per slot. */
   private resolve(): number[][] {
-    const cols = [0, 1, 2, 3].map(() => this.arena.params.map(() => 0));
-    for (const p of this.penalties) {
-      const c = resolveCoefficients(this.arena, p.alpha, p.selection, p.name, 'alpha');
-      const col = cols[PENALTY_COLUMN[p.kind]];
-      c.forEach((x, i) => (col[i] += x));
-    }
-    const l1 = cols[PENALTY_COLUMN.l1];
-    const prox = cols[PENALTY_COLUMN.prox];
-    this.arena.params.forEach((p, i) => {
+    const a = this.arena;
+    const cols = this.slots.map((slot) => {
+      const col = a.params.map(() => 0);
+      for (const p of slot?.penalties ?? []) resolveCoefficients(a, p.alpha, p.selection, p.name, 'alpha').forEach((x, i) => (col[i] += x));
+      return col;
+    });
+    const sum = (kind: PenaltyKind) => this.columnOf(cols, kind);
+    const l1 = sum('l1');
+    const prox = sum('prox');
+    a.params.forEach((p, i) => {
       if (l1[i] > 0 && prox[i] > 0) throw new ArgumentError(`chain: ${p.name} has L1 both by subgradient and proximal; pick one`);
     });
     return cols;
   }
 
-  /** The resolved coefficient of each parameter for one penalty kind (reports, tests). */
+  /** The sum of the columns of every slot of one kind. */
+  private columnOf(cols: readonly (readonly number[])[], kind: PenaltyKind): number[] {
+    const out = this.arena.params.map(() => 0);
+    this.slots.forEach((s, k) => {
+      if (s?.kind === kind) cols[k].forEach((x, i) => (out[i] += x));
+    });
+    return out;
+  }
+
+  /** The resolved coefficient of each parameter for one penalty kind, summed over its slots (reports, tests). */
   coefficients(kind: PenaltyKind): ReadonlyMap<string, number> {
-    const col = this.columns[PENALTY_COLUMN[kind]];
+    const col = this.columnOf(this.columns, kind);
     return new Map(this.arena.params.map((p, i) => [p.name, col[i]]));
   }
 
@@ -343,7 +230,7 @@ export class ChainOptimizer implements Optimizer {
 
   /** Dispatches one {@link step} records, custom transforms not counted. */
   get dispatchesPerStep(): number {
-    if (!this.clip) return 1;
+    if (!this.program.clip) return 1;
     // The clip's norm: reduction passes (the first squares on load) that each shrink the array 2,048-fold.
     let passes = 0;
     for (let n = this.arena.length; passes === 0 || n > 1; n = Math.ceil(n / 2048)) passes++;
@@ -352,27 +239,64 @@ export class ChainOptimizer implements Optimizer {
 
   /** Records the update of every parameter: custom transforms, then one fused dispatch. */
   step(): void {
+    const gnorm2 = this.begin();
+    const a = this.arena;
+    this.record({ view: (t) => t, vec4s: a.length / 4, table: this.table }, gnorm2);
+    if (gnorm2 !== this.dummy) gnorm2.dispose();
+  }
+
+  /**
+   * The same update as {@link step}, dispatched once per parameter (views of the arena, each with
+   * the coefficient table of its parameter alone): the baseline the fused update is measured
+   * against, and a check of it (the same element-wise arithmetic, so the same bits).
+   */
+  stepPerTensor(): void {
+    const gnorm2 = this.begin();
+    const a = this.arena;
+    this.perTensorTables ??= a.params.map((p) => keepTensor(a.chunkTableColumns(this.columns, p)));
+    const tables = this.perTensorTables;
+    for (const p of a.params) {
+      const views: Tensor[] = [];
+      const view = (t: Tensor<'f32'>): Tensor<'f32'> => {
+        const v = a.rt.slice(t, p.offset * 4, [p.paddedSize]);
+        views.push(v);
+        return v;
+      };
+      this.record({ view, vec4s: p.paddedSize / 4, table: tables[p.index] }, gnorm2);
+      for (const v of views) v.dispose();
+    }
+    if (gnorm2 !== this.dummy) gnorm2.dispose();
+  }
+
+  /** Counts the step, runs the custom transforms, refreshes changed coefficients; returns ‖g‖² (or a dummy). */
+  private begin(): Tensor<'f32'> {
     this.stepCount++;
     const a = this.arena;
-    for (const c of this.customs) c.apply(a, this.stepCount);
-    if (this.penalties.some((p, i) => p.version !== this.seenVersions[i])) {
+    for (const c of this.program.customs) c.apply(a, this.stepCount);
+    const penalties = this.penalties;
+    if (penalties.some((p, i) => p.version !== this.seenVersions[i])) {
       this.columns = this.resolve();
-      this.seenVersions = this.penalties.map((p) => p.version);
+      this.seenVersions = penalties.map((p) => p.version);
       a.writeChunkTableColumns(this.table, this.columns);
+      this.perTensorTables?.forEach((t, i) => a.writeChunkTableColumns(t, this.columns, a.params[i]));
     }
-    let gnorm2: Tensor<'f32'> = this.dummy;
-    if (this.clip) gnorm2 = sumOfSquares(a.grads);
+    return this.program.clip ? sumOfSquares(a.grads) : this.dummy;
+  }
+
+  /** Records one dispatch of shaders/update_chain.wgsl over `range`. */
+  private record(range: Range, gnorm2: Tensor<'f32'>): void {
     const d = this.direction;
     const t = this.stepCount;
+    // Bias corrections 1 − βᵗ in f64 on the host, from the f32 value of β the shader's moments use.
     const bc = (beta: number): number => 1 - Math.fround(beta) ** t;
-    const n4 = a.length / 4;
-    const vpi = this.vec4sPerInvocation;
-    a.rt.dispatch({
+    const state: Record<string, Tensor<'f32'>> = {};
+    for (const [slot, s] of Object.entries(this.state)) state[slot] = range.view(s);
+    this.arena.rt.dispatch({
       shader: 'update_chain',
       entry: `chain_${d.rule}`,
-      overrides: { WG, VPI: vpi },
+      overrides: this.overrides,
       uniforms: {
-        n4,
+        n4: range.vec4s,
         lr: d.lr,
         momentum: d.momentum,
         beta1: d.beta1,
@@ -380,17 +304,18 @@ export class ChainOptimizer implements Optimizer {
         eps: d.eps,
         bc1: d.rule === 'adam' ? bc(d.beta1) : 1,
         bc2: d.rule === 'adam' ? bc(d.beta2) : 1,
-        max_norm: this.clip?.maxNorm ?? 0,
+        max_norm: this.program.clip?.maxNorm ?? 0,
       },
-      bindings: { coefs: this.table, gnorm2, w: a.values, g: a.grads, ...this.state },
-      workgroups: grid1d(n4 / vpi, WG),
+      bindings: { coefs: range.table, gnorm2, w: range.view(this.arena.values), g: range.view(this.arena.grads), ...state },
+      workgroups: grid1d(range.vec4s / this.vec4sPerInvocation, WG),
     });
-    if (gnorm2 !== this.dummy) gnorm2.dispose();
   }
 
-  /** Frees the state and the table (not the arena). */
+  /** Frees the state and the tables (not the arena). */
   dispose(): void {
     this.table.dispose();
+    this.perTensorTables?.forEach((t) => t.dispose());
+    this.perTensorTables = null;
     this.dummy.dispose();
     for (const t of Object.values(this.state)) t.dispose();
   }

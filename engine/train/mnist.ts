@@ -77,16 +77,16 @@ export interface MnistHooks {
 
 /** The optimizer `config` names, over `arena`. */
 export function makeOptimizer(arena: ParamArena, config: Pick<MnistConfig, 'optimizer' | 'lr' | 'momentum' | 'l2'>): Optimizer {
-  const { lr, l2: weightDecay } = config;
+  const { lr, l2: alpha } = config;
   switch (config.optimizer) {
     case 'sgd':
-      return new SGD(arena, { lr, weightDecay });
+      return new SGD(arena, { lr, alpha });
     case 'momentum':
-      return new Momentum(arena, { lr, weightDecay, momentum: config.momentum });
+      return new Momentum(arena, { lr, alpha, momentum: config.momentum });
     case 'adam':
-      return new Adam(arena, { lr, weightDecay });
+      return new Adam(arena, { lr, alpha });
     case 'adamw':
-      return new AdamW(arena, { lr, weightDecay });
+      return new AdamW(arena, { lr, alpha });
     default:
       throw new ArgumentError(`unknown optimizer "${String(config.optimizer)}" (sgd, momentum, adam, adamw)`);
   }

@@ -32,7 +32,7 @@ describe('checkpoints: parameters, buffers and optimizer state', () => {
   const rt = useRuntime();
 
   const optimizers: [string, (m: ReturnType<typeof makeModel>) => Optimizer, string[]][] = [
-    ['Adam (class)', (m) => new Adam(m.arena, { lr: 0.01, weightDecay: 1e-3 }), ['m', 'v']],
+    ['Adam (class)', (m) => new Adam(m.arena, { lr: 0.01, alpha: 1e-3 }), ['m', 'v']],
     ['momentum (chain)', (m) => chain(momentum({ lr: 0.05, momentum: 0.9 })).init(m.arena), ['velocity']],
   ];
 

@@ -34,7 +34,7 @@ const data = syntheticArgmax(COUNT, PROBLEM.features, PROBLEM.classes, 5);
 
 function setup(rt: Runtime, seed = 1): { model: Sequential; opt: Adam; train: GpuDataset; dispose(): void } {
   const model = makeModel(rt, seed);
-  const opt = new Adam(model.arena, { lr: 0.01, weightDecay: 1e-3 });
+  const opt = new Adam(model.arena, { lr: 0.01, alpha: 1e-3 });
   const train = GpuDataset.upload(rt, data.x, data.y, PROBLEM.classes);
   return {
     model,

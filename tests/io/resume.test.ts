@@ -24,7 +24,7 @@ const EVERY = 4;
 const LOSS_AT = 10;
 const make = (rt: Runtime, seed: number) => {
   const model = makeModel(rt, seed);
-  return { model, opt: new Adam(model.arena, { lr: 0.01, weightDecay: 1e-3 }) };
+  return { model, opt: new Adam(model.arena, { lr: 0.01, alpha: 1e-3 }) };
 };
 
 describe('device loss and resuming', () => {

@@ -109,7 +109,7 @@ describe('ParamArena', () => {
     const snap = arena.snapshot();
     expect(rt().workStats().dispatches).toBe(d0);
     // Move the weights away, then restore.
-    const opt = new SGD(arena, { lr: 0.5, weightDecay: 0.1 });
+    const opt = new SGD(arena, { lr: 0.5, alpha: 0.1 });
     for (const p of arena.params) fill(p.grad, 1);
     opt.step();
     expect(Array.from(await arena.values.toArray())).not.toEqual(Array.from(original));

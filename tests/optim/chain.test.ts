@@ -63,7 +63,7 @@ describe('chained gradient transformations', () => {
     ['coupledL2 + sgd', 'sgd', (lr) => chain(coupledL2({ alpha: 0.02 }), sgd({ lr }))],
     ['coupledL2 + momentum', 'momentum', (lr) => chain(coupledL2({ alpha: 0.02 }), momentum({ lr, momentum: 0.9 }))],
     ['coupledL2 + adam', 'adam', (lr) => chain(coupledL2({ alpha: 0.02 }), adam({ lr }))],
-    ['adamw (adam + decoupled decay)', 'adamw', (lr) => adamw({ lr, weightDecay: 0.02 })],
+    ['adamw (adam + decoupled decay)', 'adamw', (lr) => adamw({ lr, alpha: 0.02 })],
   ];
   for (const [label, rule, make] of cases) {
     it(`${label}: ${STEPS} steps match the fixed rule's f64 reference within its f32 budget`, async () => {
@@ -196,9 +196,9 @@ describe('chained gradient transformations', () => {
     const opt = chain(
       coupledL2({ alpha: { byLayer: { fc1: 0.1, fc2: 0.3 } } }),
       coupledL2({ alpha: 0.01, include: 'bias', exclude: { layer: 'fc2' } }),
+      sgd({ lr: 0.1 }),
       decoupledWeightDecay({ alpha: 0.5, include: /fc2\./ }),
       proximalL1({ alpha: 0.2, include: { name: 'fc1.weight' } }),
-      sgd({ lr: 0.1 }),
     ).init(arena);
     expect(Object.fromEntries(opt.coefficients('l2'))).toEqual({ 'fc1.weight': 0.1, 'fc1.bias': 0.01, 'fc2.weight': 0.3, 'fc2.bias': 0 });
     expect(Object.fromEntries(opt.coefficients('decay'))).toEqual({ 'fc1.weight': 0, 'fc1.bias': 0, 'fc2.weight': 0.5, 'fc2.bias': 0.5 });
@@ -217,7 +217,7 @@ describe('chained gradient transformations', () => {
     expect(() => chain(coupledL2({ alpha: 1 })).init(arena)).toThrow(/no update direction/);
     expect(() => chain(coupledL2({ alpha: { byLayer: { fc9: 1 } } }), sgd({ lr: 1 })).init(arena)).toThrow(/unknown layer "fc9"/);
     expect(() => chain(coupledL2({ alpha: 1, exclude: { layer: 'conv1' } }), sgd({ lr: 1 })).init(arena)).toThrow(/unknown layer "conv1"/);
-    expect(() => chain(l1Subgradient({ alpha: 1 }), proximalL1({ alpha: 1 }), sgd({ lr: 1 })).init(arena)).toThrow(/both by subgradient and proximal/);
+    expect(() => chain(l1Subgradient({ alpha: 1 }), sgd({ lr: 1 }), proximalL1({ alpha: 1 })).init(arena)).toThrow(/both by subgradient and proximal/);
     arena.dispose();
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The fused optimizer updates (shaders/optim.wgsl through engine/optim/optimizers.ts) against the
+ * The optimizer aliases (engine/optim/optimizers.ts: chains on shaders/update_chain.wgsl) against the
  * f64 CPU references of ./reference.ts, for several steps with fresh random gradients each step:
  * SGD, momentum, Adam and AdamW with α = 0, a global α (biases excluded, a spec override), and
  * per-layer α. The tolerance is the per-element f32 error budget of ./reference.ts (a few roundings
@@ -45,10 +45,10 @@ function writeGrads(rt: Runtime, arena: ParamArena, seed: number): Map<string, F
 }
 
 /** The optimizer of `rule`; `vec4sPerInvocation` defaults to the adapter's. */
-function build(rule: Rule, arena: ParamArena, lr: number, weightDecay: PerParam, vec4sPerInvocation?: number): SGD | Momentum | Adam | AdamW {
-  const adam: AdamOptions = { lr, weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8, vec4sPerInvocation };
-  if (rule === 'sgd') return new SGD(arena, { lr, weightDecay, vec4sPerInvocation });
-  if (rule === 'momentum') return new Momentum(arena, { lr, weightDecay, momentum: 0.9, vec4sPerInvocation });
+function build(rule: Rule, arena: ParamArena, lr: number, alpha: PerParam, vec4sPerInvocation?: number): SGD | Momentum | Adam | AdamW {
+  const adam: AdamOptions = { lr, alpha, beta1: 0.9, beta2: 0.999, eps: 1e-8, vec4sPerInvocation };
+  if (rule === 'sgd') return new SGD(arena, { lr, alpha, vec4sPerInvocation });
+  if (rule === 'momentum') return new Momentum(arena, { lr, alpha, momentum: 0.9, vec4sPerInvocation });
   return rule === 'adam' ? new Adam(arena, adam) : new AdamW(arena, adam);
 }
 
@@ -148,7 +148,7 @@ describe('fused optimizer updates', () => {
       const opt = build(rule, arena, 0.1, 0.01);
       for (let t = 0; t < 3; t++) opt.step();
       // The values and every state buffer of the rule, in the arena's layout.
-      const states = opt instanceof Momentum ? [opt.velocity] : opt instanceof Adam || opt instanceof AdamW ? [opt.m, opt.v] : [];
+      const states = Object.values(opt.stateTensors());
       for (const buf of [arena.values, ...states]) {
         const all = await buf.toArray();
         let touched = 0;
@@ -191,8 +191,8 @@ describe('fused optimizer updates', () => {
 
   it('reads the learning rate at each step (a schedule changes it between steps)', async () => {
     const arena = makeArena(rt(), 11);
-    const opt = new SGD(arena, { lr: 0.1, weightDecay: 0 });
-    // weightDecay 0: only emb decays, by its spec's own l2 = 0.05.
+    const opt = new SGD(arena, { lr: 0.1, alpha: 0 });
+    // alpha 0: only emb decays, by its spec's own l2 = 0.05.
     const ref = arena.params.map((p) => refParam(randomArray(p.size, 11 + p.index), f(p.l2 ?? 0)));
     for (const [t, lr] of [
       [1, 0.1],
@@ -212,7 +212,7 @@ describe('fused optimizer updates', () => {
 
   it('keeps live buffers, tensors and bytes flat over 300 steps of zero-grad + AdamW step', async () => {
     const arena = makeArena(rt(), 13);
-    const opt = new AdamW(arena, { lr: 1e-3, weightDecay: 0.01 });
+    const opt = new AdamW(arena, { lr: 1e-3, alpha: 0.01 });
     const loop = async (n: number) => {
       for (let i = 0; i < n; i++) {
         arena.zeroGrads();
@@ -236,8 +236,8 @@ describe('fused optimizer updates', () => {
     expect(() => new Adam(arena, { lr: 0.1, beta2: 1.5 })).toThrow(/Adam: beta2/);
     expect(() => new AdamW(arena, { lr: 0.1, eps: 0 })).toThrow(/AdamW: eps/);
     expect(() => new SGD(arena, { lr: 0.1, vec4sPerInvocation: 3 })).toThrow(/SGD: vec4sPerInvocation must be one of 1, 2, 4, 8, 16, got 3/);
-    expect(() => new SGD(arena, { lr: 0.1, weightDecay: -0.1 })).toThrow(/l2 coefficient of fc1.weight is -0.1/);
-    expect(() => new SGD(arena, { lr: 0.1, weightDecay: (p) => (p.role === 'bias' ? Number.POSITIVE_INFINITY : 0) })).toThrow(/fc1.bias is Infinity/);
+    expect(() => new SGD(arena, { lr: 0.1, alpha: -0.1 })).toThrow(/l2 coefficient of fc1.weight is -0.1/);
+    expect(() => new SGD(arena, { lr: 0.1, alpha: (p) => (p.role === 'bias' ? Number.POSITIVE_INFINITY : 0) })).toThrow(/fc1.bias is Infinity/);
     arena.dispose();
   });
 });

@@ -1,6 +1,6 @@
 /**
- * ProximalL1 (engine/optim/optimizers.ts): the L1 proximal step w ← prox_{ε·α}(w − ε·g) over a
- * whole parameter arena in one dispatch (shaders/soft_threshold.wgsl, prox_step_arena), with
+ * ProximalL1 (engine/optim/optimizers.ts, the chain sgd → proximalL1): the L1 proximal step
+ * w ← prox_{ε·α}(w − ε·g) over a whole parameter arena in one dispatch (shaders/update_chain.wgsl), with
  * per-layer α and biases taking a plain gradient step. Against the closed form on inputs that are
  * exact in f32 (multiples of 1/64, ε = 1/4, α multiples of 1/8), so results must match bit for bit,
  * including steps that land exactly on ±τ (which must give +0).
@@ -51,7 +51,7 @@ describe('ProximalL1 over the arena', () => {
       const { arena, w, g } = setup(rt());
       const lr = 0.25;
       const alphaOf = (p: ArenaParam) => (p.role === 'bias' ? 0 : p.layer === 1 ? 0.5 : 0.25);
-      const opt = new ProximalL1(arena, { lr, l1: alphaOf, vec4sPerInvocation: vpi });
+      const opt = new ProximalL1(arena, { lr, alpha: alphaOf, vec4sPerInvocation: vpi });
       const d0 = rt().workStats().dispatches;
       opt.step();
       expect(rt().workStats().dispatches - d0).toBe(1);
@@ -83,8 +83,8 @@ describe('ProximalL1 over the arena', () => {
   it('a global α leaves the biases out by default, and the per-tensor path gives the same bits', async () => {
     const a = setup(rt());
     const b = setup(rt());
-    const fused = new ProximalL1(a.arena, { lr: 0.25, l1: 0.375 });
-    const split = new ProximalL1(b.arena, { lr: 0.25, l1: 0.375 });
+    const fused = new ProximalL1(a.arena, { lr: 0.25, alpha: 0.375 });
+    const split = new ProximalL1(b.arena, { lr: 0.25, alpha: 0.375 });
     fused.step();
     split.stepPerTensor();
     const got = await a.arena.values.toArray();

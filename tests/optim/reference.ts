@@ -15,7 +15,7 @@
 export const U32 = 2 ** -24;
 const C = 16;
 
-/** The rules of shaders/optim.wgsl. */
+/** The rules of the optimizer aliases (engine/optim/optimizers.ts). */
 export type Rule = 'sgd' | 'momentum' | 'adam' | 'adamw';
 
 /** Hyper-parameters, each already rounded to f32. */

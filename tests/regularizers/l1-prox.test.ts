@@ -232,7 +232,7 @@ describe('L1 with a diagonal Hessian: the proximal step gives eq. 7.23 with exac
       if (zeros.includes(i)) expectExactZero(got[i], `w[${i}]`);
       else expect(Math.abs(got[i] - ref.w[i]), `w[${i}] = ${got[i]} vs ${ref.w[i]}`).toBeLessThanOrEqual(tol);
     }
-    const sub = (await train(rt(), chain(adam({ lr }), l1Subgradient({ alpha: ALPHA })), steps, [steps])).get(steps)!;
+    const sub = (await train(rt(), chain(l1Subgradient({ alpha: ALPHA }), adam({ lr })), steps, [steps])).get(steps)!;
     for (let i = 0; i < D; i++) expectNonZero(sub[i], `adam + l1Subgradient w[${i}]`);
   });
 });

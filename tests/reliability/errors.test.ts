@@ -102,7 +102,7 @@ describe('clear errors', () => {
       { what: 'SGD lr < 0', call: () => new SGD(arena, { lr: -1 }), message: /lr must be in \[0, .*got -1/ },
       { what: 'SGD lr NaN', call: () => new SGD(arena, { lr: Number.NaN }), message: /lr .*got NaN/ },
       { what: 'SGD lr Infinity', call: () => new SGD(arena, { lr: Number.POSITIVE_INFINITY }), message: /lr .*got Infinity/ },
-      { what: 'SGD weightDecay < 0', call: () => new SGD(arena, { lr: 0.1, weightDecay: -0.5 }), message: /l2 coefficient .* is -0\.5/ },
+      { what: 'SGD alpha < 0', call: () => new SGD(arena, { lr: 0.1, alpha: -0.5 }), message: /l2 coefficient .* is -0\.5/ },
       { what: 'SGD vec4sPerInvocation 3', call: () => new SGD(arena, { lr: 0.1, vec4sPerInvocation: 3 }), message: /vec4sPerInvocation .*got 3/ },
       { what: 'optimizer lr set < 0', call: () => (opt.lr = -2), message: /lr .*got -2/ },
       { what: 'Momentum momentum 1', call: () => new Momentum(arena, { lr: 0.1, momentum: 1 }), message: /momentum must be in \[0, 1\), got 1/ },
@@ -111,8 +111,8 @@ describe('clear errors', () => {
       { what: 'Adam beta2 < 0', call: () => new Adam(arena, { lr: 0.1, beta2: -0.5 }), message: /beta2 .*got -0\.5/ },
       { what: 'Adam eps 0', call: () => new Adam(arena, { lr: 0.1, eps: 0 }), message: /eps .*> 0, got 0/ },
       { what: 'AdamW eps NaN', call: () => new AdamW(arena, { lr: 0.1, eps: Number.NaN }), message: /eps .*got NaN/ },
-      { what: 'ProximalL1 l1 < 0', call: () => new ProximalL1(arena, { lr: 0.1, l1: -1 }), message: /l1 coefficient .* is -1/ },
-      { what: 'ProximalL1 lr NaN', call: () => new ProximalL1(arena, { lr: Number.NaN, l1: 0.1 }), message: /lr .*got NaN/ },
+      { what: 'ProximalL1 alpha < 0', call: () => new ProximalL1(arena, { lr: 0.1, alpha: -1 }), message: /l1 coefficient .* is -1/ },
+      { what: 'ProximalL1 lr NaN', call: () => new ProximalL1(arena, { lr: Number.NaN, alpha: 0.1 }), message: /lr .*got NaN/ },
       // Chain transforms (engine/optim/chain.ts).
       { what: 'clipByGlobalNorm maxNorm 0', call: () => clipByGlobalNorm({ maxNorm: 0 }), message: /maxNorm .*got 0/ },
       { what: 'coupledL2 alpha < 0', call: () => coupledL2({ alpha: -1 }), message: /alpha.*-1/ },
@@ -123,7 +123,7 @@ describe('clear errors', () => {
       { what: 'momentum momentum 1.5', call: () => momentum({ lr: 0.1, momentum: 1.5 }), message: /momentum must be in \[0, 1\), got 1\.5/ },
       { what: 'adam beta1 1', call: () => adam({ lr: 0.1, beta1: 1 }), message: /beta1 .*got 1/ },
       { what: 'adam eps < 0', call: () => adam({ lr: 0.1, eps: -1e-8 }), message: /eps .*got -1e-8/ },
-      { what: 'adamw weightDecay < 0', call: () => adamw({ lr: 0.1, weightDecay: -1 }), message: /alpha.*-1/ },
+      { what: 'adamw alpha < 0', call: () => adamw({ lr: 0.1, alpha: -1 }), message: /alpha.*-1/ },
       {
         what: 'customTransform without a name',
         call: () => customTransform('', () => undefined),

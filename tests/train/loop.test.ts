@@ -54,7 +54,7 @@ describe('training loop', () => {
     const { x, y } = synthetic(512, 20, 4, 3);
     const ds = GpuDataset.upload(rt(), x, y, 4);
     const model = createMlp(rt(), { sizes: [20, 32, 4], seed: 4, hiddenDropout: 0.25 });
-    const opt = new SGD(model.arena, { lr: 0.2, weightDecay: 1e-4 });
+    const opt = new SGD(model.arena, { lr: 0.2, alpha: 1e-4 });
     const stats: ReturnType<typeof rt.prototype.memoryStats>[] = [];
     // 512 / 16 = 32 steps per epoch; epochs 1-2 are the warm-up (the pool fills its buckets),
     // epochs 3-34 are 1,024 more steps.
