@@ -22,13 +22,17 @@ const include = process.env.MUTATE_TESTS ? process.env.MUTATE_TESTS.split(',') :
 
 export default defineConfig((env) => {
   const resolved = typeof base === 'function' ? base(env) : base;
-  const { test: _drop, ...rest } = resolved;
-  return mergeConfig(rest, {
-    test: {
-      testTimeout: 300_000,
-      hookTimeout: 300_000,
-      include,
-      env: { WEBGPU_ADAPTER: 'lavapipe' },
+  // The project's test settings (set-up files, pool, timeouts) without its three projects.
+  const { projects: _projects, ...test } = resolved.test ?? {};
+  return mergeConfig(
+    { ...resolved, test },
+    {
+      test: {
+        testTimeout: 300_000,
+        hookTimeout: 300_000,
+        include,
+        env: { WEBGPU_ADAPTER: 'lavapipe' },
+      },
     },
-  });
+  );
 });
