@@ -92,3 +92,67 @@ export function worstRatio(got: ArrayLike<number>, p: RefParam): number {
   }
   return worst;
 }
+
+/** One penalty slot of a chain, as the test states it: its kind and α for this parameter. */
+export interface RefPenalty {
+  kind: 'l2' | 'l1' | 'decay' | 'prox';
+  alpha: number;
+}
+
+/** A chain in the caller's order: penalties on the update, the direction, penalties on the new weights. */
+export interface RefChain {
+  pre: readonly RefPenalty[];
+  rule: 'sgd' | 'momentum' | 'adam';
+  post: readonly RefPenalty[];
+}
+
+/**
+ * One step t (1-based) of `chain` on `p` in f64, written from the chain semantics of
+ * engine/optim/chain.ts: u ← g; u ← u + α·w (l2) or u + α·sign(w) (l1) in order; the step s of the
+ * direction (ε·u, ε·v with v ← μv + u, or ε·m̂/(√v̂ + δ)); w ← w_old − s; then in order
+ * w ← w − ε·α·w_old (decay) or w ← sign(w)·max(|w| − ε·α, 0) (prox). `p.alpha` is not used.
+ * The budget grows as in {@link refStep}, with each term of the chain counted at its magnitude (the
+ * soft threshold is 1-Lipschitz, so it never enlarges an error; its own rounding is of size u·|w|).
+ */
+export function refChainStep(chain: RefChain, p: RefParam, g: ArrayLike<number>, h: RefHyper, t: number): void {
+  const { w, s1, s2, s1Abs, budget } = p;
+  const bc1 = Math.fround(1 - h.beta1 ** t);
+  const bc2 = Math.fround(1 - h.beta2 ** t);
+  for (let i = 0; i < w.length; i++) {
+    const w0 = w[i];
+    let u = g[i];
+    let uAbs = Math.abs(g[i]);
+    for (const q of chain.pre) {
+      u += q.kind === 'l2' ? q.alpha * w0 : q.alpha * Math.sign(w0);
+      uAbs += q.alpha * (q.kind === 'l2' ? Math.abs(w0) : 1);
+    }
+    let dir: number;
+    let mag: number;
+    if (chain.rule === 'sgd') {
+      dir = u;
+      mag = uAbs;
+    } else if (chain.rule === 'momentum') {
+      s1[i] = h.momentum * s1[i] + u;
+      s1Abs[i] = h.momentum * s1Abs[i] + uAbs;
+      dir = s1[i];
+      mag = s1Abs[i];
+    } else {
+      s1[i] = h.beta1 * s1[i] + (1 - h.beta1) * u;
+      s2[i] = h.beta2 * s2[i] + (1 - h.beta2) * u * u;
+      s1Abs[i] = h.beta1 * s1Abs[i] + (1 - h.beta1) * uAbs;
+      const den = Math.sqrt(s2[i] / bc2) + h.eps;
+      dir = s1[i] / bc1 / den;
+      mag = s1Abs[i] / bc1 / den;
+    }
+    let x = w0 - h.lr * dir;
+    let size = Math.abs(w0) + h.lr * mag;
+    for (const q of chain.post) {
+      const tau = h.lr * q.alpha;
+      if (q.kind === 'decay') x -= tau * w0;
+      else x = Math.abs(x) > tau ? Math.sign(x) * (Math.abs(x) - tau) : 0;
+      size += tau * (q.kind === 'decay' ? Math.abs(w0) : 1);
+    }
+    w[i] = x;
+    budget[i] += C * U32 * size;
+  }
+}
