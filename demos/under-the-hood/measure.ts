@@ -43,7 +43,7 @@ export async function countWork(rt: Runtime, step: () => void, steps = 2): Promi
 function phases(ds: readonly ProfiledDispatch[]): Phase[] {
   const loss = ds.findIndex((d) => d.entry === 'xent_reduce');
   return ds.map((d, i) => {
-    if (d.file.endsWith('optim.wgsl') || d.file.endsWith('update_chain.wgsl')) return 'update';
+    if (d.file.endsWith('update_chain.wgsl')) return 'update';
     if (i === 0 && d.entry === 'fill') return 'zero grads';
     if (d.file.endsWith('softmax_xent.wgsl') && (i === loss || i === loss + 1)) return 'loss';
     return loss < 0 || i < loss ? 'forward' : 'backward';
