@@ -134,6 +134,7 @@ export default defineConfig(({ mode }) => ({
                   'tests/data/**/*.test.ts',
                   'tests/train/loop.test.ts',
                   'tests/train/hooks.test.ts',
+                  'tests/train/trainer.test.ts',
                   'tests/train/step-masks.test.ts',
                   'tests/regularizers/**/*.test.ts',
                   'tests/io/**/*.test.ts',

@@ -9,6 +9,12 @@ import { dirname } from 'node:path';
 import { Runtime } from '../engine/runtime/runtime';
 import { MNIST_RECIPE, trainMnist, type MnistConfig, type OptimizerName } from '../engine/train/mnist';
 import type { EpochResult, Progress } from '../engine/train/loop';
+import { keepProbabilityOf, type DropoutProbability } from '../engine/nn/dropout';
+
+/** The drop rate of a dropout probability, for the usage text and the run's header. */
+function dropRate(p: DropoutProbability): number {
+  return 1 - keepProbabilityOf('train', 'dropout', p);
+}
 
 const USAGE = `npm run train -- [options]
 
@@ -19,8 +25,8 @@ const USAGE = `npm run train -- [options]
   --momentum=X        momentum μ (default ${MNIST_RECIPE.momentum})
   --hidden=A,B        hidden layer widths (default ${MNIST_RECIPE.hidden.join(',')})
   --l2=X              L2 on the weights, biases excluded; decoupled decay for adamw (default ${MNIST_RECIPE.l2})
-  --dropout=P         probability of dropping a hidden unit in training (default ${MNIST_RECIPE.hiddenDropout})
-  --input-dropout=P   probability of dropping an input pixel in training (default ${MNIST_RECIPE.inputDropout})
+  --dropout=P         probability of dropping a hidden unit in training (default ${dropRate(MNIST_RECIPE.hiddenDropout)})
+  --input-dropout=P   probability of dropping an input pixel in training (default ${dropRate(MNIST_RECIPE.inputDropout)})
   --seed=N            seeds the split, the weights and the epoch order (default ${MNIST_RECIPE.seed})
   --train=N --val=N --test=N   split of the 10,000 digits (default ${MNIST_RECIPE.train}/${MNIST_RECIPE.val}/${MNIST_RECIPE.test})
   --adapter=NAME      lavapipe | swiftshader | auto (default: WEBGPU_ADAPTER, else lavapipe if installed)
@@ -70,10 +76,10 @@ function parse(argv: string[]): { config: MnistConfig; json?: string; adapter?: 
         config.l2 = num(key, value, false, 0);
         break;
       case 'dropout':
-        config.hiddenDropout = rate(key, value);
+        config.hiddenDropout = { rate: rate(key, value) };
         break;
       case 'input-dropout':
-        config.inputDropout = rate(key, value);
+        config.inputDropout = { rate: rate(key, value) };
         break;
       case 'seed':
         config.seed = num(key, value, true, 0);
@@ -129,7 +135,7 @@ async function main(): Promise<void> {
   const layers = [784, ...config.hidden, 10].join('-');
   console.log(`adapter: ${rt.adapterName}`);
   console.log(
-    `MLP ${layers}, ${config.optimizer} lr ${config.lr}${config.optimizer === 'momentum' ? ` μ ${config.momentum}` : ''}, l2 ${config.l2}, dropout ${config.inputDropout} in / ${config.hiddenDropout} hidden, batch ${config.batchSize}, ${config.epochs} epochs, seed ${config.seed}; split ${config.train}/${config.val}/${config.test}`,
+    `MLP ${layers}, ${config.optimizer} lr ${config.lr}${config.optimizer === 'momentum' ? ` μ ${config.momentum}` : ''}, l2 ${config.l2}, dropout rate ${dropRate(config.inputDropout)} in / ${dropRate(config.hiddenDropout)} hidden, batch ${config.batchSize}, ${config.epochs} epochs, seed ${config.seed}; split ${config.train}/${config.val}/${config.test}`,
   );
   const t0 = performance.now();
   try {

@@ -16,13 +16,6 @@ export function positive(where: string, what: string, x: unknown): number {
   return x;
 }
 
-/** A probability of keeping a unit, in (0, 1]. */
-export function keepProbability(where: string, what: string, x: unknown): number {
-  if (!(typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 1))
-    throw new ArgumentError(`${where}: ${what} is a keep probability p and must be in (0, 1], got ${String(x)}`);
-  return x;
-}
-
 /** An integer ≥ `min`. */
 export function integerAtLeast(where: string, what: string, x: unknown, min: number): number {
   if (!(typeof x === 'number' && Number.isInteger(x) && x >= min)) throw new ArgumentError(`${where}: ${what} must be an integer ≥ ${min}, got ${String(x)}`);

@@ -19,6 +19,8 @@ import {
   ArgumentError,
   constant,
   Dropout,
+  keepProbabilityOf,
+  type DropoutProbability,
   noGrad,
   softmaxRows,
   tidy,
@@ -28,40 +30,47 @@ import {
   type Sequential,
   type Tensor,
 } from '../engine/index';
-import { integerAtLeast, keepProbability } from './check';
+import { integerAtLeast } from './check';
 import type { Regularizer } from './types';
 
 /** Options of {@link dropout}. */
 export interface DropoutConfig {
-  /** Keep probability of the inputs (default 0.8; 1 = no input dropout). */
-  input?: number;
-  /** Keep probability of the hidden units: one for all, or one per hidden layer (default 0.5). */
-  hidden?: number | readonly number[];
+  /** Dropout on the inputs, `{ keep: p }` or `{ rate: r }` (default { keep: 0.8 }; { keep: 1 } = none). */
+  input?: DropoutProbability;
+  /** Dropout on the hidden units: one for all, or exactly one per hidden layer (default { keep: 0.5 }). */
+  hidden?: DropoutProbability | readonly DropoutProbability[];
   /** Default 'inverted'. */
   rule?: DropoutRule;
 }
 
-/** Dropout layers on the inputs and after every hidden activation. */
+/** Dropout layers on the inputs and after every hidden activation; the probabilities are named ({ keep } or { rate }), never bare numbers. */
 export function dropout(config: DropoutConfig = {}): Regularizer & { input: number; hidden: number | readonly number[] } {
-  const input = keepProbability('dropout', 'input', config.input ?? 0.8);
-  const hidden = config.hidden ?? 0.5;
-  const hiddenList = typeof hidden === 'number' ? [hidden] : hidden;
-  hiddenList.forEach((p, i) => keepProbability('dropout', typeof hidden === 'number' ? 'hidden' : `hidden[${i}]`, p));
+  if (typeof config !== 'object' || config === null) throw new ArgumentError(`dropout: expected an options object, got ${String(config)}`);
+  const input = keepProbabilityOf('dropout', 'input', config.input ?? { keep: 0.8 });
+  const spec = config.hidden ?? { keep: 0.5 };
+  const hidden: number | readonly number[] = Array.isArray(spec)
+    ? spec.map((p, i) => keepProbabilityOf('dropout', `hidden[${i}]`, p))
+    : keepProbabilityOf('dropout', 'hidden', spec);
   const rule = config.rule ?? 'inverted';
   if (rule !== 'inverted' && rule !== 'weight-scaling') throw new ArgumentError(`dropout: rule must be 'inverted' or 'weight-scaling', got ${String(rule)}`);
-  const hiddenAt = (i: number): number => {
+  const hiddenAt = (site: LayerSite): number => {
     if (typeof hidden === 'number') return hidden;
-    if (i - 1 >= hidden.length) throw new ArgumentError(`dropout: ${hidden.length} hidden keep probabilities, but the model has a hidden layer ${i}`);
-    return hidden[i - 1];
+    if (hidden.length !== site.hiddenLayers)
+      throw new ArgumentError(
+        `dropout: ${hidden.length} hidden keep probabilities, but the model has ${site.hiddenLayers} hidden layer(s); give one for all, or one per hidden layer`,
+      );
+    return hidden[site.index - 1];
   };
   return {
     name: 'dropout',
     input,
     hidden,
     layers: (site: LayerSite) => {
-      if (site.kind === 'input' && input < 1) return [new Dropout('drop0', 1 - input, site.seed, 0, { rule })];
-      if (site.kind === 'hidden' && hiddenAt(site.index) < 1)
-        return [new Dropout(`drop${site.index}`, 1 - hiddenAt(site.index), site.seed, site.index, { rule })];
+      if (site.kind === 'input' && input < 1) return [new Dropout('drop0', { keep: input }, site.seed, 0, { rule })];
+      if (site.kind === 'hidden') {
+        const keep = hiddenAt(site);
+        if (keep < 1) return [new Dropout(`drop${site.index}`, { keep }, site.seed, site.index, { rule })];
+      }
       return [];
     },
   };

@@ -1,28 +1,35 @@
 /**
- * Training with regularizers, in one call:
+ * Training with regularizers, in one call; the regularizers are given once, to the model:
  *
- *   const regs = [l2({ alpha: 1e-4 }), dropout({ input: 0.8, hidden: 0.5 }), earlyStopping({ patience: 5 })];
- *   const model = mlp(rt, { sizes: [784, 256, 10], regularizers: regs });
- *   const run = await fit(model, { train, val }, { optimizer: sgd({ lr: 0.05 }), regularizers: regs, epochs: 30, batchSize: 64 });
+ *   const model = mlp(rt, { sizes: [784, 256, 10], regularizers: [l2({ alpha: 1e-4 }), dropout({ hidden: { keep: 0.5 } }), earlyStopping({ patience: 5 })] });
+ *   const run = await fit(model, { train, val }, { optimizer: sgd({ lr: 0.05 }), epochs: 30, batchSize: 64 });
  *
  * The optimizer is a direction (sgd, momentum, adam) or a chain; the regularizers' transformations
  * are added to its chain (so the common penalties cost no extra dispatch), their hooks to the loop.
+ * `config.regularizers` may add regularizers that need no layers (for a model built some other
+ * way, or for one run); one that needs layers the model was not built with is refused.
  */
 import {
   ArgumentError,
+  Chain,
   ChainOptimizer,
-  type Chain,
+  ClipTransform,
+  CustomTransform,
+  DirectionTransform,
+  PenaltyTransform,
+  type GradientTransformation,
   chain,
   fit as engineFit,
-  type DirectionTransform,
   type EpochResult,
   type Evaluation,
   type GpuDataset,
+  type Loss,
   type Progress,
   type Sequential,
   type StepMetrics,
   type TrainingPlugin,
 } from '../engine/index';
+import { modelRegularizers } from './model';
 import type { Regularizer } from './types';
 
 /** The data of a run. */
@@ -40,7 +47,10 @@ export interface FitConfig {
    * state across calls) is used as it is; its chain must then hold the regularizers' transformations.
    */
   optimizer: DirectionTransform | Chain | ChainOptimizer;
+  /** More regularizers for this run, beyond the model's own (from `mlp`); see the module's comment. */
   regularizers?: readonly Regularizer[];
+  /** What training minimizes (default softmaxCrossEntropy()); validation reports the same loss. */
+  loss?: Loss;
   epochs: number;
   batchSize: number;
   /** Seeds the epoch order and, by default, every regularizer's random draws (default 1). */
@@ -72,9 +82,41 @@ export interface FitReport {
   updateDispatches: number;
 }
 
+/**
+ * The run's regularizers: the model's own (given to `mlp`), then those of `given` not among them.
+ * `given` may add regularizers that need no layers (a sampler for one run, say); one that adds
+ * layers must be one the model was built with, or the model would train without its layers.
+ */
+function regularizersOf(model: Sequential, given: readonly Regularizer[] | undefined): readonly Regularizer[] {
+  if (given !== undefined && !Array.isArray(given)) throw new ArgumentError(`fit: regularizers must be an array, got ${typeof given}`);
+  const own = modelRegularizers(model) ?? [];
+  const extra = (given ?? []).filter((r) => !own.includes(r));
+  const missingLayers = extra.filter((r) => r.layers);
+  if (missingLayers.length > 0)
+    throw new ArgumentError(
+      `fit: ${missingLayers.map((r) => r.name).join(', ')} add(s) layers, and the model was not built with ${missingLayers.length > 1 ? 'them' : 'it'}; give every regularizer once, to mlp(rt, { sizes, regularizers })`,
+    );
+  return [...own, ...extra];
+}
+
+/**
+ * The optimizer's chain with the regularizers' transformations put where each acts (the chain applies
+ * them in order, engine/optim): clipping and custom gradient transforms first, coupled penalties
+ * just before the direction, decay and proximal steps just after it.
+ */
+function withTransforms(optimizer: DirectionTransform | Chain, extra: readonly GradientTransformation[]): Chain {
+  const base = optimizer instanceof Chain ? optimizer.transforms : [optimizer];
+  const d = base.findIndex((t) => t instanceof DirectionTransform);
+  if (d < 0) return chain(...base, ...extra);
+  const first: GradientTransformation[] = extra.filter((t) => t instanceof ClipTransform || t instanceof CustomTransform);
+  const before: GradientTransformation[] = extra.filter((t) => t instanceof PenaltyTransform && (t.kind === 'l2' || t.kind === 'l1'));
+  const after = extra.filter((t) => !first.includes(t) && !before.includes(t));
+  return chain(...first, ...base.slice(0, d), ...before, base[d], ...after, ...base.slice(d + 1));
+}
+
 /** Trains `model` with the regularizers; see the module's comment. */
 export async function fit(model: Sequential, data: FitData, config: FitConfig): Promise<FitReport> {
-  const regs = config.regularizers ?? [];
+  const regs = regularizersOf(model, config.regularizers);
   const seed = config.seed ?? 1;
   const names = new Set<string>();
   for (const r of regs) {
@@ -92,7 +134,7 @@ export async function fit(model: Sequential, data: FitData, config: FitConfig): 
         'fit: the regularizers add transformations the given optimizer does not hold; pass a chain or a direction instead of a bound optimizer',
       );
   } else {
-    optimizer = chain(config.optimizer, ...extra).init(model.arena);
+    optimizer = withTransforms(config.optimizer, extra).init(model.arena);
   }
   const evalEvery =
     config.evalEvery ?? regs.reduce<number | undefined>((m, r) => (r.evalEvery === undefined ? m : Math.min(m ?? Infinity, r.evalEvery)), undefined);
@@ -104,6 +146,7 @@ export async function fit(model: Sequential, data: FitData, config: FitConfig): 
       epochs: config.epochs,
       batchSize: config.batchSize,
       seed,
+      loss: config.loss,
       evalEvery,
       maxSteps: config.maxSteps,
       syncEvery: config.syncEvery,

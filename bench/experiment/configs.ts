@@ -139,7 +139,7 @@ export const CONFIGS: readonly ExperimentConfig[] = [
     label: 'dropout',
     about: 'inverted dropout, keep probabilities on the inputs and hidden units',
     hyper: { keepInput: KEEP_INPUT, keepHidden: KEEP_HIDDEN },
-    regularizers: () => [dropout({ input: KEEP_INPUT, hidden: KEEP_HIDDEN })],
+    regularizers: () => [dropout({ input: { keep: KEEP_INPUT }, hidden: { keep: KEEP_HIDDEN } })],
   },
   {
     name: 'batch-norm',
@@ -162,7 +162,7 @@ export const CONFIGS: readonly ExperimentConfig[] = [
     short: 'drop + max-norm',
     about: 'dropout with max-norm on every weight matrix (Srivastava et al.)',
     hyper: { keepInput: KEEP_INPUT, keepHidden: KEEP_HIDDEN, c: MAX_NORM_C },
-    regularizers: () => [dropout({ input: KEEP_INPUT, hidden: KEEP_HIDDEN }), maxNorm({ c: MAX_NORM_C })],
+    regularizers: () => [dropout({ input: { keep: KEEP_INPUT }, hidden: { keep: KEEP_HIDDEN } }), maxNorm({ c: MAX_NORM_C })],
   },
   {
     name: 'l2+augmentation+early-stopping',
@@ -179,7 +179,7 @@ export const CONFIGS: readonly ExperimentConfig[] = [
     short: 'drop + aug + smooth',
     about: 'dropout, augmentation and label smoothing together',
     hyper: { keepInput: KEEP_INPUT, keepHidden: KEEP_HIDDEN, maxShift: AUG.maxShift, epsilon: SMOOTHING },
-    regularizers: () => [dropout({ input: KEEP_INPUT, hidden: KEEP_HIDDEN }), augmentation({ ...AUG }), labelSmoothing({ epsilon: SMOOTHING })],
+    regularizers: () => [dropout({ input: { keep: KEEP_INPUT }, hidden: { keep: KEEP_HIDDEN } }), augmentation({ ...AUG }), labelSmoothing({ epsilon: SMOOTHING })],
   },
 ];
 

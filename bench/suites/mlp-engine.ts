@@ -23,7 +23,7 @@ export function engineMlp(rt: Runtime, cfg: MlpConfig): EngineMlpStep {
   const classes = cfg.layers[cfg.layers.length - 1];
   const onehot = new Float32Array(cfg.batch * classes);
   labels.forEach((c, i) => (onehot[i * classes + c] = 1));
-  const model = createMlp(rt, { sizes: cfg.layers, seed: 1, hiddenDropout: 1 - cfg.keep });
+  const model = createMlp(rt, { sizes: cfg.layers, seed: 1, hiddenDropout: { keep: cfg.keep } });
   const opt = new SGD(model.arena, { lr: cfg.lr, alpha: cfg.l2 });
   const x = rt.tensor(xs, [cfg.batch, cfg.layers[0]]);
   const targets = rt.tensor(onehot, [cfg.batch, classes]);

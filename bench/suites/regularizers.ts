@@ -97,10 +97,10 @@ const VARIANTS: readonly Variant[] = [
   { name: 'hidden noise', group: 'regularizer', regularizers: () => [hiddenNoise({ std: 0.5 })] },
   { name: 'weight noise', group: 'regularizer', regularizers: () => [weightNoise({ eta: 1e-3 })] },
   { name: 'label smoothing', group: 'regularizer', regularizers: () => [labelSmoothing({ epsilon: 0.1 })] },
-  { name: 'dropout 0.8/0.5', group: 'regularizer', regularizers: () => [dropout({ input: 0.8, hidden: 0.5 })] },
+  { name: 'dropout 0.8/0.5', group: 'regularizer', regularizers: () => [dropout({ input: { keep: 0.8 }, hidden: { keep: 0.5 } })] },
   // Hidden dropout alone is fused into the matmuls (forward and backward epilogues); the target is ≤ 5% over the baseline.
-  { name: 'dropout hidden 0.5', group: 'regularizer', regularizers: () => [dropout({ input: 1, hidden: 0.5 })] },
-  { name: 'dropout hidden 0.5 unfused', group: 'regularizer', regularizers: () => [dropout({ input: 1, hidden: 0.5 })], fuse: false },
+  { name: 'dropout hidden 0.5', group: 'regularizer', regularizers: () => [dropout({ input: { keep: 1 }, hidden: { keep: 0.5 } })] },
+  { name: 'dropout hidden 0.5 unfused', group: 'regularizer', regularizers: () => [dropout({ input: { keep: 1 }, hidden: { keep: 0.5 } })], fuse: false },
   { name: 'batch norm', group: 'regularizer', regularizers: () => [batchNorm()] },
   { name: 'chain sgd', group: 'chain', regularizers: none, chain: () => [sgd({ lr: LR })] },
   { name: 'chain sgd+l2', group: 'chain', regularizers: none, chain: () => [sgd({ lr: LR }), coupledL2({ alpha: 1e-4 })] },

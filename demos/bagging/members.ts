@@ -53,7 +53,7 @@ export const DROPOUT_KEEP = { input: 0.8, hidden: 0.5 } as const;
 
 /** Trains one network with dropout on the whole training set (no resampling). */
 export async function trainDropoutNet(train: GpuDataset, s: TrainSettings, onProgress?: (p: Progress) => void): Promise<Sequential> {
-  const regs = [dropout({ input: DROPOUT_KEEP.input, hidden: DROPOUT_KEEP.hidden })];
+  const regs = [dropout({ input: { keep: DROPOUT_KEEP.input }, hidden: { keep: DROPOUT_KEEP.hidden } })];
   const model = mlp(train.runtime, { sizes: s.sizes, seed: s.seed, regularizers: regs });
   try {
     const report = await fit(

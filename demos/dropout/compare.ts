@@ -58,7 +58,7 @@ export async function compareRules(
 ): Promise<RuleResult[]> {
   const { hidden, keepProb: p, steps, batch, seed, lr } = config;
   const sizes = [train.features, ...hidden, train.classes];
-  const models = (['inverted', 'weight-scaling'] as const).map((rule) => createMlp(rt, { sizes, seed, hiddenDropout: 1 - p, dropoutRule: rule }));
+  const models = (['inverted', 'weight-scaling'] as const).map((rule) => createMlp(rt, { sizes, seed, hiddenDropout: { keep: p }, dropoutRule: rule }));
   const opts = models.map((m) => chain(momentum({ lr, momentum: 0.9 })).init(m.arena));
   try {
     const windows = GpuDataset.windows(train.count, batch, true);

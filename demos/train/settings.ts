@@ -90,7 +90,7 @@ export const PATIENCE = 5;
 /** The regularizer objects of `s` (fresh ones: a regularizer keeps per-run state). */
 export function regularizersOf(s: TrainSettings): Regularizer[] {
   const regs: Regularizer[] = [];
-  if (s.pIn < 1 || s.pHidden < 1) regs.push(dropout({ input: s.pIn, hidden: s.pHidden }));
+  if (s.pIn < 1 || s.pHidden < 1) regs.push(dropout({ input: { keep: s.pIn }, hidden: { keep: s.pHidden } }));
   if (s.l2 > 0) regs.push(l2({ alpha: s.l2 }));
   if (s.l1 > 0) regs.push(l1({ alpha: s.l1 }));
   if (s.maxNorm > 0) regs.push(maxNorm({ c: s.maxNorm }));

@@ -101,7 +101,7 @@ export function buildStep(rt: Runtime, config: StepConfig): MlpStep {
   const { layers, batch, keep, l2, lr } = config;
   const classes = layers[layers.length - 1];
   const hidden = layers[1];
-  const model = createMlp(rt, { sizes: layers, seed: 1, hiddenDropout: 1 - keep });
+  const model = createMlp(rt, { sizes: layers, seed: 1, hiddenDropout: { keep: keep } });
   const arena = model.arena;
   const fused = new SGD(arena, { lr, alpha: l2 });
   const plain = new SGD(arena, { lr, alpha: 0 });

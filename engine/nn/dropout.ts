@@ -24,6 +24,43 @@ import { dropoutActive, ParameterFreeLayer, type ForwardContext } from './layer'
 /** How training and inference share the 1/p factor. */
 export type DropoutRule = 'inverted' | 'weight-scaling';
 
+/**
+ * A dropout probability, always named so it cannot be mistaken: `{ keep: p }` is the probability of
+ * keeping a unit (chapter 7's p), `{ rate: r }` the probability of dropping it (PyTorch's and
+ * Keras's rate), r = 1 − p. A bare number is refused: which one it meant would be a guess.
+ */
+export type DropoutProbability = { readonly keep: number; readonly rate?: never } | { readonly rate: number; readonly keep?: never };
+
+function fmt(x: unknown): string {
+  return typeof x === 'number' ? String(x) : x === null ? 'null' : typeof x === 'object' ? 'an object' : `${typeof x} ${String(x).slice(0, 40)}`;
+}
+
+/**
+ * The keep probability p ∈ (0, 1] of a {@link DropoutProbability}, checked; `where` and `what` name
+ * the option in the error.
+ */
+export function keepProbabilityOf(where: string, what: string, spec: unknown): number {
+  if (typeof spec === 'number')
+    throw new ArgumentError(
+      `${where}: ${what} is a bare number (${spec}); say which probability it is: { keep: ${spec} } keeps a unit with probability ${spec}, { rate: ${spec} } drops it with probability ${spec}`,
+    );
+  if (typeof spec !== 'object' || spec === null) throw new ArgumentError(`${where}: ${what} must be { keep: p } or { rate: r }, got ${fmt(spec)}`);
+  const o = spec as { keep?: unknown; rate?: unknown };
+  const hasKeep = Object.hasOwn(o, 'keep');
+  const hasRate = Object.hasOwn(o, 'rate');
+  if (hasKeep === hasRate) throw new ArgumentError(`${where}: ${what} must have exactly one of keep and rate, got ${hasKeep ? 'both' : 'neither'}`);
+  if (hasKeep) {
+    const k = o.keep;
+    if (!(typeof k === 'number' && Number.isFinite(k) && k > 0 && k <= 1))
+      throw new ArgumentError(`${where}: ${what}.keep is the probability of keeping a unit and must be in (0, 1], got ${fmt(k)}`);
+    return k;
+  }
+  const r = o.rate;
+  if (!(typeof r === 'number' && Number.isFinite(r) && r >= 0 && r < 1))
+    throw new ArgumentError(`${where}: ${what}.rate is the probability of dropping a unit and must be in [0, 1), got ${fmt(r)}`);
+  return 1 - r;
+}
+
 /** Options of {@link Dropout}. */
 export interface DropoutLayerOptions {
   /** Default 'inverted'. */
@@ -34,19 +71,26 @@ export interface DropoutLayerOptions {
 export class Dropout extends ParameterFreeLayer {
   readonly rule: DropoutRule;
 
+  /** Probability of dropping a unit, 1 − {@link keepProb}. */
+  readonly rate: number;
+  /** Probability of keeping a unit, p. */
+  readonly keepProb: number;
+
   /**
-   * @param rate probability of DROPPING a unit, in [0, 1)
+   * @param probability `{ keep: p }` or `{ rate: r }` (see {@link DropoutProbability})
    * @param seed, stream the key of this layer's masks (use a distinct stream per dropout layer)
    */
   constructor(
     name: string,
-    readonly rate: number,
+    probability: DropoutProbability,
     readonly seed: number,
     readonly stream: number,
     opts: DropoutLayerOptions = {},
   ) {
     super(name);
-    if (!(Number.isFinite(rate) && rate >= 0 && rate < 1)) throw new ArgumentError(`Dropout ${name}: the drop rate must be in [0, 1), got ${rate}`);
+    this.keepProb = keepProbabilityOf(`Dropout ${name}`, 'the probability', probability);
+    // Everything downstream (the mask's threshold, the 1/p scale) reads p, so { rate: r } and { keep: 1 − r } build the same masks.
+    this.rate = 1 - this.keepProb;
     if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new ArgumentError(`Dropout ${name}: seed must be an integer in [0, 2^53), got ${seed}`);
     if (!(Number.isInteger(stream) && stream >= 0 && stream <= 0xffffffff)) {
       throw new ArgumentError(`Dropout ${name}: stream must be an integer in [0, 2^32), got ${stream}`);
@@ -54,11 +98,6 @@ export class Dropout extends ParameterFreeLayer {
     this.rule = opts.rule ?? 'inverted';
     if (this.rule !== 'inverted' && this.rule !== 'weight-scaling')
       throw new ArgumentError(`Dropout ${name}: rule must be 'inverted' or 'weight-scaling', got ${String(this.rule)}`);
-  }
-
-  /** Probability of keeping a unit, p = 1 − rate. */
-  get keepProb(): number {
-    return 1 - this.rate;
   }
 
   /**

@@ -6,7 +6,7 @@ export { BufferStore, type StoredBuffer } from './buffers';
 export { initWeights, type InitScheme } from './init';
 export { Linear, type LinearOptions } from './linear';
 export { BatchNorm, type BatchNormOptions } from './batchnorm';
-export { Dropout, type DropoutRule, type DropoutLayerOptions } from './dropout';
+export { Dropout, keepProbabilityOf, type DropoutProbability, type DropoutRule, type DropoutLayerOptions } from './dropout';
 export { Sequential, type SequentialOptions, type ModelSnapshot, type ModelState } from './sequential';
 export { createMlp, mlpLayers, type MlpOptions, type LayerSite, type LayerInserter } from './mlp';
 export { Relu, GaussianNoise } from './activation';

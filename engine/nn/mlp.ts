@@ -18,7 +18,7 @@ import type { Runtime } from '../runtime/runtime';
 import { ArgumentError } from '../runtime/errors';
 import { Relu } from './activation';
 import type { Layer } from './layer';
-import { Dropout, type DropoutRule } from './dropout';
+import { Dropout, keepProbabilityOf, type DropoutProbability, type DropoutRule } from './dropout';
 import { Linear } from './linear';
 import { Sequential } from './sequential';
 
@@ -31,6 +31,8 @@ export interface LayerSite {
   width: number;
   /** The model's seed (for layers that draw random numbers). */
   seed: number;
+  /** Hidden layers in the model (so that per-layer settings can be checked against it). */
+  hiddenLayers: number;
 }
 
 /** Returns the layers to insert at a site (none: an empty array). Names must be unique in the model. */
@@ -42,10 +44,12 @@ export interface MlpOptions {
   sizes: readonly number[];
   /** Seeds the initial weights and the dropout masks (default 1). */
   seed?: number;
-  /** Probability of dropping an input unit (default 0: no dropout layer). */
-  inputDropout?: number;
-  /** Probability of dropping a hidden unit, after each hidden layer's ReLU (default 0); one per hidden layer, or one for all. */
-  hiddenDropout?: number | readonly number[];
+  /** Dropout on the inputs, `{ keep: p }` or `{ rate: r }` (default none). */
+  inputDropout?: DropoutProbability;
+  /** Dropout after each hidden layer's ReLU (default none); one for all, or exactly one per hidden layer. */
+  hiddenDropout?: DropoutProbability | readonly DropoutProbability[];
+  /** Whether the Linear layers have biases (default true). */
+  bias?: boolean;
   /** How dropout shares the 1/p factor between training and inference (default 'inverted'). */
   dropoutRule?: DropoutRule;
   /** Layers to insert at each site, e.g. from regularizers (called in order). */
@@ -54,24 +58,33 @@ export interface MlpOptions {
 
 /** The layers of an MLP: `drop0?, fc1, drop1?, fc2, …, fcL` (dropout layer i uses stream i), plus inserted layers. */
 export function mlpLayers(opts: MlpOptions): Layer[] {
-  const { sizes, seed = 1, inputDropout = 0, hiddenDropout = 0, dropoutRule = 'inverted', insert = [] } = opts;
-  if (sizes.length < 2) throw new ArgumentError(`mlp: needs at least an input and an output size, got [${sizes.join(', ')}]`);
+  const { sizes, seed = 1, dropoutRule = 'inverted', insert = [], bias = true } = opts;
+  if (!Array.isArray(sizes) || sizes.length < 2)
+    throw new ArgumentError(`mlp: needs at least an input and an output size, got ${Array.isArray(sizes) ? `[${sizes.join(', ')}]` : String(sizes)}`);
+  if (typeof bias !== 'boolean') throw new ArgumentError(`mlp: bias must be true or false, got ${String(bias)}`);
   const hiddenCount = sizes.length - 2;
-  const hiddenRates = typeof hiddenDropout === 'number' ? Array.from({ length: hiddenCount }, () => hiddenDropout) : [...hiddenDropout];
-  if (hiddenRates.length !== hiddenCount) throw new ArgumentError(`mlp: ${hiddenRates.length} hidden dropout rates for ${hiddenCount} hidden layers`);
-  const at = (site: LayerSite): Layer[] => insert.flatMap((f) => f(site));
+  const inputKeep = opts.inputDropout === undefined ? 1 : keepProbabilityOf('mlp', 'inputDropout', opts.inputDropout);
+  const hiddenSpec = opts.hiddenDropout;
+  const hiddenKeeps = Array.isArray(hiddenSpec)
+    ? hiddenSpec.map((p, i) => keepProbabilityOf('mlp', `hiddenDropout[${i}]`, p))
+    : Array.from({ length: hiddenCount }, () => (hiddenSpec === undefined ? 1 : keepProbabilityOf('mlp', 'hiddenDropout', hiddenSpec)));
+  if (hiddenKeeps.length !== hiddenCount)
+    throw new ArgumentError(
+      `mlp: ${hiddenKeeps.length} hidden dropout probabilities for ${hiddenCount} hidden layer(s); give one for all, or one per hidden layer`,
+    );
+  const at = (site: Omit<LayerSite, 'seed' | 'hiddenLayers'>): Layer[] => insert.flatMap((f) => f({ ...site, seed, hiddenLayers: hiddenCount }));
   const layers: Layer[] = [];
-  layers.push(...at({ kind: 'input', index: 0, width: sizes[0], seed }));
-  if (inputDropout > 0) layers.push(new Dropout('drop0', inputDropout, seed, 0, { rule: dropoutRule }));
+  layers.push(...at({ kind: 'input', index: 0, width: sizes[0] }));
+  if (inputKeep < 1) layers.push(new Dropout('drop0', { keep: inputKeep }, seed, 0, { rule: dropoutRule }));
   for (let i = 1; i < sizes.length; i++) {
     const hidden = i < sizes.length - 1;
-    const pre = hidden ? at({ kind: 'preActivation', index: i, width: sizes[i], seed }) : [];
+    const pre = hidden ? at({ kind: 'preActivation', index: i, width: sizes[i] }) : [];
     const fused = hidden && pre.length === 0;
-    layers.push(new Linear(`fc${i}`, sizes[i - 1], sizes[i], { activation: fused ? 'relu' : 'none', init: hidden ? 'he' : undefined }));
+    layers.push(new Linear(`fc${i}`, sizes[i - 1], sizes[i], { activation: fused ? 'relu' : 'none', init: hidden ? 'he' : undefined, bias }));
     if (!hidden) continue;
     if (!fused) layers.push(...pre, new Relu(`relu${i}`));
-    if (hiddenRates[i - 1] > 0) layers.push(new Dropout(`drop${i}`, hiddenRates[i - 1], seed, i, { rule: dropoutRule }));
-    layers.push(...at({ kind: 'hidden', index: i, width: sizes[i], seed }));
+    if (hiddenKeeps[i - 1] < 1) layers.push(new Dropout(`drop${i}`, { keep: hiddenKeeps[i - 1] }, seed, i, { rule: dropoutRule }));
+    layers.push(...at({ kind: 'hidden', index: i, width: sizes[i] }));
   }
   return layers;
 }

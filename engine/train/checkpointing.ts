@@ -55,6 +55,7 @@ export interface CheckpointPlugin extends TrainingPlugin {
   readonly saved: readonly number[];
 }
 
+/** Hand-made contexts may carry anything (the type says Sequential): checked before saving. */
 function isSequential(m: unknown): m is Sequential {
   return typeof m === 'object' && m !== null && 'arena' in m && 'buffers' in m && 'seed' in m;
 }

@@ -106,7 +106,8 @@ export function nanGuard(options: NanGuardOptions = {}): NanGuard {
 
   const arenaOf = (ctx: StepContext): ParamArena => {
     if (arena) return arena;
-    const a = (ctx.model as { arena?: unknown } | null)?.arena;
+    // Typed as a Sequential, but a hand-made context may still carry anything: check before use.
+    const a: unknown = ctx.model?.arena;
     if (!(a instanceof ParamArena)) throw new ArgumentError('nanGuard: the model has no `arena` (a ParamArena); pass one as { arena }');
     arena = a;
     return a;

@@ -6,6 +6,7 @@
 import { GpuDataset } from '../data/dataset';
 import { MNIST_CLASSES, MNIST_FEATURES, loadMnist, type MnistSplit } from '../data/mnist';
 import { createMlp } from '../nn/mlp';
+import type { DropoutProbability } from '../nn/dropout';
 import { Adam, AdamW, Momentum, SGD, type Optimizer } from '../optim/optimizers';
 import type { ParamArena } from '../optim/arena';
 import { ArgumentError } from '../runtime/errors';
@@ -28,10 +29,10 @@ export interface MnistConfig {
   momentum: number;
   /** L2 coefficient on the weights (biases excluded); decoupled decay for AdamW. */
   l2: number;
-  /** Probability of dropping an input unit during training. */
-  inputDropout: number;
-  /** Probability of dropping a hidden unit during training. */
-  hiddenDropout: number;
+  /** Dropout on the inputs during training ({ keep } or { rate }). */
+  inputDropout: DropoutProbability;
+  /** Dropout on the hidden units during training ({ keep } or { rate }). */
+  hiddenDropout: DropoutProbability;
   /** Seeds the split, the initial weights and the epoch order. */
   seed: number;
   /** Sizes of the split of the 10,000 digits. */
@@ -49,8 +50,8 @@ export const MNIST_RECIPE: MnistConfig = {
   lr: 0.02,
   momentum: 0.9,
   l2: 0,
-  inputDropout: 0,
-  hiddenDropout: 0,
+  inputDropout: { rate: 0 },
+  hiddenDropout: { rate: 0 },
   seed: 1,
   train: 8000,
   val: 1000,

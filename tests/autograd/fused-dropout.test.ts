@@ -141,21 +141,21 @@ describe('an MLP step through the fused path equals the unfused path bit for bit
   const cases: { name: string; opts: MlpOptions; rows: number; ctx: ForwardContext; fusedDropouts: number }[] = [
     {
       name: 'aligned widths, inverted dropout on inputs and hidden units',
-      opts: { sizes: [32, 64, 48, 12], hiddenDropout: 0.5, inputDropout: 0.2 },
+      opts: { sizes: [32, 64, 48, 12], hiddenDropout: { rate: 0.5 }, inputDropout: { rate: 0.2 } },
       rows: 16,
       ctx: { training: true, step: 4 },
       fusedDropouts: 2,
     },
     {
       name: 'odd widths, the weight scaling rule',
-      opts: { sizes: [13, 17, 9, 5], hiddenDropout: [0.3, 0.6], dropoutRule: 'weight-scaling' },
+      opts: { sizes: [13, 17, 9, 5], hiddenDropout: [{ rate: 0.3 }, { rate: 0.6 }], dropoutRule: 'weight-scaling' },
       rows: 7,
       ctx: { training: true, step: 2 ** 33 + 1 },
       fusedDropouts: 2,
     },
     {
       name: 'dropout on one hidden layer of two',
-      opts: { sizes: [20, 24, 16, 4], hiddenDropout: [0, 0.25] },
+      opts: { sizes: [20, 24, 16, 4], hiddenDropout: [{ rate: 0 }, { rate: 0.25 }] },
       rows: 9,
       ctx: { training: true, step: 0 },
       fusedDropouts: 1,
@@ -197,7 +197,7 @@ describe('an MLP step through the fused path equals the unfused path bit for bit
     const r = rt();
     for (const rule of ['inverted', 'weight-scaling'] as const) {
       const sizes = [16, 20, 12, 3];
-      const model = createMlp(r, { sizes, hiddenDropout: 0.5, dropoutRule: rule, seed: 8 });
+      const model = createMlp(r, { sizes, hiddenDropout: { rate: 0.5 }, dropoutRule: rule, seed: 8 });
       const rows = 5;
       const x = r.tensor(randomArray(rows * sizes[0], 31, 0, 1), [rows, sizes[0]]);
       const masks = new Map([

@@ -29,7 +29,7 @@ async function run(): Promise<RegularizersReport> {
     R.hiddenNoise({ std: 0.05 }),
     R.weightNoise({ eta: 1e-6 }),
     R.labelSmoothing({ epsilon: 0.1 }),
-    R.dropout({ input: 0.9, hidden: 0.8 }),
+    R.dropout({ input: { keep: 0.9 }, hidden: { keep: 0.8 } }),
     R.batchNorm(),
     es,
   ];
@@ -47,7 +47,7 @@ async function run(): Promise<RegularizersReport> {
   model.dispose();
 
   // Softmax regression with input dropout ½: the exact geometric mean equals weight scaling.
-  const sr = R.mlp(rt, { sizes: [6, 3], seed: 5, regularizers: [R.dropout({ input: 0.5 })] });
+  const sr = R.mlp(rt, { sizes: [6, 3], seed: 5, regularizers: [R.dropout({ input: { keep: 0.5 } })] });
   const xs = randomArray(2 * 6, 9);
   const xt = rt.tensor(xs, [2, 6]);
   const gm = await R.predictGeometricMean(rt, sr, xs, 6);

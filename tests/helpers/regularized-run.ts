@@ -48,7 +48,7 @@ export async function uploadRunData(rt: Runtime): Promise<RunData> {
 export function randomRegularizers(seed: number, member: number): Regularizer[] {
   return [
     l2({ alpha: 1e-4 }),
-    dropout({ input: 0.8, hidden: 0.5 }),
+    dropout({ input: { keep: 0.8 }, hidden: { keep: 0.5 } }),
     augmentation({ noiseStd: 0.05 }),
     inputNoise({ std: 0.05 }),
     hiddenNoise({ std: 0.05 }),

@@ -17,7 +17,7 @@ export function makeModel(rt: Runtime, seed: number, opts: { batchNorm?: boolean
   return createMlp(rt, {
     sizes: [features, hidden, classes],
     seed,
-    hiddenDropout: 0.5,
+    hiddenDropout: { rate: 0.5 },
     insert: [(s) => (bn && s.kind === 'preActivation' ? [new BatchNorm(`bn${s.index}`, s.width)] : [])],
   });
 }

@@ -137,7 +137,7 @@ describe('batch normalization', () => {
   it('{ training: false, dropout: true } keeps batch norm on its running statistics while dropout draws', async () => {
     const p = 0.5;
     const rows = 64;
-    const model = Sequential.create(rt(), [new BatchNorm('bn', F, { eps: EPS }), new Dropout('drop', 1 - p, 5, 1)]);
+    const model = Sequential.create(rt(), [new BatchNorm('bn', F, { eps: EPS }), new Dropout('drop', { rate: 1 - p }, 5, 1)]);
     // Give the running statistics non-trivial values: a few training passes.
     for (let pass = 0; pass < 3; pass++) {
       const xt = rt().tensor(randomArray(rows * F, 60 + pass, -1, 1), [rows, F]);
@@ -178,7 +178,7 @@ describe('batch normalization', () => {
   });
 
   it('predictMonteCarlo on an mlp with batchNorm() and dropout(): spread > 0, running statistics untouched', async () => {
-    const regs = [batchNorm(), dropout({ input: 1, hidden: 0.5 })];
+    const regs = [batchNorm(), dropout({ input: { keep: 1 }, hidden: { keep: 0.5 } })];
     const model = mlp(rt(), { sizes: [6, 8, 3], seed: 4, regularizers: regs });
     expect(model.layers.map((l) => l.constructor.name)).toEqual(['Linear', 'BatchNorm', 'Relu', 'Dropout', 'Linear']);
     const xt = rt().tensor(randomArray(16 * 6, 80, -1, 1), [16, 6]);

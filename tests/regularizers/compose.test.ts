@@ -59,7 +59,7 @@ const TECHNIQUES: Record<string, () => Regularizer[]> = {
   weightNoise: () => [weightNoise({ eta: 1e-4 })],
   labelSmoothing: () => [labelSmoothing({ epsilon: 0.1 })],
   earlyStopping: () => [earlyStopping({ patience: 2, evalEvery: 4 })],
-  dropout: () => [dropout({ input: 0.8, hidden: 0.5 })],
+  dropout: () => [dropout({ input: { keep: 0.8 }, hidden: { keep: 0.5 } })],
   batchNorm: () => [batchNorm()],
   'all together': () => [
     l2({ alpha: 1e-4 }),
@@ -72,7 +72,7 @@ const TECHNIQUES: Record<string, () => Regularizer[]> = {
     weightNoise({ eta: 1e-5 }),
     labelSmoothing({ epsilon: 0.1 }),
     earlyStopping({ patience: 3, evalEvery: 8 }),
-    dropout({ input: 0.9, hidden: 0.8 }),
+    dropout({ input: { keep: 0.9 }, hidden: { keep: 0.8 } }),
     batchNorm(),
   ],
 };

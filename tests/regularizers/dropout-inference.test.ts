@@ -95,7 +95,7 @@ describe('dropout inference rules', () => {
     for (const rule of ['inverted', 'weight-scaling'] as const) {
       for (const p of [0.5, 0.8, 0.3]) {
         it(`rule '${rule}', keep p = ${p}: predictGeometricMean = predict = softmax(Wᵀ(E[μ]·s·v) + b) over 2^${N} masks`, async () => {
-          const model = mlp(rt(), { sizes: [N, K], seed: 3, regularizers: [dropout({ input: p, rule })] });
+          const model = mlp(rt(), { sizes: [N, K], seed: 3, regularizers: [dropout({ input: { keep: p }, rule })] });
           expect(model.layers.map((l) => l.name)).toEqual(['drop0', 'fc1']);
           setParams(model, 40, 1.5, 0.5);
           const x = randomArray(ROWS * N, 11, -2, 2);
@@ -138,7 +138,7 @@ describe('dropout inference rules', () => {
     const ROWS = 2;
     for (const rule of ['inverted', 'weight-scaling'] as const) {
       it(`rule '${rule}': both predictions match f64 enumeration, and differ from each other by far more than rounding`, async ({ annotate }) => {
-        const model = mlp(rt(), { sizes: SIZES, seed: 5, regularizers: [dropout({ input: KEEP[0], hidden: KEEP[1], rule })] });
+        const model = mlp(rt(), { sizes: SIZES, seed: 5, regularizers: [dropout({ input: { keep: KEEP[0] }, hidden: { keep: KEEP[1] }, rule })] });
         expect(dropoutLayers(model).map((l) => l.name)).toEqual(['drop0', 'drop1', 'drop2']);
         setParams(model, 70, 1, 0.3);
         const x = randomArray(ROWS * SIZES[0], 13, -2, 2);
@@ -174,7 +174,7 @@ describe('dropout inference rules', () => {
     const ROWS = 2;
 
     it('the mean of k samples is within 5 standard errors of the exact mixture (k = 50 and 500); the spread matches the exact std', async ({ annotate }) => {
-      const model = mlp(rt(), { sizes: SIZES, seed: 5, regularizers: [dropout({ input: KEEP[0], hidden: KEEP[1] })] });
+      const model = mlp(rt(), { sizes: SIZES, seed: 5, regularizers: [dropout({ input: { keep: KEEP[0] }, hidden: { keep: KEEP[1] } })] });
       setParams(model, 70, 1, 0.3);
       const x = randomArray(ROWS * SIZES[0], 17, -2, 2);
       const xt = rt().tensor(x, [ROWS, SIZES[0]]);
@@ -230,7 +230,7 @@ describe('dropout inference rules', () => {
     it('with keep probability 1 every sample is the deterministic prediction: spread exactly 0', async () => {
       const model = Sequential.create(
         rt(),
-        [new Dropout('drop0', 0, 1, 0), new Linear('fc1', 4, 6, { activation: 'relu' }), new Dropout('drop1', 0, 1, 1), new Linear('fc2', 6, 3)],
+        [new Dropout('drop0', { rate: 0 }, 1, 0), new Linear('fc1', 4, 6, { activation: 'relu' }), new Dropout('drop1', { rate: 0 }, 1, 1), new Linear('fc2', 6, 3)],
         { seed: 2 },
       );
       setParams(model, 90, 1, 0.3);

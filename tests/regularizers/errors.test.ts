@@ -44,18 +44,23 @@ describe('regularizer argument errors', () => {
   const rt = useRuntime();
 
   it('dropout: a keep probability outside (0, 1] is refused, naming which and the value', () => {
-    expect(() => dropout({ input: 0 })).toThrow(/dropout: input is a keep probability p and must be in \(0, 1\], got 0/);
-    expect(() => dropout({ input: 1.5 })).toThrow(/input .* got 1\.5/);
-    expect(() => dropout({ input: Number.NaN })).toThrow(/input .* got NaN/);
-    expect(() => dropout({ hidden: -0.2 })).toThrow(/dropout: hidden is a keep probability .* got -0\.2/);
-    expect(() => dropout({ hidden: [0.5, 0] })).toThrow(/dropout: hidden\[1\] is a keep probability .* got 0/);
+    expect(() => dropout({ input: { keep: 0 } })).toThrow(/dropout: input\.keep is the probability of keeping a unit and must be in \(0, 1\], got 0/);
+    expect(() => dropout({ input: { keep: 1.5 } })).toThrow(/input\.keep .* got 1\.5/);
+    expect(() => dropout({ input: { keep: Number.NaN } })).toThrow(/input\.keep .* got NaN/);
+    expect(() => dropout({ hidden: { keep: -0.2 } })).toThrow(/dropout: hidden\.keep is the probability of keeping a unit .* got -0\.2/);
+    expect(() => dropout({ hidden: [{ keep: 0.5 }, { keep: 0 }] })).toThrow(/dropout: hidden\[1\]\.keep is the probability of keeping a unit .* got 0/);
     expect(() => dropout({ rule: 'scaled' as never })).toThrow(/rule must be 'inverted' or 'weight-scaling', got scaled/);
     // Keep probability 1 is allowed (no dropout there).
-    expect(() => dropout({ input: 1, hidden: 1 })).not.toThrow();
-    // Too few per-layer probabilities for the model: named when the model is built.
-    expect(() => mlp(rt(), { sizes: [4, 5, 5, 3], regularizers: [dropout({ hidden: [0.5] })] })).toThrow(
-      /dropout: 1 hidden keep probabilities, but the model has a hidden layer 2/,
+    expect(() => dropout({ input: { keep: 1 }, hidden: { keep: 1 } })).not.toThrow();
+    // Too few, or too many, per-layer probabilities for the model: named when the model is built.
+    expect(() => mlp(rt(), { sizes: [4, 5, 5, 3], regularizers: [dropout({ hidden: [{ keep: 0.5 }] })] })).toThrow(
+      /dropout: 1 hidden keep probabilities, but the model has 2 hidden layer\(s\); give one for all, or one per hidden layer/,
     );
+    expect(() => mlp(rt(), { sizes: [4, 5, 3], regularizers: [dropout({ hidden: [{ keep: 0.5 }, { rate: 0.5 }] })] })).toThrow(
+      /dropout: 2 hidden keep probabilities, but the model has 1 hidden layer\(s\)/,
+    );
+    // A bare number is refused: it could mean either probability.
+    expect(() => dropout({ hidden: 0.5 as never })).toThrow(/dropout: hidden is a bare number \(0\.5\); say which probability it is/);
   });
 
   it('penalties: α < 0 is refused for l2, l1, elasticNet and the chain\u2019s transformations, also per layer and when changed later', () => {
@@ -104,7 +109,7 @@ describe('regularizer argument errors', () => {
     await expect(bagging({ train: data }, { ...base, k: 2, regularizers: [l2({ alpha: { byLayer: { fc9: 1 } } })] })).rejects.toThrow(/unknown layer "fc9"/);
     expect(rt().memoryStats().liveTensors).toBe(before.liveTensors);
     expect(() => new Ensemble([])).toThrow(/Ensemble: needs at least one member, got 0/);
-    const model = mlp(rt(), { sizes: [4, 5, 3], regularizers: [dropout({ hidden: 0.5 })] });
+    const model = mlp(rt(), { sizes: [4, 5, 3], regularizers: [dropout({ hidden: { keep: 0.5 } })] });
     await expect(predictMonteCarlo(model, data.images, 0)).rejects.toThrow(/predictMonteCarlo: samples must be an integer ≥ 1, got 0/);
     await expect(predictMonteCarlo(model, data.images, 2.5)).rejects.toThrow(/samples must be an integer ≥ 1, got 2\.5/);
     model.dispose();

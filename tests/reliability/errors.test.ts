@@ -138,9 +138,38 @@ describe('clear errors', () => {
       // Layers (engine/nn).
       { what: 'Linear inFeatures 0', call: () => new Linear('fc', 0, 3), message: /inFeatures must be a positive integer, got 0/ },
       { what: 'Linear outFeatures 2.5', call: () => new Linear('fc', 3, 2.5), message: /outFeatures must be a positive integer, got 2\.5/ },
-      { what: 'Dropout p 1', call: () => new Dropout('d', 1, 0, 0), message: /drop rate must be in \[0, 1\), got 1/ },
-      { what: 'Dropout p < 0', call: () => new Dropout('d', -0.1, 0, 0), message: /drop rate .*got -0\.1/ },
-      { what: 'Dropout seed < 0', call: () => new Dropout('d', 0.5, -1, 0), message: /Dropout d: seed must be an integer in \[0, 2\^53\), got -1/ },
+      {
+        what: 'Dropout p 1',
+        call: () => new Dropout('d', { rate: 1 }, 0, 0),
+        message: /Dropout d: the probability\.rate is the probability of dropping a unit and must be in \[0, 1\), got 1/,
+      },
+      {
+        what: 'Dropout p < 0',
+        call: () => new Dropout('d', { rate: -0.1 }, 0, 0),
+        message: /Dropout d: the probability\.rate is the probability of dropping a unit .*got -0\.1/,
+      },
+      {
+        what: 'Dropout bare number',
+        call: () => new Dropout('d', 0.5 as never, 0, 0),
+        message: /Dropout d: the probability is a bare number \(0\.5\); say which probability it is: \{ keep: 0\.5 \}/,
+      },
+      {
+        what: 'Dropout keep and rate',
+        call: () => new Dropout('d', { keep: 0.5, rate: 0.5 } as never, 0, 0),
+        message: /Dropout d: the probability must have exactly one of keep and rate, got both/,
+      },
+      {
+        what: 'createMlp bare hiddenDropout',
+        call: () => createMlp(rt(), { sizes: [6, 4, 3], hiddenDropout: 0.5 as never }),
+        message: /mlp: hiddenDropout is a bare number \(0\.5\)/,
+      },
+      {
+        what: 'createMlp extra hiddenDropout',
+        call: () => createMlp(rt(), { sizes: [6, 4, 3], hiddenDropout: [{ keep: 0.5 }, { keep: 0.5 }] }),
+        message: /mlp: 2 hidden dropout probabilities for 1 hidden layer/,
+      },
+      { what: 'dropout bare input', call: () => dropout({ input: 0.8 as never }), message: /dropout: input is a bare number \(0\.8\)/ },
+      { what: 'Dropout seed < 0', call: () => new Dropout('d', { rate: 0.5 }, -1, 0), message: /Dropout d: seed must be an integer in \[0, 2\^53\), got -1/ },
       { what: 'BatchNorm features 0', call: () => new BatchNorm('bn', 0), message: /features must be a positive integer, got 0/ },
       { what: 'BatchNorm momentum 0', call: () => new BatchNorm('bn', 4, { momentum: 0 }), message: /momentum must be in \(0, 1\], got 0/ },
       { what: 'BatchNorm momentum 1.5', call: () => new BatchNorm('bn', 4, { momentum: 1.5 }), message: /momentum .*got 1\.5/ },
@@ -154,14 +183,26 @@ describe('clear errors', () => {
       },
       { what: 'createMlp one size', call: () => createMlp(rt(), { sizes: [6] }), message: /at least an input and an output size, got \[6\]/ },
       { what: 'createMlp size 0', call: () => createMlp(rt(), { sizes: [6, 0, 3] }), message: /must be a positive integer, got 0/ },
-      { what: 'createMlp hiddenDropout 1', call: () => createMlp(rt(), { sizes: [6, 4, 3], hiddenDropout: 1 }), message: /drop rate .*got 1/ },
+      {
+        what: 'createMlp hiddenDropout 1',
+        call: () => createMlp(rt(), { sizes: [6, 4, 3], hiddenDropout: { rate: 1 } }),
+        message: /mlp: hiddenDropout\.rate is the probability of dropping a unit .*got 1/,
+      },
       // Regularizers (regularizers/).
       { what: 'l2 alpha < 0', call: () => l2({ alpha: -1 }), message: /alpha.*-1/ },
       { what: 'l1 alpha NaN', call: () => l1({ alpha: Number.NaN }), message: /alpha.*NaN/ },
       { what: 'elasticNet l1 < 0', call: () => elasticNet({ l1: -1, l2: 0.1 }), message: /alpha.*-1/ },
       { what: 'maxNorm c 0', call: () => maxNorm({ c: 0 }), message: /maxNorm: c must be a finite number > 0, got 0/ },
-      { what: 'dropout input keep 0', call: () => dropout({ input: 0 }), message: /input is a keep probability .*got 0/ },
-      { what: 'dropout hidden keep 1.5', call: () => dropout({ hidden: 1.5 }), message: /hidden is a keep probability .*got 1\.5/ },
+      {
+        what: 'dropout input keep 0',
+        call: () => dropout({ input: { keep: 0 } }),
+        message: /dropout: input\.keep is the probability of keeping a unit .*got 0/,
+      },
+      {
+        what: 'dropout hidden keep 1.5',
+        call: () => dropout({ hidden: { keep: 1.5 } }),
+        message: /dropout: hidden\.keep is the probability of keeping a unit .*got 1\.5/,
+      },
       { what: 'inputNoise std < 0', call: () => inputNoise({ std: -1 }), message: /inputNoise: std .*got -1/ },
       {
         what: 'inputNoise seed NaN',

@@ -38,7 +38,7 @@ const live = (m: MemoryStats) => ({ liveTensors: m.liveTensors, liveBuffers: m.l
 /** Every regularizer that keeps state or draws per step, on an 8×8-image problem. */
 function allRegularizers(): Regularizer[] {
   return [
-    dropout({ input: 0.9, hidden: 0.8 }),
+    dropout({ input: { keep: 0.9 }, hidden: { keep: 0.8 } }),
     l2({ alpha: 1e-4 }),
     l1({ alpha: 1e-5 }),
     maxNorm({ c: 3 }),

@@ -22,7 +22,7 @@ describe('training loop', () => {
     const { x, y } = synthetic(300, 20, 4, 1);
     const ds = GpuDataset.upload(rt(), x, y, 4);
     // With dropout layers: evaluation mode must pass through them (the CPU pass has no masks).
-    const model = createMlp(rt(), { sizes, seed: 2, inputDropout: 0.2, hiddenDropout: 0.5 });
+    const model = createMlp(rt(), { sizes, seed: 2, inputDropout: { rate: 0.2 }, hiddenDropout: { rate: 0.5 } });
     const got = await evaluate(model, ds, 128);
     const layers: CpuLayer[] = [];
     for (let l = 1; l < sizes.length; l++) {
@@ -53,7 +53,7 @@ describe('training loop', () => {
   it('lowers the loss, keeps memory flat over 1,000 steps, and reports the same work every step', async () => {
     const { x, y } = synthetic(512, 20, 4, 3);
     const ds = GpuDataset.upload(rt(), x, y, 4);
-    const model = createMlp(rt(), { sizes: [20, 32, 4], seed: 4, hiddenDropout: 0.25 });
+    const model = createMlp(rt(), { sizes: [20, 32, 4], seed: 4, hiddenDropout: { rate: 0.25 } });
     const opt = new SGD(model.arena, { lr: 0.2, alpha: 1e-4 });
     const stats: ReturnType<typeof rt.prototype.memoryStats>[] = [];
     // 512 / 16 = 32 steps per epoch; epochs 1-2 are the warm-up (the pool fills its buckets),

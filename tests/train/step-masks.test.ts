@@ -113,9 +113,9 @@ describe('random draws in fit() are keyed by the global step', () => {
       const { x, y } = oneExample(3);
       const train = GpuDataset.upload(rt(), x, y, K);
       const layers: Layer[] = [
-        new Dropout('drop0', 0.5, SEED, 0),
+        new Dropout('drop0', { rate: 0.5 }, SEED, 0),
         new Linear('fc1', D, HIDDEN),
-        new Dropout('drop1', 0.5, SEED, 1),
+        new Dropout('drop1', { rate: 0.5 }, SEED, 1),
         new Linear('fc2', HIDDEN, K),
       ];
       const model = Sequential.create(rt(), layers, { seed: 7 });
