@@ -8,7 +8,7 @@
  * into chunks, so Node and browser entries share one engine. `webgpu`, `mnist` and `node:*` stay
  * outside the bundle and are reachable only from the Node-only entries (tests/lib checks).
  *
- * The registry's kernels are reflected here, at build time (shaders/reflections.ts is replaced by
+ * The WGSL is inlined without its comments, and the registry's kernels are reflected here, at build time (shaders/reflections.ts is replaced by
  * the table), so the WGSL parser is only a lazy chunk for kernels a page compiles itself.
  * Declarations come from tsconfig.lib.json into dist/lib/types (scripts/dts-extensions.mjs then
  * gives their relative imports the `.js` extensions that `nodenext` resolution needs).
@@ -21,6 +21,24 @@ import type { LibraryName } from './shaders/index.ts';
 
 const root = import.meta.dirname;
 
+/**
+ * WGSL files without their comments and indentation: the sources explain each kernel at length for
+ * a reader, which a page need not download. Every line stays (emptied where it was only a
+ * comment), so compile errors still name the source file's line.
+ */
+function compactWgsl(): Plugin {
+  return {
+    name: 'compact-wgsl',
+    enforce: 'pre',
+    load(id) {
+      if (!id.endsWith('.wgsl?raw')) return null;
+      const lines = readFileSync(id.slice(0, -'?raw'.length), 'utf8').split('\n');
+      const text = lines.map((line) => line.replace(/\/\/.*$/, '').trim()).join('\n');
+      return `export default ${JSON.stringify(text)};`;
+    },
+  };
+}
+
 /** Fills shaders/reflections.ts in with every registry kernel reflected (engine/runtime/reflect.ts). */
 function buildTimeReflection(): Plugin {
   const target = resolve(root, 'shaders/reflections.ts');
@@ -30,11 +48,13 @@ function buildTimeReflection(): Plugin {
     enforce: 'pre',
     async load(id) {
       if (id !== target) return null;
+      // The registry as the build sees it (compacted WGSL), so the keys match the bundle's text.
+      const config = { configFile: false as const, root, plugins: [compactWgsl()] };
       const [registry, kernel, reflect, table] = await Promise.all([
-        runnerImport<typeof import('./shaders/index.ts')>(resolve(root, 'shaders/index.ts')),
-        runnerImport<typeof import('./engine/runtime/kernel.ts')>(resolve(root, 'engine/runtime/kernel.ts')),
-        runnerImport<typeof import('./engine/runtime/reflect.ts')>(resolve(root, 'engine/runtime/reflect.ts')),
-        runnerImport<typeof import('./shaders/reflections.ts')>(target),
+        runnerImport<typeof import('./shaders/index.ts')>(resolve(root, 'shaders/index.ts'), config),
+        runnerImport<typeof import('./engine/runtime/kernel.ts')>(resolve(root, 'engine/runtime/kernel.ts'), config),
+        runnerImport<typeof import('./engine/runtime/reflect.ts')>(resolve(root, 'engine/runtime/reflect.ts'), config),
+        runnerImport<typeof import('./shaders/reflections.ts')>(target, config),
       ]);
       const { shaders, shaderLibraries, shaderFile } = registry.module;
       const reflected = new Map<string, KernelReflection>();
@@ -55,7 +75,7 @@ function buildTimeReflection(): Plugin {
 
 export default defineConfig({
   root,
-  plugins: [buildTimeReflection()],
+  plugins: [compactWgsl(), buildTimeReflection()],
   build: {
     outDir: 'dist/lib',
     emptyOutDir: false,

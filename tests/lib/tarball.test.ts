@@ -88,10 +88,12 @@ async function startDev(): Promise<string> {
   });
 }
 
-/** Opens the page, waits for the example's `#out`, and returns what it printed and the console's errors. */
-async function trainInPage(url: string): Promise<{ adapter: string; accuracy: number[]; errors: string[] }> {
+/** Opens the page, waits for the example's `#out`, and returns what it printed, the console's errors and the URLs it fetched. */
+async function trainInPage(url: string): Promise<{ adapter: string; accuracy: number[]; errors: string[]; requests: string[] }> {
   const page = await browser.newPage();
   const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('request', (r) => void requests.push(r.url()));
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
@@ -104,7 +106,7 @@ async function trainInPage(url: string): Promise<{ adapter: string; accuracy: nu
     });
   const out = JSON.parse((await page.$eval('#out', (e) => e.textContent)) ?? '') as { adapter: string; accuracy: number[] };
   await page.close();
-  return { ...out, errors };
+  return { ...out, errors, requests };
 }
 
 /** Every bare import of a module graph of ES files, starting from `entries` and following relative imports. */
@@ -176,6 +178,10 @@ describe('the packed package in a fresh app', () => {
     expect(result.accuracy).toHaveLength(20);
     // A separable two-class problem: training accuracy ends far above chance (0.5).
     expect(result.accuracy.at(-1)).toBeGreaterThan(0.8);
+    // The registry's kernels were reflected when the package was built: the WGSL parser, a lazy
+    // chunk of its own, is never fetched (it would be if a key of shaders/reflections.ts missed).
+    expect(js.some((f) => f.startsWith('reflect-'))).toBe(true);
+    expect(result.requests.filter((u) => /\/reflect-[^/]*\.js$/.test(u))).toEqual([]);
   });
 
   it('vite dev serves the same page, and it trains', async () => {
