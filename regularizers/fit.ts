@@ -11,14 +11,10 @@
  */
 import {
   ArgumentError,
-  Chain,
+  type Chain,
   ChainOptimizer,
-  ClipTransform,
-  CustomTransform,
-  DirectionTransform,
-  PenaltyTransform,
-  type GradientTransformation,
-  chain,
+  chainWith,
+  type DirectionTransform,
   fit as engineFit,
   type EpochResult,
   type Evaluation,
@@ -99,21 +95,6 @@ function regularizersOf(model: Sequential, given: readonly Regularizer[] | undef
   return [...own, ...extra];
 }
 
-/**
- * The optimizer's chain with the regularizers' transformations put where each acts (the chain applies
- * them in order, engine/optim): clipping and custom gradient transforms first, coupled penalties
- * just before the direction, decay and proximal steps just after it.
- */
-function withTransforms(optimizer: DirectionTransform | Chain, extra: readonly GradientTransformation[]): Chain {
-  const base = optimizer instanceof Chain ? optimizer.transforms : [optimizer];
-  const d = base.findIndex((t) => t instanceof DirectionTransform);
-  if (d < 0) return chain(...base, ...extra);
-  const first: GradientTransformation[] = extra.filter((t) => t instanceof ClipTransform || t instanceof CustomTransform);
-  const before: GradientTransformation[] = extra.filter((t) => t instanceof PenaltyTransform && (t.kind === 'l2' || t.kind === 'l1'));
-  const after = extra.filter((t) => !first.includes(t) && !before.includes(t));
-  return chain(...first, ...base.slice(0, d), ...before, base[d], ...after, ...base.slice(d + 1));
-}
-
 /** Trains `model` with the regularizers; see the module's comment. */
 export async function fit(model: Sequential, data: FitData, config: FitConfig): Promise<FitReport> {
   const regs = regularizersOf(model, config.regularizers);
@@ -134,7 +115,7 @@ export async function fit(model: Sequential, data: FitData, config: FitConfig): 
         'fit: the regularizers add transformations the given optimizer does not hold; pass a chain or a direction instead of a bound optimizer',
       );
   } else {
-    optimizer = withTransforms(config.optimizer, extra).init(model.arena);
+    optimizer = chainWith(config.optimizer, extra).init(model.arena);
   }
   const evalEvery =
     config.evalEvery ?? regs.reduce<number | undefined>((m, r) => (r.evalEvery === undefined ? m : Math.min(m ?? Infinity, r.evalEvery)), undefined);
