@@ -31,16 +31,13 @@ import {
   coupledL2,
   decoupledWeightDecay,
   GpuDataset,
-  metricsAccumulator,
+  Trainer,
   momentum,
   proximalL1,
   sgd,
-  trainOnBatch,
-  type Batch,
   type ChainOptimizer,
   type GradientTransformation,
   type Runtime,
-  type StepContext,
 } from '../../engine/index';
 import {
   augmentation,
@@ -103,12 +100,12 @@ const VARIANTS: readonly Variant[] = [
   { name: 'dropout hidden 0.5 unfused', group: 'regularizer', regularizers: () => [dropout({ input: { keep: 1 }, hidden: { keep: 0.5 } })], fuse: false },
   { name: 'batch norm', group: 'regularizer', regularizers: () => [batchNorm()] },
   { name: 'chain sgd', group: 'chain', regularizers: none, chain: () => [sgd({ lr: LR })] },
-  { name: 'chain sgd+l2', group: 'chain', regularizers: none, chain: () => [sgd({ lr: LR }), coupledL2({ alpha: 1e-4 })] },
+  { name: 'chain l2+sgd', group: 'chain', regularizers: none, chain: () => [coupledL2({ alpha: 1e-4 }), sgd({ lr: LR })] },
   {
-    name: 'chain momentum+l2+prox-l1',
+    name: 'chain l2+momentum+prox-l1',
     group: 'chain',
     regularizers: none,
-    chain: () => [momentum({ lr: LR }), coupledL2({ alpha: 1e-4 }), proximalL1({ alpha: 1e-5 })],
+    chain: () => [coupledL2({ alpha: 1e-4 }), momentum({ lr: LR }), proximalL1({ alpha: 1e-5 })],
   },
   { name: 'chain adam+decay', group: 'chain', regularizers: none, chain: () => [adam({ lr: 1e-3 }), decoupledWeightDecay({ alpha: 1e-2 })] },
   {
@@ -142,38 +139,25 @@ function prepare(rt: Runtime, m: SuiteModel, variant: Variant): Prepared {
   const regs = variant.regularizers(m);
   const model = mlp(rt, { sizes: m.layers, seed: 1, regularizers: regs });
   if (variant.fuse === false) model.fuse = false;
-  const optimizer = chainWith(chain(...(variant.chain?.() ?? [sgd({ lr: LR })])), regs.flatMap((r) => r.transforms ?? [])).init(model.arena);
+  const optimizer = chainWith(
+    chain(...(variant.chain?.() ?? [sgd({ lr: LR })])),
+    regs.flatMap((r) => r.transforms ?? []),
+  ).init(model.arena);
   const { images, labels } = batchData(m);
   const data = GpuDataset.upload(rt, images, labels, m.layers[m.layers.length - 1]);
   const order = data.identityOrder();
   const window = { start: 0, count: m.batch };
-  const acc = metricsAccumulator(data);
   for (const r of regs) r.setup?.({ model, train: data, optimizer, seed: 1 });
-  const lossPlugin = regs.find((r) => r.loss);
-  let stepIndex = 0;
-  // The body of one step of engine/train/loop.ts (without its sync points and per-step trace).
+  // One step of the engine's step runner (what fit runs), without fit's sync points and per-step trace.
+  const trainer = new Trainer(model, optimizer, { callbacks: regs });
   const step = (): void => {
-    const ctx: StepContext = { step: stepIndex, epoch: 1, model };
-    let batch: Batch = data.batch(order, window);
-    for (const r of regs) {
-      if (!r.transformBatch) continue;
-      const next = r.transformBatch(batch, ctx);
-      if (next.x !== batch.x) batch.x.dispose();
-      if (next.targets !== batch.targets) batch.targets.dispose();
-      batch = next;
+    const batch = data.batch(order, window);
+    try {
+      trainer.record(batch);
+    } finally {
+      batch.x.dispose();
+      batch.targets.dispose();
     }
-    for (const r of regs) r.beforeForward?.(ctx);
-    trainOnBatch(model, optimizer, batch.x, batch.targets, stepIndex, {
-      metrics: acc,
-      loss: lossPlugin ? (logits, targets) => lossPlugin.loss!(logits, targets, ctx) : undefined,
-      penalty: (loss) => regs.reduce((l, r) => (r.penalty ? r.penalty(l, ctx) : l), loss),
-      afterBackward: () => regs.forEach((r) => r.afterBackward?.(ctx)),
-    });
-    for (const r of regs) r.afterUpdate?.(ctx);
-    batch.x.dispose();
-    batch.targets.dispose();
-    rt.flush();
-    stepIndex++;
   };
   return {
     variant,
@@ -184,7 +168,7 @@ function prepare(rt: Runtime, m: SuiteModel, variant: Variant): Prepared {
       optimizer.dispose();
       model.dispose();
       order.dispose();
-      acc.dispose();
+      trainer.dispose();
       data.dispose();
     },
   };
