@@ -97,15 +97,20 @@ export function chainWith(base: DirectionTransform | Chain, extra: readonly Grad
   const at = own.findIndex((t) => t instanceof DirectionTransform);
   const before = at < 0 ? own : own.slice(0, at);
   const after = at < 0 ? [] : own.slice(at);
-  const of = (pick: (t: GradientTransformation) => boolean) => extra.filter(pick);
+  const custom = (t: GradientTransformation) => t instanceof CustomTransform;
+  const clip = (t: GradientTransformation) => t instanceof ClipTransform;
+  const onUpdate = (t: GradientTransformation) => t instanceof PenaltyTransform && (t.kind === 'l2' || t.kind === 'l1');
+  const onWeights = (t: GradientTransformation) => t instanceof PenaltyTransform && (t.kind === 'decay' || t.kind === 'prox');
   return chain(
-    ...of((t) => t instanceof CustomTransform),
-    ...of((t) => t instanceof ClipTransform),
-    ...before,
-    ...of((t) => t instanceof PenaltyTransform && (t.kind === 'l2' || t.kind === 'l1')),
-    ...of((t) => t instanceof DirectionTransform),
+    ...before.filter(custom),
+    ...extra.filter(custom),
+    ...before.filter(clip),
+    ...extra.filter(clip),
+    ...before.filter(onUpdate),
+    ...extra.filter(onUpdate),
+    ...extra.filter((t) => t instanceof DirectionTransform),
     ...after,
-    ...of((t) => t instanceof PenaltyTransform && (t.kind === 'decay' || t.kind === 'prox')),
+    ...extra.filter(onWeights),
   );
 }
 

@@ -234,6 +234,10 @@ describe('the chain honours the order written', () => {
     const dir = adam({ lr: 0.1 });
     const decay = decoupledWeightDecay({ alpha: 0.1 });
     expect(chainWith(chain(dir, decay), [prox, l2, clip]).transforms).toEqual([clip, l2, dir, decay, prox]);
+    const own = customTransform('own', () => undefined);
+    const theirs = customTransform('theirs', () => undefined);
+    const l1 = l1Subgradient({ alpha: 0.1 });
+    expect(chainWith(chain(own, clip, l2, dir), [decay, l1, theirs]).transforms).toEqual([own, theirs, clip, l2, l1, dir, decay]);
     arena.dispose();
   });
 
