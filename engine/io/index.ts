@@ -15,3 +15,11 @@ export {
   type LoadCheckpointOptions,
   type CheckpointInfo,
 } from './checkpoint';
+export {
+  loadTorchStateDict,
+  saveTorchStateDict,
+  type LoadTorchStateDictOptions,
+  type SaveTorchStateDictOptions,
+  type TorchLoadInfo,
+  type TorchTensorMapping,
+} from './torch';
