@@ -79,12 +79,8 @@ const PER_ELEMENT: Readonly<Record<string, readonly [flops: number, streams: num
   'bandwidth:axpy': [2, 3, 'a·x + y'],
 };
 
-/** Optimizer rules: FLOPs per parameter and f32 streams (w, g, state; w and state read and written). */
+/** Optimizer rules (entry points of update_chain.wgsl with one penalty): FLOPs per parameter and f32 streams (w, g, state; w and state read and written). */
 const UPDATE: Readonly<Record<string, readonly [flops: number, streams: number]>> = {
-  sgd: [4, 3],
-  momentum: [6, 5],
-  adam: [16, 7],
-  adamw: [18, 7],
   chain_sgd: [6, 3],
   chain_momentum: [8, 5],
   chain_adam: [18, 7],
@@ -135,15 +131,15 @@ export function kernelCost(d: ProfiledDispatch): KernelCost {
       estimated: false,
     };
   }
-  if ((file === 'optim' || file === 'update_chain') && UPDATE[d.entry]) {
+  if (file === 'update_chain' && UPDATE[d.entry]) {
     const n = 4 * u(d, 'n4');
     const [fl, streams] = UPDATE[d.entry];
-    const table = boundBytes(d, file === 'optim' ? 'chunks' : 'coefs');
+    const table = boundBytes(d, 'coefs');
     return {
       flops: fl * n,
       bytes: F * streams * n + table,
       family: 'update',
-      label: `${d.entry} over ${fmt(n)} parameters${file === 'update_chain' ? ' (chain)' : ''}`,
+      label: `${d.entry} over ${fmt(n)} parameters`,
       estimated: false,
     };
   }
