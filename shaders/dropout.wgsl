@@ -155,11 +155,15 @@ fn dropout4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   let j = invocation_index(gid, groups);
   let n4 = params.n / 4u;
   if (4u * j >= n4) { return; }
+  // The four vec4s written out, not looped over: `keep` is indexed by constants only, so it stays
+  // in registers (a private array indexed by a loop variable is kept in memory on SwiftShader;
+  // tests/lint/accumulators.test.ts checks every kernel for it).
   let keep = keep16(j);
-  for (var h = 0u; h < 4u; h++) {
-    let v = 4u * j + h;
-    if (v < n4) { y4[v] = apply4(x4[v], keep[h]); }
-  }
+  let v = 4u * j;
+  y4[v] = apply4(x4[v], keep[0]);
+  if (v + 1u < n4) { y4[v + 1u] = apply4(x4[v + 1u], keep[1]); }
+  if (v + 2u < n4) { y4[v + 2u] = apply4(x4[v + 2u], keep[2]); }
+  if (v + 3u < n4) { y4[v + 3u] = apply4(x4[v + 3u], keep[3]); }
 }
 
 @compute @workgroup_size(WG)
@@ -168,13 +172,17 @@ fn dropout4_mask(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   let n4 = params.n / 4u;
   if (4u * j >= n4) { return; }
   let keep = keep16(j);
-  for (var h = 0u; h < 4u; h++) {
-    let v = 4u * j + h;
-    if (v < n4) {
-      y4[v] = apply4(x4[v], keep[h]);
-      mask4[v] = select(vec4<f32>(0.0), vec4<f32>(1.0), keep[h]);
-    }
-  }
+  let v = 4u * j;
+  write_masked4(v, keep[0]);
+  if (v + 1u < n4) { write_masked4(v + 1u, keep[1]); }
+  if (v + 2u < n4) { write_masked4(v + 2u, keep[2]); }
+  if (v + 3u < n4) { write_masked4(v + 3u, keep[3]); }
+}
+
+// dropout4_mask's output and mask of vec4 v.
+fn write_masked4(v: u32, keep: vec4<bool>) {
+  y4[v] = apply4(x4[v], keep);
+  mask4[v] = select(vec4<f32>(0.0), vec4<f32>(1.0), keep);
 }
 
 @compute @workgroup_size(WG)

@@ -8,9 +8,10 @@
  */
 import elementwise from './elementwise.wgsl?raw';
 import reduceSum from './reduce_sum.wgsl?raw';
-import matmul from './matmul.wgsl?raw';
+import matmulTemplate from './matmul.wgsl?raw';
 import matmulNaive from './matmul_naive.wgsl?raw';
-import matmulTiled from './matmul_tiled.wgsl?raw';
+import matmulTiledTemplate from './matmul_tiled.wgsl?raw';
+import { generateMatmulSource } from './matmul_gen';
 import fmaPeak from './fma_peak.wgsl?raw';
 import broadcast from './broadcast.wgsl?raw';
 import reduceAxes from './reduce_axes.wgsl?raw';
@@ -31,6 +32,11 @@ import grid from './grid.wgsl?raw';
 import arena from './arena.wgsl?raw';
 import guard from './guard.wgsl?raw';
 import metrics from './metrics.wgsl?raw';
+
+// The matmul files are templates whose entry points (one per layout and rows per invocation, loops
+// unrolled) are generated from TypeScript: see shaders/matmul_gen.ts for why.
+const matmul = generateMatmulSource(matmulTemplate, 'matmul');
+const matmulTiled = generateMatmulSource(matmulTiledTemplate, 'matmul_tiled');
 
 /** Library files: WGSL functions shared by several kernels. */
 export const shaderLibraries = { philox, dropout_off: dropoutOff, grid, normal, arena } as const satisfies Record<string, string>;

@@ -7,7 +7,7 @@
 // once and broadcast it), while each invocation loads its own columns of B. No barriers, no
 // workgroup memory: on the software adapters here both cost more than they save.
 //
-// Three entry points, one blocking, three layouts of the four columns (the host picks one per
+// Three layouts of the four columns, one entry point per layout and TM (the host picks one per
 // adapter from a table in engine/ops/matmul.ts):
 //   matmul_vec4     four adjacent columns read and written as vec4, A as vec4 along k: needs N and
 //                   K multiples of 4 (and M when A is stored transposed, whose vec4 then run along M).
@@ -17,10 +17,24 @@
 // Edges are handled inside each kernel: rows past M load row M-1 and skip the store, columns past
 // N load column N-1 and are dropped, a K that is not a multiple of 4 ends with a scalar tail.
 //
+// ---- Why the entry points are generated -------------------------------------------------------
+//
+// This file is a template: it holds everything but the entry points, which shaders/matmul_gen.ts
+// appends, one per layout and per TM = 1 … 16 (`matmul_strided_tm16`, ...; vec4 for multiples of
+// 4), with every loop over the TM rows unrolled. Each row has its own accumulator, `acc0` …
+// `acc15`, a plain vec4 variable: no private array, no index at all. A private array indexed by a
+// loop variable (`acc[i]`) is kept in memory by SwiftShader, which does not unroll loops, and by
+// many GPU compilers; one dynamic index anywhere, the epilogue included, is enough (the
+// measurement is in the project's notes; tests/lint/accumulators.test.ts checks every kernel).
+// An `override` constant cannot do this: WGSL has no loop that a constant unrolls. The generated
+// body of one row is one call of a function below (the k-loop update or the row's epilogue), so
+// the generated text stays short and this file keeps the logic.
+//
 // Storage: op(A) is M × K, stored M × K row-major, or K × M when TRANS_A; op(B) is K × N, stored
-// K × N, or N × K when TRANS_B. C is M × N row-major. Transposes are pipeline constants (they
-// change the addressing in the inner loop); sizes, bias and ReLU are uniforms; the dropout and gate
-// epilogues are pipeline constants (below) and the dropout key is in the uniforms.
+// K × N, or N × K when TRANS_B. C is M × N row-major. TM is part of the entry point's name;
+// transposes are pipeline constants (they change the addressing in the inner loop); sizes, bias
+// and ReLU are uniforms; the dropout and gate epilogues are pipeline constants (below) and the
+// dropout key is in the uniforms.
 //
 // Why these layouts, in words:
 //   - On lavapipe every storage load inside the k loop, even one whose address is the same in every
@@ -71,13 +85,10 @@ struct Params {
 }
 
 override WG: u32 = 64;           // invocations per workgroup (one row of them)
-override TM: u32 = 4;            // rows of C per invocation, at most TM_MAX
 override TRANS_A: bool = false;  // A is stored K × M
 override TRANS_B: bool = false;  // B is stored N × K
 override DROPOUT: bool = false;  // the epilogue applies the dropout mask of the key in `params`
 override GATE: bool = false;     // the epilogue keeps only elements whose `gate` is > 0
-
-const TM_MAX = 16u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -111,10 +122,10 @@ fn load_b(k: u32, col: u32) -> f32 {
   return b[k * params.n + col];
 }
 
-// The first row of the workgroup's block. A z dimension takes over when M / TM exceeds the
-// 65,535 workgroups allowed per dimension.
-fn first_row(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return (wid.y + wid.z * groups.y) * TM;
+// The first row of the workgroup's block of `tm` rows. A z dimension takes over when M / TM
+// exceeds the 65,535 workgroups allowed per dimension.
+fn first_row(wid: vec3<u32>, groups: vec3<u32>, tm: u32) -> u32 {
+  return (wid.y + wid.z * groups.y) * tm;
 }
 
 // The fused epilogue of four columns: + bias (zero when there is none), then ReLU if asked.
@@ -142,12 +153,13 @@ fn keep_run4(i0: u32) -> vec4<bool> {
   let w0 = dropout_words8(q0, seed, ctr);
   var w1 = w0;
   if ((i0 + 3u) / 8u != q0) { w1 = dropout_words8(q0 + 1u, seed, ctr); }
-  var keep: vec4<bool>;
-  for (var t = 0u; t < 4u; t++) {
-    let i = i0 + t;
-    keep[t] = dropout_keep_in(select(w0, w1, i / 8u != q0), i % 8u, params.threshold);
-  }
-  return keep;
+  let t = params.threshold;
+  return vec4<bool>(
+    dropout_keep_in(select(w0, w1, (i0 + 0u) / 8u != q0), (i0 + 0u) % 8u, t),
+    dropout_keep_in(select(w0, w1, (i0 + 1u) / 8u != q0), (i0 + 1u) % 8u, t),
+    dropout_keep_in(select(w0, w1, (i0 + 2u) / 8u != q0), (i0 + 2u) % 8u, t),
+    dropout_keep_in(select(w0, w1, (i0 + 3u) / 8u != q0), (i0 + 3u) % 8u, t),
+  );
 }
 
 // The keep decision of flat element i: one Philox call.
@@ -209,144 +221,154 @@ fn b_block(k: u32, col4: u32) -> mat4x4<f32> {
   return mat4x4<f32>(b4[k * n4 + col4], b4[(k + 1u) * n4 + col4], b4[(k + 2u) * n4 + col4], b4[(k + 3u) * n4 + col4]);
 }
 
-// Four adjacent columns per invocation as one vec4: aligned shapes only (see the top of the file).
-@compute @workgroup_size(WG)
-fn matmul_vec4(
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) groups: vec3<u32>,
-) {
+// ---- One row of each layout: what the generated entry points call per row ----
+
+// Columns (col0, col0 + 1, col0 + 2, col0 + 3) of the scalar layout, clamped to N - 1.
+fn adjacent_cols(col0: u32) -> vec4<u32> {
+  let last = params.n - 1u;
+  return vec4<u32>(col0, min(col0 + 1u, last), min(col0 + 2u, last), min(col0 + 3u, last));
+}
+
+// Columns (base, base + WG, base + 2·WG, base + 3·WG) of the strided layout, clamped to N - 1.
+fn strided_cols(base: u32) -> vec4<u32> {
+  let last = params.n - 1u;
+  return vec4<u32>(min(base, last), min(base + WG, last), min(base + 2u * WG, last), min(base + 3u * WG, last));
+}
+
+// op(B)[k, cols]: one value of k, four columns (clamped by the caller).
+fn b_row(k: u32, cols: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(load_b(k, cols.x), load_b(k, cols.y), load_b(k, cols.z), load_b(k, cols.w));
+}
+
+// Column j of the result is op(B)[k + j, cols], so that (result · a) = Σ_j a[j] · op(B)[k + j, cols].
+fn b_rows4(k: u32, cols: vec4<u32>) -> mat4x4<f32> {
+  return mat4x4<f32>(b_row(k, cols), b_row(k + 1u, cols), b_row(k + 2u, cols), b_row(k + 3u, cols));
+}
+
+// op(A)[min(row, M - 1), k .. k+3]: rows past M (never stored) read the last row.
+fn a_row4(row: u32, k: u32) -> vec4<f32> {
+  return load_a4(min(row, params.m - 1u), k);
+}
+
+// op(A)[min(row, M - 1), k] as a splat, for the scalar k loops.
+fn a_splat(row: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(load_a(min(row, params.m - 1u), k));
+}
+
+// bias[cols], or zero without a bias.
+fn bias_at(cols: vec4<u32>) -> vec4<f32> {
+  if (params.has_bias == 0u) { return vec4<f32>(0.0); }
+  return vec4<f32>(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]);
+}
+
+// ---- The dropout mask of an invocation's rows, as bits ----
+//
+// The generated entry points write out every row, but not the mask's Philox calls: unrolled, a
+// block of 16 rows would inline up to 64 of them, and compiling that pipeline took far longer on
+// the software adapters. So the mask is drawn in a loop over the rows (its code once), into bits of
+// two u32 (no array, nothing indexed), and each unrolled row reads its four bits with a constant
+// shift: bit 4·i + j of `bits` (rows 0 … 7 in .x, 8 … 15 in .y) keeps column j of row i.
+
+// Four keep decisions as the low four bits of a u32.
+fn keep_nibble(keep: vec4<bool>) -> u32 {
+  return dot(select(vec4<u32>(0u), vec4<u32>(1u, 2u, 4u, 8u), keep), vec4<u32>(1u));
+}
+
+// Adds row i's nibble to the bits of the rows.
+fn add_row_bits(bits: vec2<u32>, i: u32, keep: vec4<bool>) -> vec2<u32> {
+  if (i < 8u) { return vec2<u32>(bits.x | (keep_nibble(keep) << (4u * i)), bits.y); }
+  return vec2<u32>(bits.x, bits.y | (keep_nibble(keep) << (4u * (i - 8u))));
+}
+
+// Row i's four keep decisions (`i` a constant where the generated code calls it); all kept without DROPOUT.
+fn row_keep(bits: vec2<u32>, i: u32) -> vec4<bool> {
+  if (!DROPOUT) { return vec4<bool>(true); }
+  let word = select(bits.y, bits.x, i < 8u);
+  let nibble = word >> (4u * (i % 8u));
+  return (vec4<u32>(nibble) & vec4<u32>(1u, 2u, 4u, 8u)) != vec4<u32>(0u);
+}
+
+// The mask bits of rows row0 … row0 + tm - 1 for the vec4 layout (columns 4·col4 … 4·col4+3).
+// Rows past M (never stored) take the last row's decisions, so that every flat index stays below M·N.
+fn keep_bits_vec4(row0: u32, tm: u32, col4: u32) -> vec2<u32> {
+  var bits = vec2<u32>(0u);
+  if (!DROPOUT) { return bits; }
+  for (var i = 0u; i < tm; i++) {
+    bits = add_row_bits(bits, i, keep_aligned4(min(row0 + i, params.m - 1u) * params.n + col4 * 4u));
+  }
+  return bits;
+}
+
+// The mask bits for the scalar layout (columns col0 … col0+3, any alignment).
+fn keep_bits_scalar(row0: u32, tm: u32, col0: u32) -> vec2<u32> {
+  var bits = vec2<u32>(0u);
+  if (!DROPOUT) { return bits; }
+  for (var i = 0u; i < tm; i++) {
+    bits = add_row_bits(bits, i, keep_run4(min(row0 + i, params.m - 1u) * params.n + col0));
+  }
+  return bits;
+}
+
+// The mask bits for the strided layout (columns `cols`, clamped to N - 1: one Philox call each).
+fn keep_bits_strided(row0: u32, tm: u32, cols: vec4<u32>) -> vec2<u32> {
+  var bits = vec2<u32>(0u);
+  if (!DROPOUT) { return bits; }
+  for (var i = 0u; i < tm; i++) {
+    let r = min(row0 + i, params.m - 1u) * params.n;
+    bits = add_row_bits(bits, i, vec4<bool>(keep_at(r + cols.x), keep_at(r + cols.y), keep_at(r + cols.z), keep_at(r + cols.w)));
+  }
+  return bits;
+}
+
+// The epilogue of one row of the vec4 layout (columns 4·col4 … 4·col4+3) and its store; `keep` is
+// the row's mask (row_keep).
+fn finish_vec4(row: u32, col4: u32, acc: vec4<f32>, bias4: vec4<f32>, keep_mask: vec4<bool>) {
+  if (row >= params.m) { return; }
   let n4 = params.n / 4u;
-  let col4 = wid.x * WG + lid.x;
-  if (col4 >= n4) { return; }
-  let row0 = first_row(wid, groups);
-
-  var acc: array<vec4<f32>, TM_MAX>;
-  for (var kk = 0u; kk < params.k; kk += 4u) {
-    let bm = b_block(kk, col4);
-    for (var g = 0u; g < TM / 4u; g++) {
-      let am = a_block(row0 + 4u * g, kk);
-      for (var r = 0u; r < 4u; r++) {
-        acc[4u * g + r] += bm * am[r];
-      }
-    }
+  var v = epilogue(acc, bias4);
+  if (DROPOUT || GATE) {
+    var keep = keep_mask;
+    if (GATE) { keep = keep & (gate4[row * n4 + col4] > vec4<f32>(0.0)); }
+    v = apply_keep(v, keep);
   }
-
-  let bias4 = load_bias(col4 * 4u);
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + i;
-    if (row >= params.m) { break; }
-    var v = epilogue(acc[i], bias4);
-    if (DROPOUT || GATE) {
-      var keep = vec4<bool>(true);
-      if (DROPOUT) { keep = keep_aligned4(row * params.n + col4 * 4u); }
-      if (GATE) { keep = keep & (gate4[row * n4 + col4] > vec4<f32>(0.0)); }
-      v = apply_keep(v, keep);
-    }
-    c4[row * n4 + col4] = v;
-  }
+  c4[row * n4 + col4] = v;
 }
 
-// Four adjacent columns per invocation, scalar loads: any shape.
-@compute @workgroup_size(WG)
-fn matmul_scalar(
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) groups: vec3<u32>,
-) {
-  let col0 = (wid.x * WG + lid.x) * 4u;
-  if (col0 >= params.n) { return; }
-  let row0 = first_row(wid, groups);
-  let last_row = params.m - 1u;
-  let last_col = params.n - 1u;
-  let c1 = min(col0 + 1u, last_col);
-  let c2 = min(col0 + 2u, last_col);
-  let c3 = min(col0 + 3u, last_col);
-
-  var acc: array<vec4<f32>, TM_MAX>;
-  for (var kk = 0u; kk < params.k; kk++) {
-    let bk = vec4<f32>(load_b(kk, col0), load_b(kk, c1), load_b(kk, c2), load_b(kk, c3));
-    for (var i = 0u; i < TM; i++) {
-      acc[i] = fma(vec4<f32>(load_a(min(row0 + i, last_row), kk)), bk, acc[i]);
-    }
+// The epilogue of one row of the scalar layout (columns col0 … col0+3, `cols` clamped) and its store.
+fn finish_scalar(row: u32, col0: u32, cols: vec4<u32>, acc: vec4<f32>, bias4: vec4<f32>, keep_mask: vec4<bool>) {
+  if (row >= params.m) { return; }
+  var v = epilogue(acc, bias4);
+  if (DROPOUT || GATE) {
+    var keep = keep_mask;
+    if (GATE) { keep = keep & gate_open(row, cols); }
+    v = apply_keep(v, keep);
   }
-
-  let bias4 = load_bias(col0);
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + i;
-    if (row >= params.m) { break; }
-    var v = epilogue(acc[i], bias4);
-    if (DROPOUT || GATE) {
-      var keep = vec4<bool>(true);
-      if (DROPOUT) { keep = keep_run4(row * params.n + col0); }
-      if (GATE) { keep = keep & gate_open(row, vec4<u32>(col0, c1, c2, c3)); }
-      v = apply_keep(v, keep);
-    }
-    for (var j = 0u; j < 4u; j++) {
-      if (col0 + j < params.n) { cs[row * params.n + col0 + j] = v[j]; }
-    }
-  }
+  let o = row * params.n + col0;
+  cs[o] = v.x;
+  if (col0 + 1u < params.n) { cs[o + 1u] = v.y; }
+  if (col0 + 2u < params.n) { cs[o + 2u] = v.z; }
+  if (col0 + 3u < params.n) { cs[o + 3u] = v.w; }
 }
 
-// Same blocking (TM rows × 4 columns per invocation), but the four columns of an invocation are
-// WG apart, so that neighbouring invocations read neighbouring addresses of B and C. SwiftShader
-// runs this faster than the other layouts (it can merge such loads into vector loads); it takes
-// any shape.
-@compute @workgroup_size(WG)
-fn matmul_strided(
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) groups: vec3<u32>,
-) {
-  let base = wid.x * WG * 4u + lid.x;
-  let last_col = params.n - 1u;
-  let c0 = min(base, last_col);
-  let c1 = min(base + WG, last_col);
-  let c2 = min(base + 2u * WG, last_col);
-  let c3 = min(base + 3u * WG, last_col);
-  let row0 = first_row(wid, groups);
-  let last_row = params.m - 1u;
-
-  var acc: array<vec4<f32>, TM_MAX>;
-  var kk = 0u;
-  for (; kk + 4u <= params.k; kk += 4u) {
-    // Column j of bm is op(B)[kk + j, (c0, c1, c2, c3)].
-    let bm = mat4x4<f32>(
-      vec4<f32>(load_b(kk, c0), load_b(kk, c1), load_b(kk, c2), load_b(kk, c3)),
-      vec4<f32>(load_b(kk + 1u, c0), load_b(kk + 1u, c1), load_b(kk + 1u, c2), load_b(kk + 1u, c3)),
-      vec4<f32>(load_b(kk + 2u, c0), load_b(kk + 2u, c1), load_b(kk + 2u, c2), load_b(kk + 2u, c3)),
-      vec4<f32>(load_b(kk + 3u, c0), load_b(kk + 3u, c1), load_b(kk + 3u, c2), load_b(kk + 3u, c3)),
-    );
-    for (var i = 0u; i < TM; i++) {
-      acc[i] += bm * load_a4(min(row0 + i, last_row), kk);
-    }
+// The epilogue of one row of the strided layout (columns base + j·WG, `cols` clamped) and its store.
+fn finish_strided(row: u32, base: u32, cols: vec4<u32>, acc: vec4<f32>, bias4: vec4<f32>, keep_mask: vec4<bool>) {
+  if (row >= params.m) { return; }
+  var v = epilogue(acc, bias4);
+  if (DROPOUT || GATE) {
+    var keep = keep_mask;
+    if (GATE) { keep = keep & gate_open(row, cols); }
+    v = apply_keep(v, keep);
   }
-  for (; kk < params.k; kk++) {
-    let bk = vec4<f32>(load_b(kk, c0), load_b(kk, c1), load_b(kk, c2), load_b(kk, c3));
-    for (var i = 0u; i < TM; i++) {
-      acc[i] = fma(vec4<f32>(load_a(min(row0 + i, last_row), kk)), bk, acc[i]);
-    }
-  }
-
-  var bias4 = vec4<f32>(0.0);
-  if (params.has_bias != 0u) { bias4 = vec4<f32>(bias[c0], bias[c1], bias[c2], bias[c3]); }
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + i;
-    if (row >= params.m) { break; }
-    var v = epilogue(acc[i], bias4);
-    if (DROPOUT || GATE) {
-      var keep = vec4<bool>(true);
-      if (DROPOUT) {
-        // Columns past N (never stored) are clamped so that every flat index stays below M·N.
-        let r = row * params.n;
-        keep = vec4<bool>(keep_at(r + c0), keep_at(r + c1), keep_at(r + c2), keep_at(r + c3));
-      }
-      if (GATE) { keep = keep & gate_open(row, vec4<u32>(c0, c1, c2, c3)); }
-      v = apply_keep(v, keep);
-    }
-    for (var j = 0u; j < 4u; j++) {
-      let col = base + j * WG;
-      if (col < params.n) { cs[row * params.n + col] = v[j]; }
-    }
-  }
+  let o = row * params.n;
+  if (base < params.n) { cs[o + base] = v.x; }
+  if (base + WG < params.n) { cs[o + base + WG] = v.y; }
+  if (base + 2u * WG < params.n) { cs[o + base + 2u * WG] = v.z; }
+  if (base + 3u * WG < params.n) { cs[o + base + 3u * WG] = v.w; }
 }
+
+// ---- The entry points (generated) ----
+//
+// shaders/matmul_gen.ts appends them here: for each TM, `matmul_vec4_tm<TM>` (TM a multiple of 4:
+// four columns as one vec4, aligned shapes only), `matmul_scalar_tm<TM>` (four adjacent columns,
+// scalar loads, any shape) and `matmul_strided_tm<TM>` (columns WG apart, so neighbouring
+// invocations read neighbouring addresses of B and C, which SwiftShader merges; any shape).

@@ -23,6 +23,12 @@
 // strides and edge tests fold when the pipeline is compiled, which software adapters' JIT
 // compilers turn into much simpler address arithmetic. The host still passes the uniforms.
 //
+// Generated entry points: as in shaders/matmul.wgsl, this file is a template and
+// shaders/matmul_gen.ts appends the entry points, `matmul_tiled_tm<TM>` and `matmul_block_tm<TM>`
+// for TM = 1 … 16, with the loops over the TM rows unrolled so that each row's accumulator is its
+// own variable (`acc0` … `acc15`) and no private array is ever indexed. The host still sets the
+// TM override of a tiled pipeline to the same value: it sizes the workgroup tile of A.
+//
 // Storage, as in shaders/matmul.wgsl: op(A) is M × K, stored M × K row-major, or K × M when
 // TRANS_A; op(B) is K × N, stored K × N, or N × K when TRANS_B. C is M × N row-major.
 
@@ -36,15 +42,13 @@ struct Params {
 
 override WG_X: u32 = 16;         // invocations along the columns of C (4 columns each)
 override WG_Y: u32 = 16;         // invocations along the rows of C
-override TM: u32 = 4;            // rows of C per invocation, at most TM_MAX
+override TM: u32 = 4;            // matmul_tiled: rows of C per invocation (sizes tile_a; the entry point's name has it too)
 override BK: u32 = 16;           // matmul_tiled: values of k per tile
 override TRANS_A: bool = false;  // A is stored K × M
 override TRANS_B: bool = false;  // B is stored N × K
 override SPEC_M: u32 = 0u;       // nonzero: M as a pipeline constant
 override SPEC_N: u32 = 0u;
 override SPEC_K: u32 = 0u;
-
-const TM_MAX = 16u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -84,112 +88,77 @@ fn row_block(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return wid.y + wid.z * groups.y;
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn matmul_tiled(
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) groups: vec3<u32>,
-) {
+// ---- What the generated entry points call per row ----
+
+// The fused epilogue of row `row`, columns col0 + j·stride (j = 0 … 3), and its store; rows and
+// columns outside C are skipped.
+fn finish_row(row: u32, col0: u32, stride: u32, acc: vec4<f32>) {
+  let m = dim_m();
+  let n = dim_n();
+  if (row >= m) { return; }
+  if (col0 < n) { store(row, col0, acc.x); }
+  if (col0 + stride < n) { store(row, col0 + stride, acc.y); }
+  if (col0 + 2u * stride < n) { store(row, col0 + 2u * stride, acc.z); }
+  if (col0 + 3u * stride < n) { store(row, col0 + 3u * stride, acc.w); }
+}
+
+// matmul_tiled: copies the tiles of step k0 into workgroup memory (between the caller's barriers).
+// Consecutive invocations take consecutive addresses of the stored matrix.
+fn fill_tiles(li: u32, row0: u32, col0: u32, k0: u32) {
   let m = dim_m();
   let n = dim_n();
   let kdim = dim_k();
   let bm = WG_Y * TM;
   let bn = WG_X * 4u;
   let threads = WG_X * WG_Y;
-  let row0 = row_block(wid, groups) * bm;
-  let col0 = wid.x * bn;
-
-  var acc: array<vec4<f32>, TM_MAX>;
-  for (var k0 = 0u; k0 < kdim; k0 += BK) {
-    // Copy the tiles; consecutive invocations take consecutive addresses of the stored matrix.
-    for (var e = li; e < BK * bm; e += threads) {
-      var kk: u32;
-      var r: u32;
-      if (TRANS_A) { kk = e / bm; r = e % bm; } else { kk = e % BK; r = e / BK; }
-      let row = row0 + r;
-      let k = k0 + kk;
-      var v = 0.0;
-      if (row < m && k < kdim) { v = load_a(row, k); }
-      tile_a[kk * bm + r] = v;
-    }
-    for (var e = li; e < BK * bn; e += threads) {
-      var kk: u32;
-      var j: u32;
-      if (TRANS_B) { kk = e % BK; j = e / BK; } else { kk = e / bn; j = e % bn; }
-      let col = col0 + j;
-      let k = k0 + kk;
-      var v = 0.0;
-      if (col < n && k < kdim) { v = load_b(k, col); }
-      tile_b[kk * bn + j] = v;
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      let bo = kk * bn + lid.x;
-      let bv = vec4<f32>(tile_b[bo], tile_b[bo + WG_X], tile_b[bo + 2u * WG_X], tile_b[bo + 3u * WG_X]);
-      let ao = kk * bm + lid.y;
-      for (var i = 0u; i < TM; i++) {
-        acc[i] = fma(vec4<f32>(tile_a[ao + i * WG_Y]), bv, acc[i]);
-      }
-    }
-    workgroupBarrier();
+  for (var e = li; e < BK * bm; e += threads) {
+    var kk: u32;
+    var r: u32;
+    if (TRANS_A) { kk = e / bm; r = e % bm; } else { kk = e % BK; r = e / BK; }
+    let row = row0 + r;
+    let k = k0 + kk;
+    var v = 0.0;
+    if (row < m && k < kdim) { v = load_a(row, k); }
+    tile_a[kk * bm + r] = v;
   }
-
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + lid.y + i * WG_Y;
-    if (row >= m) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let col = col0 + lid.x + j * WG_X;
-      if (col < n) { store(row, col, acc[i][j]); }
-    }
+  for (var e = li; e < BK * bn; e += threads) {
+    var kk: u32;
+    var j: u32;
+    if (TRANS_B) { kk = e % BK; j = e / BK; } else { kk = e / bn; j = e % bn; }
+    let col = col0 + j;
+    let k = k0 + kk;
+    var v = 0.0;
+    if (col < n && k < kdim) { v = load_b(k, col); }
+    tile_b[kk * bn + j] = v;
   }
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn matmul_block(
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) groups: vec3<u32>,
-) {
-  let m = dim_m();
-  let n = dim_n();
-  let kdim = dim_k();
-  let row0 = (row_block(wid, groups) * WG_Y + lid.y) * TM;
-  let col0 = (wid.x * WG_X + lid.x) * 4u;
-  if (row0 >= m || col0 >= n) { return; }
-  let last_row = m - 1u;
-  let last_col = n - 1u;
-  let c1 = min(col0 + 1u, last_col);
-  let c2 = min(col0 + 2u, last_col);
-  let c3 = min(col0 + 3u, last_col);
-
-  var acc: array<vec4<f32>, TM_MAX>;
-  var k = 0u;
-  for (; k + 4u <= kdim; k += 4u) {
-    // Column j of bm is op(B)[k + j, col0 .. col0+3].
-    let bm = mat4x4<f32>(
-      vec4<f32>(load_b(k, col0), load_b(k, c1), load_b(k, c2), load_b(k, c3)),
-      vec4<f32>(load_b(k + 1u, col0), load_b(k + 1u, c1), load_b(k + 1u, c2), load_b(k + 1u, c3)),
-      vec4<f32>(load_b(k + 2u, col0), load_b(k + 2u, c1), load_b(k + 2u, c2), load_b(k + 2u, c3)),
-      vec4<f32>(load_b(k + 3u, col0), load_b(k + 3u, c1), load_b(k + 3u, c2), load_b(k + 3u, c3)),
-    );
-    for (var i = 0u; i < TM; i++) {
-      let row = min(row0 + i, last_row);
-      acc[i] += bm * vec4<f32>(load_a(row, k), load_a(row, k + 1u), load_a(row, k + 2u), load_a(row, k + 3u));
-    }
-  }
-  for (; k < kdim; k++) {
-    let bk = vec4<f32>(load_b(k, col0), load_b(k, c1), load_b(k, c2), load_b(k, c3));
-    for (var i = 0u; i < TM; i++) {
-      acc[i] = fma(vec4<f32>(load_a(min(row0 + i, last_row), k)), bk, acc[i]);
-    }
-  }
-
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + i;
-    if (row >= m) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      if (col0 + j < n) { store(row, col0 + j, acc[i][j]); }
-    }
-  }
+// matmul_tiled: the four columns lid.x + j·WG_X of the tile of B at step kk.
+fn tile_b_row(kk: u32, lx: u32) -> vec4<f32> {
+  let bo = kk * WG_X * 4u + lx;
+  return vec4<f32>(tile_b[bo], tile_b[bo + WG_X], tile_b[bo + 2u * WG_X], tile_b[bo + 3u * WG_X]);
 }
+
+// matmul_tiled: row `i` of the invocation (tile row ly + i·WG_Y) of the tile of A at step kk, as a splat.
+fn tile_a_splat(kk: u32, ly: u32, i: u32) -> vec4<f32> {
+  return vec4<f32>(tile_a[kk * WG_Y * TM + ly + i * WG_Y]);
+}
+
+// matmul_block: op(B)[k, cols] and the 4 × 4 block of rows k … k+3 (column j is row k + j).
+fn block_b_row(k: u32, cols: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(load_b(k, cols.x), load_b(k, cols.y), load_b(k, cols.z), load_b(k, cols.w));
+}
+fn block_b_rows4(k: u32, cols: vec4<u32>) -> mat4x4<f32> {
+  return mat4x4<f32>(block_b_row(k, cols), block_b_row(k + 1u, cols), block_b_row(k + 2u, cols), block_b_row(k + 3u, cols));
+}
+
+// matmul_block: op(A)[min(row, M - 1), k .. k+3], and op(A)[min(row, M - 1), k] as a splat.
+fn block_a_row4(row: u32, k: u32) -> vec4<f32> {
+  let r = min(row, dim_m() - 1u);
+  return vec4<f32>(load_a(r, k), load_a(r, k + 1u), load_a(r, k + 2u), load_a(r, k + 3u));
+}
+fn block_a_splat(row: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(load_a(min(row, dim_m() - 1u), k));
+}
+
+// ---- The entry points (generated by shaders/matmul_gen.ts) ----

@@ -13,6 +13,7 @@ import { fmtShape, type Tensor } from '../runtime/tensor';
 import { chooseFor } from '../tune/tuner';
 import { PHILOX_ROUNDS } from '../random/philox';
 import { keepThreshold, type DropoutOptions } from './dropout';
+import { MATMUL_TMS, hasMatmulEntry, matmulEntryName, matmulTemplateOf } from '../../shaders/matmul_gen';
 
 /** Options of {@link matmul}. */
 export interface MatmulOptions {
@@ -93,9 +94,6 @@ export const MATMUL_TUNING: Readonly<Record<AdapterKind, MatmulTuning>> = {
   other: { aligned: { kernel: 'tiled', WG: 16, WG_Y: 16, TM: 4, BK: 16 }, unaligned: { kernel: 'tiled', WG: 16, WG_Y: 16, TM: 4, BK: 16 } },
 };
 
-/** TM_MAX of shaders/matmul.wgsl: the accumulator array's length. */
-const TM_MAX = 16;
-
 /** Most workgroups in one grid dimension (WebGPU's default limit). */
 const MAX_GROUPS = 65535;
 
@@ -154,7 +152,10 @@ export function matmulHasMaskEpilogue(rt: Runtime): boolean {
 
 /** How {@link matmul} runs one product: the entry point, its blocking and its grid. */
 export interface MatmulPlan {
+  /** The layout (the kernel of the blocking). */
   entry: 'matmul_vec4' | 'matmul_scalar' | 'matmul_strided' | 'matmul_tiled' | 'matmul_block';
+  /** The generated entry point that runs it: the layout and TM, e.g. `matmul_strided_tm16` (shaders/matmul_gen.ts). */
+  entryPoint: string;
   /** The file: shaders/matmul.wgsl or shaders/matmul_tiled.wgsl (`tiled`, `block`). */
   shader: 'matmul' | 'matmul_tiled';
   /** Pipeline constants besides WG, TM and the transposes (WG_X, WG_Y, BK, SPEC_* of matmul_tiled.wgsl). */
@@ -201,8 +202,9 @@ export function planMatmul(rt: Runtime, shape: MatmulShape, tuning?: MatmulTunin
   if (!(blk.kernel in MATMUL_MASK_EPILOGUE))
     throw new ArgumentError(`${where}: unknown kernel (expected one of ${Object.keys(MATMUL_MASK_EPILOGUE).join(', ')})`);
   if (blk.kernel === 'vec4' && !aligned) throw new ArgumentError(`${where}: the vec4 kernel needs an aligned shape`);
-  if (!Number.isInteger(blk.TM) || blk.TM < 1 || blk.TM > TM_MAX || (blk.kernel === 'vec4' && blk.TM % 4 !== 0)) {
-    throw new ArgumentError(`${where}: TM must be 1..${TM_MAX} (a multiple of 4 for the vec4 kernel)`);
+  if (!hasMatmulEntry(blk.kernel, blk.TM)) {
+    const tms = MATMUL_TMS[matmulTemplateOf(blk.kernel)].filter((tm) => hasMatmulEntry(blk.kernel, tm));
+    throw new ArgumentError(`${where}: TM must be one of ${tms.join(', ')} for the ${blk.kernel} kernel (its generated entry points)`);
   }
   if (blk.kernel === 'tiled' || blk.kernel === 'block') {
     const wy = blk.WG_Y ?? 1;
@@ -219,11 +221,13 @@ export function planMatmul(rt: Runtime, shape: MatmulShape, tuning?: MatmulTunin
     const maxBytes = rt.device.limits.maxComputeWorkgroupStorageSize;
     if (tileBytes > maxBytes) throw new ArgumentError(`${where}: its tiles need ${tileBytes} bytes of workgroup memory, the device allows ${maxBytes}`);
     const overrides: Record<string, number> = { WG_X: blk.WG, WG_Y: wy };
-    if (blk.kernel === 'tiled') overrides.BK = bk;
+    // The tiled entry point's TM override sizes its tile of A (it must equal the TM of its name).
+    if (blk.kernel === 'tiled') Object.assign(overrides, { BK: bk, TM: blk.TM });
     if (blk.spec) Object.assign(overrides, { SPEC_M: m, SPEC_N: n, SPEC_K: k });
     const [gy, gz] = rowGrid('matmul', Math.ceil(m / (wy * blk.TM)));
     const workgroups: [number, number, number] = [Math.ceil(n / (4 * blk.WG)), gy, gz];
-    return { entry: `matmul_${blk.kernel}`, shader: 'matmul_tiled', overrides, WG: blk.WG, TM: blk.TM, workgroups, maskEpilogue: false };
+    const entryPoint = matmulEntryName(blk.kernel, blk.TM);
+    return { entry: `matmul_${blk.kernel}`, entryPoint, shader: 'matmul_tiled', overrides, WG: blk.WG, TM: blk.TM, workgroups, maskEpilogue: false };
   }
   if (blk.spec) throw new ArgumentError(`${where}: spec needs the tiled or block kernel`);
   if (!Number.isInteger(Math.log2(blk.WG)) || blk.WG < 8 || blk.WG > 256) throw new ArgumentError(`${where}: WG must be a power of two in 8..256`);
@@ -231,7 +235,17 @@ export function planMatmul(rt: Runtime, shape: MatmulShape, tuning?: MatmulTunin
   const wg = workgroupSize(blk.WG, columns);
   const [gy, gz] = rowGrid('matmul', Math.ceil(m / blk.TM));
   const workgroups: [number, number, number] = [Math.ceil(columns / wg), gy, gz];
-  return { entry: `matmul_${blk.kernel}`, shader: 'matmul', overrides: {}, WG: wg, TM: blk.TM, workgroups, maskEpilogue: MATMUL_MASK_EPILOGUE[blk.kernel] };
+  const entryPoint = matmulEntryName(blk.kernel, blk.TM);
+  return {
+    entry: `matmul_${blk.kernel}`,
+    entryPoint,
+    shader: 'matmul',
+    overrides: {},
+    WG: wg,
+    TM: blk.TM,
+    workgroups,
+    maskEpilogue: MATMUL_MASK_EPILOGUE[blk.kernel],
+  };
 }
 
 /**
@@ -273,15 +287,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tuning?: 
   if (plan.shader === 'matmul_tiled') {
     rt.dispatch({
       shader: 'matmul_tiled',
-      entry: plan.entry,
-      overrides: { ...plan.overrides, TM: plan.TM, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
+      entry: plan.entryPoint,
+      overrides: { ...plan.overrides, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
       uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0 },
       bindings: { a, b, bias: biasBinding, c: out },
       workgroups: plan.workgroups,
     });
     return out;
   }
-  const overrides: Record<string, number> = { WG: plan.WG, TM: plan.TM, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 };
+  const overrides: Record<string, number> = { WG: plan.WG, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 };
   if (dropout) Object.assign(overrides, { DROPOUT: 1, PHILOX_ROUNDS });
   if (gate) overrides.GATE = 1;
   // With dropout, the kernel file compiled with the Philox library (see shaders/dropout_off.wgsl), whose
@@ -289,7 +303,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tuning?: 
   const vec4 = plan.entry === 'matmul_vec4';
   rt.dispatch({
     shader: dropout ? 'matmul_masked' : 'matmul',
-    entry: plan.entry,
+    entry: plan.entryPoint,
     overrides,
     uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0, ...drop },
     bindings: vec4

@@ -10,8 +10,7 @@
  * first met the class. Products with the dropout or gate epilogue are timed without the mask
  * (its cost is the same for every kernel that has it) and choose among the kernels that have it.
  */
-import matmulSource from '../../shaders/matmul.wgsl?raw';
-import matmulTiledSource from '../../shaders/matmul_tiled.wgsl?raw';
+import { shaders } from '../../shaders/index';
 import { MATMUL_MASK_EPILOGUE, matmul, matmulTuning, type MatmulBlocking, type MatmulShape } from '../ops/matmul';
 import { SeededRng } from '../data/rng';
 import type { Runtime } from '../runtime/runtime';
@@ -63,12 +62,13 @@ function fill(n: number, seed: number): Float32Array<ArrayBuffer> {
  * driver or browser update does not invalidate the cache; `configureTuner(rt, { mode: 'auto' })`
  * with a fresh store re-times.
  */
-const MATMUL_PLAN_VERSION = 1;
+const MATMUL_PLAN_VERSION = 2;
 
 /** The matmul tunable (registered under `matmul`). */
 export const matmulTunable: Tunable<MatmulShape, MatmulBlocking> = registerTunable<MatmulShape, MatmulBlocking>({
   name: 'matmul',
-  source: `plan ${MATMUL_PLAN_VERSION}\n${matmulSource}\n${matmulTiledSource}`,
+  // The generated sources (shaders/matmul_gen.ts), so that a change of the generator re-times too.
+  source: `plan ${MATMUL_PLAN_VERSION}\n${shaders.matmul.source}\n${shaders.matmul_tiled.source}`,
   allCandidates: MATMUL_CANDIDATES,
   key(_rt: Runtime, s: MatmulShape): string {
     const t = `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;

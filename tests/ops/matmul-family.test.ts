@@ -73,6 +73,7 @@ async function violations(rt: Runtime, blk: MatmulBlocking, c: Case, seed: numbe
   const plan = planMatmul(rt, { m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB }, { aligned: blk, unaligned: blk });
   // The blocking really runs: the plan is its entry point, not a fallback.
   expect(plan.entry).toBe(`matmul_${blk.kernel}`);
+  expect(plan.entryPoint).toBe(`matmul_${blk.kernel}_tm${blk.TM}`);
   const out = matmul(ta, tb, { transA: c.transA, transB: c.transB, bias, relu: epilogue.relu }, { aligned: blk, unaligned: blk });
   const got = await out.toArray();
   const { want, tol } = reference(c, a, b, biasArr, !!epilogue.relu);
@@ -155,7 +156,7 @@ describe('matmul kernel family: every autotuner candidate against the f64 refere
     const force = (b: MatmulBlocking) => () => planMatmul(r, shape, { aligned: b, unaligned: b });
     expect(force({ kernel: 'tiled', WG: 32, WG_Y: 16, TM: 4, BK: 16 })).toThrow(/WG × WG_Y must be at most 256/);
     expect(force({ kernel: 'tiled', WG: 16, WG_Y: 16, TM: 4, BK: 12 })).toThrow(/BK must be a power of two/);
-    expect(force({ kernel: 'block', WG: 8, WG_Y: 8, TM: 17 })).toThrow(/TM must be 1\.\.16/);
+    expect(force({ kernel: 'block', WG: 8, WG_Y: 8, TM: 17 })).toThrow(/TM must be one of 1, 2, 3, 4, 8 for the block kernel/);
     expect(force({ kernel: 'strided', WG: 32, TM: 16, spec: true })).toThrow(/spec needs the tiled or block kernel/);
   });
 });
