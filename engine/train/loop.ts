@@ -143,6 +143,8 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
   };
 
   let lastVal: Metrics | undefined;
+  /** The last epoch's metrics read-back that fit did not wait for (see the end of an epoch). */
+  let pendingRead: Promise<void> | null = null;
   /** Evaluates on `val` and asks the hooks; returns the name of whoever asked to stop, if any. */
   const runEvaluation = async (epoch: number, trainMetrics: Metrics | null): Promise<string | null> => {
     if (!val) return null;
@@ -204,19 +206,35 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
         }
         await trace?.deliver(true);
         const work1 = rt.workStats();
-        // Reading the running metrics waits for the epoch's last steps on the GPU: the epoch's time includes them.
-        const trainMetrics = await trainer.metrics();
-        const seconds = (performance.now() - t0) / 1000 - evalSeconds;
-        if (stopper === null && !opts.evalEvery) stopper = await runEvaluation(epoch, trainMetrics);
+        const reading = trainer.metrics();
         const result: EpochResult = {
           epoch,
-          train: trainMetrics,
-          val: lastVal,
-          seconds,
+          train: { loss: Number.NaN, accuracy: Number.NaN, count: 0 },
+          val: undefined,
+          seconds: Number.NaN,
           steps: taken,
           dispatchesPerStep: taken > 0 ? (work1.dispatches - work0.dispatches) / taken : 0,
           submitsPerStep: taken > 0 ? (work1.submits - work0.submits) / taken : 0,
         };
+        // Reading the running metrics waits for the epoch's last steps on the GPU: the epoch's time
+        // includes them. When nothing looks at them before the next epoch (no evaluation, no onEpoch),
+        // the read-back lands while the next epoch runs instead of stalling the GPU once per epoch
+        // (once per step in full-batch training); at most one such read is in flight, and fit returns
+        // only when all have landed.
+        const landed = reading.then((m) => {
+          result.train = m;
+          result.seconds = (performance.now() - t0) / 1000 - evalSeconds;
+        });
+        // Observed at once, so that a failed read (a lost device) is never an unhandled rejection; awaited below or later.
+        landed.catch(() => undefined);
+        const evaluates = stopper === null && !opts.evalEvery && !!val;
+        if (evaluates || opts.onEpoch) await landed;
+        else {
+          await pendingRead;
+          pendingRead = landed;
+        }
+        if (evaluates) stopper = await runEvaluation(epoch, result.train);
+        result.val = lastVal;
         results.push(result);
         if (stopper !== null) {
           stoppedBy = stopper;
@@ -231,6 +249,7 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
       }
     }
     if (stoppedBy === 'epochs' && !stepsLeft()) stoppedBy = 'maxSteps';
+    await pendingRead;
   } finally {
     trace?.dispose();
     trainer.dispose();

@@ -183,6 +183,14 @@ describe('Trainer and fit', () => {
     // conditioning of the minibatch Hessians (well under 100 for these random rows). Rows of y
     // detached from their x (a shuffle of one but not the other) leave an error of order |w*| ≈ 0.5.
     expect(Math.max(...got.map((v, i) => Math.abs(v - wStar[i])))).toBeLessThan(1e-4);
+    // Without a validation set or onEpoch, fit does not wait for each epoch's metrics, but every
+    // epoch's metrics have landed by the time it returns: all N rows counted, a finite time.
+    expect(run.epochs).toHaveLength(60);
+    for (const e of run.epochs) {
+      expect(e.train.count).toBe(N);
+      expect(Number.isFinite(e.train.loss) && Number.isFinite(e.seconds)).toBe(true);
+    }
+    expect(run.epochs[59].train.loss).toBeLessThan(run.epochs[0].train.loss);
     run.optimizer.dispose();
     model.dispose();
     data.dispose();
