@@ -1,6 +1,15 @@
 // Sum of a flat f32 array, in passes.
 //
-// Each workgroup sums a contiguous block of WG * ITEMS elements into one partial sum: every
+// sum_strided (the first level of a large sum): a fixed grid of a few tens of workgroups, each
+// invocation striding over the whole array (invocation t adds elements t, t + T, t + 2T, … for T
+// invocations in all, so neighbouring invocations read neighbouring addresses) into one private
+// sum, written out as its own partial: no workgroup memory and no barrier. sum_partial then
+// reduces the partials in one workgroup. On the software adapters a barrier costs far more than
+// on a GPU (every invocation of a workgroup is suspended and resumed), and a tree in every one of
+// hundreds of workgroups, as a single-level sum of a model's gradients makes, dominated the
+// global-norm clip; two levels need one tree in one workgroup.
+//
+// sum_partial: each workgroup sums a contiguous block of WG * ITEMS elements into one partial sum: every
 // invocation first adds ITEMS elements strided by WG (neighbouring invocations read neighbouring
 // addresses), then the workgroup halves its WG values in shared memory until one is left. The host
 // runs the kernel again on the partials until a single value remains (engine/ops/reduce.ts).
@@ -43,4 +52,17 @@ fn sum_partial(
     workgroupBarrier();
   }
   if (lid == 0u) { partials[group] = scratch[0] * params.scale; }
+}
+
+// The first level of a two-level sum (see the top of the file): partials[t] = scale · the sum of
+// x[t], x[t + T], … (of their squares if SQUARE), T = the number of invocations of the grid.
+@compute @workgroup_size(WG)
+fn sum_strided(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let threads = groups.x * WG;
+  var acc = 0.0;
+  for (var i = gid.x; i < params.n; i += threads) {
+    let v = x[i];
+    acc += select(v, v * v, SQUARE);
+  }
+  partials[gid.x] = acc * params.scale;
 }

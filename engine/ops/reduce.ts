@@ -1,6 +1,6 @@
 /**
- * Sums and means: of a whole tensor to a scalar (passes of shaders/reduce_sum.wgsl, each shrinking
- * the array by WG·ITEMS = 2,048), and over any set of axes (shaders/reduce_axes.wgsl, one
+ * Sums and means: of a whole tensor to a scalar (shaders/reduce_sum.wgsl: past 2,048 elements a
+ * fixed grid of strided partial sums, then one workgroup's tree), and over any set of axes (shaders/reduce_axes.wgsl, one
  * invocation per output element). Also `sumTo`, which undoes a broadcast: the gradient of a
  * broadcast operand is the output gradient summed over the axes it was stretched along.
  */
@@ -15,11 +15,52 @@ const WG = 256;
 const ITEMS = 8;
 const PER_GROUP = WG * ITEMS;
 
-/** `alpha ·` the sum of all elements of `x` (of their squares if `square`), into a tensor of shape `shape` (one element). */
+/** Workgroup size of the first level of a two-level sum (shaders/reduce_sum.wgsl `sum_strided`). */
+const STRIDED_WG = 64;
+/** Most workgroups of that level: its partials (at most PER_GROUP) then fit one workgroup of `sum_partial`. */
+const STRIDED_GROUPS = PER_GROUP / STRIDED_WG;
+/** Elements per invocation of that level below which fewer workgroups are used. */
+const STRIDED_MIN_ITEMS = 64;
+
+/**
+ * The grid of the first level of a sum of `n` elements: a few tens of workgroups of
+ * {@link STRIDED_WG} (fewer for smaller arrays, so that each invocation adds at least
+ * {@link STRIDED_MIN_ITEMS} elements), or 0 when one pass of `sum_partial` suffices.
+ */
+export function stridedSumGroups(n: number): number {
+  if (n <= PER_GROUP) return 0;
+  return Math.min(STRIDED_GROUPS, Math.ceil(n / (STRIDED_WG * STRIDED_MIN_ITEMS)));
+}
+
+/**
+ * `alpha ·` the sum of all elements of `x` (of their squares if `square`), into a tensor of shape
+ * `shape` (one element). A sum of squares (the global norm of a model's gradients, every step of a
+ * clipped optimizer) takes two levels (shaders/reduce_sum.wgsl says why): past one workgroup's
+ * worth, a fixed grid of strided partial sums without barriers, then one workgroup's tree. Its
+ * terms are all ≥ 0, so the longer sequential sums of the first level cost little accuracy
+ * (relative error at most γ_d, d = the depth of {@link sumOfSquaresDepth}); plain sums keep the
+ * tree of every 2,048 elements, whose error bound grows with log n only.
+ */
 function sumAll(x: Tensor, shape: readonly number[], alpha: number, square = false): Tensor<'f32'> {
   const rt = x.runtime;
   let cur = x as Tensor<'f32'>;
   let n = x.size;
+  let squared = false;
+  const strided = square ? stridedSumGroups(n) : 0;
+  if (strided > 0) {
+    const partials = rt.empty([strided * STRIDED_WG]);
+    rt.dispatch({
+      shader: 'reduce_sum',
+      entry: 'sum_strided',
+      overrides: square ? { WG: STRIDED_WG, SQUARE: 1 } : { WG: STRIDED_WG },
+      uniforms: { n, scale: 1 },
+      bindings: { x, partials },
+      workgroups: [strided, 1, 1],
+    });
+    cur = partials;
+    n = partials.size;
+    squared = true;
+  }
   do {
     const groups = Math.max(1, Math.ceil(n / PER_GROUP));
     const next = rt.empty(groups === 1 ? shape : [groups]);
@@ -27,7 +68,7 @@ function sumAll(x: Tensor, shape: readonly number[], alpha: number, square = fal
       shader: 'reduce_sum',
       entry: 'sum_partial',
       // Only the first pass squares; later passes add the partial sums.
-      overrides: cur === x && square ? { WG, ITEMS, SQUARE: 1 } : { WG, ITEMS },
+      overrides: square && !squared ? { WG, ITEMS, SQUARE: 1 } : { WG, ITEMS },
       uniforms: { n, scale: groups === 1 ? alpha : 1 },
       bindings: { x: cur, partials: next },
       workgroups: grid1d(groups, 1),
@@ -35,6 +76,7 @@ function sumAll(x: Tensor, shape: readonly number[], alpha: number, square = fal
     if (cur !== x) cur.dispose();
     cur = next;
     n = groups;
+    squared = true;
   } while (n > 1);
   return cur;
 }
@@ -45,7 +87,29 @@ export function sum(x: Tensor): Tensor<'f32'> {
   return sumAll(x, [], 1);
 }
 
-/** Σ x², as a tensor of shape [] (squared L2 norm): the passes of {@link sum}, the first squaring on load. */
+/**
+ * The most additions on any path from a term to the result of {@link sumOfSquares} of `n`
+ * elements: the relative error of the f32 result is at most γ_d = d·u / (1 − d·u), u = 2⁻²⁴ (its
+ * terms are all ≥ 0), plus one rounding per square.
+ */
+export function sumOfSquaresDepth(n: number): number {
+  const strided = stridedSumGroups(n);
+  const threads = strided * STRIDED_WG;
+  const first = strided > 0 ? Math.ceil(n / threads) - 1 : 0;
+  const m = strided > 0 ? threads : n;
+  // sum_partial: ITEMS sequential additions per invocation, then a tree of log2(WG) levels, per pass.
+  let depth = first;
+  for (let left = m; ; left = Math.ceil(left / PER_GROUP)) {
+    depth += ITEMS + Math.log2(WG);
+    if (left <= PER_GROUP) break;
+  }
+  return depth;
+}
+
+/**
+ * Σ x², as a tensor of shape [] (squared L2 norm): a fixed grid of strided partial sums squaring
+ * on load, then one workgroup's tree (two dispatches, one barrier tree in all).
+ */
 export function sumOfSquares(x: Tensor): Tensor<'f32'> {
   assertF32('sumOfSquares', x);
   return sumAll(x, [], 1, true);
