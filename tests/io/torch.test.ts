@@ -14,7 +14,11 @@
  * Bound of the forward pass: a Linear's output j in f32 (see tests/ops/matmul.test.ts) is within
  * γ_(K+2)·(Σ_k |x̂_k·W_jk| + |b_j|) of the exact product of its f32 inputs, γ_n = n·u/(1 − n·u),
  * u = 2⁻²⁴; an input error e_k adds Σ_k |W_jk|·e_k, and |x̂_k| ≤ |x_k| + e_k. ReLU and dropout at
- * inference (the identity) do not grow an error. The float64 reference's own error is negligible.
+ * inference (the identity) do not grow an error. Batch norm at inference computes
+ * ((ĥ − μ)·ŝ)·γ + β, ŝ = inverseSqrt(σ² + ε) within ρ = 5u of 1/√(σ² + ε) relative (WGSL allows
+ * inverseSqrt 2 ULP, ≤ 4u; σ² + ε rounded once and ε rounded to f32, halved by the root: ≤ u); each
+ * of its four steps adds the error carried in (scaled) and one rounding of at most u times a bound
+ * on its result. The float64 reference's own error is negligible.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,6 +129,20 @@ describe('PyTorch state dicts', () => {
             next[r * n + j] = propagated + gamma * abs;
           }
         err = next;
+      } else if (m[0] === 'batchnorm') {
+        const n = m[1];
+        const [g, beta, mu, v] = ['weight', 'bias', 'running_mean', 'running_var'].map((f) => torchValues(report, `${prefix}${i}.${f}`));
+        const u = 2 ** -24;
+        const rho = 5 * u;
+        err = err.map((e, o) => {
+          const j = o % n;
+          const d = Math.abs(h[o] - mu[j]);
+          const s = 1 / Math.sqrt(v[j] + 1e-5);
+          const e1 = e + u * (d + e); // ĥ − μ
+          const e2 = e1 * s * (1 + rho) + d * s * rho + u * (d + e1) * s * (1 + rho); // · ŝ
+          const e3 = Math.abs(g[j]) * (e2 + u * (d * s + e2)); // · γ
+          return e3 + u * (Math.abs(g[j]) * d * s + e3 + Math.abs(beta[j])); // + β
+        });
       } else if (m[0] !== 'relu' && m[0] !== 'dropout') throw new Error(`no bound for ${m[0]}`);
       h = Float64Array.from(report.trace[i]);
     });
@@ -172,7 +190,7 @@ describe('PyTorch state dicts', () => {
     model.dispose();
   });
 
-  it('BatchNorm1d maps onto our BatchNorm (γ, β and the running statistics); its I64 counter is refused with the remedy, an F32 one skipped', async () => {
+  it('BatchNorm1d maps onto our BatchNorm (γ, β and the running statistics), the forward pass as numpy computes it; its I64 counter is refused with the remedy, an F32 one skipped', async () => {
     const model = bnModel();
     const before = await state(model);
     const err = () => loadTorchStateDict(file('bn_i64'), model);
@@ -198,6 +216,7 @@ describe('PyTorch state dicts', () => {
     for (const [torch, name] of want.filter(([, n]) => !n.endsWith('.weight'))) {
       expect(firstBitDiff(ours.params[name] ?? ours.buffers[name], torchValues(reports.bn_f32, torch)), name).toBe(-1);
     }
+    await checkForward(model, reports.bn_f32, BN);
     model.dispose();
   });
 
