@@ -99,11 +99,9 @@ async function trainInPage(url: string): Promise<{ adapter: string; accuracy: nu
   });
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(url);
-  await page
-    .waitForFunction(() => document.querySelector('#out')?.textContent !== '', { timeout: 180_000, polling: 250 })
-    .catch((e: unknown) => {
-      throw new Error(`the page did not print a result: ${String(e)}\n${errors.join('\n')}`);
-    });
+  // Waits for the result, or for the first uncaught error (the example has no catch of its own).
+  const failed = new Promise<never>((_, fail) => page.once('pageerror', (e) => fail(new Error(`the page failed: ${String(e)}\n${errors.join('\n')}`))));
+  await Promise.race([page.waitForFunction(() => document.querySelector('#out')?.textContent !== '', { timeout: 180_000, polling: 250 }), failed]);
   const out = JSON.parse((await page.$eval('#out', (e) => e.textContent)) ?? '') as { adapter: string; accuracy: number[] };
   await page.close();
   return { ...out, errors, requests };
