@@ -7,20 +7,28 @@
  *
  * Then tests/browser/regularizers.html trains a small network with every regularizer together in
  * the browser; this file checks what it reports against CPU recomputations (a translation, a
- * label-smoothed loss) and the techniques' defining properties.
+ * label-smoothed loss) and the techniques' defining properties, and recomputes the whole run: the
+ * same code (./regularizers-run.ts) on the same software driver, SwiftShader, from Node (Dawn's
+ * binding instead of Chromium's). Every random draw is keyed by (seed, stream, step) and the kernels
+ * are the same WGSL, so the two runs must agree: the training losses, the early-stopping
+ * evaluations and best step, the weights' zeros and column norms, the Monte-Carlo spread.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, preview, type PreviewServer } from 'vite';
 import type { Browser } from 'puppeteer';
 import { launchChromium } from '../../bench/browser';
 import { fnv1a, randomArray, sumReference } from '../helpers/random';
+import { Runtime } from '../../engine/index';
 import { E2E_LENGTHS, type E2eReport } from './e2e-contract';
 import type { RegularizersReport } from './regularizers-contract';
+import { runRegularizers } from './regularizers-run';
 
 let server: PreviewServer;
 let browser: Browser;
 let report: E2eReport;
 let regs: RegularizersReport;
+/** The same run, recomputed in Node on SwiftShader. */
+let nodeRegs: RegularizersReport;
 
 beforeAll(async () => {
   await build({ mode: 'e2e', logLevel: 'warn', build: { outDir: 'dist/e2e' } });
@@ -45,6 +53,12 @@ beforeAll(async () => {
   const r = (await regPage.evaluate('window.__regularizers')) as RegularizersReport | { error: string };
   if ('error' in r) throw new Error(`the regularizers page failed: ${r.error}\n${logs.join('\n')}`);
   regs = r;
+  const rt = await Runtime.create({ adapter: 'swiftshader' });
+  try {
+    nodeRegs = await runRegularizers(rt);
+  } finally {
+    rt.destroy();
+  }
 });
 
 afterAll(async () => {
@@ -95,22 +109,29 @@ describe('kernels in headless Chromium (navigator.gpu)', () => {
 });
 
 describe('regularizers in headless Chromium (navigator.gpu)', () => {
-  it('trains with every regularizer at once: finite, falling loss, per-step metrics, early stopping evaluations', () => {
+  it('trains with every regularizer at once: the run recomputed in Node on the same driver gives the same losses and evaluations', () => {
     expect(regs.adapter).toMatch(/swiftshader/i);
+    expect(nodeRegs.adapter).toMatch(/swiftshader/i);
     expect(regs.trainLoss.every(Number.isFinite)).toBe(true);
-    expect(regs.trainLoss[regs.trainLoss.length - 1]).toBeLessThan(regs.trainLoss[0]);
+    expect(regs.stepsTaken).toBe(nodeRegs.stepsTaken);
+    expect(regs.stoppedBy).toBe(nodeRegs.stoppedBy);
+    expect(regs.trainLoss).toEqual(nodeRegs.trainLoss);
+    expect(regs.valAccuracy).toEqual(nodeRegs.valAccuracy);
     expect(regs.stepMetrics).toBe(regs.stepsTaken);
     expect(regs.earlyStopping.evaluations).toBe(Math.floor(regs.stepsTaken / 8));
-    expect(regs.earlyStopping.bestStep).toBeGreaterThan(0);
+    expect(regs.earlyStopping).toEqual(nodeRegs.earlyStopping);
     // The penalties and the momentum direction fuse into one dispatch.
     expect(regs.updateDispatches).toBe(1);
     expect(regs.leakedTensors).toBe(0);
   });
 
-  it('max-norm bounds every column, proximal L1 leaves exact zeros, MC dropout has a spread', () => {
+  it('max-norm bounds every column, proximal L1 leaves exact zeros, MC dropout has a spread: as recomputed in Node', () => {
     // The projection rescales to exactly c in f32; the norm recomputed in f64 may exceed c by a few ulps.
     expect(regs.maxColumnNorm).toBeLessThanOrEqual(regs.maxNormC * (1 + 1e-5));
+    expect(regs.maxColumnNorm).toBe(nodeRegs.maxColumnNorm);
+    expect(regs.zeroFraction).toBe(nodeRegs.zeroFraction);
     expect(regs.zeroFraction).toBeGreaterThan(0);
+    expect(regs.mcMeanStd).toBe(nodeRegs.mcMeanStd);
     expect(regs.mcMeanStd).toBeGreaterThan(0);
   });
 
