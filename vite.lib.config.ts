@@ -67,7 +67,7 @@ function buildTimeReflection(): Plugin {
         reflected.set(kernel.module.reflectionKey(code), reflect.module.reflectKernel(shaderFile(name), code));
       }
       const source = readFileSync(target, 'utf8');
-      if (!source.includes(marker)) this.error(`${target} no longer contains the line this build fills in: ${marker}`);
+      if (source.split(marker).length !== 2) this.error(`${target} must contain the line this build fills in exactly once: ${marker}`);
       return source.replace(marker, `const packed: PackedReflections = ${JSON.stringify(table.module.packReflections(reflected))};`);
     },
   };

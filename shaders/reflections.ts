@@ -19,7 +19,7 @@ export interface PackedReflections {
 
 /** Packs reflections (the library build's side of {@link unpackReflections}). */
 export function packReflections(table: ReadonlyMap<string, KernelReflection>): PackedReflections {
-  const packed: PackedReflections = { uniforms: [], bindings: [], kernels: [] };
+  const out: PackedReflections = { uniforms: [], bindings: [], kernels: [] };
   const index = <T>(list: T[], seen: Map<string, number>, value: T): number => {
     const json = JSON.stringify(value);
     let i = seen.get(json);
@@ -34,12 +34,12 @@ export function packReflections(table: ReadonlyMap<string, KernelReflection>): P
   for (const [key, r] of table) {
     const entries = r.entries.map((e): [string, number, number] => [
       e.name,
-      index(packed.bindings, bindings, e.bindings),
-      e.uniform ? index(packed.uniforms, uniforms, e.uniform) : -1,
+      index(out.bindings, bindings, e.bindings),
+      e.uniform ? index(out.uniforms, uniforms, e.uniform) : -1,
     ]);
-    packed.kernels.push([key, r.overrides, entries]);
+    out.kernels.push([key, r.overrides, entries]);
   }
-  return packed;
+  return out;
 }
 
 /** Unpacks the table of {@link packReflections}. */

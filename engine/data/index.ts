@@ -3,7 +3,18 @@
  * whose minibatches are gathered on the GPU.
  */
 export { SeededRng } from './rng';
-export { MNIST_CLASSES, MNIST_FEATURES, loadMnist, loadMnistDigits, splitDigits, type Examples, type MnistSplit, type SplitOptions } from './mnist';
+export {
+  MNIST_CLASSES,
+  MNIST_FEATURES,
+  loadMnist,
+  loadMnistDigits,
+  setMnistSource,
+  splitDigits,
+  type MnistSource,
+  type Examples,
+  type MnistSplit,
+  type SplitOptions,
+} from './mnist';
 export { GpuDataset, type Batch, type FromArraysOptions } from './dataset';
 export { MinibatchStream } from './minibatches';
 export { encodeMnistBinary, decodeMnistBinary } from './mnist-binary';
