@@ -15,6 +15,8 @@ const defaults = [
   'tests/optim/*.test.ts',
   'tests/regularizers/*.test.ts',
   'tests/runtime/memory.test.ts',
+  'tests/runtime/pool.test.ts',
+  'tests/nn/unfused-default.test.ts',
   'tests/reliability/leaks.test.ts',
 ];
 
