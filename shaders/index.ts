@@ -32,6 +32,8 @@ import grid from './grid.wgsl?raw';
 import arena from './arena.wgsl?raw';
 import guard from './guard.wgsl?raw';
 import metrics from './metrics.wgsl?raw';
+import conv from './conv.wgsl?raw';
+import pool from './pool.wgsl?raw';
 
 // The matmul files are templates whose entry points (one per layout and rows per invocation, loops
 // unrolled) are generated from TypeScript: see shaders/matmul_gen.ts for why.
@@ -74,6 +76,8 @@ export const shaders = {
   colnorm: { source: colnorm, uses: ['grid'] },
   guard: { source: guard, uses: ['grid'] },
   metrics: { source: metrics },
+  conv: { source: conv, uses: ['grid'] },
+  pool: { source: pool, uses: ['grid'] },
 } as const satisfies Record<string, ShaderEntry>;
 
 /** The name of a registered kernel file. */

@@ -3,7 +3,9 @@
  * with. Each is one `apply` of the op table; shapes are checked by the op's forward, so a mismatch
  * anywhere in a graph fails at the op that has it, naming the op and the shapes.
  */
+import type { Conv2dAttrs } from '../ops/conv';
 import type { DropoutOptions } from '../ops/dropout';
+import type { Pool2dOptions } from '../ops/pool';
 import type { GaussianNoiseOptions } from '../ops/noise';
 import type { OneHotOptions } from '../ops/gather';
 import type { LinearAttrs, MatmulAttrs } from './ops/matmul';
@@ -77,3 +79,14 @@ export const dropout = (x: Input, key: DropoutOptions): Var => apply('dropout', 
  * hidden-unit noise). The gradient passes through unchanged. Advance `offset` every call for fresh noise.
  */
 export const gaussianNoise = (x: Input, options: GaussianNoiseOptions): Var => apply('gaussianNoise', [x], { ...options });
+/**
+ * dropout(relu(conv(x, w) + b)) over NHWC x [batch, h, w, c] and filters w [kh, kw, c, o] (b [o]
+ * optional; ReLU and dropout optional, fused into the product's epilogue): [batch, oh, ow, o].
+ */
+export const conv2d = (x: Input, w: Input, b?: Input, attrs: Conv2dAttrs = {}): Var => apply('conv2d', b ? [x, w, b] : [x, w], { ...attrs });
+/** Max pooling of NHWC x over windows of `kernel` (stride defaults to the window). */
+export const maxPool2d = (x: Input, opts: Pool2dOptions): Var => apply('maxPool2d', [x], { ...opts });
+/** Average pooling of NHWC x over windows of `kernel` (padding counts as zeros). */
+export const avgPool2d = (x: Input, opts: Pool2dOptions): Var => apply('avgPool2d', [x], { ...opts });
+/** Spatial dropout of NHWC x: one mask draw per (example, channel), keyed like `dropout`. */
+export const dropout2d = (x: Input, key: DropoutOptions): Var => apply('dropout2d', [x], { ...key });

@@ -14,6 +14,9 @@ import type { DropoutOptions } from '../ops/dropout';
 import { dropoutOp } from './ops/dropout';
 import { gaussianNoiseOp, type GaussianNoiseOptions } from '../ops/noise';
 import { linearChainOp, linearOp, matmulOp, type LinearAttrs, type LinearChainAttrs, type MatmulAttrs } from './ops/matmul';
+import { conv2dOp, type Conv2dAttrs } from '../ops/conv';
+import { dropout2dOp } from '../ops/dropout2d';
+import { avgPool2dOp, maxPool2dOp, type Pool2dOptions } from '../ops/pool';
 import type { OpDef } from './opdef';
 
 /** Each op's attributes (`void` when it has none). */
@@ -47,6 +50,10 @@ export interface OpAttrs {
   linearChain: LinearChainAttrs;
   dropout: DropoutOptions;
   gaussianNoise: GaussianNoiseOptions;
+  conv2d: Conv2dAttrs;
+  maxPool2d: Pool2dOptions;
+  avgPool2d: Pool2dOptions;
+  dropout2d: DropoutOptions;
 }
 
 /** The name of an autodiff op. */
@@ -83,4 +90,8 @@ export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   linearChain: linearChainOp,
   dropout: dropoutOp,
   gaussianNoise: gaussianNoiseOp,
+  conv2d: conv2dOp,
+  maxPool2d: maxPool2dOp,
+  avgPool2d: avgPool2dOp,
+  dropout2d: dropout2dOp,
 };

@@ -186,6 +186,55 @@ const CASES: { readonly [K in OpName]: fc.Arbitrary<Case> } = {
     f: ([x]) => F.gaussianNoise(x, { std: 0.5, seed: key, offset: 1 }),
     m3: 0,
   })),
+  // Bilinear in (x, w) plus b, no ReLU: M3 = 0. An output sums K + 1 ≤ 3·3·3 + 1 terms of size ≤ 1,
+  // within γ_28·28 < 2^-14 (the bound of ../property/conv.test.ts): its own evaluation allowance.
+  conv2d: fc
+    .tuple(
+      fc.integer({ min: 1, max: 2 }),
+      small,
+      small,
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 0, max: 1 }),
+      fc.integer({ min: 1, max: 2 }),
+      dataSeed,
+    )
+    .filter(([, h, w, , , k, p]) => h + 2 * p >= k && w + 2 * p >= k)
+    .map(([b, h, w, c, o, k, p, s, seed]) => ({
+      inputs: [
+        { data: values(b * h * w * c, seed), shape: [b, h, w, c] },
+        { data: values(k * k * c * o, seed + 1), shape: [k, k, c, o] },
+        { data: values(o, seed + 2), shape: [o] },
+      ],
+      f: ([x, wt, bias]) => F.conv2d(x, wt, bias, { padding: p, stride: s }),
+      m3: 0,
+      e: 2 ** -14,
+    })),
+  // Piecewise linear; the values are a shuffled ladder with steps of 0.05 > 2h·|v|, so no argmax flips between x ± hv.
+  maxPool2d: fc
+    .tuple(fc.integer({ min: 1, max: 2 }), small, small, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), dataSeed)
+    .map(([b, h, w, c, k, seed]) => {
+      const n = b * h * w * c;
+      const order = Array.from(randomArray(n, seed), (u, i) => [u, i] as const).sort((p, q) => p[0] - q[0]);
+      const d = new Float32Array(n);
+      order.forEach(([, i], rank) => (d[i] = 0.05 * (rank - n / 2)));
+      return { inputs: [{ data: d, shape: [b, h, w, c] }], f: ([x]) => F.maxPool2d(x, { kernel: Math.min(k, h, w), stride: 1 }), m3: 0 };
+    }),
+  // Linear in x for a fixed key (the same mask of (example, channel) at x ± hv).
+  dropout2d: fc.tuple(fc.array(small, { minLength: 4, maxLength: 4 }), fc.nat(), dataSeed).map(([s, key, seed]) => ({
+    inputs: [{ data: values(size(s), seed), shape: s }],
+    f: ([x]) => F.dropout2d(x, { keepProb: 0.6, seed: key, offset: 5 }),
+    m3: 0,
+  })),
+  // Linear.
+  avgPool2d: fc
+    .tuple(fc.integer({ min: 1, max: 2 }), small, small, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), dataSeed)
+    .map(([b, h, w, c, k, seed]) => ({
+      inputs: [{ data: values(b * h * w * c, seed), shape: [b, h, w, c] }],
+      f: ([x]) => F.avgPool2d(x, { kernel: Math.min(k, h, w), stride: 1 }),
+      m3: 0,
+    })),
 };
 
 /** f's outputs at the given inputs (no tape), read back. */
