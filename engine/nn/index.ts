@@ -10,3 +10,5 @@ export { Dropout, keepProbabilityOf, type DropoutProbability, type DropoutRule, 
 export { Sequential, type SequentialOptions, type ModelSnapshot, type ModelState } from './sequential';
 export { createMlp, mlpLayers, type MlpOptions, type LayerSite, type LayerInserter } from './mlp';
 export { Relu, GaussianNoise } from './activation';
+export { Conv2d, MaxPool2d, AvgPool2d, Flatten, type Conv2dLayerOptions, type ConvDropout } from './conv';
+export { BatchNorm2d, Dropout2d } from './spatial';
