@@ -40,10 +40,16 @@ async function loadDawn(): Promise<DawnModule> {
   }
 }
 
+/** What choosing a driver reads and writes: the environment, and which ICD files exist. */
+export interface DriverHost {
+  env: Record<string, string | undefined>;
+  exists: (path: string) => boolean;
+}
+
 /** The ICD file of a software driver, or a {@link NoAdapterError} saying what to install. */
-function softwareIcd(choice: NodeAdapterChoice): string {
-  const lavapipe = LAVAPIPE_ICDS.find((p) => existsSync(p));
-  const swiftshader = existsSync(SWIFTSHADER_ICD) ? SWIFTSHADER_ICD : undefined;
+function softwareIcd(choice: NodeAdapterChoice, host: DriverHost): string {
+  const lavapipe = LAVAPIPE_ICDS.find((p) => host.exists(p));
+  const swiftshader = host.exists(SWIFTSHADER_ICD) ? SWIFTSHADER_ICD : undefined;
   const icd = choice === 'swiftshader' ? swiftshader : choice === 'lavapipe' ? lavapipe : (lavapipe ?? swiftshader);
   if (icd) return icd;
   if (choice === 'swiftshader')
@@ -56,31 +62,38 @@ function softwareIcd(choice: NodeAdapterChoice): string {
 }
 
 /**
- * Node's `GPU` object for an adapter choice, created on first use (later calls return the same
- * one). The Vulkan loader reads `VK_ICD_FILENAMES` when Dawn creates its instance, so the driver is
- * chosen before `create()`.
+ * Creates the `GPU` object for a choice with `create` (Dawn's): `auto` takes Dawn's own pick when it
+ * has an adapter, else sets `VK_ICD_FILENAMES` to a software driver and creates another; a forced
+ * driver is set before the first `create()`, since the Vulkan loader reads the variable when Dawn
+ * creates its instance. An explicit `VK_ICD_FILENAMES` is left as it is. Every object created is
+ * passed to `keep` (see `created`).
  */
+export async function chooseNodeGpu(create: () => GPU, choice: NodeAdapterChoice, host: DriverHost, keep: (gpu: GPU) => void = () => {}): Promise<GPU> {
+  const make = (): GPU => {
+    const gpu = create();
+    keep(gpu);
+    return gpu;
+  };
+  if (host.env.VK_ICD_FILENAMES || choice !== 'auto') {
+    if (!host.env.VK_ICD_FILENAMES) host.env.VK_ICD_FILENAMES = softwareIcd(choice, host);
+    return make();
+  }
+  const gpu = make();
+  if (await gpu.requestAdapter({ powerPreference: 'high-performance' })) return gpu;
+  host.env.VK_ICD_FILENAMES = softwareIcd(choice, host);
+  return make();
+}
+
+/** Node's `GPU` object for an adapter choice, created on first use (later calls return the same one). */
 export async function dawnGpu(choice: NodeAdapterChoice): Promise<GPU> {
   if (inUse) return inUse;
   const dawn = await loadDawn();
   Object.assign(globalThis, dawn.globals);
-  const make = (): GPU => {
-    const gpu = dawn.create([]);
-    created.push(gpu);
-    return gpu;
-  };
-  const env = process.env;
-  if (env.VK_ICD_FILENAMES || choice !== 'auto') {
-    if (!env.VK_ICD_FILENAMES) env.VK_ICD_FILENAMES = softwareIcd(choice);
-    inUse = make();
-    return inUse;
-  }
-  const gpu = make();
-  if (await gpu.requestAdapter({ powerPreference: 'high-performance' })) {
-    inUse = gpu;
-    return inUse;
-  }
-  env.VK_ICD_FILENAMES = softwareIcd(choice);
-  inUse = make();
+  inUse = await chooseNodeGpu(
+    () => dawn.create([]),
+    choice,
+    { env: process.env, exists: existsSync },
+    (gpu) => created.push(gpu),
+  );
   return inUse;
 }
