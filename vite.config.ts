@@ -107,7 +107,12 @@ export default defineConfig(({ mode }) => ({
         ? [
             {
               extends: true as const,
-              test: { name: 'hardware', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**', 'tests/lib/tarball.test.ts'], env: { WEBGPU_ADAPTER: 'auto' } },
+              test: {
+                name: 'hardware',
+                include: ['tests/**/*.test.ts'],
+                exclude: ['tests/browser/**', 'tests/lib/tarball.test.ts'],
+                env: { WEBGPU_ADAPTER: 'auto' },
+              },
             },
           ]
         : [
