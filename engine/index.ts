@@ -1,5 +1,7 @@
 /**
- * The engine's public entry point.
+ * The engine's public entry point, as browsers get it: nothing here imports `webgpu`, `mnist` or a
+ * `node:` module (tests/lib/tarball.test.ts checks the built package). Node gets ./node.ts, which
+ * adds Dawn's WebGPU and the `mnist` digits to the same exports.
  */
 export { Runtime, type DispatchSpec, type BindingResource, type MemoryStats, type WorkStats } from './runtime/runtime';
 export { Tensor, shapeSize, fmtShape, type DType, type TensorData } from './runtime/tensor';
