@@ -137,6 +137,8 @@ describe('nanGuard', () => {
       batchSize: 16,
       seed: 7,
       maxSteps: steps,
+      // The CPU waits for the previous step's GPU work before each step (see the bound below).
+      syncEvery: 1,
       plugins: [lrRamp(run.opt, 2, 10), counter, guard],
     }).then(
       () => null,
@@ -151,10 +153,14 @@ describe('nanGuard', () => {
       element: want!.index - p.offset,
       count: want!.count,
     });
-    // Noticed within two readback periods (plus the loop's sync period, 8) of the first bad step,
-    // and the run stopped there.
+    // Noticed soon after the first bad step s, and the run stopped there. With syncEvery 1 the CPU is
+    // at most 2 steps ahead of the GPU, so a reading the guard starts at a check lands within 2
+    // steps and is looked at by the next check, every steps later. Worst case: a reading started
+    // just before s (it cannot see s) blocks new ones until it is looked at (≤ 2 + every steps);
+    // the next one, started then, sees s and is looked at ≤ 2 + every steps later:
+    // s − 1 + 2·(2 + every) ≤ s + 2·every + 4.
     expect(e.stoppedAt).toBeGreaterThanOrEqual(want!.step);
-    expect(e.stoppedAt).toBeLessThanOrEqual(want!.step + 2 * every + 8);
+    expect(e.stoppedAt).toBeLessThanOrEqual(want!.step + 2 * every + 4);
     expect(taken).toBe(e.stoppedAt + 1);
     expect(taken).toBeLessThan(steps);
     run.dispose();
@@ -162,9 +168,10 @@ describe('nanGuard', () => {
 
   it('does not stop a healthy run, costs two dispatches a step and a readback every n steps, and frees its buffer', async () => {
     const { model, opt, data, dispose } = setup(4, 0.1);
-    // syncEvery beyond the run: the CPU never waits for the GPU inside an epoch, so the guard's
-    // readings can only arrive during the end-of-epoch metrics readback (see the count below).
-    const opts = { epochs: 4, batchSize: 16, seed: 1, syncEvery: 100 };
+    // The waits are the test's: syncEvery beyond the run (the CPU never waits for the GPU inside an
+    // epoch) and, after each epoch, onEpoch waits for the GPU to finish everything submitted, so a
+    // reading the guard started during an epoch has landed before the next one (see the count below).
+    const opts = { epochs: 4, batchSize: 16, seed: 1, syncEvery: 100, onEpoch: () => rt().sync() };
     // A warm-up epoch first: work done once per optimizer (its first step's set-up, one dispatch)
     // stays out of both runs' per-step counts.
     await fit(model, opt, data, undefined, { ...opts, epochs: 1 });
@@ -180,11 +187,11 @@ describe('nanGuard', () => {
     // The check: one dispatch over the gradients, one over the values, per step; no readback per step.
     result.forEach((r, i) => expect(r.dispatchesPerStep).toBe(plain[i].dispatchesPerStep + 2));
     // Readbacks beyond the unguarded run's, exactly: 96 examples / 16 = 6 steps an epoch, a reading
-    // due every 3. An epoch starts one at its step 3 (the previous epoch's reading arrived during
-    // that epoch's closing metrics readback, the one wait there is) and none at its step 6: the
-    // step-3 reading cannot have arrived, nothing has waited for the GPU since, and the guard never
-    // waits for it. 4 epochs give 4 readings, and onEnd's final check 1 more: 5 (not 24/3 + 1 = 9,
-    // which a guard that waited for each reading would make).
+    // due every 3. An epoch starts one at its step 3 (the previous epoch's reading landed during
+    // the wait after that epoch) and none at its step 6: the step-3 reading cannot have landed,
+    // nothing has waited for the GPU since, and the guard never waits for it. 4 epochs give 4
+    // readings, and onEnd's final check 1 more: 5 (not 24/3 + 1 = 9, which a guard that waited for
+    // each reading would make).
     expect(work1.readbacks - work0.readbacks - plainReadbacks).toBe(5);
     const after = rt().memoryStats();
     expect(after.liveTensors).toBe(before.liveTensors);
