@@ -22,7 +22,7 @@
 // result does not depend on scheduling.
 
 struct Params {
-  n: u32,         // elements written: cols (im2col) or dx (col2im)
+  n: u32,         // invocations: output pixels × kh (im2col), or elements of dx (col2im)
   batch: u32,
   h: u32,         // input height, width, channels
   w: u32,
@@ -47,31 +47,37 @@ override WG: u32 = 256;
 @group(0) @binding(3) var<storage, read> dcols: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 
-// One element of cols per invocation: consecutive invocations take consecutive channels of one
-// kernel position, i.e. consecutive addresses of x.
+// One kernel row (ky) of one output pixel per invocation: its kw·c entries of cols, contiguous in
+// cols and, for each kx, c contiguous values of x. The pixel's coordinates are worked out once per
+// kw·c values: integer division is slow on the CPU-based adapters (scalarized), and an invocation
+// per element spent most of its time on it.
 @compute @workgroup_size(WG)
 fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  let k = params.kh * params.kw * params.c;
-  let col = i % k;
-  let row = i / k;
-  let ch = col % params.c;
-  let kk = col / params.c;
-  let kx = kk % params.kw;
-  let ky = kk / params.kw;
+  let ky = i % params.kh;
+  let row = i / params.kh;
   let ox = row % params.ow;
   let t = row / params.ow;
   let oy = t % params.oh;
   let b = t / params.oh;
+  let run = params.kw * params.c;
+  let out = row * params.kh * run + ky * run;
   // Signed: a position in the top or left padding is negative.
   let iy = i32(oy * params.sh + ky * params.dh) - i32(params.ph);
-  let ix = i32(ox * params.sw + kx * params.dw) - i32(params.pw);
-  var v = 0.0;
-  if (iy >= 0 && ix >= 0 && u32(iy) < params.h && u32(ix) < params.w) {
-    v = x[((b * params.h + u32(iy)) * params.w + u32(ix)) * params.c + ch];
+  let row_in = iy >= 0 && u32(iy) < params.h;
+  let base_y = (b * params.h + u32(max(iy, 0))) * params.w;
+  for (var kx = 0u; kx < params.kw; kx++) {
+    let ix = i32(ox * params.sw + kx * params.dw) - i32(params.pw);
+    let inside = row_in && ix >= 0 && u32(ix) < params.w;
+    let src = (base_y + u32(max(ix, 0))) * params.c;
+    let dst = out + kx * params.c;
+    for (var ch = 0u; ch < params.c; ch++) {
+      var v = 0.0;
+      if (inside) { v = x[src + ch]; }
+      cols[dst + ch] = v;
+    }
   }
-  cols[i] = v;
 }
 
 // dx[b, iy, ix, c] = Σ over (ky, kx) with an output pixel (oy, ox) that read (iy, ix) at that

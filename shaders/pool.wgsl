@@ -14,7 +14,7 @@
 // pixels (each sums the windows that contain it), so they need no atomics.
 
 struct Params {
-  n: u32,      // elements written: y (forward) or dx (gradients)
+  n: u32,      // elements written: y (forward) or dx (gradients); windows (max_pool_grad_tiled)
   batch: u32,
   h: u32,      // input height, width, channels
   w: u32,
@@ -116,6 +116,25 @@ fn max_pool_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
   }
   dx[i] = acc;
+}
+
+// max_pool_grad when the windows tile the input exactly (stride = window, no padding, sizes
+// divisible: every pixel in exactly one window, the usual 2×2 pooling): one invocation per window
+// writes its whole window, dy at the argmax and 0 elsewhere. The same values as max_pool_grad with
+// one argmax per window instead of one per pixel.
+@compute @workgroup_size(WG)
+fn max_pool_grad_tiled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  let o = out_coords(i);
+  let best = argmax_of(o.x, o.y, o.z, o.w);
+  let g = dy[i];
+  for (var ky = 0u; ky < params.kh; ky++) {
+    for (var kx = 0u; kx < params.kw; kx++) {
+      let s = source_of(o.x, o.y, o.z, ky, kx, o.w);
+      dx[u32(s)] = select(0.0, g, s == best);
+    }
+  }
 }
 
 @compute @workgroup_size(WG)

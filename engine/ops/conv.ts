@@ -93,7 +93,7 @@ export function conv2dGeometry(where: string, xShape: readonly number[], wShape:
   return { batch, h, w, c, o, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw };
 }
 
-/** The uniforms of shaders/conv.wgsl for `n` written elements. */
+/** The uniforms of shaders/conv.wgsl for `n` invocations. */
 function convUniforms(g: ConvGeometry, n: number): Record<string, number> {
   const { batch, h, w, c, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw } = g;
   return { n, batch, h, w, c, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw };
@@ -108,9 +108,10 @@ export function im2col(x: Tensor, g: ConvGeometry): Tensor<'f32'> {
     shader: 'conv',
     entry: 'im2col',
     overrides: { WG },
-    uniforms: convUniforms(g, cols.size),
+    // One invocation per (output pixel, kernel row): see the kernel.
+    uniforms: convUniforms(g, g.batch * g.oh * g.ow * g.kh),
     bindings: { x, cols },
-    workgroups: grid1d(cols.size, WG),
+    workgroups: grid1d(g.batch * g.oh * g.ow * g.kh, WG),
   });
   return cols;
 }

@@ -58,7 +58,7 @@ export function pool2dGeometry(where: string, xShape: readonly number[], opts: P
   return { batch, h, w, c, oh, ow, kh, kw, sh, sw, ph, pw };
 }
 
-type PoolEntry = 'max_pool' | 'avg_pool' | 'max_pool_grad' | 'avg_pool_grad';
+type PoolEntry = 'max_pool' | 'avg_pool' | 'max_pool_grad' | 'max_pool_grad_tiled' | 'avg_pool_grad';
 
 /** One pooling dispatch writing `outShape` elements. */
 function dispatchPool(entry: PoolEntry, g: PoolGeometry, outShape: number[], bindings: Record<string, Tensor>): Tensor<'f32'> {
@@ -66,14 +66,16 @@ function dispatchPool(entry: PoolEntry, g: PoolGeometry, outShape: number[], bin
   const out = rt.empty(outShape);
   if (out.size === 0) return out;
   const { batch, h, w, c, oh, ow, kh, kw, sh, sw, ph, pw } = g;
-  const grad = entry.endsWith('_grad');
+  const grad = entry.includes('_grad');
+  // The tiled gradient runs one invocation per window, the others one per element written.
+  const n = entry === 'max_pool_grad_tiled' ? batch * oh * ow * c : out.size;
   rt.dispatch({
     shader: 'pool',
     entry,
     overrides: { WG },
-    uniforms: { n: out.size, batch, h, w, c, oh, ow, kh, kw, sh, sw, ph, pw },
+    uniforms: { n, batch, h, w, c, oh, ow, kh, kw, sh, sw, ph, pw },
     bindings: { ...bindings, [grad ? 'dx' : 'y']: out },
-    workgroups: grid1d(out.size, WG),
+    workgroups: grid1d(n, WG),
   });
   return out;
 }
@@ -97,7 +99,8 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor<'f32'> {
 /** The gradient of {@link maxPool2d}: dy to the (recomputed) argmax of each window, summed over windows. */
 export function maxPool2dGrad(x: Tensor, dy: Tensor, opts: Pool2dOptions): Tensor<'f32'> {
   const g = pool2dGeometry(opts.where ?? 'maxPool2d', x.shape, opts);
-  return dispatchPool('max_pool_grad', g, [...x.shape], { x, dy });
+  const tiles = g.sh === g.kh && g.sw === g.kw && g.ph === 0 && g.pw === 0 && g.oh * g.kh === g.h && g.ow * g.kw === g.w;
+  return dispatchPool(tiles ? 'max_pool_grad_tiled' : 'max_pool_grad', g, [...x.shape], { x, dy });
 }
 
 /** The gradient of {@link avgPool2d}: dy / (kh·kw) to every pixel of each window. */
