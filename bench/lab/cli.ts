@@ -65,8 +65,15 @@ function write(path: string, text: string): string {
   return abs;
 }
 
+/** Where relative paths point: the directory `npm run lab` was started from (npm runs scripts in the package's). */
+const base = process.env.INIT_CWD ?? process.cwd();
+
 async function main(): Promise<number> {
   const a = parseLabArgs(process.argv.slice(2));
+  if (a.spec) a.spec = resolve(base, a.spec);
+  a.outDir = resolve(base, a.outDir);
+  if (a.json) a.json = resolve(base, a.json);
+  if (a.html) a.html = resolve(base, a.html);
   if (a.help) {
     console.log(LAB_USAGE);
     return 0;
