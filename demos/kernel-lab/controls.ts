@@ -69,12 +69,15 @@ export function buildControls(parent: HTMLElement, presets: readonly KernelSpec[
     showParams(spec, p, onChange) {
       params.replaceChildren();
       const overrides = overrideParams(spec, p);
+      let current = { ...p };
       for (const [k, v] of Object.entries(p)) {
         const input = Object.assign(el('input'), { type: 'number', value: String(v), step: 'any' });
         input.dataset.param = k;
         input.addEventListener('change', () => {
           const x = Number(input.value);
-          if (Number.isFinite(x)) onChange({ ...p, [k]: x });
+          if (!Number.isFinite(x)) return;
+          current = { ...current, [k]: x };
+          onChange(current);
         });
         const label = el('label', 'param', `${k}${overrides.has(k) ? ' (override)' : ''} `);
         label.append(input);

@@ -151,5 +151,10 @@ void mountPage(meta, SOURCES, async (ctx) => {
   hook.presets = PRESETS.map((s) => s.name);
   hook.runs = 0;
   hook.source = () => editor.text();
+  // For tests that type at a line the editor has not drawn (it draws only what is scrolled into view).
+  hook.cursorAt = (line: number) => {
+    editor.view.dispatch({ selection: { anchor: editor.view.state.doc.line(line).to }, scrollIntoView: true });
+    editor.view.focus();
+  };
   hook.ready = true;
 });

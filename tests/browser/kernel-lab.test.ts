@@ -6,8 +6,9 @@
  *   line typed on;
  * - an edit that makes the result wrong is flagged with the first bad element, the one the edit broke;
  * - reloading the page from its URL brings the edited source back;
- * - the dropout preset marks the lines that decide keep or drop, and a run at other Philox rounds
- *   draws its mask and tests the kept fraction;
+ * - the dropout preset marks the lines that decide keep or drop; a run at other Philox rounds
+ *   draws its mask and tests it; halving the threshold in the WGSL keeps about half as many
+ *   (within 4σ of the binomial), is flagged wrong, and fails the page's test;
  * - a run over its time budget is stopped with a message, and the next run works.
  * Times are only checked to be positive (the machine is shared). Screenshot:
  * out/screenshots/kernel-lab.png (with THUMBS=1 also demos/kernel-lab/thumb.png).
@@ -89,6 +90,29 @@ describe('the kernel lab page', () => {
     expect(drop.correct).toBe(true);
     expect(drop.mask?.n).toBeGreaterThan(0);
     expect(await p.page.$$eval('canvas.mask', (c) => c.length)).toBe(1);
+    // Halving the threshold in keep1 (the scalar entry point's decision): the mask keeps half as many,
+    // the result differs from the reference, and the page's binomial test fails.
+    const setParam = (name: string, value: number) =>
+      p.page.$eval(
+        `input[data-param="${name}"]`,
+        (e, v) => {
+          (e as HTMLInputElement).value = String(v);
+          e.dispatchEvent(new Event('change'));
+        },
+        value,
+      );
+    await setParam('rounds', 7);
+    const keep = Number(await p.page.$eval('input[data-param="keep"]', (e) => (e as HTMLInputElement).value));
+    const keepLine = lineOf(dropText, '& 0xFFFFu) < params.threshold;');
+    await p.page.evaluate(`window.__demo.cursorAt(${keepLine})`);
+    await p.page.keyboard.press('Backspace');
+    await p.page.keyboard.type(' / 2u;');
+    const halved = await run(p);
+    expect(halved.correct).toBe(false);
+    const q = keep / 2;
+    const n = halved.mask?.n as number;
+    expect(Math.abs((halved.mask?.fraction as number) - q)).toBeLessThan(4 * Math.sqrt((q * (1 - q)) / n));
+    expect(halved.mask?.pass).toBe(false);
 
     // An edit that breaks compilation: the error is reported at the line typed on, and marked there.
     await p.page.select('select.preset', 'matmul step 1: naive');
