@@ -7,9 +7,13 @@
  * - the counters: created, live, pooled buffers and bytes move by exactly the bucket sizes;
  * - a bucket keeps at most `capPerBucket` free buffers and destroys the rest (the GPU sees them go);
  * - `releaseNow` makes a buffer reusable at once (no submit), so the next acquire creates nothing;
- * - a buffer another pool made is refused.
+ * - a buffer another pool made is refused;
+ * - with a stand-in device (limits chosen to tell the cases apart; nothing is created): the tighter
+ *   of the two limits is the one named, the binding limit when they are equal, the default
+ *   description names the pool, and a bucket is capped at the largest multiple of 4 the device allows.
  */
 import { describe, expect, it } from 'vitest';
+import { TensorTooLargeError } from '../../engine/runtime/errors';
 import { BufferPool, bucketSize } from '../../engine/runtime/pool';
 import { installBufferOracle } from '../helpers/buffer-oracle';
 import { useRuntime } from '../helpers/gpu';
@@ -88,5 +92,38 @@ describe('buffer pool', () => {
     other.release(b);
     other.afterSubmit();
     other.trim();
+  });
+
+  it('limits, with a stand-in device: the tighter limit named (the binding one when equal), the pool named by default, buckets capped to a multiple of 4', () => {
+    const asked: number[] = [];
+    const standIn = (maxBufferSize: number, maxStorageBufferBindingSize: number) =>
+      ({
+        limits: { maxBufferSize, maxStorageBufferBindingSize },
+        createBuffer: (d: GPUBufferDescriptor) => {
+          asked.push(d.size);
+          return { destroy: () => undefined };
+        },
+      }) as unknown as GPUDevice;
+    const limitOf = (pool: BufferPool, bytes: number): string => {
+      try {
+        pool.acquire(bytes);
+      } catch (e) {
+        if (e instanceof TensorTooLargeError) return `${e.limitName} ${e.message}`;
+        throw e;
+      }
+      return 'accepted';
+    };
+    // Binding limit tighter: a request over both limits names it, whichever check comes first.
+    const tight = new BufferPool(standIn(1000, 600), usage(), 'tensor');
+    expect(limitOf(tight, 1004)).toBe(
+      "maxStorageBufferBindingSize a tensor buffer needs 1004 bytes, more than the device's maxStorageBufferBindingSize of 600 bytes",
+    );
+    // Equal limits: the binding limit is named.
+    const equal = new BufferPool(standIn(800, 800), usage(), 'tensor');
+    expect(limitOf(equal, 804).split(' ')[0]).toBe('maxStorageBufferBindingSize');
+    // A buffer limit that is not a multiple of 4: 1,000 bytes fall in the 1,024 bucket, capped to 1,000.
+    const odd = new BufferPool(standIn(1002, 4096), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'staging');
+    odd.acquire(1000);
+    expect(asked).toEqual([1000]);
   });
 });
