@@ -138,3 +138,25 @@ export class MissingPackageError extends EngineError {
     this.packageName = packageName;
   }
 }
+
+/**
+ * Recording more GPU work would leave more submits unfinished than the runtime allows
+ * (`Runtime.maxSubmitsInFlight`). A loop that records work and never returns to the event loop
+ * never lets the runtime see the GPU finish; it must await `rt.ready()` (or `trainer.step()`, or
+ * any read-back) every so many steps. Nothing was recorded by the call that threw.
+ */
+export class BackpressureError extends EngineError {
+  /** Submits not yet known to be finished when the error was raised. */
+  readonly inFlight: number;
+  /** The bound that would have been exceeded. */
+  readonly limit: number;
+  constructor(where: string, inFlight: number, limit: number) {
+    super(
+      'BACKPRESSURE',
+      `${where}: ${inFlight} submits are not known to be finished, the runtime's bound (maxSubmitsInFlight = ${limit}); ` +
+        'a loop that records GPU work must return to the event loop now and then: await rt.ready() (or trainer.step(), or a read-back) every few hundred steps',
+    );
+    this.inFlight = inFlight;
+    this.limit = limit;
+  }
+}

@@ -149,7 +149,7 @@ export class Kernel {
       entries: bindings.map((b) => ({
         binding: b.binding,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: b.kind },
+        buffer: { type: b.kind, hasDynamicOffset: b.kind === 'uniform' },
       })),
     });
     const pipelineLayout = this.device.createPipelineLayout({ label: `${this.file}:${name}`, bindGroupLayouts: [layout] });

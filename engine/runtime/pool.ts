@@ -36,11 +36,15 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private pending: GPUBuffer[] = [];
   private readonly sizeOf = new WeakMap<GPUBuffer, number>();
+  /** Creation order of each buffer: free lists hand out the oldest first (see toFree). */
+  private readonly idOf = new WeakMap<GPUBuffer, number>();
   private live = 0;
   private liveBytesCount = 0;
   private pooled = 0;
   private pooledBytesCount = 0;
   private created = 0;
+  /** Called with each buffer right before the pool destroys it (the runtime drops its bind groups). */
+  onDestroy: ((buf: GPUBuffer) => void) | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -74,6 +78,7 @@ export class BufferPool {
     } else {
       buf = this.device.createBuffer({ size, usage: this.usage, label: `${this.label}[${size}]` });
       this.sizeOf.set(buf, size);
+      this.idOf.set(buf, this.created);
       this.created++;
     }
     this.live++;
@@ -112,12 +117,23 @@ export class BufferPool {
       this.free.set(size, list);
     }
     if (list.length >= this.capPerBucket) {
-      buf.destroy();
+      this.destroyBuffer(buf);
       return;
     }
-    list.push(buf);
+    // Kept sorted, newest first, so acquire() pops the oldest free buffer. A step that frees what it
+    // allocated then gets the same buffers in the same roles as the step before, whatever order they
+    // were released in, and the runtime's cached bind groups (./bindgroups.ts) keep matching.
+    const id = this.idOf.get(buf)!;
+    let i = list.length;
+    while (i > 0 && this.idOf.get(list[i - 1])! < id) i--;
+    list.splice(i, 0, buf);
     this.pooled++;
     this.pooledBytesCount += size;
+  }
+
+  private destroyBuffer(buf: GPUBuffer): void {
+    this.onDestroy?.(buf);
+    buf.destroy();
   }
 
   /** The pool's counters. */
@@ -134,7 +150,7 @@ export class BufferPool {
 
   /** Destroys every free buffer (live ones stay with their owners). */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const list of this.free.values()) for (const b of list) this.destroyBuffer(b);
     this.free.clear();
     this.pooled = 0;
     this.pooledBytesCount = 0;

@@ -304,7 +304,8 @@ class Replayer {
     const ts = clock === 'timestamp' && this.querySet;
     const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: this.querySet!, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
     pass.setPipeline(r.pipeline);
-    pass.setBindGroup(0, this.groups[index]);
+    // The uniform binding is dynamic (kernel.ts); the replay buffer range already starts at its slot.
+    pass.setBindGroup(0, this.groups[index], r.uniformBinding === undefined ? [] : [0]);
     for (let i = 0; i < reps; i++) pass.dispatchWorkgroups(x, y, z);
     pass.end();
     if (ts) {

@@ -4,7 +4,9 @@
  * results on the CPU or the caller flushes; then the batch is submitted at once.
  */
 import { adapterName, requestGpu, type AdapterDescription, type RequestGpuOptions } from './device';
-import { ArgumentError, DeviceLostError, EngineError, GpuError, KernelBindingError, ShapeError } from './errors';
+import { BindGroupCache, type BindGroupCacheStats, type BufferEntry } from './bindgroups';
+import { ArgumentError, BackpressureError, DeviceLostError, EngineError, GpuError, KernelBindingError, ShapeError } from './errors';
+import { SubmitTracker } from './inflight';
 import { Kernel, packUniforms, type Overrides, type UniformValues } from './kernel';
 import { BufferPool, type PoolStats } from './pool';
 import { ProfileRecorder, type Profile, type ProfileOptions, type ProfiledBinding } from './profile';
@@ -41,6 +43,22 @@ export interface WorkStats {
   readbacks: number;
 }
 
+/**
+ * The default of {@link Runtime.maxSubmitsInFlight}. The README's runtime section gives the native
+ * memory a never-awaiting loop grows by per submit, measured; this bound keeps that far below what
+ * crashed such a loop before the runtime bounded its work.
+ */
+export const DEFAULT_MAX_SUBMITS_IN_FLIGHT = 25_000;
+/** The default bound of {@link Runtime.ready}: enough for the CPU to record a step while the GPU runs one. */
+const READY_IN_FLIGHT = 2;
+/**
+ * Bind groups the runtime keeps for reuse. A step binds a few dozen distinct sets, but the pool hands
+ * a step's temporaries out in an order that repeats only every few hundred steps when nobody flushes.
+ */
+const BIND_GROUP_CACHE_SIZE = 4096;
+/** Dispatches after which a batch nobody flushes is submitted anyway. */
+const MAX_BATCH_DISPATCHES = 4096;
+
 function debugFromEnv(): boolean {
   const g = globalThis as { process?: { env?: Record<string, string | undefined> }; __WEBGPU_DEBUG__?: boolean };
   return !!g.__WEBGPU_DEBUG__ || !!g.process?.env?.WEBGPU_DEBUG;
@@ -66,6 +84,10 @@ export class Runtime {
   /** The profile being recorded (see ./profile.ts), if any. */
   private profiler: ProfileRecorder | null = null;
   private profileSubmits = 0;
+  private bindGroups: BindGroupCache;
+  private readonly inFlight: SubmitTracker;
+  private maxInFlight = DEFAULT_MAX_SUBMITS_IN_FLIGHT;
+  private batchDispatches = 0;
 
   private constructor(
     readonly device: GPUDevice,
@@ -74,6 +96,9 @@ export class Runtime {
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'tensor');
     this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'staging', 4);
     this.uniforms = new UniformArena(device);
+    this.bindGroups = new BindGroupCache(device, BIND_GROUP_CACHE_SIZE);
+    this.pool.onDestroy = (buf) => this.bindGroups.dropBuffer(buf);
+    this.inFlight = new SubmitTracker(device.queue);
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       const e = ev.error;
       const kind =
@@ -89,6 +114,7 @@ export class Runtime {
     void device.lost.then((info) => {
       const error = new DeviceLostError(info.reason ?? 'unknown', info.message || (this.destroyed ? 'the runtime was destroyed' : 'no message'));
       this.lostError = error;
+      this.inFlight.fail(error);
       for (const cb of [...this.lostListeners]) this.notifyLost(cb, error);
       this.lostListeners.clear();
     });
@@ -253,20 +279,25 @@ export class Runtime {
     const kernel = typeof spec.shader === 'string' ? this.kernel(spec.shader) : spec.shader;
     const entry = kernel.entry(spec.entry);
     const where = `${kernel.file} @compute ${spec.entry}`;
+    this.assertRoomInFlight(`dispatch ${where}`);
     const before = kernel.pipelineCount;
     const pipeline = kernel.pipeline(spec.entry, spec.overrides);
     this.work.pipelines += kernel.pipelineCount - before;
 
-    const entries: GPUBindGroupEntry[] = [];
+    const entries: BufferEntry[] = [];
     const named = new Set(Object.keys(spec.bindings));
     const prof = this.profiler;
     let uniformBytes: Uint8Array | undefined;
+    let dynamicOffsets: number[] | undefined;
     for (const b of entry.bindings) {
       if (b.kind === 'uniform') {
         const layout = entry.uniform!;
         const slot = this.uniforms.alloc(layout.size);
         packUniforms(where, layout, spec.uniforms ?? {}, slot.view, slot.base);
-        entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: slot.offset, size: layout.size } });
+        // Bound at offset 0 with the slot's offset given at setBindGroup (the layout's uniform entry
+        // is dynamic), so the bind group does not depend on where this dispatch's uniforms landed.
+        entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: 0, size: layout.size } });
+        dynamicOffsets = [slot.offset];
         if (prof?.replayable) uniformBytes = new Uint8Array(slot.view.buffer, slot.base, layout.size).slice();
         continue;
       }
@@ -301,14 +332,19 @@ export class Runtime {
       console.log(`[dispatch] ${where}${ov} grid=[${x}, ${y}, ${z}]`);
     }
     if (x === 0 || y === 0 || z === 0) return;
-    const bindGroup = this.device.createBindGroup({ layout: entry.layout, entries });
+    const bindGroup = this.bindGroups.get(entry.layout, entries);
     if (prof) this.endPass();
     const pass = prof ? this.commandEncoder().beginComputePass(prof.passDescriptor()) : this.computePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setBindGroup(0, bindGroup, dynamicOffsets);
     pass.dispatchWorkgroups(x, y, z);
     this.work.dispatches++;
-    if (!prof) return;
+    this.batchDispatches++;
+    if (!prof) {
+      // A batch that is never flushed grows its command buffer without bound; submit it in parts.
+      if (this.batchDispatches >= MAX_BATCH_DISPATCHES) this.flush();
+      return;
+    }
     pass.end();
     const bindings: ProfiledBinding[] = [];
     for (const b of entry.bindings) {
@@ -340,6 +376,7 @@ export class Runtime {
 
   /** Records a buffer-to-buffer copy into the current batch. */
   copy(src: BindingResource, dst: BindingResource, bytes?: number): void {
+    this.assertRoomInFlight('copy');
     const s = toBinding(src, 'copy source');
     const d = toBinding(dst, 'copy destination');
     const n = bytes ?? Math.min(s.size ?? s.buffer.size, d.size ?? d.buffer.size);
@@ -370,10 +407,17 @@ export class Runtime {
     this.assertUsable();
     this.endPass();
     const enc = this.encoder;
-    if (!enc) return false;
+    if (!enc) {
+      // Buffers released since the last submit are used by no open batch: reusable now (a later
+      // writeBuffer is queued after the submits that used them).
+      this.pool.afterSubmit();
+      return false;
+    }
     this.encoder = null;
     this.uniforms.upload(this.device.queue);
     this.device.queue.submit([enc.finish()]);
+    this.inFlight.afterSubmit();
+    this.batchDispatches = 0;
     this.work.submits++;
     this.profileSubmits++;
     this.uniforms.afterSubmit();
@@ -384,8 +428,77 @@ export class Runtime {
   /** Flushes and waits until the GPU has finished all submitted work; throws any GPU error it reported. */
   async sync(): Promise<void> {
     this.flush();
+    const submitted = this.inFlight.total;
     await this.device.queue.onSubmittedWorkDone();
+    this.inFlight.finished(submitted);
     this.throwPending();
+  }
+
+  // ---- backpressure --------------------------------------------------------------------------
+
+  /**
+   * Submits the recorded batch and resolves once at most `maxInFlight` submits (default 2) are not
+   * known to be finished, then throws any GPU error reported so far. A loop that records work and
+   * awaits this once per step runs at the GPU's pace with flat memory, while the CPU records the
+   * next step as the GPU runs the last one. Rejects with {@link DeviceLostError} if the device is lost.
+   */
+  async ready(maxInFlight = READY_IN_FLIGHT): Promise<void> {
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 0) throw new ArgumentError(`ready: maxInFlight must be an integer >= 0, got ${maxInFlight}`);
+    this.flush();
+    await this.inFlight.wait(maxInFlight);
+    this.throwPending();
+  }
+
+  /**
+   * Submits not yet known to be finished. The runtime learns that work has finished only when the
+   * event loop runs (an `await` of {@link ready}, {@link sync} or a read-back); until then every
+   * submit counts.
+   */
+  get submitsInFlight(): number {
+    return this.inFlight.inFlight;
+  }
+
+  /**
+   * The most submits that may be in flight ({@link submitsInFlight}). Recording work beyond it throws
+   * {@link BackpressureError} instead of letting native memory grow until the process crashes: a loop
+   * that never awaits gets this error, one that awaits {@link ready} now and then never does.
+   * Default {@link DEFAULT_MAX_SUBMITS_IN_FLIGHT}; a positive integer.
+   */
+  get maxSubmitsInFlight(): number {
+    return this.maxInFlight;
+  }
+
+  set maxSubmitsInFlight(n: number) {
+    if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`maxSubmitsInFlight must be a positive integer, got ${n}`);
+    this.maxInFlight = n;
+  }
+
+  /** Bind groups created and reused so far, and held now (a steady training step creates none). */
+  bindGroupStats(): BindGroupCacheStats {
+    return this.bindGroups.stats();
+  }
+
+  /**
+   * How many bind groups the runtime keeps for reuse (default 4096); 0 creates one per dispatch.
+   * Setting it starts an empty cache. Results do not depend on it; native memory does (see README).
+   */
+  get bindGroupCacheSize(): number {
+    return this.bindGroups.capacity;
+  }
+
+  set bindGroupCacheSize(n: number) {
+    if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`bindGroupCacheSize must be an integer >= 0, got ${n}`);
+    this.bindGroups = new BindGroupCache(this.device, n);
+  }
+
+  /** @internal Whether a cached bind group holds `buffer` (tests: destroyed buffers are let go). */
+  bindGroupsHold(buffer: GPUBuffer): boolean {
+    return this.bindGroups.holds(buffer);
+  }
+
+  private assertRoomInFlight(where: string): void {
+    const n = this.inFlight.inFlight;
+    if (n >= this.maxInFlight) throw new BackpressureError(where, n, this.maxInFlight);
   }
 
   /** @internal Reads a tensor back (used by {@link Tensor.toArray}). */
@@ -397,12 +510,15 @@ export class Runtime {
     this.copy(t, { buffer: stage, offset: 0, size: bytes }, bytes);
     this.flush();
     this.work.readbacks++;
+    const submitted = this.inFlight.total;
     try {
       await stage.mapAsync(GPUMapMode.READ, 0, bytes);
     } catch (e) {
       this.throwPending();
       throw e;
     }
+    // The copy was the last submit: everything up to it has finished.
+    this.inFlight.finished(submitted);
     new Uint8Array(out.buffer).set(new Uint8Array(stage.getMappedRange(0, bytes)));
     stage.unmap();
     this.staging.releaseNow(stage);
@@ -493,6 +609,7 @@ export class Runtime {
     if (this.destroyed) return;
     this.destroyed = true;
     this.pool.trim();
+    this.bindGroups.clear();
     this.staging.trim();
     this.device.destroy();
   }
