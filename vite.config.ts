@@ -131,6 +131,7 @@ export default defineConfig(({ mode }) => ({
                 name: 'swiftshader',
                 include: [
                   'tests/runtime/kernels.test.ts',
+                  'tests/runtime/backpressure.test.ts',
                   'tests/ops/**/*.test.ts',
                   'tests/optim/**/*.test.ts',
                   'tests/random/**/*.test.ts',
