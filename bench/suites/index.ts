@@ -4,6 +4,7 @@
  */
 import { ArgumentError } from '../../engine/index';
 import type { BenchSuite } from '../types';
+import { convSuite } from './conv';
 import { dropoutSuite } from './dropout';
 import { matmulSuite } from './matmul';
 import { mlpSuite } from './mlp';
@@ -79,6 +80,13 @@ export const SUITES: readonly SuiteInfo[] = [
     about: 'the 784-512-512-10 training step (batch 128) with each regularizer and each optimizer chain vs the plain SGD step (ms per step, ratio, dispatches)',
     run: regularizersSuite,
     cost: perSample(330, 500),
+  },
+  {
+    name: 'conv',
+    about:
+      'conv2d forward and forward + backward at MNIST and CIFAR-like shapes (batch 64): engine (im2col + matmul), tfjs-webgpu, jax-js, FMA ceiling (GFLOP/s); the MNIST CNN training step with and without dropout in the conv epilogues (ms)',
+    run: convSuite,
+    cost: perSample(300, 300),
   },
 ];
 
