@@ -13,7 +13,7 @@
  * - a chain without a direction refuses a second clipByGlobalNorm.
  */
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, chain, clipByGlobalNorm, momentum, ParamArena, type ParamSpec, sgd, type Runtime } from '../../engine/index';
+import { ArgumentError, chain, clipByGlobalNorm, coupledL2, momentum, ParamArena, type ParamSpec, sgd, type Runtime } from '../../engine/index';
 import { installBufferOracle } from '../helpers/buffer-oracle';
 import { randomArray, useRuntime } from '../helpers/gpu';
 
@@ -123,5 +123,7 @@ describe('the chain optimizer: memory, dispatches and state', () => {
     expect(() => chain(clipByGlobalNorm({ maxNorm: 1 }), clipByGlobalNorm({ maxNorm: 2 }))).toThrow(ArgumentError);
     expect(() => chain(clipByGlobalNorm({ maxNorm: 1 }), clipByGlobalNorm({ maxNorm: 2 }))).toThrow(/more than one clipByGlobalNorm/);
     expect(() => chain(clipByGlobalNorm({ maxNorm: 1 }))).not.toThrow();
+    // One clip among other transformations is fine: only clips are counted.
+    expect(() => chain(clipByGlobalNorm({ maxNorm: 1 }), coupledL2({ alpha: 1e-3 }))).not.toThrow();
   });
 });
