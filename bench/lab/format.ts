@@ -9,6 +9,11 @@ import { benchPart, type LabFigures, type LabReport } from './suite';
 const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
 const num = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(3));
 
+/** How many times faster `a` is than `b`, on GPU timestamps when both have them, else on the wall clock. */
+export function speedup(a: LabFigures, b: LabFigures): number {
+  return a.clock === 'gpu' && b.clock === 'gpu' ? b.medianMs / a.medianMs : b.wallMedianMs / a.wallMedianMs;
+}
+
 /** The figures as rows of strings: impl, time, spread, GFLOP/s, GB/s, fractions of the ceilings, ratio to the lab kernel. */
 export function figureCells(figs: readonly LabFigures[]): string[][] {
   const lab = figs.find((f) => f.impl === 'lab');
@@ -20,7 +25,7 @@ export function figureCells(figs: readonly LabFigures[]): string[][] {
     num(f.gbps),
     pct(f.ofFma),
     pct(f.ofCopy),
-    lab && f !== lab ? `${num(f.medianMs / lab.medianMs)}×` : '',
+    lab && f !== lab ? `${num(speedup(lab, f))}×` : '',
   ]);
 }
 

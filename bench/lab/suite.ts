@@ -42,6 +42,8 @@ export interface LabFigures {
   impl: string;
   clock: 'gpu' | 'wall';
   medianMs: number;
+  /** The median on the wall clock, which every row has: ratios between rows use it unless both have GPU timestamps. */
+  wallMedianMs: number;
   bestMs: number;
   worstMs: number;
   gflops: number;
@@ -143,6 +145,7 @@ export async function runLab(rt: Runtime, spec: KernelSpec, o: LabOptions): Prom
           impl: r.impl,
           clock: r.figure.clock,
           medianMs,
+          wallMedianMs: median(r.samplesMs),
           bestMs: Math.min(...ms),
           worstMs: Math.max(...ms),
           gflops,

@@ -77,6 +77,7 @@ function expectReport(report: LabReport, dir: string, host: string): void {
   expect(report.lab.figures.map((f) => f.impl)).toEqual(['lab', 'engine', 'tfjs-webgpu', 'jax-js']);
   for (const f of report.lab.figures) {
     expect(f.medianMs, f.impl).toBeGreaterThan(0);
+    expect(f.wallMedianMs, f.impl).toBeGreaterThan(0);
     expect(f.bestMs).toBeLessThanOrEqual(f.medianMs);
     expect(f.worstMs).toBeGreaterThanOrEqual(f.medianMs);
     // Both throughputs follow from the spec's work and the median time.
