@@ -47,8 +47,13 @@ export const CONV_CASES: readonly ConvCase[] = [
   { h: 16, c: 64, o: 64, k: 3, p: 1 },
 ];
 
+/** The one case of a --tiny run (a check of the harness, not a benchmark). */
+const TINY_CASE: ConvCase = { h: 8, c: 2, o: 4, k: 3, p: 1 };
+
 const caseName = (c: ConvCase, b: number) => `${c.h}x${c.h}x${c.c}→${c.o} k${c.k} b${b}`;
-const TARGET_MS = 200;
+/** How long one sample should last, and the most calls it may take. */
+let TARGET_MS = 200;
+let MAX_ITERS = 50;
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** A sample of one implementation: wall (and GPU) ms per call and the GPU work it made. */
@@ -68,7 +73,7 @@ interface Impl {
 
 /** An engine step timed on the runtime's clock. */
 async function engineImpl(rt: Runtime, impl: string, step: () => void): Promise<Impl> {
-  const iters = await itersFor(rt, step, TARGET_MS, 50);
+  const iters = await itersFor(rt, step, TARGET_MS, MAX_ITERS);
   return {
     impl,
     iters,
@@ -99,7 +104,7 @@ async function peerImpl(device: GPUDevice, impl: string, p: PeerCall): Promise<I
   };
   await once(1);
   const ms = (await once(1)).wallMs;
-  const iters = Math.max(1, Math.min(50, Math.round(TARGET_MS / Math.max(ms, 1e-3))));
+  const iters = Math.max(1, Math.min(MAX_ITERS, Math.round(TARGET_MS / Math.max(ms, 1e-3))));
   return { impl, iters, sample: () => once(iters), dispose: () => p.dispose() };
 }
 
@@ -243,13 +248,16 @@ function row(
 export const convSuite: BenchSuite = async (ctx) => {
   const rt = ctx.rt;
   const batch = ctx.tiny ? 2 : 64;
+  [TARGET_MS, MAX_ITERS] = ctx.tiny ? [20, 3] : [200, 50];
+  const cases = ctx.tiny ? [TINY_CASE] : CONV_CASES;
+  // Five samples at most: the largest case's forward + backward takes seconds per call on a software adapter.
   const samples = Math.min(ctx.samples, 5);
   const rows: BenchRow[] = [];
   const failedPeers = new Set<string>();
   const fma = fmaCeiling(rt, ctx.tiny ? 32 : 256);
   try {
-    for (const [ci, c] of CONV_CASES.entries()) {
-      ctx.progress?.(ci, CONV_CASES.length + 1);
+    for (const [ci, c] of cases.entries()) {
+      ctx.progress?.(ci, cases.length + 1);
       const d: Data = {
         x: uniformValues(batch * c.h * c.h * c.c, 1, -1, 1),
         w: uniformValues(c.k * c.k * c.c * c.o, 2, -0.2, 0.2),
@@ -305,7 +313,7 @@ export const convSuite: BenchSuite = async (ctx) => {
         for (const t of eng.tensors) t.dispose();
       }
     }
-    ctx.progress?.(CONV_CASES.length, CONV_CASES.length + 1);
+    ctx.progress?.(cases.length, cases.length + 1);
     rows.push(...(await cnnStepRows(ctx, samples)));
   } finally {
     fma.out.dispose();
