@@ -118,6 +118,9 @@ describe('buffer pool', () => {
     expect(limitOf(tight, 1004)).toBe(
       "maxStorageBufferBindingSize a tensor buffer needs 1004 bytes, more than the device's maxStorageBufferBindingSize of 600 bytes",
     );
+    // Buffer limit tighter: it is the one named, even for a request over both.
+    const loose = new BufferPool(standIn(1000, 4000), usage(), 'tensor');
+    expect(limitOf(loose, 5000).split(' ')[0]).toBe('maxBufferSize');
     // Equal limits: the binding limit is named.
     const equal = new BufferPool(standIn(800, 800), usage(), 'tensor');
     expect(limitOf(equal, 804).split(' ')[0]).toBe('maxStorageBufferBindingSize');
