@@ -14,6 +14,51 @@ export class EngineError extends Error {
   }
 }
 
+/**
+ * A string as a message quotes it: JSON-quoted (control characters escaped) and cut to `max`
+ * characters, so that a value from a file or a caller (a tensor name of 90 MB, say) never makes a
+ * message long.
+ */
+export function quoteString(s: string, max = 64): string {
+  if (s.length <= max) return JSON.stringify(s);
+  return `${JSON.stringify(s.slice(0, max))}… (${s.length} characters)`;
+}
+
+/**
+ * Any value as a message names it: strings quoted and cut ({@link quoteString}), numbers, booleans,
+ * null and undefined as written, anything else by its kind and size. Never stringifies an object or
+ * array (nor calls its `toString`), so a deeply nested or self-referencing value cannot overflow the
+ * stack or run the caller's code.
+ */
+export function describeValue(v: unknown, max = 64): string {
+  switch (typeof v) {
+    case 'string':
+      return quoteString(v, max);
+    case 'number':
+      return Object.is(v, -0) ? '-0' : String(v);
+    case 'boolean':
+    case 'undefined':
+      return String(v);
+    case 'bigint': {
+      const s = String(v);
+      return s.length <= max ? `${s}n` : `a ${s.length}-digit bigint`;
+    }
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+  }
+  if (v === null) return 'null';
+  try {
+    if (Array.isArray(v)) return `an array of ${v.length}`;
+    if (ArrayBuffer.isView(v)) return `a ${Object.prototype.toString.call(v).slice(8, -1)} of ${(v as { length?: number }).length ?? v.byteLength}`;
+    const tag = Object.prototype.toString.call(v).slice(8, -1);
+    return tag === 'Object' ? 'an object' : `an object (${tag})`;
+  } catch {
+    return 'an object'; // a revoked proxy
+  }
+}
+
 /** No WebGPU adapter could be found (no `navigator.gpu`, no Vulkan driver, ...). */
 export class NoAdapterError extends EngineError {
   constructor(message: string) {
@@ -136,6 +181,23 @@ export class MissingPackageError extends EngineError {
   constructor(packageName: string, why: string) {
     super('MISSING_PACKAGE', `${why} needs the npm package \`${packageName}\`, which is not installed: npm install ${packageName}`);
     this.packageName = packageName;
+  }
+}
+
+/**
+ * A file that cannot be read or written as asked (engine/io/node.ts): it does not exist, is a
+ * directory, a FIFO or a device rather than a regular file, or the system refused the operation.
+ * `path` is the file; `reason` is the system's code (`ENOENT`, `EISDIR`, `EACCES`, …) or
+ * `NOT_REGULAR` for a file that exists but is not a regular file.
+ */
+export class FileError extends EngineError {
+  readonly path: string;
+  readonly reason: string;
+  constructor(path: string, reason: string, message: string, options?: { cause?: unknown }) {
+    super('FILE_ERROR', `${message} (${reason}: ${quoteString(path, 200)})`);
+    this.path = path;
+    this.reason = reason;
+    if (options && 'cause' in options) (this as { cause?: unknown }).cause = options.cause;
   }
 }
 
