@@ -18,7 +18,7 @@ import { SOURCES } from './sources';
 import { LabRunner, type Ceilings } from './run';
 import { DEFAULT_BUDGET_MS, readUrlState, writeUrlState } from './url-state';
 import { RunHistory } from './history';
-import { el, renderResult, type HistoryEntry } from './views';
+import { buildLayout, el, renderResult, type HistoryEntry } from './views';
 import './page.css';
 const DECIDES = 'This line decides keep or drop: the threshold comparison, or the Philox rounds that make the random words.';
 
@@ -33,27 +33,8 @@ void mountPage(meta, SOURCES, async (ctx) => {
   let ceilings: Ceilings | null = null;
   const hook = ctx.hook;
 
-  const about = el('p', 'about');
   const controls = buildControls(ctx.root, PRESETS, url.budgetMs ?? DEFAULT_BUDGET_MS);
-  const grid = el('div', 'lab-grid');
-  const left = el('div');
-  const right = el('div');
-  const diffBox = el('div', 'diff');
-  diffBox.hidden = true;
-  const result = el('div', 'result');
-  const canvas = el('canvas', 'roofline');
-  const legend = el(
-    'p',
-    'muted',
-    'Roofline: each dot is a run, by its number in the history (blue: the latest; grey: earlier; red: wrong); 0 is the engine’s kernel of the same op.',
-  );
-  const maskBox = el('div', 'mask-box');
-  const historyBox = el('div', 'history-box');
-  ctx.root.prepend(about);
-  left.append(diffBox);
-  right.append(result, canvas, legend, maskBox);
-  grid.append(left, right);
-  ctx.root.append(grid, el('h3', undefined, 'History'), historyBox);
+  const { about, left, diffBox, result, canvas, maskBox, historyBox } = buildLayout(ctx.root);
 
   const presetText = (): string => specSource(spec).source;
   const save = (): void => {

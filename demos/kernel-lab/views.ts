@@ -16,6 +16,43 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, 
   return e;
 }
 
+/** The page's areas below the controls. */
+export interface Layout {
+  about: HTMLElement;
+  /** The editor's column (the editor goes first, the diff below it). */
+  left: HTMLElement;
+  diffBox: HTMLElement;
+  result: HTMLElement;
+  canvas: HTMLCanvasElement;
+  maskBox: HTMLElement;
+  historyBox: HTMLElement;
+}
+
+/** Builds the areas into `root`: what the preset does above the controls, editor and results side by side, the history below. */
+export function buildLayout(root: HTMLElement): Layout {
+  const about = el('p', 'about');
+  const grid = el('div', 'lab-grid');
+  const left = el('div');
+  const right = el('div');
+  const diffBox = el('div', 'diff');
+  diffBox.hidden = true;
+  const result = el('div', 'result');
+  const canvas = el('canvas', 'roofline');
+  const legend = el(
+    'p',
+    'muted',
+    'Roofline: each dot is a run, by its number in the history (blue: the latest; grey: earlier; red: wrong); 0 is the engine’s kernel of the same op.',
+  );
+  const maskBox = el('div', 'mask-box');
+  const historyBox = el('div', 'history-box');
+  root.prepend(about);
+  left.append(diffBox);
+  right.append(result, canvas, legend, maskBox);
+  grid.append(left, right);
+  root.append(grid, el('h3', undefined, 'History'), historyBox);
+  return { about, left, diffBox, result, canvas, maskBox, historyBox };
+}
+
 /** One run in the history. */
 export interface HistoryEntry {
   n: number;
@@ -43,26 +80,32 @@ export function renderResult(parent: HTMLElement, r: RunResult, c: Ceilings | nu
   parent.append(el('p', `verdict ${r.check.correct ? 'good' : 'bad'}`, describeCheck(r.check)));
   const table = el('table', 'timings');
   const head = el('tr');
-  for (const h of ['', 'median', 'best … worst', 'GFLOP/s', 'GB/s', 'of FMA ceiling', 'of copy ceiling']) head.append(el('th', undefined, h));
+  for (const h of ['', 'median', 'best … worst', 'GFLOP/s', 'GB/s', '% of FMA', '% of copy']) head.append(el('th', undefined, h));
   table.append(head);
   for (const t of r.timed) {
     const row = el('tr');
     row.dataset.impl = t.impl;
     const cells = [
-      t.impl === 'lab' ? 'your kernel' : "the engine's kernel",
-      `${fmt(t.medianMs)} ms`,
+      t.impl === 'lab' ? 'yours' : 'engine',
+      fmt(t.medianMs),
       `${fmt(t.bestMs)} … ${fmt(t.worstMs)}`,
       fmt(t.gflops),
       fmt(t.gbps),
-      c ? `${(100 * (t.gflops / c.gflops)).toFixed(1)}%` : '–',
-      c ? `${(100 * (t.gbps / c.gbps)).toFixed(1)}%` : '–',
+      c ? (100 * (t.gflops / c.gflops)).toFixed(1) : '–',
+      c ? (100 * (t.gbps / c.gbps)).toFixed(1) : '–',
     ];
     for (const x of cells) row.append(el('td', undefined, x));
     table.append(row);
   }
   parent.append(table);
   const clock = r.timed[0]?.clock === 'gpu' ? 'GPU timestamp queries' : 'the wall clock (submit to onSubmittedWorkDone)';
-  parent.append(el('p', 'muted', `Times per dispatch on ${clock}, samples taken in turn; fractions of the ceilings measured on this GPU at the first run.`));
+  parent.append(
+    el(
+      'p',
+      'muted',
+      `Times per dispatch in ms on ${clock}, samples taken in turn; % of the FMA and copy ceilings measured on this GPU at the first run; “engine” is the engine's kernel of the same op.`,
+    ),
+  );
 }
 
 /** The history table; `restore` brings an entry's source and params back. */
