@@ -52,8 +52,10 @@ const TINY_CASE: ConvCase = { h: 8, c: 2, o: 4, k: 3, p: 1 };
 
 const caseName = (c: ConvCase, b: number) => `${c.h}x${c.h}x${c.c}→${c.o} k${c.k} b${b}`;
 /** How long one sample should last, and the most calls it may take. */
-let TARGET_MS = 200;
-let MAX_ITERS = 50;
+interface Budget {
+  targetMs: number;
+  maxIters: number;
+}
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** A sample of one implementation: wall (and GPU) ms per call and the GPU work it made. */
@@ -72,8 +74,8 @@ interface Impl {
 }
 
 /** An engine step timed on the runtime's clock. */
-async function engineImpl(rt: Runtime, impl: string, step: () => void): Promise<Impl> {
-  const iters = await itersFor(rt, step, TARGET_MS, MAX_ITERS);
+async function engineImpl(rt: Runtime, budget: Budget, impl: string, step: () => void): Promise<Impl> {
+  const iters = await itersFor(rt, step, budget.targetMs, budget.maxIters);
   return {
     impl,
     iters,
@@ -93,7 +95,7 @@ interface PeerCall {
   dispose(): void;
 }
 
-async function peerImpl(device: GPUDevice, impl: string, p: PeerCall): Promise<Impl> {
+async function peerImpl(device: GPUDevice, budget: Budget, impl: string, p: PeerCall): Promise<Impl> {
   const once = async (iters: number): Promise<Sample> => {
     const m = await sampleCalls(device, iters, async () => {
       for (let i = 0; i < iters; i++) p.call();
@@ -104,7 +106,7 @@ async function peerImpl(device: GPUDevice, impl: string, p: PeerCall): Promise<I
   };
   await once(1);
   const ms = (await once(1)).wallMs;
-  const iters = Math.max(1, Math.min(MAX_ITERS, Math.round(TARGET_MS / Math.max(ms, 1e-3))));
+  const iters = Math.max(1, Math.min(budget.maxIters, Math.round(budget.targetMs / Math.max(ms, 1e-3))));
   return { impl, iters, sample: () => once(iters), dispose: () => p.dispose() };
 }
 
@@ -248,7 +250,7 @@ function row(
 export const convSuite: BenchSuite = async (ctx) => {
   const rt = ctx.rt;
   const batch = ctx.tiny ? 2 : 64;
-  [TARGET_MS, MAX_ITERS] = ctx.tiny ? [20, 3] : [200, 50];
+  const budget: Budget = ctx.tiny ? { targetMs: 20, maxIters: 3 } : { targetMs: 200, maxIters: 50 };
   const cases = ctx.tiny ? [TINY_CASE] : CONV_CASES;
   // Five samples at most: the largest case's forward + backward takes seconds per call on a software adapter.
   const samples = Math.min(ctx.samples, 5);
@@ -268,9 +270,9 @@ export const convSuite: BenchSuite = async (ctx) => {
       const eng = engineSteps(rt, c, batch, d);
       const list: { impl: Impl; flops: number; pass: string }[] = [];
       try {
-        list.push({ impl: await engineImpl(rt, 'engine', eng.fwd), flops, pass: 'forward' });
-        list.push({ impl: await engineImpl(rt, 'engine', eng.both), flops: 3 * flops, pass: 'forward+backward' });
-        list.push({ impl: await engineImpl(rt, 'ceiling-fma', fma.step), flops: fma.flops, pass: 'ceiling' });
+        list.push({ impl: await engineImpl(rt, budget, 'engine', eng.fwd), flops, pass: 'forward' });
+        list.push({ impl: await engineImpl(rt, budget, 'engine', eng.both), flops: 3 * flops, pass: 'forward+backward' });
+        list.push({ impl: await engineImpl(rt, budget, 'ceiling-fma', fma.step), flops: fma.flops, pass: 'ceiling' });
         const peers = [
           { name: 'tfjs-webgpu', make: async (bw: boolean) => tfjsConv(await tfjsPeer(), c, batch, d, bw) },
           { name: 'jax-js', make: async (bw: boolean) => jaxConv(await jaxPeer(), c, batch, d, bw) },
@@ -280,7 +282,7 @@ export const convSuite: BenchSuite = async (ctx) => {
             if (failedPeers.has(p.name)) continue;
             try {
               list.push({
-                impl: await peerImpl(rt.device, p.name, await p.make(bw)),
+                impl: await peerImpl(rt.device, budget, p.name, await p.make(bw)),
                 flops: bw ? 3 * flops : flops,
                 pass: bw ? 'forward+backward' : 'forward',
               });
@@ -314,7 +316,7 @@ export const convSuite: BenchSuite = async (ctx) => {
       }
     }
     ctx.progress?.(cases.length, cases.length + 1);
-    rows.push(...(await cnnStepRows(ctx, samples)));
+    rows.push(...(await cnnStepRows(ctx, budget, samples)));
   } finally {
     fma.out.dispose();
   }
@@ -322,7 +324,7 @@ export const convSuite: BenchSuite = async (ctx) => {
 };
 
 /** The MNIST CNN's training step (batch 64), without and with dropout in both convolutions' epilogues. */
-async function cnnStepRows(ctx: BenchContext, samples: number): Promise<BenchRow[]> {
+async function cnnStepRows(ctx: BenchContext, budget: Budget, samples: number): Promise<BenchRow[]> {
   const rt = ctx.rt;
   const batch = ctx.tiny ? 2 : 64;
   const make = (drop: boolean): Sequential => {
@@ -348,7 +350,7 @@ async function cnnStepRows(ctx: BenchContext, samples: number): Promise<BenchRow
     const impls: Impl[] = [];
     for (const [i, m] of models.entries()) {
       let step = 0;
-      impls.push(await engineImpl(rt, i === 0 ? 'engine' : 'engine-conv-dropout', () => trainOnBatch(m, opts[i], x, targets, step++)));
+      impls.push(await engineImpl(rt, budget, i === 0 ? 'engine' : 'engine-conv-dropout', () => trainOnBatch(m, opts[i], x, targets, step++)));
     }
     const res = await sampleAll(impls, samples, ctx, 'cnn step');
     return impls.flatMap((impl) => {
