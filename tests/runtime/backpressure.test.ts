@@ -65,7 +65,7 @@ const rss = () => {
 describe('backpressure', () => {
   const rt = useRuntime();
 
-  it('20,000 never-awaiting steps complete, growing by a submit's buffers per submit, not a bind group per dispatch', async () => {
+  it('20,000 never-awaiting steps complete, growing per submit, not per dispatch', async () => {
     const r = rt();
     // What one bind group costs on this adapter when the loop never yields (Dawn frees them only
     // when the device ticks): measured here, so the bound below holds on each adapter it runs on.
