@@ -43,8 +43,10 @@
 //     number of FMAs per loaded component: the vec4 layout with 8 rows per invocation, as many as fit
 //     in registers before the accumulators spill. Workgroup memory tiles, unrolling k, 2-D
 //     workgroups and other workgroup orders were tried and were slower or no better.
-//   - On SwiftShader the strided layout wins: neighbouring invocations read neighbouring addresses
-//     of B and C, which it can merge into vector loads; 16 rows per invocation.
+//   - On SwiftShader the strided layout won while the accumulators were an array indexed in loops
+//     (neighbouring invocations read neighbouring addresses of B and C, which it can merge into
+//     vector loads); with the generated entry points the vec4 layout with 8 rows leads where the
+//     shape allows it, and the strided one takes the other shapes.
 //   - Throughput is compared per CPU-second of the process as well as per wall-clock second, since
 //     the machines these were tuned on are shared and contention disturbs the former much less.
 //   The adapter's FMA ceiling and the peers are measured by bench/suites/matmul.ts.

@@ -80,9 +80,11 @@ export interface MatmulTuning {
 /**
  * Measured side by side at 512³–1024³ and 777×513×1025, every transpose combination (the comment at
  * the top of shaders/matmul.wgsl says why). lavapipe loads every vector component
- * separately whatever the layout (Mesa's gallivm), so the vec4 layout with 8 rows wins; on
- * SwiftShader the strided layout, where neighbouring invocations read neighbouring addresses, ran
- * fastest (consistent with it merging such loads into vector loads).
+ * separately whatever the layout (Mesa's gallivm), so the vec4 layout with 8 rows wins. On
+ * SwiftShader, with the generated entry points (every row's accumulator its own variable), the
+ * vec4 layout with 8 rows led where it applies (the autotuner chose it for both transposed
+ * products, and the MLP step ran faster with it); unaligned shapes keep the strided layout, where
+ * neighbouring invocations read neighbouring addresses.
  * `other` (real GPUs; untested here, only checked for correctness on the software adapters) gets
  * the classic workgroup-memory tiling, 64 × 64 blocks of C from 16 × 16 invocations of 4 × 4
  * outputs, 16 values of k per tile. These are the fixed-mode defaults of the autotuner
@@ -90,7 +92,7 @@ export interface MatmulTuning {
  */
 export const MATMUL_TUNING: Readonly<Record<AdapterKind, MatmulTuning>> = {
   lavapipe: { aligned: { kernel: 'vec4', WG: 32, TM: 8 }, unaligned: { kernel: 'scalar', WG: 64, TM: 8 } },
-  swiftshader: { aligned: { kernel: 'strided', WG: 32, TM: 16 }, unaligned: { kernel: 'strided', WG: 32, TM: 16 } },
+  swiftshader: { aligned: { kernel: 'vec4', WG: 32, TM: 8 }, unaligned: { kernel: 'strided', WG: 32, TM: 16 } },
   other: { aligned: { kernel: 'tiled', WG: 16, WG_Y: 16, TM: 4, BK: 16 }, unaligned: { kernel: 'tiled', WG: 16, WG_Y: 16, TM: 4, BK: 16 } },
 };
 

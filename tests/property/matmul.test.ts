@@ -8,14 +8,27 @@
  * pre-activation is within its own bound of 0, the ReLU mask may go either way: the reference then
  * takes the GPU's side of the kink (it is decided by rounding, not by the rule).
  * One property multiplies more than 65,535 row blocks, so the grid spills into z (forward and ∂/∂A).
- * Runs: 30 for matmul, 25 for linear, 1 for the large grid (FC_RUNS overrides).
+ * One forces a random generated entry point (shaders/matmul_gen.ts: any layout, any of its TMs)
+ * with a random epilogue and transposes, so the unrolled kernels meet shapes no fixed test chose.
+ * Runs: 30 for matmul, 25 for linear, 8 for the generated entry points (each compiles a pipeline),
+ * 1 for the large grid (FC_RUNS overrides).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as F from '../../engine/autograd/index';
-import { planMatmul } from '../../engine/ops/matmul';
+import { matmul, planMatmul, type MatmulBlocking, type MatmulKernel } from '../../engine/ops/matmul';
+import { MATMUL_TMS, hasMatmulEntry, matmulTemplateOf } from '../../shaders/matmul_gen';
 import { useRuntime } from '../helpers/gpu';
 import { data, dataSeed, dim, expectClose, gamma, runs, vjp } from './fc';
+
+/** A generated entry point: its layout and one of its TMs, with a small workgroup. */
+const generatedBlocking: fc.Arbitrary<MatmulBlocking> = fc.constantFrom<MatmulKernel>('vec4', 'scalar', 'strided', 'block', 'tiled').chain((kernel) =>
+  fc.constantFrom(...MATMUL_TMS[matmulTemplateOf(kernel)].filter((tm) => hasMatmulEntry(kernel, tm))).map((TM): MatmulBlocking => {
+    if (kernel === 'tiled') return { kernel, WG: 4, WG_Y: 2, TM, BK: 4 };
+    if (kernel === 'block') return { kernel, WG: 4, WG_Y: 4, TM };
+    return { kernel, WG: 8, TM };
+  }),
+);
 
 /** op(A)·op(B) in f64 and Σ|a·b| per output; A stored [M, K] or [K, M], B [K, N] or [N, K]. */
 function product(
@@ -131,6 +144,46 @@ describe('property: matmul and linear and their gradients', () => {
       runs(25),
     );
   });
+
+  it('any generated entry point, epilogue and transposes: op(A)·op(B) (+ bias, ReLU)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        generatedBlocking,
+        dim,
+        dim,
+        dim,
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        dataSeed,
+        async (blk, m0, n0, k0, transA, transB, withBias, relu, seed) => {
+          // The vec4 layout needs rows of whole vec4s: N and K (and M when A is transposed) rounded up to 4.
+          const up = (x: number, on: boolean) => (on ? 4 * Math.ceil(x / 4) : x);
+          const vec4 = blk.kernel === 'vec4';
+          const [m, n, k] = [up(m0, vec4 && transA), up(n0, vec4), up(k0, vec4)];
+          const r = rt();
+          const a = data([m, k], seed);
+          const b = data([k, n], seed + 1);
+          const bias = data([n], seed + 2);
+          const ta = r.tensor(a, transA ? [k, m] : [m, k]);
+          const tb = r.tensor(b, transB ? [n, k] : [k, n]);
+          const tbias = r.tensor(bias);
+          const tuning = { aligned: blk, unaligned: blk };
+          expect(planMatmul(r, { m, n, k, transA, transB }, tuning).entryPoint).toBe(`matmul_${blk.kernel}_tm${blk.TM}`);
+          const y = matmul(ta, tb, { transA, transB, bias: withBias ? tbias : undefined, relu }, tuning);
+          const got = await y.toArray();
+          for (const t of [ta, tb, tbias, y]) t.dispose();
+          const { c, abs } = product(a, b, m, n, k, transA, transB);
+          const z = c.map((v, i) => v + (withBias ? bias[i % n] : 0));
+          const bound = (i: number): number => gamma(k + (withBias ? 1 : 0)) * (abs[i] + (withBias ? Math.abs(bias[i % n]) : 0));
+          expectClose('C', got, relu ? z.map((v) => Math.max(v, 0)) : z, bound);
+        },
+      ),
+      runs(8),
+    );
+    // Each run compiles a pipeline of unrolled code: seconds apiece on a loaded software adapter.
+  }, 360_000);
 
   it('more than 65,535 row blocks: the grid spills into z, forward and ∂/∂A (also that tall)', async () => {
     const tall = 65535 * 16 + 1; // more row blocks than one grid dimension holds for any TM ≤ 16
