@@ -10,14 +10,18 @@ import { el } from './views';
 const SOFTWARE_CAPS: Record<string, number> = { m: 128, n: 128, k: 128 };
 const SOFTWARE_ELEMENTS = 1 << 14;
 
-/** The params a page starts a preset with: the spec's, smaller on a software adapter. */
-export function startParams(spec: KernelSpec, software: boolean): LabParams {
+/**
+ * The params a page starts a preset with: the spec's, smaller on a software adapter, and smaller
+ * again in quick mode (the tests: a matmul of 64³, 4,096 elements).
+ */
+export function startParams(spec: KernelSpec, software: boolean, quick = false): LabParams {
   const p = { ...spec.params };
-  if (!software) return p;
+  if (!software && !quick) return p;
+  const shrink = quick ? 2 : 1;
   const matmul = 'm' in p && 'k' in p;
   for (const k of Object.keys(p)) {
-    const cap = matmul ? SOFTWARE_CAPS[k] : k === 'n' ? SOFTWARE_ELEMENTS : undefined;
-    if (cap !== undefined) p[k] = Math.min(p[k], cap);
+    const cap = matmul ? SOFTWARE_CAPS[k] : k === 'n' ? SOFTWARE_ELEMENTS / shrink : undefined;
+    if (cap !== undefined) p[k] = Math.min(p[k], cap / shrink);
   }
   return p;
 }

@@ -27,8 +27,8 @@ void mountPage(meta, SOURCES, async (ctx) => {
   const software = ctx.rt.info.isFallbackAdapter;
   const url = readUrlState(location.hash);
   let spec: KernelSpec = PRESETS.find((s) => s.name === url.preset) ?? PRESETS[0];
-  let params: LabParams = { ...startParams(spec, software), ...(url.params ?? {}) };
   const quick = !!url.quick;
+  let params: LabParams = { ...startParams(spec, software, quick), ...(url.params ?? {}) };
   const history = new RunHistory();
   let ceilings: Ceilings | null = null;
   const hook = ctx.hook;
@@ -65,7 +65,7 @@ void mountPage(meta, SOURCES, async (ctx) => {
   };
   controls.preset.addEventListener('change', () => {
     spec = PRESETS.find((s) => s.name === controls.preset.value) ?? spec;
-    params = startParams(spec, software);
+    params = startParams(spec, software, quick);
     editor.setText(presetText());
     editor.showMessages([]);
     diffBox.hidden = true;

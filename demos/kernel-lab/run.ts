@@ -6,7 +6,7 @@
  * on, the runtime is replaced (its device destroyed, which ends the work in flight), and the page
  * stays usable.
  */
-import { Runtime, ShaderCompileError } from 'webgpu-regularization';
+import { EngineError, Runtime, ShaderCompileError } from 'webgpu-regularization';
 import type { LabCheck } from '../../bench/lab/check';
 import { ceilingImpls, engineStep, recordedImpl, type Impl } from '../../bench/lab/impls';
 import { checkLab, prepareLab, type LabSource, type PreparedLab } from '../../bench/lab/runner';
@@ -138,7 +138,9 @@ export class LabRunner {
           timed: [],
         };
       }
-      return { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e), timed: [] };
+      // The engine's stable code, not the class name, which the production build's minifier shortens.
+      const kind = e instanceof EngineError ? e.code : e instanceof Error ? e.name : '';
+      return { error: e instanceof Error ? `${kind}: ${e.message}` : String(e), timed: [] };
     } finally {
       try {
         for (const impl of impls) impl.dispose();
