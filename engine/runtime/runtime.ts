@@ -377,6 +377,11 @@ export class Runtime {
   /** Records a buffer-to-buffer copy into the current batch. */
   copy(src: BindingResource, dst: BindingResource, bytes?: number): void {
     this.assertRoomInFlight('copy');
+    this.recordCopy(src, dst, bytes);
+  }
+
+  /** A copy without the bound: a read-back records one and then waits, which is the remedy itself. */
+  private recordCopy(src: BindingResource, dst: BindingResource, bytes?: number): void {
     const s = toBinding(src, 'copy source');
     const d = toBinding(dst, 'copy destination');
     const n = bytes ?? Math.min(s.size ?? s.buffer.size, d.size ?? d.buffer.size);
@@ -507,7 +512,7 @@ export class Runtime {
     const out = t.dtype === 'f32' ? new Float32Array(t.size) : t.dtype === 'u32' ? new Uint32Array(t.size) : new Int32Array(t.size);
     if (bytes === 0) return out;
     const stage = this.staging.acquire(bytes);
-    this.copy(t, { buffer: stage, offset: 0, size: bytes }, bytes);
+    this.recordCopy(t, { buffer: stage, offset: 0, size: bytes }, bytes);
     this.flush();
     this.work.readbacks++;
     const submitted = this.inFlight.total;

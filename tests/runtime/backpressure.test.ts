@@ -192,6 +192,9 @@ describe('backpressure', () => {
       expect(bp.message).toMatch(/elementwise\.wgsl/);
       expect(bp.message).toMatch(/await rt\.ready\(\)/);
       expect(r.workStats().dispatches).toBe(before.dispatches);
+      // A read-back is a remedy, not more work in flight: it is allowed at the bound and drains it.
+      expect(Array.from(await outs[3].toArray())).toEqual([2, 4]);
+      expect(r.submitsInFlight).toBe(0);
       await r.ready();
       const y = scale(x, 3);
       expect(Array.from(await y.toArray())).toEqual([3, 6]);
