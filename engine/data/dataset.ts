@@ -8,7 +8,7 @@
  * targets or anything else a loss takes. Both shuffle inputs and targets with the same order.
  */
 import { gatherRows, checkIndexRange, oneHot, type IndexWindow } from '../ops/gather';
-import { ArgumentError, ShapeError } from '../runtime/errors';
+import { ArgumentError, describeValue, ShapeError } from '../runtime/errors';
 import type { Runtime } from '../runtime/runtime';
 import { fmtShape, shapeSize, type Tensor } from '../runtime/tensor';
 import { SeededRng } from './rng';
@@ -129,6 +129,12 @@ export class GpuDataset {
    * (e.g. smoothed labels, same shape as {@link GpuDataset.targets}).
    */
   batch(order: Tensor, window: IndexWindow, targets: Tensor<'f32'> = this.targets): Batch {
+    // Checked before the two gathers allocate anything.
+    const { start, count } = (window ?? {}) as Partial<IndexWindow>;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start! < 0 || count! < 0 || start! + count! > order.size)
+      throw new ArgumentError(
+        `GpuDataset.batch: the window { start: ${describeValue(start)}, count: ${describeValue(count)} } is not a range of integers within the order's ${order.size} rows`,
+      );
     if (targets.shape[0] !== this.count) throw new ShapeError(`GpuDataset.batch: targets ${fmtShape(targets.shape)} do not cover ${this.count} examples`);
     return { x: gatherRows(this.images, order, window), targets: gatherRows(targets, order, window), size: window.count };
   }

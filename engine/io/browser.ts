@@ -3,7 +3,23 @@
  * IndexedDB under a key so that a page can reload and resume. Browser-only (it uses `document` and
  * `indexedDB`); Node has ./node.ts. The bytes are those of ./checkpoint.ts (safetensors).
  */
+import { ArgumentError, describeValue } from '../runtime/errors';
 import { CheckpointError } from './safetensors';
+
+function checkBytes(where: string, bytes: unknown): void {
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${where}: bytes must be a Uint8Array, got ${describeValue(bytes)}`);
+}
+
+function checkKey(where: string, key: unknown): void {
+  if (typeof key !== 'string') throw new ArgumentError(`${where}: the key must be a string, got ${describeValue(key)}`);
+}
+
+function checkStoreOptions(where: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null) throw new ArgumentError(`${where}: options must be an object, got ${describeValue(options)}`);
+  const name = (options as CheckpointStoreOptions).dbName;
+  if (name !== undefined && (typeof name !== 'string' || name === ''))
+    throw new ArgumentError(`${where}: dbName must be a non-empty string, got ${describeValue(name)}`);
+}
 
 /** The IndexedDB database and object store the checkpoints live in. */
 export const CHECKPOINT_DB = { name: 'webgpu-regularization', store: 'checkpoints' } as const;
@@ -20,6 +36,9 @@ export interface CheckpointStoreOptions {
  * Returns the anchor that was clicked (its `download` and `href` say what was offered).
  */
 export function downloadCheckpoint(bytes: Uint8Array, filename = 'checkpoint.safetensors'): HTMLAnchorElement {
+  checkBytes('downloadCheckpoint', bytes);
+  if (typeof filename !== 'string' || filename === '')
+    throw new ArgumentError(`downloadCheckpoint: the file name must be a non-empty string, got ${describeValue(filename)}`);
   if (typeof document === 'undefined')
     throw new CheckpointError('downloadCheckpoint: no document (this helper runs in a browser page; in Node use engine/io/node)');
   const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
@@ -70,6 +89,9 @@ async function withStore<T>(mode: IDBTransactionMode, options: CheckpointStoreOp
 
 /** Stores `bytes` under `key` (replacing what was there); resolves once the write has committed. */
 export async function storeCheckpoint(key: string, bytes: Uint8Array, options: CheckpointStoreOptions = {}): Promise<void> {
+  checkKey('storeCheckpoint', key);
+  checkBytes('storeCheckpoint', bytes);
+  checkStoreOptions('storeCheckpoint', options);
   // A copy of exactly these bytes (a view's buffer may be larger than the view).
   const copy = bytes.slice().buffer;
   await withStore('readwrite', options, (s) => s.put(copy, key));
@@ -77,19 +99,25 @@ export async function storeCheckpoint(key: string, bytes: Uint8Array, options: C
 
 /** The checkpoint stored under `key`, or undefined if there is none. */
 export async function loadStoredCheckpoint(key: string, options: CheckpointStoreOptions = {}): Promise<Uint8Array | undefined> {
+  checkKey('loadStoredCheckpoint', key);
+  checkStoreOptions('loadStoredCheckpoint', options);
   const v = await withStore<unknown>('readonly', options, (s) => s.get(key));
   if (v === undefined) return undefined;
-  if (!(v instanceof ArrayBuffer)) throw new CheckpointError(`checkpoint store: the value under "${key}" is not a checkpoint (an ArrayBuffer expected)`);
+  if (!(v instanceof ArrayBuffer))
+    throw new CheckpointError(`checkpoint store: the value under ${describeValue(key)} is not a checkpoint (an ArrayBuffer expected)`);
   return new Uint8Array(v);
 }
 
 /** Removes the checkpoint stored under `key` (nothing happens if there is none). */
 export async function deleteStoredCheckpoint(key: string, options: CheckpointStoreOptions = {}): Promise<void> {
+  checkKey('deleteStoredCheckpoint', key);
+  checkStoreOptions('deleteStoredCheckpoint', options);
   await withStore('readwrite', options, (s) => s.delete(key));
 }
 
 /** The keys of the stored checkpoints. */
 export async function storedCheckpointKeys(options: CheckpointStoreOptions = {}): Promise<string[]> {
+  checkStoreOptions('storedCheckpointKeys', options);
   const keys = await withStore('readonly', options, (s) => s.getAllKeys());
   return keys.map(String);
 }

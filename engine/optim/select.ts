@@ -3,7 +3,7 @@
  * layer (`{ layer: 'fc1' }`), by name (a RegExp, or `{ name: 'fc1.weight' }`), or by any predicate.
  * Names that match nothing are errors, so a typo in a layer name is caught rather than ignored.
  */
-import { ArgumentError } from '../runtime/errors';
+import { ArgumentError, describeValue, quoteString } from '../runtime/errors';
 import type { ArenaParam, ParamArena, ParamRole } from './arena';
 
 /** One way of picking parameters. */
@@ -70,22 +70,31 @@ export function isSelected(selection: Selection, p: ArenaParam, arena: ParamAren
 
 /** Checks a coefficient value: a finite number ≥ 0. */
 export function checkCoefficient(where: string, what: string, x: number): number {
-  if (!(typeof x === 'number' && Number.isFinite(x) && x >= 0)) throw new ArgumentError(`${where}: ${what} must be a finite number ≥ 0, got ${x}`);
+  if (!(typeof x === 'number' && Number.isFinite(x) && x >= 0))
+    throw new ArgumentError(`${where}: ${what} must be a finite number ≥ 0, got ${describeValue(x)}`);
   return x;
+}
+
+/** Whether `c` is a per-layer table `{ byLayer, default? }` (an object whose `byLayer` is an object). */
+function isTable(c: unknown): c is { byLayer: Readonly<Record<string, number>>; default?: number } {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return false;
+  const t = (c as { byLayer?: unknown }).byLayer;
+  return typeof t === 'object' && t !== null && !Array.isArray(t);
 }
 
 /** Checks a {@link Coefficient} before any arena is known (numbers and per-layer tables). */
 export function checkCoefficientSpec(where: string, what: string, c: Coefficient): void {
   if (typeof c === 'number') checkCoefficient(where, what, c);
-  else if (typeof c === 'object') {
-    for (const [layer, x] of Object.entries(c.byLayer)) checkCoefficient(where, `${what} of layer ${layer}`, x);
+  else if (isTable(c)) {
+    for (const [layer, x] of Object.entries(c.byLayer)) checkCoefficient(where, `${what} of layer ${layer.length <= 64 ? layer : quoteString(layer)}`, x);
     if (c.default !== undefined) checkCoefficient(where, `${what} (default)`, c.default);
-  } else if (typeof c !== 'function') throw new ArgumentError(`${where}: ${what} must be a number, { byLayer }, or a function, got ${String(c)}`);
+  } else if (typeof c !== 'function') throw new ArgumentError(`${where}: ${what} must be a number, { byLayer }, or a function, got ${describeValue(c)}`);
 }
 
 /** The coefficient of every parameter of `arena` (0 where not selected), in arena order. */
 export function resolveCoefficients(arena: ParamArena, coefficient: Coefficient, selection: Selection, where: string, what: string): number[] {
-  if (typeof coefficient === 'object') for (const l of Object.keys(coefficient.byLayer)) checkLayer(arena, l, where);
+  checkCoefficientSpec(where, what, coefficient);
+  if (isTable(coefficient)) for (const l of Object.keys(coefficient.byLayer)) checkLayer(arena, l, where);
   return arena.params.map((p) => {
     if (!isSelected(selection, p, arena, where)) return 0;
     const c =
@@ -93,7 +102,7 @@ export function resolveCoefficients(arena: ParamArena, coefficient: Coefficient,
         ? coefficient
         : typeof coefficient === 'function'
           ? coefficient(p)
-          : (coefficient.byLayer[String(p.layer)] ?? coefficient.default ?? 0);
+          : ((Object.hasOwn(coefficient.byLayer, String(p.layer)) ? coefficient.byLayer[String(p.layer)] : undefined) ?? coefficient.default ?? 0);
     return checkCoefficient(where, `${what} of ${p.name}`, c);
   });
 }

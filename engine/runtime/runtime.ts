@@ -5,7 +5,7 @@
  */
 import { adapterName, requestGpu, type AdapterDescription, type RequestGpuOptions } from './device';
 import { BindGroupCache, type BindGroupCacheStats, type BufferEntry } from './bindgroups';
-import { ArgumentError, BackpressureError, DeviceLostError, EngineError, GpuError, KernelBindingError, ShapeError } from './errors';
+import { ArgumentError, BackpressureError, DeviceLostError, describeValue, EngineError, GpuError, KernelBindingError, ShapeError } from './errors';
 import { SubmitTracker } from './inflight';
 import { Kernel, packUniforms, type Overrides, type UniformValues } from './kernel';
 import { BufferPool, type PoolStats } from './pool';
@@ -194,15 +194,23 @@ export class Runtime {
 
   /** A tensor holding `data` (a typed array or numbers), with `shape` (default: 1-D). */
   tensor<D extends DType = 'f32'>(data: ArrayLike<number>, shape?: readonly number[], dtype?: D): Tensor<D> {
+    if (typeof data !== 'object' || data === null || typeof data.length !== 'number')
+      throw new ArgumentError(`tensor: data must be a typed array or an array of numbers, got ${describeValue(data)}`);
     const dt = (dtype ?? (data instanceof Uint32Array ? 'u32' : data instanceof Int32Array ? 'i32' : 'f32')) as D;
+    if (dt !== 'f32' && dt !== 'u32' && dt !== 'i32') throw new ArgumentError(`tensor: unknown dtype ${describeValue(dt)} (f32, u32, i32)`);
     const sh = shape ?? [data.length];
     const n = shapeSize(sh);
     if (n !== data.length) throw new ShapeError(`tensor: ${data.length} values do not fill shape ${fmtShape(sh)} (${n} elements)`);
-    const t = this.empty(sh, dt);
-    if (n > 0) {
-      const arr = dt === 'f32' ? Float32Array.from(data) : dt === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
-      this.device.queue.writeBuffer(t.buffer, 0, arr.buffer, arr.byteOffset, arr.byteLength);
+    // Too large for the device: refused by empty(), which names the limit, before any host copy is made.
+    const { maxBufferSize, maxStorageBufferBindingSize } = this.device.limits;
+    if (n * 4 > Math.min(maxBufferSize, maxStorageBufferBindingSize)) {
+      this.empty(sh, dt).dispose();
+      throw new ArgumentError(`tensor: ${fmtShape(sh)} does not fit the device`);
     }
+    // Converted and checked before anything is allocated: integers are never rounded or wrapped.
+    const arr = hostArray(data, dt);
+    const t = this.empty(sh, dt);
+    if (n > 0) this.device.queue.writeBuffer(t.buffer, 0, arr.buffer, arr.byteOffset, arr.byteLength);
     return t;
   }
 
@@ -279,6 +287,7 @@ export class Runtime {
     const kernel = typeof spec.shader === 'string' ? this.kernel(spec.shader) : spec.shader;
     const entry = kernel.entry(spec.entry);
     const where = `${kernel.file} @compute ${spec.entry}`;
+    const [x, y, z] = this.checkGrid(where, spec.workgroups);
     this.assertRoomInFlight(`dispatch ${where}`);
     const before = kernel.pipelineCount;
     const pipeline = kernel.pipeline(spec.entry, spec.overrides);
@@ -324,9 +333,6 @@ export class Runtime {
     if (!entry.uniform && spec.uniforms && Object.keys(spec.uniforms).length > 0) {
       throw new KernelBindingError(`${where}: uniforms were given but the entry point uses no uniform struct`);
     }
-    const [x, y = 1, z = 1] = spec.workgroups;
-    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
-    if (x > max || y > max || z > max) throw new ArgumentError(`${where}: grid [${x}, ${y}, ${z}] exceeds ${max} workgroups per dimension`);
     if (this.debug) {
       const ov = spec.overrides && Object.keys(spec.overrides).length ? ` ${JSON.stringify(spec.overrides)}` : '';
       console.log(`[dispatch] ${where}${ov} grid=[${x}, ${y}, ${z}]`);
@@ -372,6 +378,27 @@ export class Runtime {
       uniformBinding,
       uniformBytes,
     });
+  }
+
+  /**
+   * The grid of a dispatch, checked before anything is recorded or allocated: one to three integers
+   * (y and z default to 1), each in [0, maxComputeWorkgroupsPerDimension]; 0 records nothing. NaN,
+   * fractions, negative or infinite counts are refused, never rounded.
+   */
+  private checkGrid(where: string, workgroups: unknown): [number, number, number] {
+    if (!Array.isArray(workgroups) || workgroups.length < 1 || workgroups.length > 3)
+      throw new ArgumentError(`${where}: workgroups must be [x], [x, y] or [x, y, z], got ${describeValue(workgroups)}`);
+    const grid: [number, number, number] = [1, 1, 1];
+    for (let i = 0; i < 3; i++) {
+      const v: unknown = workgroups[i];
+      if (v === undefined && i > 0) continue;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+        throw new ArgumentError(`${where}: the workgroup count ${'xyz'[i]} is ${describeValue(v)} (an integer ≥ 0 expected)`);
+      grid[i] = v;
+    }
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (grid[0] > max || grid[1] > max || grid[2] > max) throw new ArgumentError(`${where}: grid [${grid.join(', ')}] exceeds ${max} workgroups per dimension`);
+    return grid;
   }
 
   /** Records a buffer-to-buffer copy into the current batch. */
@@ -609,6 +636,11 @@ export class Runtime {
     return { ...this.work };
   }
 
+  /** Same as {@link destroy}: `dispose()`, the name tensors, models and optimizers use. Safe to call twice. */
+  dispose(): void {
+    this.destroy();
+  }
+
   /** Destroys the device. In Node this lets the process exit. */
   destroy(): void {
     if (this.destroyed) return;
@@ -618,6 +650,36 @@ export class Runtime {
     this.staging.trim();
     this.device.destroy();
   }
+}
+
+/**
+ * `data` as the typed array of `dtype`, for upload. Integer dtypes take only integers in their range
+ * (u32: [0, 2^32 − 1], i32: [−2^31, 2^31 − 1]); anything else — 1.5, −1 as a u32, NaN, 2^32 + 7 — is
+ * refused with its index instead of being truncated or wrapped. Plain arrays must hold numbers.
+ */
+function hostArray(data: ArrayLike<number>, dtype: DType): Float32Array | Uint32Array | Int32Array {
+  const typed = ArrayBuffer.isView(data);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array)
+    throw new ArgumentError(`tensor: data is ${describeValue(data)}; bigints are not numbers`);
+  if (dtype === 'f32') {
+    if (!typed) {
+      for (let i = 0; i < data.length; i++) {
+        if (typeof data[i] !== 'number') throw new ArgumentError(`tensor: the value at index ${i} is ${describeValue(data[i])}, not a number`);
+      }
+    }
+    return Float32Array.from(data);
+  }
+  if (dtype === 'u32' && data instanceof Uint32Array) return Uint32Array.from(data);
+  if (dtype === 'i32' && data instanceof Int32Array) return Int32Array.from(data);
+  const [lo, hi] = dtype === 'u32' ? [0, 0xffffffff] : [-0x80000000, 0x7fffffff];
+  const out = dtype === 'u32' ? new Uint32Array(data.length) : new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi))
+      throw new ArgumentError(`tensor: the value at index ${i} is ${describeValue(v)}, not a ${dtype} (an integer in [${lo}, ${hi}])`);
+    out[i] = v;
+  }
+  return out;
 }
 
 function toBinding(r: BindingResource, where: string): GPUBufferBinding {

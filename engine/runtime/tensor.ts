@@ -2,7 +2,7 @@
  * Tensors that live in GPU buffers: a shape, a dtype and a pooled buffer. Data comes back to the
  * CPU only through the async {@link Tensor.toArray}. A disposed tensor throws on every use.
  */
-import { DisposedTensorError, ShapeError } from './errors';
+import { describeValue, DisposedTensorError, ShapeError } from './errors';
 import type { Runtime } from './runtime';
 
 /** Element types: f32 for values, u32/i32 for labels and indices. */
@@ -14,19 +14,25 @@ export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D e
 /** Any typed array a tensor reads back as. */
 export type TensorData = Float32Array | Uint32Array | Int32Array;
 
-/** Number of elements of a shape; throws on negative or fractional dimensions. */
+/**
+ * Number of elements of a shape; throws {@link ShapeError} for anything but a list of non-negative
+ * integers, or a product past 2^53 (no tensor is that large, and the count would be inexact).
+ */
 export function shapeSize(shape: readonly number[], what = 'shape'): number {
+  if (!Array.isArray(shape)) throw new ShapeError(`${what} must be a list of dimensions, got ${describeValue(shape)}`);
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what} [${shape.join(', ')}] has an invalid dimension ${d}`);
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what} ${fmtShape(shape)} has an invalid dimension ${describeValue(d)}`);
     n *= d;
   }
+  if (!Number.isSafeInteger(n)) throw new ShapeError(`${what} ${fmtShape(shape)} has more elements than any tensor can (${n})`);
   return n;
 }
 
-/** `[2, 3]` — shapes in messages. */
+/** `[2, 3]` — shapes in messages (the first 8 dimensions of a longer one; anything but a number named by its kind). */
 export function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+  const dims = shape.slice(0, 8).map((d) => (typeof d === 'number' ? String(d) : describeValue(d)));
+  return `[${dims.join(', ')}${shape.length > 8 ? `, … (${shape.length} dimensions)` : ''}]`;
 }
 
 let nextId = 1;

@@ -43,7 +43,9 @@ describe('safetensors: encode and decode', () => {
 
   it('round-trips every tensor bit for bit, with its shape, order and metadata', () => {
     const bytes = encodeSafetensors(tensors, { run: 'a', epoch: '3' });
-    const got = decodeSafetensors(bytes);
+    // NaN and ±Infinity are refused unless asked for (tests/io/hostile.test.ts covers the refusal).
+    expect(() => decodeSafetensors(bytes)).toThrow(/tensor "special" has Infinity at index 4 \(element \[0, 4\]/);
+    const got = decodeSafetensors(bytes, { allowNonFinite: true });
     expect([...got.tensors.keys()]).toEqual(tensors.map((t) => t.name));
     for (const t of tensors) {
       const g = got.tensors.get(t.name)!;
