@@ -3,6 +3,9 @@
  * steps; each time the validation loss improves by more than `minDelta`, copy the parameters and
  * the buffers (batch-norm statistics) GPU-to-GPU into a kept snapshot; after `patience`
  * evaluations without improvement, stop; at the end, restore the best snapshot and report its step.
+ * Its state (best step and loss, patience count, history, the best snapshot) goes into checkpoints
+ * (`checkpointEvery`) and comes back with `loadCheckpoint(…, { callbacks: [es] })`, so a resumed run
+ * stops where the uninterrupted one would and restores the same best parameters.
  *
  * Then, to use the validation data too (algorithms 7.2 and 7.3):
  *   retrainOnAll    (a) re-initialize and train on all the data for the same number of steps or
@@ -12,7 +15,18 @@
  *                       falls below the training loss at the stopping point, with a step limit
  *                       (it need not ever get there)
  */
-import { ArgumentError, evaluate, type Evaluation, type GpuDataset, type ModelSnapshot, type Sequential } from '../engine/index';
+import {
+  ArgumentError,
+  CheckpointError,
+  evaluate,
+  type CallbackState,
+  type CallbackValue,
+  type Evaluation,
+  type GpuDataset,
+  type LoadedCallbackState,
+  type ModelSnapshot,
+  type Sequential,
+} from '../engine/index';
 import { integerAtLeast, nonNegative } from './check';
 import type { Regularizer, SetupContext } from './types';
 
@@ -60,6 +74,8 @@ export function earlyStopping(config: EarlyStoppingConfig): EarlyStopping {
   let train: GpuDataset | null = null;
   let best: ModelSnapshot | null = null;
   let bad = 0;
+  /** The model a checkpoint's state was loaded for, until the next setup starts from it. */
+  let restored: Sequential | null = null;
   const fresh = (): EarlyStoppingReport => ({
     bestStep: 0,
     bestEpoch: 0,
@@ -77,10 +93,87 @@ export function earlyStopping(config: EarlyStoppingConfig): EarlyStopping {
     report,
     setup(ctx: SetupContext): void {
       if (!ctx.val) throw new ArgumentError('earlyStopping: needs a validation set (data.val)');
+      if (restored && restored !== ctx.model)
+        throw new ArgumentError('earlyStopping: its state was loaded from a checkpoint into another model than the one being trained');
       model = ctx.model;
       train = ctx.train;
-      bad = 0;
-      Object.assign(report, fresh());
+      // A state loaded from a checkpoint (loadState) is where a resumed run starts; otherwise afresh.
+      if (!restored) {
+        bad = 0;
+        best?.dispose();
+        best = null;
+        Object.assign(report, fresh());
+      }
+      restored = null;
+    },
+    saveState(): CallbackState {
+      return {
+        values: {
+          bestStep: report.bestStep,
+          bestEpoch: report.bestEpoch,
+          // JSON has no Infinity or NaN: null stands for "no evaluation yet".
+          bestValLoss: Number.isFinite(report.bestValLoss) ? report.bestValLoss : null,
+          bestValAccuracy: Number.isFinite(report.bestValAccuracy) ? report.bestValAccuracy : null,
+          stoppedStep: report.stoppedStep,
+          bad,
+          history: report.history.map((h) => [h.step, h.valLoss, h.valAccuracy, Number.isFinite(h.trainLoss) ? h.trainLoss : null]),
+        },
+        tensors: best ? { params: best.params, buffers: best.buffers } : {},
+      };
+    },
+    loadState(state: LoadedCallbackState, into: Sequential): void {
+      const v = state.values;
+      const int = (k: string): number => {
+        const x = v[k];
+        if (!(typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) throw new CheckpointError(`earlyStopping: saved ${k} must be an integer ≥ 0`);
+        return x;
+      };
+      const num = (x: CallbackValue | undefined, k: string, none: number): number => {
+        if (x === null) return none;
+        if (typeof x !== 'number' || !Number.isFinite(x)) throw new CheckpointError(`earlyStopping: saved ${k} must be a finite number or null`);
+        return x;
+      };
+      const h = v.history;
+      if (!Array.isArray(h)) throw new CheckpointError('earlyStopping: saved history must be an array');
+      const history = h.map((row, i) => {
+        if (!Array.isArray(row) || row.length !== 4)
+          throw new CheckpointError(`earlyStopping: saved history[${i}] must be [step, valLoss, valAccuracy, trainLoss]`);
+        return {
+          step: num(row[0], 'history step', 0),
+          valLoss: num(row[1], 'history valLoss', NaN),
+          valAccuracy: num(row[2], 'history valAccuracy', NaN),
+          trainLoss: num(row[3], 'history trainLoss', NaN),
+        };
+      });
+      const { params, buffers } = state.tensors;
+      if ((params === undefined) !== (buffers === undefined)) throw new CheckpointError('earlyStopping: saved best parameters and buffers come together');
+      if (params && (params.length !== into.arena.length || buffers!.length !== into.buffers.length))
+        throw new CheckpointError(
+          `earlyStopping: the saved best state has ${params.length} parameter and ${buffers!.length} buffer values, the model ${into.arena.length} and ${into.buffers.length}`,
+        );
+      const next = {
+        bestStep: int('bestStep'),
+        bestEpoch: int('bestEpoch'),
+        bestValLoss: num(v.bestValLoss, 'bestValLoss', Infinity),
+        bestValAccuracy: num(v.bestValAccuracy, 'bestValAccuracy', NaN),
+        stoppedStep: int('stoppedStep'),
+        stoppedEarly: false,
+        history,
+        trainLossAtBest: undefined,
+      };
+      const nextBad = int('bad');
+      // Everything checked: now the state changes.
+      best?.dispose();
+      best = null;
+      if (params) {
+        const rt = into.arena.rt;
+        const p = rt.tensor(params, [params.length]);
+        const b = rt.tensor(buffers!, [buffers!.length]);
+        best = { params: p, buffers: b, dispose: () => (p.dispose(), b.dispose()) };
+      }
+      Object.assign(report, next);
+      bad = nextBad;
+      restored = into;
     },
     onEvaluate(e: Evaluation): 'stop' | undefined {
       if (!model) return undefined;

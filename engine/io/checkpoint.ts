@@ -27,6 +27,8 @@ import type { Optimizer } from '../optim/optimizers';
 import type { Runtime } from '../runtime/runtime';
 import type { Tensor } from '../runtime/tensor';
 import type { Sequential } from '../nn/sequential';
+import { ArgumentError, describeValue, quoteString } from '../runtime/errors';
+import { CALLBACK_PREFIX, CALLBACKS_KEY, collectCallbackStates, readCallbackStates, type StatefulCallback } from './callback-state';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
 
 /** The `format` metadata of the engine's checkpoints. */
@@ -39,7 +41,7 @@ export const CHECKPOINT_VERSION = 1;
 export const OPTIMIZER_PREFIX = 'optim.';
 
 /** Metadata keys the checkpoint writes itself (a caller's metadata may not use them). */
-const RESERVED_METADATA = ['format', 'format_version', 'step', 'model_seed', 'optimizer', 'optimizer_slots', 'data_crc32'];
+const RESERVED_METADATA = ['format', 'format_version', 'step', 'model_seed', 'optimizer', 'optimizer_slots', 'data_crc32', CALLBACKS_KEY];
 
 /** The CRC-32 table of the reflected polynomial 0xEDB88320. */
 const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
@@ -70,6 +72,8 @@ function hex32(x: number): string {
 export interface SaveCheckpointOptions {
   /** Extra metadata strings stored in the file's `__metadata__` (e.g. a run name, an epoch). */
   metadata?: Readonly<Record<string, string>>;
+  /** Training callbacks whose state goes into the file too (./callback-state.ts: early stopping's best step, patience and best parameters). */
+  callbacks?: readonly StatefulCallback[];
 }
 
 /** Options of {@link loadCheckpoint}. */
@@ -79,6 +83,17 @@ export interface LoadCheckpointOptions {
    * Optimizer-state tensors are always allowed when no optimizer is given: loading weights alone is fine.
    */
   strict?: boolean;
+  /**
+   * Load NaN and ±Infinity values (default false: a file holding one is refused, naming the tensor
+   * and the first such element; weights like that make every later step non-finite).
+   */
+  allowNonFinite?: boolean;
+  /**
+   * Training callbacks to give their saved state back (`loadState`, before training resumes); each
+   * one that loads state must find its state in the file. Callback tensors in a file are ignored
+   * when no callbacks are given (like optimizer state when no optimizer is).
+   */
+  callbacks?: readonly StatefulCallback[];
 }
 
 /** What {@link loadCheckpoint} found in the file. */
@@ -101,6 +116,46 @@ function fail(message: string): never {
   throw new CheckpointError(`checkpoint: ${message}`);
 }
 
+/** A metadata value in a message: quoted and cut short. */
+const q = (s: string): string => quoteString(s);
+
+/**
+ * The integer a metadata string holds, refusing anything but plain decimal digits (an optional
+ * minus sign where `signed`): no `0x10`, `1e3`, `-0.5`, `+5`, ` 5`, `05` or digits of other scripts,
+ * which `Number()` or `parseInt` would take or half-take. Safe integers only.
+ */
+function metadataInteger(key: string, value: string, signed: boolean, min: number): number {
+  const ok = (signed ? /^-?(0|[1-9][0-9]{0,15})$/ : /^(0|[1-9][0-9]{0,15})$/).test(value) && value !== '-0';
+  const v = ok ? Number(value) : Number.NaN;
+  if (!(Number.isSafeInteger(v) && v >= min))
+    fail(`metadata "${key}" is ${q(value)} (${signed ? 'an integer' : `an integer ≥ ${min}`} in plain decimal digits expected)`);
+  return v;
+}
+
+/** Checks the model and optimizer arguments of {@link saveCheckpoint} and {@link loadCheckpoint}. */
+function checkModelArgs(where: string, model: Sequential, optimizer: Optimizer | undefined): void {
+  const m = model as Partial<Sequential> | null | undefined;
+  if (typeof m !== 'object' || m === null || typeof m.arena !== 'object' || typeof m.buffers !== 'object')
+    throw new ArgumentError(`${where}: the model must be a Sequential (with an arena and buffers), got ${describeValue(model)}`);
+  if (optimizer !== undefined) {
+    const o = optimizer as Partial<Optimizer> | null;
+    if (typeof o !== 'object' || o === null || typeof o.stateTensors !== 'function' || typeof o.setSteps !== 'function')
+      throw new ArgumentError(`${where}: the optimizer must be an Optimizer or undefined, got ${describeValue(optimizer)}`);
+  }
+}
+
+/** Checks that `options` is an object (or undefined) whose `keys` are booleans where given. */
+function checkOptions<T extends object>(where: string, options: T | undefined, booleans: readonly string[]): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new ArgumentError(`${where}: options must be an object, got ${describeValue(options)}`);
+  for (const k of booleans) {
+    const v = (options as Record<string, unknown>)[k];
+    if (v !== undefined && typeof v !== 'boolean') throw new ArgumentError(`${where}: option ${k} must be a boolean, got ${describeValue(v)}`);
+  }
+  return options;
+}
+
 function fmt(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -114,25 +169,32 @@ function slotsOf(optimizer: Optimizer): [string, Tensor<'f32'>][] {
  * and encodes them as a safetensors file. Pending work is submitted first, so the checkpoint holds
  * the state after every step recorded so far.
  */
-export async function saveCheckpoint(model: Sequential, optimizer?: Optimizer, options: SaveCheckpointOptions = {}): Promise<Uint8Array> {
+export async function saveCheckpoint(model: Sequential, optimizer?: Optimizer, options?: SaveCheckpointOptions): Promise<Uint8Array> {
+  checkModelArgs('saveCheckpoint', model, optimizer);
+  options = checkOptions('saveCheckpoint', options, []);
+  if (options.metadata !== undefined && (typeof options.metadata !== 'object' || options.metadata === null || Array.isArray(options.metadata)))
+    throw new ArgumentError(`saveCheckpoint: metadata must be an object of strings, got ${describeValue(options.metadata)}`);
   const extra = options.metadata ?? {};
-  for (const k of Object.keys(extra)) {
-    if (RESERVED_METADATA.includes(k)) fail(`metadata key "${k}" is reserved (the checkpoint writes ${RESERVED_METADATA.join(', ')} itself)`);
+  for (const [k, v] of Object.entries(extra)) {
+    if (typeof v !== 'string') throw new ArgumentError(`saveCheckpoint: metadata ${q(k)} is ${describeValue(v)}; the format allows only strings`);
+    if (RESERVED_METADATA.includes(k)) fail(`metadata key ${q(k)} is reserved (the checkpoint writes ${RESERVED_METADATA.join(', ')} itself)`);
   }
   if (optimizer && optimizer.arena !== model.arena) fail("the optimizer was not made for this model's parameter arena");
   const { arena, buffers } = model;
   const slots = optimizer ? slotsOf(optimizer) : [];
   // Read now, with the copies below: steps recorded while they are read back must not change it.
   const steps = optimizer?.steps;
+  const callbackStates = collectCallbackStates(options.callbacks ?? []);
   const [values, bufs, ...states] = (await Promise.all([
     arena.values.toArray(),
     buffers.values.toArray(),
     ...slots.map(([, t]) => t.toArray()),
+    ...callbackStates.tensors.map(([, t]) => t.toArray()),
   ])) as Float32Array[];
   const tensors: NamedTensor[] = [];
   const names = new Set<string>();
   const add = (name: string, shape: readonly number[], data: Float32Array) => {
-    if (names.has(name)) fail(`two tensors would be called "${name}" (a parameter and a buffer share the name?)`);
+    if (names.has(name)) fail(`two tensors would be called ${q(name)} (a parameter and a buffer share the name?)`);
     names.add(name);
     tensors.push({ name, shape, data });
   };
@@ -147,19 +209,25 @@ export async function saveCheckpoint(model: Sequential, optimizer?: Optimizer, o
   slots.forEach(([slot], i) => {
     for (const p of arena.params) add(`${OPTIMIZER_PREFIX}${slot}.${p.name}`, p.shape, states[i].subarray(p.offset, p.offset + p.size));
   });
+  callbackStates.tensors.forEach(([name], i) => {
+    const data = states[slots.length + i];
+    add(name, [data.length], data);
+  });
   const crc = dataCrc(tensors);
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     format_version: String(CHECKPOINT_VERSION),
-    model_seed: String(model.seed),
     data_crc32: hex32(crc),
     ...extra,
   };
+  // Recorded as the loader reads it back: a safe integer in plain digits (other seeds are not recorded).
+  if (Number.isSafeInteger(model.seed) && !Object.is(model.seed, -0)) metadata.model_seed = String(model.seed);
   if (optimizer) {
     metadata.step = String(steps);
     metadata.optimizer = optimizer.constructor.name;
     metadata.optimizer_slots = slots.map(([s]) => s).join(',');
   }
+  if (callbackStates.json !== undefined) metadata[CALLBACKS_KEY] = callbackStates.json;
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -169,38 +237,42 @@ export async function saveCheckpoint(model: Sequential, optimizer?: Optimizer, o
  * written to the GPU; on any error the model and optimizer are unchanged. A file written by other
  * tools (e.g. `safetensors.numpy.save_file`) loads too, given the same names and shapes (F32).
  */
-export function loadCheckpoint(bytes: Uint8Array, model: Sequential, optimizer?: Optimizer, options: LoadCheckpointOptions = {}): CheckpointInfo {
+export function loadCheckpoint(bytes: Uint8Array, model: Sequential, optimizer?: Optimizer, options?: LoadCheckpointOptions): CheckpointInfo {
+  checkModelArgs('loadCheckpoint', model, optimizer);
+  options = checkOptions('loadCheckpoint', options, ['strict', 'allowNonFinite']);
   const strict = options.strict ?? true;
-  const { tensors, metadata } = decodeSafetensors(bytes);
-  if (metadata.format !== undefined && metadata.format !== CHECKPOINT_FORMAT)
-    fail(`the file's format is "${metadata.format}", expected "${CHECKPOINT_FORMAT}" (or none)`);
-  if (metadata.format_version !== undefined) {
-    const v = Number(metadata.format_version);
-    if (!(Number.isSafeInteger(v) && v >= 1)) fail(`format_version is "${metadata.format_version}" (a positive integer expected)`);
+  const { tensors, metadata } = decodeSafetensors(bytes, { allowNonFinite: options.allowNonFinite ?? false });
+  const meta = (key: string): string | undefined => (Object.hasOwn(metadata, key) ? metadata[key] : undefined);
+  const format = meta('format');
+  if (format !== undefined && format !== CHECKPOINT_FORMAT) fail(`the file's format is ${q(format)}, expected "${CHECKPOINT_FORMAT}" (or none)`);
+  const version = meta('format_version');
+  if (version !== undefined) {
+    const v = metadataInteger('format_version', version, false, 1);
     if (v > CHECKPOINT_VERSION) fail(`format_version ${v} is newer than this code reads (${CHECKPOINT_VERSION})`);
   }
-  if (metadata.data_crc32 !== undefined) {
+  const crc = meta('data_crc32');
+  if (crc !== undefined) {
+    if (!/^[0-9a-f]{8}$/i.test(crc)) fail(`metadata "data_crc32" is ${q(crc)} (8 hexadecimal digits expected)`);
     const got = hex32(dataCrc([...tensors.values()]));
-    if (got !== metadata.data_crc32.toLowerCase()) {
+    if (got !== crc.toLowerCase()) {
       fail(
-        `the tensor data has CRC-32 ${got}, the header's data_crc32 says ${metadata.data_crc32}: the file is corrupted (or a tool changed the values and kept the metadata)`,
+        `the tensor data has CRC-32 ${got}, the header's data_crc32 says ${crc}: the file is corrupted (or a tool changed the values and kept the metadata)`,
       );
     }
   }
-  let step: number | undefined;
-  if (metadata.step !== undefined) {
-    step = Number(metadata.step);
-    if (!(metadata.step.trim() !== '' && Number.isSafeInteger(step) && step >= 0)) fail(`metadata "step" is "${metadata.step}" (an integer ≥ 0 expected)`);
-  }
+  const stepText = meta('step');
+  const step = stepText === undefined ? undefined : metadataInteger('step', stepText, false, 0);
+  const seedText = meta('model_seed');
+  const modelSeed = seedText === undefined ? undefined : metadataInteger('model_seed', seedText, true, Number.MIN_SAFE_INTEGER);
   if (optimizer && optimizer.arena !== model.arena) fail("the optimizer was not made for this model's parameter arena");
 
   const { arena, buffers } = model;
   const used = new Set<string>();
   const take = (name: string, shape: readonly number[], what: string): Float32Array => {
     const t = tensors.get(name);
-    if (!t) fail(`the file has no tensor "${name}" (the ${what}, shape ${fmt(shape)})${closest(name, tensors)}`);
+    if (!t) fail(`the file has no tensor ${q(name)} (the ${what}, shape ${fmt(shape)})${closest(name, tensors)}`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
-      fail(`tensor "${name}" has shape ${fmt(t.shape)} in the file, the ${what} has ${fmt(shape)}`);
+      fail(`tensor ${q(name)} has shape ${fmt(t.shape)} in the file, the ${what} has ${fmt(shape)}`);
     used.add(name);
     return t.data;
   };
@@ -223,7 +295,12 @@ export function loadCheckpoint(bytes: Uint8Array, model: Sequential, optimizer?:
     const foreign = fileSlots.filter((s) => !mine.includes(s));
     if (foreign.length > 0) {
       fail(
-        `the file has optimizer state ${foreign.map((s) => `"${s}"`).join(', ')} (written by ${metadata.optimizer ?? 'another optimizer'}), which ${optimizer.constructor.name} does not keep (it keeps: ${mine.join(', ') || 'nothing'})`,
+        `the file has optimizer state ${foreign
+          .slice(0, 8)
+          .map((s) => q(s))
+          .join(
+            ', ',
+          )}${foreign.length > 8 ? ', …' : ''} (written by ${meta('optimizer')?.slice(0, 64) ?? 'another optimizer'}), which ${optimizer.constructor.name} does not keep (it keeps: ${mine.join(', ') || 'nothing'})`,
       );
     }
   }
@@ -233,28 +310,33 @@ export function loadCheckpoint(bytes: Uint8Array, model: Sequential, optimizer?:
     return s;
   });
   if (strict) {
-    const extra = [...tensors.keys()].filter((n) => !used.has(n) && !(optimizer === undefined && n.startsWith(OPTIMIZER_PREFIX)));
+    const extra = [...tensors.keys()].filter(
+      (n) => !used.has(n) && !(optimizer === undefined && n.startsWith(OPTIMIZER_PREFIX)) && !n.startsWith(CALLBACK_PREFIX),
+    );
     if (extra.length > 0)
       fail(
         `the file has ${extra.length} tensor(s) the model does not: ${extra
           .slice(0, 8)
-          .map((n) => `"${n}" ${fmt(tensors.get(n)!.shape)}`)
+          .map((n) => `${q(n)} ${fmt(tensors.get(n)!.shape)}`)
           .join(', ')}${extra.length > 8 ? ', …' : ''} (pass { strict: false } to ignore them)`,
       );
   }
 
+  const callbackStates = readCallbackStates(metadata, tensors, options.callbacks ?? []);
   arena.values.assertAlive('loadCheckpoint (the model)');
   buffers.values.assertAlive("loadCheckpoint (the model's buffers)");
   for (const [slot, t] of slots) t.assertAlive(`loadCheckpoint (the optimizer's ${slot})`);
   const rt: Runtime = arena.rt;
   rt.flush();
+  // The callbacks' states are checked by the callbacks themselves, before the model is written: a
+  // refusal there leaves the model and optimizer unchanged.
+  for (const [callback, state] of callbackStates) callback.loadState!(state, model);
   const write = (t: Tensor<'f32'>, data: Float32Array) => rt.device.queue.writeBuffer(t.buffer, t.byteOffset, data.buffer, data.byteOffset, data.byteLength);
   write(arena.values, values);
   if (buffers.buffers.length > 0) write(buffers.values, bufs);
   slots.forEach(([, t], i) => write(t, states[i]));
   if (optimizer) optimizer.setSteps(step!);
-  const seed = metadata.model_seed === undefined ? Number.NaN : Number(metadata.model_seed);
-  return { metadata, step, loaded: [...used], modelSeed: Number.isFinite(seed) ? seed : undefined };
+  return { metadata, step, loaded: [...used], modelSeed };
 }
 
 /** " (did you mean …?)" for the file's name nearest to `name`, when one shares its last part. */
@@ -262,5 +344,5 @@ function closest(name: string, tensors: ReadonlyMap<string, NamedTensor>): strin
   const tail = name.split('.').pop();
   if (name.startsWith(OPTIMIZER_PREFIX)) return '';
   const near = [...tensors.keys()].filter((n) => n.split('.').pop() === tail && !n.startsWith(OPTIMIZER_PREFIX)).slice(0, 3);
-  return near.length > 0 ? `; the file has ${near.map((n) => `"${n}"`).join(', ')}` : '';
+  return near.length > 0 ? `; the file has ${near.map((n) => q(n)).join(', ')}` : '';
 }

@@ -3,7 +3,18 @@
  * in ./node.ts (Node: atomic writes) and ./browser.ts (download, IndexedDB), imported on their own
  * so that neither platform's bundle pulls in the other's APIs.
  */
-export { CheckpointError, decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, type NamedTensor, type SafetensorsContents } from './safetensors';
+export {
+  CheckpointError,
+  decodeSafetensors,
+  encodeSafetensors,
+  MAX_HEADER_BYTES,
+  MAX_TENSORS,
+  MAX_METADATA_ENTRIES,
+  MAX_RANK,
+  type DecodeSafetensorsOptions,
+  type NamedTensor,
+  type SafetensorsContents,
+} from './safetensors';
 export {
   saveCheckpoint,
   loadCheckpoint,
@@ -23,3 +34,11 @@ export {
   type TorchLoadInfo,
   type TorchTensorMapping,
 } from './torch';
+export {
+  CALLBACKS_KEY,
+  CALLBACK_PREFIX,
+  type CallbackState,
+  type CallbackValue,
+  type LoadedCallbackState,
+  type StatefulCallback,
+} from './callback-state';

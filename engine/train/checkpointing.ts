@@ -8,14 +8,16 @@
  *
  * and to resume (a fresh model built with the file's `model_seed`, a fresh optimizer, maybe a new runtime):
  *
- *   const info = loadCheckpoint(bytes, model, optimizer);
+ *   const info = loadCheckpoint(bytes, model, optimizer, { callbacks: [earlyStop] });
  *   await fit(model, optimizer, train, val, { epochs: 5, batchSize: 64, seed: 1, resumeStep: checkpointStep(info) });
  *
  * `resumeStep` continues at the checkpoint's epoch and minibatch, in the same epoch order, so a run
  * resumed mid-epoch ends with the parameters of the uninterrupted run bit for bit (same adapter,
- * same options, the model's randomness keyed by the step as always). What the file does not hold is
- * not restored: a plugin's own state (early stopping's patience and best parameters, a NaN guard's
- * counters) starts afresh, and the current epoch's running training metrics cover the resumed part only.
+ * same options, the model's randomness keyed by the step as always). The callbacks of the run that
+ * have state (early stopping: best step, patience count, best parameters) save it into the same file;
+ * `loadCheckpoint(bytes, model, optimizer, { callbacks })` gives it back before the resumed run
+ * starts. What the file does not hold is not restored: a NaN guard's counters start afresh, and the
+ * current epoch's running training metrics cover the resumed part only.
  *
  * The state is captured synchronously in the `afterUpdate` hook (the read-back copies are recorded
  * right after the step's update), so the training loop never waits for a save; the bytes reach
@@ -90,7 +92,7 @@ export function checkpointEvery(options: CheckpointEveryOptions): CheckpointPlug
       if (steps % every !== 0) return;
       if (!isSequential(ctx.model)) throw new ArgumentError('checkpointEvery: the model being trained is not a Sequential (saveCheckpoint needs one)');
       // Started now: its read-back copies are recorded after this step's update, before the next step.
-      const bytes = saveCheckpoint(ctx.model, optimizer, { metadata: { ...options.metadata, [FIT_STEP_KEY]: String(steps) } });
+      const bytes = saveCheckpoint(ctx.model, optimizer, { metadata: { ...options.metadata, [FIT_STEP_KEY]: String(steps) }, callbacks: ctx.callbacks });
       // Observed at once: while an earlier save is still running, a failed read-back (a lost device)
       // must be recorded here, not left as an unhandled rejection that ends the process.
       bytes.catch((error: unknown) => {
@@ -118,9 +120,9 @@ export function checkpointEvery(options: CheckpointEveryOptions): CheckpointPlug
 export function checkpointStep(info: CheckpointInfo): number {
   const raw = info.metadata[FIT_STEP_KEY];
   if (raw !== undefined) {
-    const n = Number(raw);
-    if (!(raw.trim() !== '' && Number.isSafeInteger(n) && n >= 0))
-      throw new ArgumentError(`checkpointStep: metadata "${FIT_STEP_KEY}" is "${raw}" (an integer ≥ 0 expected)`);
+    // Plain decimal digits only, as loadCheckpoint reads its own integers: no "0x10", "1e3", " 5" or "05".
+    const n = /^(0|[1-9][0-9]{0,15})$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(Number.isSafeInteger(n) && n >= 0)) throw new ArgumentError(`checkpointStep: metadata "${FIT_STEP_KEY}" is "${raw}" (an integer ≥ 0 expected)`);
     return n;
   }
   if (info.step !== undefined) return info.step;

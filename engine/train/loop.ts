@@ -164,7 +164,15 @@ export async function fit(model: Trainable, optimizer: Stepper, train: GpuDatase
   const stepsLeft = (): boolean => opts.maxSteps === undefined || trainer.globalStep - countFrom < opts.maxSteps;
 
   try {
-    for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
+    // A checkpoint is taken after a step's update and before that step's evaluation: resuming at a
+    // step the uninterrupted run evaluated after, the evaluation comes first, as it did there.
+    let pendingStop: string | null = null;
+    if (resuming && firstStep > 0) {
+      if (opts.evalEvery && firstStep % opts.evalEvery === 0) pendingStop = await runEvaluation(firstEpoch, null);
+      else if (!opts.evalEvery && firstStep % windows.length === 0) pendingStop = await runEvaluation(firstEpoch - 1, null);
+    }
+    if (pendingStop !== null) stoppedBy = pendingStop;
+    for (let epoch = firstEpoch; epoch <= epochs && pendingStop === null; epoch++) {
       if (!stepsLeft()) {
         stoppedBy = 'maxSteps';
         break;

@@ -22,6 +22,7 @@
  * hooks: they go into the optimizer's chain (engine/optim/chain.ts).
  */
 import type { Var } from '../autograd/var';
+import type { CallbackState, LoadedCallbackState } from '../io/callback-state';
 import type { Batch, GpuDataset } from '../data/dataset';
 import type { Sequential } from '../nn/sequential';
 import type { Tensor } from '../runtime/tensor';
@@ -37,15 +38,6 @@ export interface StepContext {
   model: Sequential;
   /** Every callback of the run, in order (a checkpoint saves their states). */
   callbacks?: readonly TrainingPlugin[];
-}
-
-/**
- * A callback's state as a checkpoint keeps it: plain JSON values, and GPU tensors (e.g. the best
- * parameters early stopping holds) saved by name as f32 tensors of the file.
- */
-export interface CallbackState {
-  values: Record<string, number | string | boolean | null | number[]>;
-  tensors?: Record<string, Tensor<'f32'>>;
 }
 
 /** One evaluation on the validation set. */
@@ -78,8 +70,8 @@ export interface TrainingPlugin {
   /** The callback's state for a checkpoint (early stopping: its best step, patience count and best parameters). */
   saveState?(): CallbackState;
   /**
-   * Restores a state {@link saveState} made (from a checkpoint, engine/io/checkpoint.ts), before
-   * training resumes. `tensors` are fresh copies the callback may keep (it owns them).
+   * Restores a state {@link saveState} made, read from a checkpoint (engine/io/checkpoint.ts
+   * `loadCheckpoint(…, { callbacks })`) before training resumes; the tensors' data is on the CPU.
    */
-  loadState?(state: CallbackState, model: Sequential): void;
+  loadState?(state: LoadedCallbackState, model: Sequential): void;
 }

@@ -6,9 +6,9 @@
  *   const { loss } = await trainer.metrics();          // running metrics, one readback
  *
  * A step records its GPU work and submits it; nothing is read back. `await trainer.step()` keeps
- * the CPU at most `syncEvery` steps ahead of the GPU (it waits for the work of the previous sync
- * point, so the GPU is never idle), which is also what bounds the work in flight: a hand-written
- * loop that awaits its steps runs at flat memory for as long as it likes. `fit` (./loop.ts) is a
+ * the CPU at most `syncEvery` submits ahead of the GPU (the runtime's `ready`), so the GPU is never
+ * idle and the work in flight is bounded: a hand-written loop that awaits its steps runs at flat
+ * memory for as long as it likes. `fit` (./loop.ts) is a
  * loop over `step`; the pages' trainers and the bench use it too, so there is one copy of a step.
  *
  * Hook order within a step (./plugin.ts): transformBatch → beforeForward → forward (training mode,
@@ -80,8 +80,6 @@ export class Trainer {
   private readonly penalty: ((loss: Var) => Var) | undefined;
   private readonly syncEvery: number;
   private readonly acc: Tensor<'f32'>;
-  private inFlight: Promise<unknown> | null = null;
-  private sinceSync = 0;
   private disposed = false;
 
   constructor(
@@ -163,9 +161,9 @@ export class Trainer {
   }
 
   /**
-   * One step ({@link record}), then, every `syncEvery` steps, a wait for the GPU to finish the work
-   * of the previous such point: the CPU stays at most 2·syncEvery steps ahead, so the work in
-   * flight (and the memory it holds) is bounded however long the loop runs.
+   * One step ({@link record}), then a wait for the GPU until at most `syncEvery` submits are
+   * unfinished (the runtime's `ready`): the CPU records ahead of the GPU, never further than that,
+   * so the work in flight (and the memory it holds) is bounded however long the loop runs.
    */
   async step(batch: StepBatch): Promise<void> {
     this.record(batch);
@@ -174,11 +172,7 @@ export class Trainer {
 
   /** The wait of {@link step}, for callers that record steps themselves. */
   async pace(): Promise<void> {
-    if (++this.sinceSync < this.syncEvery) return;
-    this.sinceSync = 0;
-    const previous = this.inFlight;
-    this.inFlight = this.model.arena.rt.device.queue.onSubmittedWorkDone();
-    if (previous) await previous;
+    await this.model.arena.rt.ready(this.syncEvery);
   }
 
   /** The running metrics since the last {@link resetMetrics} (one readback; accuracy NaN where the loss has none). */

@@ -134,6 +134,10 @@ describe('fit with checkpoints, resumed', () => {
     expect(() => checkpointEvery(undefined as never)).toThrow(/expected an options object, got undefined/);
     expect(() => checkpointEvery({ every: 5, save, metadata: { fit_step: '3' } })).toThrow(/"fit_step" is written by the plugin itself/);
     expect(() => checkpointStep({ metadata: { fit_step: 'x' }, step: undefined, loaded: [], modelSeed: undefined })).toThrow(/"fit_step" is "x"/);
+    // Only plain decimal digits: what Number() would also take is refused.
+    for (const raw of ['0x10', '1e3', ' 5', '05', '-1', '1.5'])
+      expect(() => checkpointStep({ metadata: { fit_step: raw }, step: undefined, loaded: [], modelSeed: undefined }), raw).toThrow(/"fit_step" is/);
+    expect(checkpointStep({ metadata: { fit_step: '16' }, step: undefined, loaded: [], modelSeed: undefined })).toBe(16);
     expect(() => checkpointStep({ metadata: {}, step: undefined, loaded: [], modelSeed: undefined })).toThrow(/neither "fit_step" nor "step"/);
     expect(checkpointStep({ metadata: {}, step: 9, loaded: [], modelSeed: undefined })).toBe(9);
   });
