@@ -1,5 +1,5 @@
 /**
- * Work in flight is bounded (DESIGN.md), checked against the runtime's own counters and the
+ * Work in flight is bounded (the runtime promises it), checked against the runtime's own counters and the
  * process's resident memory:
  * - 20,000 steps of a hand-written tape loop (zeroGrads, forward, backward, opt.step()) that never
  *   awaits run to the end, with and without rt.flush() each step, and grow native memory by no
