@@ -71,6 +71,14 @@ describe('Trainer: what a step owns and when it waits', () => {
     const three = rt().empty([3, 3]);
     expect(() => trainer.record({ x: batch.x } as never)).toThrow(/Trainer.step: the batch must be \{ x, targets \}/);
     expect(() => trainer.record({ x: batch.x, targets: {} } as never)).toThrow(/Trainer.step: the batch must be \{ x, targets \}/);
+    expect(() => trainer.record({ targets: batch.targets } as never)).toThrow(/Trainer.step: the batch must be \{ x, targets \}/);
+    expect(() => trainer.record({ x: {}, targets: batch.targets } as never)).toThrow(/Trainer.step: the batch must be \{ x, targets \}/);
+    const scalar = rt().empty([]);
+    expect(() => trainer.record({ x: scalar, targets: batch.targets })).toThrow(
+      /Trainer.step: inputs \[\] and targets \[16, 3\] must have the same number of rows/,
+    );
+    expect(() => trainer.record({ x: batch.x, targets: scalar })).toThrow(/Trainer.step: inputs \[16, 8\] and targets \[\] must have the same number of rows/);
+    scalar.dispose();
     expect(() => trainer.record({ x: batch.x, targets: three })).toThrow(
       /Trainer.step: inputs \[16, 8\] and targets \[3, 3\] must have the same number of rows/,
     );
