@@ -74,7 +74,7 @@ export class Conv2d implements Layer {
       if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`${where}: ${what} must be a positive integer, got ${v}`);
     }
     const k = typeof opts.kernel === 'number' ? ([opts.kernel, opts.kernel] as const) : opts.kernel;
-    if (!k || !k.every((d) => Number.isInteger(d) && d >= 1))
+    if (!k?.every((d) => Number.isInteger(d) && d >= 1))
       throw new ArgumentError(`${where}: kernel must be a positive integer or two, got ${String(opts.kernel)}`);
     for (const what of ['padding', 'stride', 'dilation'] as const) {
       const v = opts[what];
