@@ -12,7 +12,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ParamArena, type ParamSpec } from '../../engine/index';
-import { l1, l2, weightReport, weightZeroFraction } from '../../regularizers/index';
+import { elasticNet, l1, l2, weightReport, weightZeroFraction } from '../../regularizers/index';
 import { useRuntime } from '../helpers/gpu';
 
 describe('penalty kinds and the weight report', () => {
@@ -28,6 +28,9 @@ describe('penalty kinds and the weight report', () => {
     expect(kinds(l2({ alpha: 0.1, mode: 'decoupled' }))).toEqual({ name: 'l2 (decoupled)', kinds: ['decay'] });
     expect(kinds(l1({ alpha: 0.1 }))).toEqual({ name: 'l1 (proximal)', kinds: ['prox'] });
     expect(kinds(l1({ alpha: 0.1, method: 'subgradient' }))).toEqual({ name: 'l1 (subgradient)', kinds: ['l1'] });
+    expect(kinds(elasticNet({ l1: 0.1, l2: 0.2 }))).toEqual({ name: 'elastic net', kinds: ['prox', 'l2'] });
+    expect(() => l2({ alpha: 0.1, mode: 'both' as never })).toThrow(/l2: mode must be 'coupled' or 'decoupled', got both/);
+    expect(() => l1({ alpha: 0.1, method: 'lasso' as never })).toThrow(/l1: method must be 'proximal' or 'subgradient', got lasso/);
   });
 
   it('weightReport: norms, largest column norms, exact zeros, against the values written; weightZeroFraction counts weights only', async () => {
