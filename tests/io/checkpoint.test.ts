@@ -9,11 +9,26 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+// fsync is observed, not replaced: the module's own fsyncSync runs, and the test records what each
+// call was on (the temporary file, then the directory).
+const fsyncs = vi.hoisted(() => ({ calls: [] as string[] }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    fsyncSync: (fd: number) => {
+      fsyncs.calls.push(fs.fstatSync(fd).isDirectory() ? 'directory' : 'file');
+      return fs.fsyncSync(fd);
+    },
+  };
+});
 import {
   Adam,
   chain,
   CheckpointError,
+  FileError,
   decodeSafetensors,
   encodeSafetensors,
   loadCheckpoint,
@@ -218,7 +233,10 @@ describe('checkpoints: parameters, buffers and optimizer state', () => {
     trainSteps(rt(), a, oa, 0, 2);
     const path = join(dir, 'run.safetensors');
     writeFileSync(path, 'an older checkpoint');
+    fsyncs.calls.length = 0;
     const bytes = await writeCheckpointFile(path, a, oa);
+    // Two fsyncs: the temporary file's data before the rename, then the directory's entry after it.
+    expect(fsyncs.calls).toEqual(['file', 'directory']);
     expect(readdirSync(dir)).toEqual(['run.safetensors']);
     expect(readCheckpointBytes(path)).toEqual(bytes);
     const b = makeModel(rt(), 11);
@@ -230,7 +248,17 @@ describe('checkpoints: parameters, buffers and optimizer state', () => {
     const blocked = join(dir, 'blocked');
     mkdirSync(blocked);
     writeFileSync(join(blocked, 'keep'), 'x');
-    expect(() => writeFileAtomic(blocked, bytes)).toThrow();
+    const refused = (() => {
+      try {
+        writeFileAtomic(blocked, bytes);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(refused).toBeInstanceOf(FileError);
+    expect((refused as FileError).path).toBe(blocked);
+    expect(['EISDIR', 'ENOTEMPTY', 'NOT_REGULAR']).toContain((refused as FileError).reason);
     expect(readdirSync(dir).sort()).toEqual(['blocked', 'run.safetensors']);
     expect(readdirSync(blocked)).toEqual(['keep']);
     // A directory that does not exist: nothing is created.
