@@ -64,11 +64,11 @@ export interface CnnConfig {
 export const MNIST_CNN_RECIPE: CnnConfig = {
   channels: [16, 32],
   dense: 128,
-  epochs: 12,
+  epochs: 20,
   batchSize: 64,
   optimizer: 'momentum',
   lr: 0.02,
-  lrDropAfter: 9,
+  lrDropAfter: 15,
   momentum: 0.9,
   l2: 0,
   convDropout: { rate: 0 },
