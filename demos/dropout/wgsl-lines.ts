@@ -75,7 +75,7 @@ export function stageSources(dropoutWgsl: SourceFile, philoxWgsl: SourceFile): R
     threshold: stage(dropoutWgsl, [at('< vec4<u32>(params.threshold)')]),
     apply: stage(
       dropoutWgsl,
-      [at('v * params.scale, keep)'), at('y4[v] = apply4(x4[v], keep[h]);'), at('mask4[v] = select(')],
+      [at('v * params.scale, keep)'), at('y4[v] = apply4(x4[v], keep[0]);'), at('mask4[v] = select(')],
       [at('v * params.scale, keep)')],
     ),
   };
