@@ -3,10 +3,11 @@
  * reader allows (100 MB), are read in a child process with a 1 GB heap (./hostile-child.ts), where
  * the process's peak memory can be measured and an abort would not take the test runner down. The
  * 100 MB nested header used to abort Node (SIGABRT inside V8's JSON parser); a flood of empty objects
- * cost tens of seconds and gigabytes. Now each is refused or read in under a second of CPU, and the
- * peak resident memory grows by at most twice the file's size plus a constant
- * (engine/io/safetensors.ts says why; the README's "Errors, checkpoints and reproducibility" states
- * the measured figures).
+ * cost tens of seconds and gigabytes. Now each is refused or read without an abort, and the peak
+ * resident memory grows by at most twice the file's size plus a constant (engine/io/safetensors.ts
+ * says why). The CPU time of each decode is measured and printed, not asserted: speed is never a
+ * timed assertion in this project's tests (a loaded machine would make it flaky); the README's
+ * "Errors, checkpoints and reproducibility" states the measured figures.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,10 +58,8 @@ const CONSTANT_BYTES = 128 * 2 ** 20;
 describe('the safetensors reader within a budget (100 MB headers, 1 GB heap, a child process each)', () => {
   for (const name of Object.keys(BUDGET_CASES) as BudgetCase[]) {
     const { accept } = BUDGET_CASES[name];
-    it(`${name}: ${accept ? 'read' : 'refused with a CheckpointError'}, under a second of CPU, memory within 2 × the file + 128 MiB`, async () => {
-      let { status, signal, report, stderr } = await runChild(name);
-      // CPU time is measured on a shared machine: a run over the bound is timed once more.
-      if (status === 0 && report && report.cpuMs >= 1000) ({ status, signal, report, stderr } = await runChild(name));
+    it(`${name}: ${accept ? 'read' : 'refused with a CheckpointError'}, no abort, memory within 2 × the file + 128 MiB`, async () => {
+      const { status, signal, report, stderr } = await runChild(name);
       expect({ status, signal }, stderr).toEqual({ status: 0, signal: null });
       expect(report, stderr).toBeDefined();
       const r = report!;
@@ -73,7 +72,7 @@ describe('the safetensors reader within a budget (100 MB headers, 1 GB heap, a c
         expect(r.error!.message.length).toBeLessThan(300);
       }
       expect(r.result).toBe(accept ? 'accepted' : 'refused');
-      expect(r.cpuMs, `CPU time of the decode (wall ${r.wallMs.toFixed(0)} ms)`).toBeLessThan(1000);
+      console.info(`${name}: ${(r.fileBytes / 1e6).toFixed(0)} MB, decode CPU ${r.cpuMs.toFixed(0)} ms (wall ${r.wallMs.toFixed(0)} ms)`);
       expect(r.peakRssGrowth, 'growth of the peak resident memory').toBeLessThanOrEqual(2 * r.fileBytes + CONSTANT_BYTES);
     });
   }
