@@ -1,7 +1,8 @@
 /**
  * The convolutional layers (engine/nn/conv.ts, engine/nn/spatial.ts) in a Sequential:
  * - BatchNorm2d against an f64 reference written per (b, y, x, c) (statistics per channel over
- *   B·H·W values), in training mode (batch statistics, the running statistics' update with the
+ *   B·H·W values), its gradients by central differences (tests/autograd/gradcheck.ts, its default
+ *   f32-aware tolerances), in training mode (batch statistics, the running statistics' update with the
  *   unbiased variance) and in inference mode (the running statistics). Tolerance as in
  *   tests/regularizers/batchnorm.test.ts: values of order 1 through ~6 f32 operations and a mean
  *   over N ≤ 64 values, a few N·2⁻²⁴ relative ≈ 1e-5 at most: 2e-5 absolute;
@@ -14,6 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import { ag, AvgPool2d, type Layer, BatchNorm2d, Conv2d, constant, Dropout2d, Flatten, Linear, MaxPool2d, noGrad, Sequential, tidy } from '../../engine/index';
 import { dropoutMaskCpu } from '../../engine/ops/dropout';
+import { gradCheck, input } from '../autograd/gradcheck';
 import { firstBitDiff, maxAbsDiff, randomArray, useRuntime } from '../helpers/gpu';
 
 /** Per-channel batch statistics and the normalized output of x [b, h, w, c] in f64. */
@@ -66,6 +68,21 @@ describe('convolutional layers', () => {
     const want = Float64Array.from(x, (v, i) => (gamma[i % c] * (v - runMean[i % c])) / Math.sqrt(runVar[i % c] + eps) + beta[i % c]);
     expect(maxAbsDiff(y, want)).toBeLessThanOrEqual(2e-5);
     model.dispose();
+  });
+
+  it('BatchNorm2d: gradients of x, γ and β pass central finite differences (batch statistics)', async () => {
+    const c = 3;
+    const bn = new BatchNorm2d('bn', c, { eps: 1e-5 });
+    const rm = rt().tensor(new Float32Array(c), [c]);
+    const rv = rt().tensor(new Float32Array(c).fill(1), [c]);
+    bn.bindBuffers((name) => (name.endsWith('runningMean') ? rm : rv));
+    const f = (xs: ag.Var[]): ag.Var => {
+      bn.bind((name) => (name.endsWith('.gamma') ? xs[1] : xs[2]));
+      return bn.forward(xs[0], { training: false, batchStats: true, step: 0 });
+    };
+    await gradCheck(rt(), f, [input([2, 3, 2, c], 31), input([c], 32, 0.5, 1.5), input([c], 33)]);
+    rm.dispose();
+    rv.dispose();
   });
 
   it('Dropout2d: one draw per (example, channel), the twin mask of element b·C + c; identity at inference; the same mask backward', async () => {
