@@ -179,7 +179,11 @@ export const CONFIGS: readonly ExperimentConfig[] = [
     short: 'drop + aug + smooth',
     about: 'dropout, augmentation and label smoothing together',
     hyper: { keepInput: KEEP_INPUT, keepHidden: KEEP_HIDDEN, maxShift: AUG.maxShift, epsilon: SMOOTHING },
-    regularizers: () => [dropout({ input: { keep: KEEP_INPUT }, hidden: { keep: KEEP_HIDDEN } }), augmentation({ ...AUG }), labelSmoothing({ epsilon: SMOOTHING })],
+    regularizers: () => [
+      dropout({ input: { keep: KEEP_INPUT }, hidden: { keep: KEEP_HIDDEN } }),
+      augmentation({ ...AUG }),
+      labelSmoothing({ epsilon: SMOOTHING }),
+    ],
   },
 ];
 
