@@ -169,7 +169,14 @@ export function earlyStopping(config: EarlyStoppingConfig): EarlyStopping {
         const rt = into.arena.rt;
         const p = rt.tensor(params, [params.length]);
         const b = rt.tensor(buffers!, [buffers!.length]);
-        best = { params: p, buffers: b, dispose: () => (p.dispose(), b.dispose()) };
+        best = {
+          params: p,
+          buffers: b,
+          dispose: () => {
+            p.dispose();
+            b.dispose();
+          },
+        };
       }
       Object.assign(report, next);
       bad = nextBad;
