@@ -63,6 +63,7 @@ export {
 } from './ops/augment';
 export { standardNormalCpu, philoxNormal4, boxMuller } from './random/normal';
 export type { RandomKey } from './random/key';
+export { RANDOM_STREAMS } from './random/streams';
 export { ParamArena, type ParamSpec, type ParamRole, type ArenaParam, type PerParam } from './optim/arena';
 export {
   chain,

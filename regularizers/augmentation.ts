@@ -5,7 +5,7 @@
  * seed gives the same batches. Transforms that can change a class are off unless enabled: no flips
  * by default (they turn 'b' into 'd'), and rotations are limited to small angles.
  */
-import { ArgumentError, augmentImages, type Batch, type StepContext } from '../engine/index';
+import { ArgumentError, augmentImages, RANDOM_STREAMS, type Batch, type StepContext } from '../engine/index';
 import { integerAtLeast, nonNegative, seed53 } from './check';
 import type { Regularizer } from './types';
 
@@ -30,7 +30,7 @@ export interface AugmentationConfig {
   seed?: number;
 }
 
-const STREAM = 0x41554700; // 'AUG\0': keeps augmentation draws apart from the other random features
+const STREAM = RANDOM_STREAMS.augmentation;
 
 /** Random translations, small rotations and zooms, and input noise, applied to every training batch. */
 export function augmentation(config: AugmentationConfig = {}): Regularizer {

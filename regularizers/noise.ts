@@ -7,6 +7,7 @@
  * restore is exact to rounding: half an ulp of the perturbed and of the restored value).
  */
 import {
+  RANDOM_STREAMS,
   addGaussianNoise,
   GaussianNoise,
   isSelected,
@@ -22,9 +23,9 @@ import {
 import { nonNegative, seed53 } from './check';
 import type { Regularizer } from './types';
 
-const INPUT_STREAM = 0x4e4f4900; // 'NOI\0'
-const HIDDEN_STREAM = 0x4e4f4800;
-const WEIGHT_STREAM = 0x4e4f5700;
+const INPUT_STREAM = RANDOM_STREAMS.inputNoise;
+const HIDDEN_STREAM = RANDOM_STREAMS.hiddenNoise;
+const WEIGHT_STREAM = RANDOM_STREAMS.weightNoise;
 
 /** Gaussian noise of standard deviation `std` added to every training input (a form of augmentation). */
 export function inputNoise(config: { std: number; seed?: number }): Regularizer {

@@ -5,7 +5,7 @@
  * (seed, stream, step, example)). Both batches are read back for drawing; the transform of each
  * example is recomputed on the CPU with the Philox twin for the captions.
  */
-import { augmentParamsCpu, GpuDataset, type AugmentParams, type Sequential } from 'webgpu-regularization';
+import { augmentParamsCpu, GpuDataset, RANDOM_STREAMS, type AugmentParams, type Sequential } from 'webgpu-regularization';
 import { augmentation } from 'webgpu-regularization/regularizers';
 
 /** The transforms the sliders choose. */
@@ -34,7 +34,7 @@ export interface AugmentedBatch {
  * recompute each example's transform on the CPU for its caption; the images themselves come from
  * the regularizer.
  */
-const AUGMENTATION_STREAM = 0x41554700;
+const AUGMENTATION_STREAM = RANDOM_STREAMS.augmentation;
 
 /** Builds step `step`'s minibatch of a run with `seed` over `data` (batch size `batch`) and augments it. */
 export async function augmentedBatch(data: GpuDataset, seed: number, step: number, batch: number, s: AugmentSettings): Promise<AugmentedBatch> {

@@ -21,6 +21,7 @@ import { BatchNorm2d, Dropout2d } from '../nn/spatial';
 import { Relu } from '../nn/activation';
 import { augmentImages, type AugmentOptions } from '../ops/augment';
 import { ArgumentError } from '../runtime/errors';
+import { RANDOM_STREAMS } from '../random/streams';
 import type { Runtime } from '../runtime/runtime';
 import { fit } from './loop';
 import { evaluate, type Metrics } from './metrics';
@@ -82,7 +83,7 @@ export const MNIST_CNN_RECIPE: CnnConfig = {
 };
 
 const DROPOUT_STREAM = 0x434e4e00; // 'CNN\0': the model's dropout streams, apart from other features
-const AUGMENT_STREAM = 0x41554700; // the augmentation regularizer's stream (regularizers/augmentation.ts)
+const AUGMENT_STREAM = RANDOM_STREAMS.augmentation;
 
 /** The layers of the CNN `config` describes (28 × 28 single-channel input rows). */
 export function cnnLayers(config: Pick<CnnConfig, 'channels' | 'dense' | 'convDropout' | 'denseDropout' | 'batchNorm' | 'seed'>): Layer[] {

@@ -29,6 +29,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  RANDOM_STREAMS,
   augmentParamsCpu,
   dropoutActive,
   dropoutMaskCpu,
@@ -59,9 +60,9 @@ const HIDDEN = 16;
 const K = 4;
 const RESUME = 5;
 /** The streams of the regularizers' draws (regularizers/noise.ts, regularizers/augmentation.ts). */
-const INPUT_NOISE_STREAM = 0x4e4f4900;
-const WEIGHT_NOISE_STREAM = 0x4e4f5700;
-const AUGMENT_STREAM = 0x41554700;
+const INPUT_NOISE_STREAM = RANDOM_STREAMS.inputNoise;
+const WEIGHT_NOISE_STREAM = RANDOM_STREAMS.weightNoise;
+const AUGMENT_STREAM = RANDOM_STREAMS.augmentation;
 
 /** The tolerance of one GPU normal draw against the CPU twin (tests/ops/noise.test.ts). */
 const tolZ = (z: number): number => 6 * 2 ** -22 + 4 * 2 ** -22 * Math.abs(z);
