@@ -6,14 +6,14 @@
  * (`save_file`) loads into our model with exactly its values; and a round trip through Python that
  * changes the weights (as a fine-tune in PyTorch would) comes back with the optimizer state intact.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Adam } from '../../engine/index';
 import { readCheckpointFile, writeCheckpointFile } from '../../engine/io/node';
 import { useRuntime } from '../helpers/gpu';
+import { runPythonJson } from './python-run';
 import { fullState, makeModel, trainSteps } from './train-helper';
 
 interface PyReport {
@@ -21,21 +21,8 @@ interface PyReport {
   tensors: Record<string, { dtype: string; shape: number[]; bits: number[] }>;
 }
 
-const script = resolve(import.meta.dirname, 'interop.py');
-const python = process.env.PYTHON ?? 'python3';
-
-function py(...args: string[]): PyReport {
-  let out: string;
-  try {
-    out = execFileSync(python, [script, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(
-      `${python} ${script} ${args.join(' ')} failed (is the safetensors package installed? run bash scripts/setup-system.sh):\n${err.stderr ?? err.message}`,
-    );
-  }
-  return JSON.parse(out) as PyReport;
-}
+/** Runs tests/io/interop.py (the reference reader and writer) with `args`. */
+const py = (...args: string[]): PyReport => runPythonJson<PyReport>('interop.py', ...args);
 
 const dir = mkdtempSync(join(tmpdir(), 'ckpt-py-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
