@@ -5,6 +5,7 @@
  */
 import { Runtime } from '../../engine/index';
 import type { PageMeta } from './page-meta';
+import { el } from './dom';
 import { sourceView, type SourceText } from './source';
 import './style.css';
 
@@ -15,12 +16,17 @@ export interface DemoHook {
   [key: string]: unknown;
 }
 
-/** What a page's body receives. */
-export interface PageContext {
+/**
+ * What a page's body receives. `H` is the page's test hook, declared once as an interface in the page
+ * (the fields its end-to-end test reads); `expose` is the one place a page writes it.
+ */
+export interface PageContext<H extends object = Record<string, unknown>> {
   rt: Runtime;
   /** The Demo tab's content area. */
   root: HTMLElement;
-  hook: DemoHook;
+  hook: DemoHook & Partial<H>;
+  /** Adds (or replaces) fields of the test hook. */
+  expose(fields: Partial<H>): void;
   /** Switches to the Source tab and shows `path` with `lines` marked. */
   showSource(path: string, lines?: ReadonlySet<number>): Promise<void>;
   /** Shows an error on the page and in the hook. */
@@ -32,22 +38,19 @@ WebGPU is on by default in Chrome and Edge 113+ on Windows, macOS and ChromeOS, 
 Android Chrome, enable it at chrome://flags/#enable-unsafe-webgpu (or start Chrome with --enable-unsafe-webgpu);
 in Firefox, set dom.webgpu.enabled in about:config. The page must be served over https or from localhost.`;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
 /** Message text of anything thrown. */
 export function errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
 /** Builds the frame, opens the GPU and runs the page's body. */
-export async function mountPage(meta: PageMeta, sources: readonly SourceText[], body: (ctx: PageContext) => Promise<void>): Promise<void> {
+export async function mountPage<H extends object = Record<string, unknown>>(
+  meta: PageMeta,
+  sources: readonly SourceText[],
+  body: (ctx: PageContext<H>) => Promise<void>,
+): Promise<void> {
   const w = window as unknown as { __demo?: DemoHook };
-  const hook: DemoHook = { ready: false };
+  const hook: DemoHook & Partial<H> = { ready: false } as DemoHook & Partial<H>;
   w.__demo = hook;
   document.title = `${meta.title} — WebGPU regularization`;
   const header = el('header');
@@ -101,6 +104,7 @@ export async function mountPage(meta: PageMeta, sources: readonly SourceText[], 
       rt,
       root,
       hook,
+      expose: (fields) => Object.assign(hook, fields),
       showSource: async (path, lines) => {
         select(false);
         await show(path, lines);

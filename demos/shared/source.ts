@@ -5,6 +5,7 @@
  */
 import { createHighlighterCore, type HighlighterCore } from 'shiki/core';
 import { createJavaScriptRegexEngine } from 'shiki/engine/javascript';
+import { setHtml } from './dom';
 
 let highlighter: Promise<HighlighterCore> | null = null;
 
@@ -56,7 +57,7 @@ export function sourceView(root: HTMLElement, files: readonly SourceText[]): (pa
     const f = files.find((x) => x.path === path);
     if (!f) return;
     for (const b of picker.querySelectorAll('button')) b.classList.toggle('active', b.textContent === path);
-    code.innerHTML = await highlight(f.text, languageOf(f.path), marked);
+    setHtml(code, await highlight(f.text, languageOf(f.path), marked));
     code.querySelector('.marked')?.scrollIntoView({ block: 'center' });
   };
   for (const f of files) {
