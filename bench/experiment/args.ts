@@ -5,6 +5,8 @@ import { ArgumentError } from '../../engine/index';
 
 /** What the command line asks for. */
 export interface ExperimentArgs {
+  /** Which network every configuration trains: the MLP of --hidden, or the CNN recipe's convolutional net. */
+  model: 'mlp' | 'cnn';
   outDir: string;
   seeds: number[];
   epochs: number;
@@ -25,6 +27,7 @@ export interface ExperimentArgs {
 
 /** The defaults: sized so that the whole run takes about 12–15 minutes on lavapipe with 2 CPU cores. */
 export const EXPERIMENT_DEFAULTS: ExperimentArgs = {
+  model: 'mlp',
   outDir: 'out/experiment',
   seeds: [1, 2, 3],
   epochs: 30,
@@ -48,6 +51,8 @@ alone and a few combinations, each over several seeds; prints a progress line pe
 epoch, as mean ± standard deviation over the seeds), and writes experiment.json, experiment.md and a
 self-contained experiment.html with charts.
 
+  --model=mlp|cnn    the MLP of --hidden, or the convolutional net (default mlp; --model=cnn
+                     changes the defaults of --epochs, --batch and --lr: see --model=cnn --help)
   --out=DIR          directory of the reports (default ${EXPERIMENT_DEFAULTS.outDir})
   --seeds=N | a,b,c  N seeds (1..N) or a list (default ${EXPERIMENT_DEFAULTS.seeds.join(',')})
   --epochs=N         epochs per run (default ${EXPERIMENT_DEFAULTS.epochs}; early stopping may stop sooner)
@@ -148,6 +153,12 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
             .filter((s) => s),
         ];
         break;
+      case 'model': {
+        const m = need();
+        if (m !== 'mlp' && m !== 'cnn') throw new ArgumentError(`--model must be mlp or cnn, got "${m}"`);
+        o.model = m;
+        break;
+      }
       case 'adapter': {
         const a = need();
         if (a !== 'auto' && a !== 'lavapipe' && a !== 'swiftshader') throw new ArgumentError(`--adapter must be auto, lavapipe or swiftshader, got "${a}"`);
