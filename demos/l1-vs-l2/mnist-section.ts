@@ -6,6 +6,8 @@
  */
 import type { GpuDataset, Runtime } from 'webgpu-regularization';
 import { trainControls, type TrainControls } from '../shared/controls';
+import { el, html, pct, setHtml } from '../shared/dom';
+import type { JobQueue } from '../shared/jobs';
 import { L1Trainer, type L1Method, type L1TrainerConfig, type WeightSnapshot } from './l1-trainer';
 import { weightHistogram, weightImages } from './weight-views';
 import { zeroChart } from './zero-chart';
@@ -44,13 +46,6 @@ export interface MnistSection {
   onImagePick: ((pixel: number, unit: number) => void) | null;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, html?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (html !== undefined) e.innerHTML = html;
-  return e;
-}
-
 const alphaText = (a: number): string => (a >= 0.01 ? a.toFixed(3) : a.toExponential(1));
 
 /** Builds the section over the uploaded digits. */
@@ -58,7 +53,7 @@ export function mnistSection(
   rt: Runtime,
   data: { train: GpuDataset; val: GpuDataset },
   config: L1TrainerConfig,
-  serial: <T>(job: () => Promise<T>) => Promise<T>,
+  serial: JobQueue,
   onChange: (s: { method: L1Method; logAlpha: number }) => void,
   onError: (e: unknown) => void,
 ): MnistSection {
@@ -70,7 +65,7 @@ export function mnistSection(
       undefined,
       `L1 on MNIST: ${data.train.features}-${config.hidden}-${data.train.classes} on ${data.train.count.toLocaleString('en-US')} digits, SGD ε = ${config.lr}, batch ${config.batch}`,
     ),
-    el(
+    html(
       'p',
       'note',
       `Two ways to follow the L1 penalty with a gradient method. <b>Subgradient</b> (eq. 7.20): add α·sign(w) to the gradient; a weight the data does not need steps across 0 and back by about ε·α forever, never landing on it. <b>Proximal</b>: after the step, soft-threshold by ε·α (eq. 7.23 applied one step at a time): whatever falls inside the threshold becomes <b>exactly 0</b> and stays there until the data gradient pushes it out. Both run in the optimizer's one fused dispatch (<code>shaders/update_chain.wgsl</code>). Switch the method and move α while it trains.`,
@@ -112,7 +107,7 @@ export function mnistSection(
   const images = weightImages(config.hidden, config.hidden > 32 ? 2 : 2.5);
   right.append(
     el('h3', undefined, `Each hidden unit's 784 incoming weights as a 28×28 image`),
-    el(
+    html(
       'p',
       'note legend-line',
       '<span class="sw pos"></span>positive <span class="sw neg"></span>negative <span class="sw zero"></span>white: exactly 0 (any non-zero weight is tinted). Click a pixel to put its weight on the loss surface below.',
@@ -130,12 +125,13 @@ export function mnistSection(
   const showSummary = (): void => {
     stepText.textContent = `${trainer.step} steps trained`;
     if (!last) return;
-    const pct = (x: number, n: number): string => `${((100 * x) / n).toFixed(1)}%`;
-    const acc = heldOutAccuracy === null ? '' : ` Held-out accuracy ${(100 * heldOutAccuracy).toFixed(1)}% (${data.val.count} digits).`;
-    summary.innerHTML =
+    const acc = heldOutAccuracy === null ? '' : ` Held-out accuracy ${pct(heldOutAccuracy)} (${data.val.count} digits).`;
+    setHtml(
+      summary,
       `Step ${last.step}, <b>${trainer.method}</b> L1 with α = ${alphaText(trainer.alpha)} (threshold ε·α = ${(config.lr * trainer.alpha).toExponential(1)} per step): ` +
-      `<b class="zeros">${last.zerosFc1.toLocaleString('en-US')}</b> of ${last.fc1.length.toLocaleString('en-US')} first-layer weights are exactly 0 (${pct(last.zerosFc1, last.fc1.length)}); ` +
-      `${last.zerosAll.toLocaleString('en-US')} of all ${last.weightCount.toLocaleString('en-US')} weights. ${Number.isFinite(last.loss) ? `Minibatch loss ${last.loss.toFixed(3)}.` : 'Not trained yet.'}${acc}`;
+        `<b class="zeros">${last.zerosFc1.toLocaleString('en-US')}</b> of ${last.fc1.length.toLocaleString('en-US')} first-layer weights are exactly 0 (${pct(last.zerosFc1 / last.fc1.length)}); ` +
+        `${last.zerosAll.toLocaleString('en-US')} of all ${last.weightCount.toLocaleString('en-US')} weights. ${Number.isFinite(last.loss) ? `Minibatch loss ${last.loss.toFixed(3)}.` : 'Not trained yet.'}${acc}`,
+    );
   };
 
   const show = (s: WeightSnapshot): void => {

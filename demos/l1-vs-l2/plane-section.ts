@@ -6,6 +6,8 @@ import { l1Optimum, l2Optimum, distance, L1_PROBLEM, L2_PROBLEM, type Quadratic,
 import { planeView, PLANE_COLORS, type PlaneView } from './plane-view';
 import { QuadraticSolver, SOLVE_LR, SOLVE_STEPS, type Solve } from './solver';
 import type { Runtime } from 'webgpu-regularization';
+import { el, html, setHtml } from '../shared/dom';
+import type { JobQueue } from '../shared/jobs';
 
 /** The α slider's range. */
 export const ALPHA2D_MAX = 2.5;
@@ -35,16 +37,10 @@ export interface PlaneSection {
   fromPx(panel: 'l2' | 'l1', x: number, y: number): Vec2;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, html?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (html !== undefined) e.innerHTML = html;
-  return e;
-}
-
-const fmt = (v: Vec2, digits = 4): string => `(${v[0].toFixed(digits)}, ${v[1].toFixed(digits)})`;
+/** A point as text: (0.1234, 0.5678). */
+const pointText = (v: Vec2, digits = 4): string => `(${v[0].toFixed(digits)}, ${v[1].toFixed(digits)})`;
 /** Exact zeros shown as "0", so that a student sees the difference from 0.0000 rounding. */
-const fmtExact = (v: Vec2): string => `(${v.map((x) => (x === 0 ? '<b>0</b>' : x.toFixed(4))).join(', ')})`;
+const pointMarkupExact = (v: Vec2): string => `(${v.map((x) => (x === 0 ? '<b>0</b>' : x.toFixed(4))).join(', ')})`;
 
 interface Panel {
   kind: 'l2' | 'l1';
@@ -62,17 +58,11 @@ interface Panel {
  * Builds the section; `serial` runs GPU jobs one after another (shared with the training below),
  * `onError` receives a failed solve.
  */
-export function planeSection(
-  rt: Runtime,
-  initialAlpha: number,
-  serial: <T>(job: () => Promise<T>) => Promise<T>,
-  onAlpha: (a: number) => void,
-  onError: (e: unknown) => void,
-): PlaneSection {
+export function planeSection(rt: Runtime, initialAlpha: number, serial: JobQueue, onAlpha: (a: number) => void, onError: (e: unknown) => void): PlaneSection {
   const element = el('div', 'panel plane-section');
   element.append(
     el('h2', undefined, 'The 2-D picture: J(w) = ½(w − w*)ᵀH(w − w*) plus a penalty'),
-    el(
+    html(
       'p',
       'note',
       'Blue ellipses: contours of J; the darker one passes through the regularized optimum w̃. Green: the points with the same penalty as w̃ (a circle ‖w‖₂ = const for L2, a diamond ‖w‖₁ = const for L1). At w̃ the two curves touch. A circle can touch an ellipse anywhere; a diamond usually touches it at a corner, <b>on an axis: a weight that is exactly 0</b>. Dashed grey: w̃ as α goes from 0 to ' +
@@ -92,7 +82,7 @@ export function planeSection(
 
   const row = el('div', 'row planes');
   element.append(row);
-  const legend = el(
+  const legend = html(
     'p',
     'legend',
     `<span><i class="ring" style="border-color:${PLANE_COLORS.closedForm}"></i>closed form (book)</span><span><i style="background:${PLANE_COLORS.solver}"></i>engine: chain optimizer, ${SOLVE_STEPS} GPU steps, ε = ${SOLVE_LR}</span><span><i style="background:${PLANE_COLORS.penalty}"></i>penalty level set</span><span><i class="dash" style="border-color:${PLANE_COLORS.regPath}"></i>w̃ for α ∈ [0, ${ALPHA2D_MAX}]</span>`,
@@ -140,12 +130,12 @@ export function planeSection(
     const [l1v, l2v] = p.problem.lambda;
     const book =
       p.kind === 'l2'
-        ? `<b>Eq. 7.13</b> w̃ = Q(Λ + αI)⁻¹ΛQᵀw* = <span class="cf">${fmt(cf)}</span>: the part of w* along each eigenvector shrinks by λᵢ/(λᵢ + α) = ${(l1v / (l1v + alpha)).toFixed(3)} and ${(l2v / (l2v + alpha)).toFixed(3)}. No weight becomes 0.`
-        : `<b>Eq. 7.23</b> w̃ᵢ = sign(wᵢ*)·max(|wᵢ*| − α/Hᵢᵢ, 0) = <span class="cf">${fmtExact(cf)}</span>, thresholds α/Hᵢᵢ = ${(alpha / l1v).toFixed(3)} and ${(alpha / l2v).toFixed(3)} against |w*| = ${Math.abs(p.problem.wStar[0])} and ${Math.abs(p.problem.wStar[1])}.`;
+        ? `<b>Eq. 7.13</b> w̃ = Q(Λ + αI)⁻¹ΛQᵀw* = <span class="cf">${pointText(cf)}</span>: the part of w* along each eigenvector shrinks by λᵢ/(λᵢ + α) = ${(l1v / (l1v + alpha)).toFixed(3)} and ${(l2v / (l2v + alpha)).toFixed(3)}. No weight becomes 0.`
+        : `<b>Eq. 7.23</b> w̃ᵢ = sign(wᵢ*)·max(|wᵢ*| − α/Hᵢᵢ, 0) = <span class="cf">${pointMarkupExact(cf)}</span>, thresholds α/Hᵢᵢ = ${(alpha / l1v).toFixed(3)} and ${(alpha / l2v).toFixed(3)} against |w*| = ${Math.abs(p.problem.wStar[0])} and ${Math.abs(p.problem.wStar[1])}.`;
     const engine = solve
-      ? `<b>Engine</b> (<code>${p.kind === 'l2' ? 'chain(coupledL2(α), sgd)' : 'chain(sgd, proximalL1(α))'}</code> on a 2-element ParamArena, gradient H(w − w*) from the tape on the GPU): <span class="sv">${p.kind === 'l1' ? fmtExact(solve.final) : fmt(solve.final)}</span>, <b>distance to the closed form ${d!.toExponential(1)}</b>.`
+      ? `<b>Engine</b> (<code>${p.kind === 'l2' ? 'chain(coupledL2(α), sgd)' : 'chain(sgd, proximalL1(α))'}</code> on a 2-element ParamArena, gradient H(w − w*) from the tape on the GPU): <span class="sv">${p.kind === 'l1' ? pointMarkupExact(solve.final) : pointText(solve.final)}</span>, <b>distance to the closed form ${d!.toExponential(1)}</b>.`
       : '<b>Engine</b>: solving on the GPU…';
-    p.readout.innerHTML = `<p>${book}</p><p>${engine}</p>`;
+    setHtml(p.readout, `<p>${book}</p><p>${engine}</p>`);
   };
 
   let alpha = initialAlpha;

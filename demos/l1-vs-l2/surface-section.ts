@@ -4,6 +4,8 @@
  * loss on a grid around their current values on the GPU (loss-surface.ts), and draws its contours
  * with the L1 diamond through the current point. Small on a software adapter, computed on demand.
  */
+import { el, html, setHtml } from '../shared/dom';
+import type { JobQueue } from '../shared/jobs';
 import type { SurfaceEvaluator, LossSurface, WeightPick } from './loss-surface';
 import { SURFACE_COLORS, surfaceView } from './surface-view';
 
@@ -20,13 +22,6 @@ export interface SurfaceSection {
   compute(): Promise<LossSurface>;
   /** Schedules a computation unless one is already waiting. */
   refresh(): void;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, html?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (html !== undefined) e.innerHTML = html;
-  return e;
 }
 
 /** What the pickers offer: the two weight matrices of the MLP, [in, out]. */
@@ -48,12 +43,7 @@ export interface SurfaceConfig {
 }
 
 /** Builds the section; `serial` keeps its GPU work apart from training. */
-export function surfaceSection(
-  evaluator: SurfaceEvaluator,
-  config: SurfaceConfig,
-  serial: <T>(job: () => Promise<T>) => Promise<T>,
-  onError: (e: unknown) => void,
-): SurfaceSection {
+export function surfaceSection(evaluator: SurfaceEvaluator, config: SurfaceConfig, serial: JobQueue, onError: (e: unknown) => void): SurfaceSection {
   const element = el('div', 'panel surface-section');
   element.append(
     el('h2', undefined, 'The same picture on two real weights of the MNIST network'),
@@ -117,12 +107,12 @@ export function surfaceSection(
   const row = el('div', 'row surface-row');
   const view = surfaceView(340);
   const side = el('div', 'surface-side');
-  const legend = el(
+  const legend = html(
     'p',
     'legend',
     `<span><i style="background:${SURFACE_COLORS.contour}"></i>contours of the loss</span><span><i style="background:${SURFACE_COLORS.penalty}"></i>L1 level set |a| + |b| = const through the current point</span><span><i class="ring" style="border-color:${SURFACE_COLORS.current};background:${SURFACE_COLORS.current}"></i>current weights</span><span>× lowest loss on the grid</span><span><i class="ring" style="border-color:${SURFACE_COLORS.regMin}"></i>lowest loss + α(|a| + |b|)</span>`,
   );
-  const readout = el('div', 'readout surface-readout', '<p>Computing…</p>');
+  const readout = html('div', 'readout surface-readout', '<p>Computing…</p>');
   side.append(readout, legend);
   row.append(view.canvas, side);
   element.append(row);
@@ -145,10 +135,12 @@ export function surfaceSection(
     }
     const c = (s.size - 1) / 2;
     const centre = s.losses[c * s.size + c];
-    readout.innerHTML =
+    setHtml(
+      readout,
       `<p><b>a</b> = ${name(s.picks[0])} = ${value(s.current[0])}<br><b>b</b> = ${name(s.picks[1])} = ${value(s.current[1])}</p>` +
-      `<p>After step ${s.step}: loss on ${s.examples} training digits <b>${s.currentLoss.toFixed(4)}</b> (engine's evaluate); at the grid's centre ${centre.toFixed(4)}. Over the grid (± ${s.halfWidth.toFixed(3)}, ${config.spread}× the weights' RMS) it runs from ${lo.toFixed(4)} to ${hi.toFixed(4)}.</p>` +
-      `<p>The network trains with L1 (α = ${alpha.toExponential(1)}). As in the 2-D picture, the penalised optimum sits where a contour touches a diamond. If the loss barely changes along one weight (contours nearly parallel to its axis), the red ring moves to the diamond's corner on the other axis: that weight is cheapest at exactly 0.</p>`;
+        `<p>After step ${s.step}: loss on ${s.examples} training digits <b>${s.currentLoss.toFixed(4)}</b> (engine's evaluate); at the grid's centre ${centre.toFixed(4)}. Over the grid (± ${s.halfWidth.toFixed(3)}, ${config.spread}× the weights' RMS) it runs from ${lo.toFixed(4)} to ${hi.toFixed(4)}.</p>` +
+        `<p>The network trains with L1 (α = ${alpha.toExponential(1)}). As in the 2-D picture, the penalised optimum sits where a contour touches a diamond. If the loss barely changes along one weight (contours nearly parallel to its axis), the red ring moves to the diamond's corner on the other axis: that weight is cheapest at exactly 0.</p>`,
+    );
   };
 
   let waiting: Promise<LossSurface> | null = null;
