@@ -6,8 +6,9 @@
  */
 import { augmentedBatch, type AugmentedBatch, type AugmentSettings } from './augment-batch';
 import type { Datasets } from './datasets';
-import { canvasGray, digitCanvas, drawDigit } from './digit-canvas';
-import type { Serial } from './run-group';
+import { canvasGray, digitCanvas, drawDigit } from '../shared/digit-canvas';
+import { setHtml } from '../shared/dom';
+import { coalesced, type JobQueue } from '../shared/jobs';
 
 /** The panel and what tests read. */
 export interface AugmentPanel {
@@ -55,17 +56,20 @@ export function augmentPanel(
   seed: () => number,
   batch: number,
   initial: AugmentControls,
-  serial: Serial,
+  serial: JobQueue,
   onChange: (c: AugmentControls) => void,
   onError: (e: unknown) => void,
 ): AugmentPanel {
   const element = document.createElement('div');
   element.className = 'panel augment-panel';
-  element.innerHTML = `<h2>The augmented minibatch, as the GPU makes it</h2>
+  setHtml(
+    element,
+    `<h2>The augmented minibatch, as the GPU makes it</h2>
 <p class="note">One training step's minibatch (the window of the epoch's seeded order that <code>fit</code> gathers), each digit on the left and
 what <code>augmentation()</code> made of it on the right: one dispatch of <code>augment.wgsl</code> shifts, rotates and zooms every example
 with its own transform drawn from Philox keyed by (seed, stream, step, example), then adds input noise. Nothing is stored: the same seed and step
-always give the same batch, and the next step a new one. No flips and no large rotations: a mirrored 'b' is a 'd', a 6 turned over is a 9.</p>`;
+always give the same batch, and the next step a new one. No flips and no large rotations: a mirrored 'b' is a 'd', a 6 turned over is a 9.</p>`,
+  );
   const c: AugmentControls = { ...initial };
   const bar = document.createElement('div');
   bar.className = 'panel-bar';
@@ -119,7 +123,6 @@ always give the same batch, and the next step a new one. No flips and no large r
   element.append(bar, grid, caption);
 
   let shown: AugmentedBatch | null = null;
-  let queued: Promise<void> | null = null;
   let version = 0;
   const draw = (b: AugmentedBatch): void => {
     cells.forEach((cl, r) => {
@@ -135,16 +138,12 @@ always give the same batch, and the next step a new one. No flips and no large r
     caption.textContent = `Step ${b.step} of the runs with seed ${b.seed} on ${data().train.count.toLocaleString('en-US')} training digits: ${b.rows} examples, label and drawn transform (shift in px, rotation, zoom) under each pair.`;
   };
   // Coalesces bursts of slider events: one redraw, queued, reads the latest settings when it runs.
-  const refresh = (): Promise<void> => {
-    queued ??= serial(async () => {
-      queued = null;
-      const b = await augmentedBatch(data().train, seed(), c.step, batch, settingsOf(c));
-      shown = b;
-      draw(b);
-      version++;
-    });
-    return queued;
-  };
+  const refresh = coalesced(serial, async () => {
+    const b = await augmentedBatch(data().train, seed(), c.step, batch, settingsOf(c));
+    shown = b;
+    draw(b);
+    version++;
+  });
   const setStep = (s: number): Promise<void> => {
     c.step = Math.max(0, Math.floor(s));
     stepInput.value = String(c.step);

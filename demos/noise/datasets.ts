@@ -3,6 +3,7 @@
  * each the first n digits of one seeded split (so a smaller set is a subset of every larger one).
  */
 import { GpuDataset, type MnistSplit, type Runtime } from 'webgpu-regularization';
+import type { PageDigits } from '../shared/data';
 
 /** At most this many training digits are scored to measure training accuracy (each evaluation costs a forward pass). */
 export const PROBE_MAX = 500;
@@ -18,13 +19,17 @@ export interface Datasets {
 /** Training sets by size, uploaded once each. */
 export class DigitSets {
   private readonly byCount = new Map<number, GpuDataset>();
+  private readonly split: MnistSplit;
   readonly val: GpuDataset;
 
+  /** From the page's digits (./main.ts): their held-out set, and their whole training set as the largest size. */
   constructor(
     private readonly rt: Runtime,
-    private readonly split: MnistSplit,
+    digits: PageDigits,
   ) {
-    this.val = GpuDataset.upload(rt, split.val.images, split.val.labels, 10);
+    this.split = digits.split;
+    this.val = digits.val;
+    this.byCount.set(digits.split.train.count, digits.train);
   }
 
   /** Digits available for training. */

@@ -15,6 +15,7 @@ export const meta: PageMeta = {
     'regularizers/noise.ts',
     'regularizers/smoothing.ts',
     'demos/noise/main.ts',
+    'demos/noise/seed-bar.ts',
     'demos/noise/augment-batch.ts',
     'demos/noise/augment-panel.ts',
     'demos/noise/gated-run.ts',
@@ -25,7 +26,7 @@ export const meta: PageMeta = {
     'demos/noise/reliability-view.ts',
     'demos/noise/size-panel.ts',
     'demos/noise/datasets.ts',
-    'demos/noise/digit-canvas.ts',
+    'demos/shared/digit-canvas.ts',
     'demos/noise/sources.ts',
   ],
 };

@@ -6,8 +6,10 @@
  */
 import { augmentation, hiddenNoise, inputNoise, weightNoise, type Regularizer } from 'webgpu-regularization/regularizers';
 import { liveChart } from '../shared/charts';
+import { pct, setHtml } from '../shared/dom';
+import type { JobQueue } from '../shared/jobs';
 import { GatedRun, type RunScale } from './gated-run';
-import { runGroup, type RunGroup, type Serial } from './run-group';
+import { runGroup, type RunGroup } from './run-group';
 import type { AugmentSettings } from './augment-batch';
 import type { Datasets } from './datasets';
 
@@ -56,8 +58,6 @@ export interface NoisePanel {
   results(): { name: string; step: number; val: number; train: number }[];
 }
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-
 function numberInput(id: string, value: number, step: string, min: string, max: string): HTMLInputElement {
   const i = document.createElement('input');
   Object.assign(i, { type: 'number', id, value: String(value), step, min, max });
@@ -71,17 +71,20 @@ export function noisePanel(
   seed: () => number,
   levels: NoiseLevels,
   augSettings: () => AugmentSettings,
-  serial: Serial,
+  serial: JobQueue,
   onLevels: (l: NoiseLevels) => void,
   onError: (e: unknown) => void,
 ): NoisePanel {
   const element = document.createElement('div');
   element.className = 'panel noise-panel';
-  element.innerHTML = `<h2>Input noise, hidden noise and weight noise, side by side</h2>
+  setHtml(
+    element,
+    `<h2>Input noise, hidden noise and weight noise, side by side</h2>
 <p class="note">Five ${scale.sizes.join('-')} networks from the same initial weights, trained on the same minibatches with Adam (lr ${scale.lr}), batch ${scale.batch}, ${scale.steps} steps;
 only the noise differs (the last one is augmented with the grid's settings, read when the models are built: press Reset after changing them). Every draw comes from the counter-based generator inside the kernel, keyed by (seed, stream, step), so nothing random is stored.
 For small variance, input noise acts like a weight penalty (Bishop, 1995), and weight noise like a penalty η·E‖∇<sub>W</sub>ŷ‖² that favours flat minima (§7.5).
-Noise is off at evaluation. The fewer the training digits (slider above), the more overfitting there is to prevent.</p>`;
+Noise is off at evaluation. The fewer the training digits (slider above), the more overfitting there is to prevent.</p>`,
+  );
   const bar = document.createElement('div');
   bar.className = 'panel-bar';
   const inIn = numberInput('noise-input-std', levels.inputStd, '0.05', '0', '2');
@@ -146,7 +149,7 @@ Noise is off at evaluation. The fewer the training digits (slider above), the mo
         return `<tr><td><i class="swatch" style="background:${m.color}"></i>${m.name}</td><td>${m.what(built.levels)}</td><td>${last?.train ? pct(last.train.accuracy) : '–'}</td><td>${last ? `<b>${pct(last.val.accuracy)}</b>` : '–'}</td><td>${last?.train ? (100 * (last.train.accuracy - last.val.accuracy)).toFixed(1) : '–'}</td></tr>`;
       })
       .join('');
-    table.innerHTML = `<thead><tr><th>Model</th><th>Noise</th><th>Training digits</th><th>Held-out</th><th>Gap (points)</th></tr></thead><tbody>${rows}</tbody>`;
+    setHtml(table, `<thead><tr><th>Model</th><th>Noise</th><th>Training digits</th><th>Held-out</th><th>Gap (points)</th></tr></thead><tbody>${rows}</tbody>`);
     const step = Math.min(...runs.map((r) => r.step));
     status.textContent = `${step} of ${scale.steps} steps, ${built.n.toLocaleString('en-US')} training digits, seed ${runs[0]?.seed ?? seed()}`;
   };

@@ -3,6 +3,8 @@
  * bar as tall as the bin's accuracy, the diagonal where accuracy equals confidence, and a marker at
  * the bin's mean confidence (a bar below its marker: over-confident; above: under-confident).
  */
+import { hidpiCanvas } from '../shared/canvas';
+import { pct, setHtml } from '../shared/dom';
 import type { Calibration } from './calibration';
 
 /** Sizes in CSS pixels. */
@@ -10,19 +12,6 @@ const W = 228;
 const H = 230;
 const HIST_H = 92;
 const PAD = { left: 36, right: 8, top: 8, bottom: 30 };
-
-function hiDpi(width: number, height: number): { canvas: HTMLCanvasElement; ctx: CanvasRenderingContext2D } {
-  const canvas = document.createElement('canvas');
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * dpr);
-  canvas.height = Math.round(height * dpr);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) throw new Error('reliability-view: no 2D context');
-  ctx.scale(dpr, dpr);
-  return { canvas, ctx };
-}
 
 /** The two canvases of one model. */
 export interface ReliabilityView {
@@ -36,19 +25,18 @@ export function reliabilityView(title: string, color: string): ReliabilityView {
   element.className = 'reliability';
   const h = document.createElement('h3');
   h.textContent = title;
-  const diag = hiDpi(W, H);
-  diag.canvas.className = 'reliability-diagram';
-  const hist = hiDpi(W, HIST_H);
-  hist.canvas.className = 'confidence-hist';
+  const diag = hidpiCanvas(W, H, 'reliability-diagram', 'reliability-view');
+  const hist = hidpiCanvas(W, HIST_H, 'confidence-hist', 'reliability-view');
   const caption = document.createElement('p');
   caption.className = 'note rel-caption';
   element.append(h, diag.canvas, hist.canvas, caption);
   const draw = (c: Calibration | null): void => {
     drawDiagram(diag.ctx, c, color);
     drawHistogram(hist.ctx, c, color);
-    caption.innerHTML = c
-      ? `mean confidence <b>${(100 * c.meanConfidence).toFixed(1)}%</b>, accuracy ${(100 * c.accuracy).toFixed(1)}%: ${overUnder(c)}; ECE ${(100 * c.ece).toFixed(1)}%`
-      : 'not trained yet';
+    setHtml(
+      caption,
+      c ? `mean confidence <b>${pct(c.meanConfidence)}</b>, accuracy ${pct(c.accuracy)}: ${overUnder(c)}; ECE ${pct(c.ece)}` : 'not trained yet',
+    );
   };
   draw(null);
   return { element, draw };

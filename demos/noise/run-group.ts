@@ -5,10 +5,8 @@
  * defines them changes.
  */
 import { trainControls, type TrainControls } from '../shared/controls';
+import type { JobQueue } from '../shared/jobs';
 import type { GatedRun } from './gated-run';
-
-/** Runs every GPU job of the page one after another. */
-export type Serial = <T>(job: () => Promise<T>) => Promise<T>;
 
 /** A group of runs and its controls. */
 export interface RunGroup {
@@ -26,7 +24,7 @@ export interface RunGroup {
  */
 export function runGroup(
   make: () => GatedRun[],
-  serial: Serial,
+  serial: JobQueue,
   onChunk: (runs: readonly GatedRun[]) => Promise<void> | void,
   onReset: (runs: readonly GatedRun[]) => Promise<void> | void,
   onError: (e: unknown) => void,
@@ -63,4 +61,15 @@ export function runGroup(
     },
   };
   return group;
+}
+
+/** Runs a group to its end: play, then wait until every model has trained all its steps. */
+export async function trainToEnd(group: RunGroup): Promise<void> {
+  group.controls.play();
+  while (!group.done) {
+    // A macrotask between checks: the controls' loop advances between setTimeout callbacks.
+    await new Promise((r) => setTimeout(r, 100));
+    await group.controls.idle();
+    if (!group.controls.playing && !group.done) throw new Error('training stopped before the end (paused, or a step failed)');
+  }
 }

@@ -10,7 +10,8 @@ import 'uplot/dist/uPlot.min.css';
 import { liveChart } from '../shared/charts';
 import type { Datasets } from './datasets';
 import { GatedRun, type RunScale } from './gated-run';
-import type { Serial } from './run-group';
+import { pct, setHtml } from '../shared/dom';
+import type { JobQueue } from '../shared/jobs';
 
 /** Training-set sizes the slider offers. */
 export const SIZES = [100, 200, 500, 1000, 2000, 4000, 8000] as const;
@@ -36,8 +37,6 @@ export interface SizePanel {
   results(): SizeResult[];
 }
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-
 /** Builds the panel over the sizes up to `maxN`; `onSize` is told of every new n (the slider moves). */
 export function sizePanel(
   data: (n: number) => Datasets,
@@ -45,17 +44,20 @@ export function sizePanel(
   n0: number,
   scale: RunScale,
   seed: () => number,
-  serial: Serial,
+  serial: JobQueue,
   onSize: (n: number) => void,
   onError: (e: unknown) => void,
 ): SizePanel {
   const sizes = SIZES.filter((s) => s <= maxN);
   const element = document.createElement('div');
   element.className = 'panel size-panel';
-  element.innerHTML = `<h2>Training-set size and overfitting</h2>
+  setHtml(
+    element,
+    `<h2>Training-set size and overfitting</h2>
 <p class="note">A plain ${scale.sizes.join('-')} network (no regularizer) trained ${scale.steps} steps on the first n digits. With few digits it learns them by heart:
 accuracy on its own training digits reaches 100% while accuracy on digits it never saw stays far lower. That gap is what regularization fights
-(chapter 7 opens with it); more data closes it best. Moving the slider trains at the new size; every size tried stays on the right-hand chart.</p>`;
+(chapter 7 opens with it); more data closes it best. Moving the slider trains at the new size; every size tried stays on the right-hand chart.</p>`,
+  );
   const bar = document.createElement('div');
   bar.className = 'panel-bar';
   const slider = document.createElement('input');
@@ -116,7 +118,10 @@ accuracy on its own training digits reaches 100% while accuracy on digits it nev
     sweep.setData([rs.map((r) => r.n), rs.map((r) => r.train), rs.map((r) => r.val)]);
   };
   const showGap = (r: SizeResult): void => {
-    gapLine.innerHTML = `At n = <b>${r.n.toLocaleString('en-US')}</b>: <b>${pct(r.train)}</b> on the training digits, <b>${pct(r.val)}</b> on held-out digits — a gap of <b>${(100 * r.gap).toFixed(1)} points</b>.`;
+    setHtml(
+      gapLine,
+      `At n = <b>${r.n.toLocaleString('en-US')}</b>: <b>${pct(r.train)}</b> on the training digits, <b>${pct(r.val)}</b> on held-out digits — a gap of <b>${(100 * r.gap).toFixed(1)} points</b>.`,
+    );
   };
 
   let running: Promise<SizeResult> | null = null;

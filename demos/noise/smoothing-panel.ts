@@ -8,11 +8,13 @@
 import { constant, noGrad, smoothedTargetValues, tidy, type SmoothingConvention } from 'webgpu-regularization';
 import { labelSmoothing, type Regularizer } from 'webgpu-regularization/regularizers';
 import { liveChart } from '../shared/charts';
+import { pct, setHtml } from '../shared/dom';
+import type { JobQueue } from '../shared/jobs';
 import { calibrate, optimalLogitGap, type Calibration } from './calibration';
 import type { Datasets } from './datasets';
 import { GatedRun, type RunScale } from './gated-run';
 import { reliabilityView } from './reliability-view';
-import { runGroup, type RunGroup, type Serial } from './run-group';
+import { runGroup, type RunGroup } from './run-group';
 
 interface ModelSpec {
   name: string;
@@ -57,7 +59,6 @@ function targetsOf(convention: SmoothingConvention | null, epsilon: number): { o
   return convention ? smoothedTargetValues(epsilon, K, convention) : { on: 1, off: 0 };
 }
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const fmtGap = (g: number): string => (Number.isFinite(g) ? g.toFixed(2) : '∞ (no minimum)');
 
 /** Builds the panel; `epsilon` is the slider's initial value, `onEpsilon` keeps it in the URL. */
@@ -66,19 +67,22 @@ export function smoothingPanel(
   scale: RunScale,
   seed: () => number,
   epsilon0: number,
-  serial: Serial,
+  serial: JobQueue,
   onEpsilon: (e: number) => void,
   onError: (e: unknown) => void,
 ): SmoothingPanel {
   const element = document.createElement('div');
   element.className = 'panel smoothing-panel';
-  element.innerHTML = `<h2>Label smoothing: the book's convention against the frameworks'</h2>
+  setHtml(
+    element,
+    `<h2>Label smoothing: the book's convention against the frameworks'</h2>
 <p class="note">With hard 0/1 targets, maximum likelihood can always lower the loss by making the label's logit larger: the logits grow without end and the
 softmax becomes ever more sure. Smoothing the targets puts the loss's minimum at a finite logit gap, log(on/off), without discouraging correct
 classification. The book (§7.5.1) gives 1 − ε to the label and ε/(k − 1) to each other class; PyTorch, Keras and Optax mix with the uniform
 distribution, (1 − ε)·y + ε/k, which is the book's convention at ε·(k − 1)/k. Three ${scale.sizes.join('-')} networks, same initial weights and minibatches.
 At the minimum of its loss, a smoothed model gives each training digit's label exactly its target (1 − ε for the book's), so whether smoothing improves calibration
-depends on how over-confident the hard-target model was: on a few hundred digits and a short run, it can overshoot into under-confidence. The diagrams bin the ${data().val.count.toLocaleString('en-US')} held-out digits by the model's top probability: a bar below the red mark is a bin where the model claims more than it achieves.</p>`;
+depends on how over-confident the hard-target model was: on a few hundred digits and a short run, it can overshoot into under-confidence. The diagrams bin the ${data().val.count.toLocaleString('en-US')} held-out digits by the model's top probability: a bar below the red mark is a bin where the model claims more than it achieves.</p>`,
+  );
   const bar = document.createElement('div');
   bar.className = 'panel-bar';
   const eps = document.createElement('input');
@@ -110,8 +114,10 @@ depends on how over-confident the hard-target model was: on a few hundred digits
   );
   const gapNote = document.createElement('p');
   gapNote.className = 'note';
-  gapNote.innerHTML =
-    'Mean of z<sub>label</sub> − mean of the other logits, on the training digits. The pale lines are where each smoothed loss has its minimum, log(on/off); with hard targets the gap keeps growing.';
+  setHtml(
+    gapNote,
+    'Mean of z<sub>label</sub> − mean of the other logits, on the training digits. The pale lines are where each smoothed loss has its minimum, log(on/off); with hard targets the gap keeps growing.',
+  );
   side.append(gapNote);
   const lower = document.createElement('div');
   lower.className = 'row smoothing-row';
@@ -181,7 +187,10 @@ depends on how over-confident the hard-target model was: on a few hundred digits
         return `<tr><td><i class="swatch" style="background:${MODELS[i].color}"></i>${MODELS[i].name}</td><td>${target}</td><td>${c ? pct(c.accuracy) : '–'}</td><td>${c ? `<b>${pct(c.meanConfidence)}</b>` : '–'}</td><td>${c ? pct(c.ece) : '–'}</td><td>${c ? c.meanMaxLogit.toFixed(2) : '–'}</td><td>${c ? c.trainLabelGap.toFixed(2) : '–'}</td><td>${fmtGap(optimalLogitGap(t.on, t.off))}</td></tr>`;
       })
       .join('');
-    table.innerHTML = `<thead><tr><th>Targets</th><th>on / off</th><th>Held-out accuracy</th><th>Mean confidence</th><th>ECE</th><th>Mean max logit</th><th>Logit gap (train)</th><th>Gap at the minimum, log(on/off)</th></tr></thead><tbody>${rows}</tbody>`;
+    setHtml(
+      table,
+      `<thead><tr><th>Targets</th><th>on / off</th><th>Held-out accuracy</th><th>Mean confidence</th><th>ECE</th><th>Mean max logit</th><th>Logit gap (train)</th><th>Gap at the minimum, log(on/off)</th></tr></thead><tbody>${rows}</tbody>`,
+    );
     const step = runs.length ? Math.min(...runs.map((r) => r.step)) : 0;
     status.textContent = `${step} of ${scale.steps} steps at ε = ${built.epsilon.toFixed(2)}, ${built.n.toLocaleString('en-US')} training digits`;
   };
@@ -190,7 +199,10 @@ depends on how over-confident the hard-target model was: on a few hundred digits
     epsOut.textContent = epsilon.toFixed(2);
     const b = targetsOf('book', epsilon);
     const u = targetsOf('uniform', epsilon);
-    targetsLine.innerHTML = `For k = 10 and ε = ${epsilon.toFixed(2)}: the book's targets are <b>${b.on.toFixed(3)}</b> at the label and <b>${b.off.toFixed(4)}</b> elsewhere (minimum at a logit gap of ${fmtGap(optimalLogitGap(b.on, b.off))}); the frameworks' are <b>${u.on.toFixed(3)}</b> and <b>${u.off.toFixed(4)}</b> (gap ${fmtGap(optimalLogitGap(u.on, u.off))}).`;
+    setHtml(
+      targetsLine,
+      `For k = 10 and ε = ${epsilon.toFixed(2)}: the book's targets are <b>${b.on.toFixed(3)}</b> at the label and <b>${b.off.toFixed(4)}</b> elsewhere (minimum at a logit gap of ${fmtGap(optimalLogitGap(b.on, b.off))}); the frameworks' are <b>${u.on.toFixed(3)}</b> and <b>${u.off.toFixed(4)}</b> (gap ${fmtGap(optimalLogitGap(u.on, u.off))}).`,
+    );
   };
 
   const onChunk = async (runs: readonly GatedRun[]): Promise<void> => {

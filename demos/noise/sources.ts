@@ -6,6 +6,7 @@ import augmentationTs from '../../regularizers/augmentation.ts?raw';
 import noiseTs from '../../regularizers/noise.ts?raw';
 import smoothingTs from '../../regularizers/smoothing.ts?raw';
 import mainTs from './main.ts?raw';
+import seedBarTs from './seed-bar.ts?raw';
 import augmentBatchTs from './augment-batch.ts?raw';
 import augmentPanelTs from './augment-panel.ts?raw';
 import gatedRunTs from './gated-run.ts?raw';
@@ -16,7 +17,7 @@ import calibrationTs from './calibration.ts?raw';
 import reliabilityViewTs from './reliability-view.ts?raw';
 import sizePanelTs from './size-panel.ts?raw';
 import datasetsTs from './datasets.ts?raw';
-import digitCanvasTs from './digit-canvas.ts?raw';
+import digitCanvasTs from '../shared/digit-canvas.ts?raw';
 import sourcesTs from './sources.ts?raw';
 import { meta } from './meta';
 import { sourcesInOrder } from '../shared/source';
@@ -29,6 +30,7 @@ const TEXTS: Record<string, string> = {
   'regularizers/noise.ts': noiseTs,
   'regularizers/smoothing.ts': smoothingTs,
   'demos/noise/main.ts': mainTs,
+  'demos/noise/seed-bar.ts': seedBarTs,
   'demos/noise/augment-batch.ts': augmentBatchTs,
   'demos/noise/augment-panel.ts': augmentPanelTs,
   'demos/noise/gated-run.ts': gatedRunTs,
@@ -39,7 +41,7 @@ const TEXTS: Record<string, string> = {
   'demos/noise/reliability-view.ts': reliabilityViewTs,
   'demos/noise/size-panel.ts': sizePanelTs,
   'demos/noise/datasets.ts': datasetsTs,
-  'demos/noise/digit-canvas.ts': digitCanvasTs,
+  'demos/shared/digit-canvas.ts': digitCanvasTs,
   'demos/noise/sources.ts': sourcesTs,
 };
 

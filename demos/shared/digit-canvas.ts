@@ -1,12 +1,13 @@
 /**
- * A 28×28 image as a canvas of exactly 28×28 pixels (scaled up by CSS, pixelated): one canvas
- * pixel per image pixel, so what a test reads back with getImageData is the image itself.
+ * MNIST digits drawn on canvases (the noise, bagging and batch-norm pages): a 28×28 image on a
+ * canvas of exactly 28×28 pixels (scaled up by CSS, pixelated): one canvas pixel per image pixel,
+ * so what a test reads back with getImageData is the image itself.
  */
 
-/** A new canvas of `width` × `height` pixels shown `zoom` times larger. */
-export function digitCanvas(width: number, height: number, zoom: number): HTMLCanvasElement {
+/** A new canvas of `width` × `height` pixels shown `zoom` times larger, with class `className`. */
+export function digitCanvas(width: number, height: number, zoom: number, className = 'pixels digit'): HTMLCanvasElement {
   const c = document.createElement('canvas');
-  c.className = 'pixels digit';
+  c.className = className;
   c.width = width;
   c.height = height;
   c.style.width = `${width * zoom}px`;
