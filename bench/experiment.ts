@@ -9,11 +9,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Runtime } from '../engine/index';
 import { EXPERIMENT_USAGE, parseExperimentArgs } from './experiment/args';
-import { CONFIGS, selectConfigs } from './experiment/configs';
+import { CNN_CONFIGS, CONFIGS, EXPERIMENT_CNN, selectConfigs } from './experiment/configs';
 import { renderExperimentHtml } from './experiment/html';
 import { runExperiment } from './experiment/run';
 import { formatMarkdown, formatTable } from './experiment/table';
-import { EXPERIMENT_SCHEMA_VERSION, type ExperimentReport, type ExperimentSetup, type RunResult } from './experiment/types';
+import { EXPERIMENT_SCHEMA_VERSION, modelLabel, type ExperimentReport, type ExperimentSetup, type RunResult } from './experiment/types';
 
 const started = performance.now();
 
@@ -63,9 +63,10 @@ async function main(): Promise<number> {
     writeReports(readReport(o.from), o.outDir);
     return 0;
   }
-  const configs = selectConfigs(o.configs);
+  const configs = selectConfigs(o.configs, o.model === 'cnn' ? CNN_CONFIGS : CONFIGS);
   const setup: ExperimentSetup = {
     sizes: [784, ...o.hidden, 10],
+    ...(o.model === 'cnn' ? { cnn: { channels: [...EXPERIMENT_CNN.channels], dense: EXPERIMENT_CNN.dense } } : {}),
     train: o.train,
     val: o.val,
     test: o.test,
@@ -78,7 +79,7 @@ async function main(): Promise<number> {
   const rt = await Runtime.create(o.adapter ? { adapter: o.adapter } : {});
   try {
     process.stderr.write(
-      `${clock()} adapter: ${rt.adapterName}; ${configs.length} configurations × ${o.seeds.length} seeds, MLP ${setup.sizes.join('-')}, ${o.epochs} epochs\n`,
+      `${clock()} adapter: ${rt.adapterName}; ${configs.length} configurations × ${o.seeds.length} seeds, ${modelLabel(setup)}, ${o.epochs} epochs\n`,
     );
     const report = await runExperiment(rt, {
       setup,

@@ -4,7 +4,7 @@
  */
 export type { Regularizer, SetupContext } from './types';
 export { fit, type FitConfig, type FitData, type FitReport } from './fit';
-export { mlp, type MlpConfig } from './model';
+export { cnn, mlp, type CnnModelConfig, type MlpConfig } from './model';
 export { l1, l2, elasticNet, maxNorm, weightReport, weightZeroFraction, type PenaltyConfig, type PenaltyRegularizer, type ParamNormReport } from './penalties';
 export { augmentation, type AugmentationConfig } from './augmentation';
 export { inputNoise, hiddenNoise, weightNoise } from './noise';

@@ -22,12 +22,12 @@ import {
   l1Subgradient,
   maxNormProject,
   proximalL1,
-  type ArenaParam,
   type Coefficient,
   type ParamArena,
   type PenaltyTransform,
   type Selection,
   type Sequential,
+  type Tensor,
 } from '../engine/index';
 import { positive } from './check';
 import type { Regularizer, SetupContext } from './types';
@@ -83,11 +83,13 @@ export function elasticNet(
 /**
  * Max-norm: after every update, each unit's incoming weight vector (a column of a [in, out]
  * weight) whose L2 norm exceeds c is rescaled to norm c (Srebro & Shraibman; Hinton et al. use it
- * with dropout). One dispatch per selected weight matrix.
+ * with dropout). One dispatch per selected weight matrix. A convolution's filters
+ * [kh, kw, in, out] are viewed as a [kh·kw·in, out] matrix (a view: the output channel is the last
+ * axis), so each output channel's filter is one column: its norm is bounded as a unit's.
  */
 export function maxNorm(config: Selection & { c: number }): Regularizer & { c: number } {
   let c = positive('maxNorm', 'c', config.c);
-  let targets: ArenaParam[] = [];
+  let targets: Tensor<'f32'>[] = [];
   return {
     name: 'max-norm',
     get c(): number {
@@ -98,17 +100,25 @@ export function maxNorm(config: Selection & { c: number }): Regularizer & { c: n
     },
     setup(ctx: SetupContext): void {
       const arena = ctx.model.arena;
-      targets = arena.params.filter((p) => isSelected(config, p, arena, 'maxNorm'));
-      const flat = targets.find((p) => p.shape.length !== 2);
-      if (flat) throw new ArgumentError(`maxNorm: ${flat.name} is not a [in, out] matrix (shape [${flat.shape.join(', ')}]); select weight matrices only`);
+      const selected = arena.params.filter((p) => isSelected(config, p, arena, 'maxNorm'));
+      const flat = selected.find((p) => p.shape.length < 2);
+      if (flat)
+        throw new ArgumentError(`maxNorm: ${flat.name} is not a [in, out] matrix or a filter bank (shape [${flat.shape.join(', ')}]); select weights only`);
+      targets = selected.map((p) => (p.shape.length === 2 ? p.value : arena.rt.view(p.value, asColumns(p.shape))));
     },
     afterUpdate(): void {
-      for (const p of targets) maxNormProject(p.value, c);
+      for (const w of targets) maxNormProject(w, c);
     },
   };
 }
 
-/** Per parameter: its L2 norm, its largest column norm (matrices), and how many of its entries are exactly zero. */
+/** A weight of rank ≥ 2 as [rows, columns]: every axis but the last folded into the rows. */
+function asColumns(shape: readonly number[]): [number, number] {
+  const cols = shape[shape.length - 1];
+  return [shape.reduce((a, b) => a * b, 1) / cols, cols];
+}
+
+/** Per parameter: its L2 norm, its largest column norm (matrices and filter banks), and how many of its entries are exactly zero. */
 export interface ParamNormReport {
   name: string;
   layer: string;
@@ -133,8 +143,8 @@ export async function weightReport(model: Sequential | ParamArena): Promise<Para
       if (x === 0) zeros++;
     }
     let maxColumnNorm: number | null = null;
-    if (p.shape.length === 2) {
-      const [rows, cols] = p.shape;
+    if (p.shape.length >= 2) {
+      const [rows, cols] = asColumns(p.shape);
       maxColumnNorm = 0;
       for (let j = 0; j < cols; j++) {
         let s = 0;

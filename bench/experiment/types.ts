@@ -11,8 +11,13 @@ export const EXPERIMENT_SCHEMA_VERSION = 1;
 
 /** Everything that is the same for every configuration of a run. */
 export interface ExperimentSetup {
-  /** Layer widths, inputs first, e.g. [784, 256, 256, 10]. */
+  /** Layer widths, inputs first, e.g. [784, 256, 256, 10] (the MLP; unused when `cnn` is set). */
   sizes: number[];
+  /**
+   * When set, every configuration trains this convolutional network (regularizers/model.ts `cnn`:
+   * conv 5×5 → pool → conv 5×5 → pool → dense → classes) instead of the MLP of `sizes`.
+   */
+  cnn?: { channels: [number, number]; dense: number };
   /** Training digits (the set the models fit). */
   train: number;
   /** Validation digits: used only by early stopping (to choose when to stop). */
@@ -107,4 +112,13 @@ export interface ExperimentReport {
   runs: RunResult[];
   /** Wall time of the whole experiment, seconds. */
   durationSeconds: number;
+}
+
+/** The network in words, for the table and the progress lines. */
+export function modelLabel(setup: ExperimentSetup): string {
+  if (setup.cnn) {
+    const [c1, c2] = setup.cnn.channels;
+    return `CNN conv5×5×${c1}-pool-conv5×5×${c2}-pool-${setup.cnn.dense}-10`;
+  }
+  return `MLP ${setup.sizes.join('-')}`;
 }

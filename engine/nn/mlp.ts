@@ -33,6 +33,12 @@ export interface LayerSite {
   seed: number;
   /** Hidden layers in the model (so that per-layer settings can be checked against it). */
   hiddenLayers: number;
+  /**
+   * Set at the sites of a convolutional network where the units are feature maps
+   * [batch, height, width, channels] (NHWC), so that a regularizer can insert a per-channel layer
+   * (BatchNorm2d); absent where the units are rows [batch, width].
+   */
+  map?: { height: number; width: number; channels: number };
 }
 
 /** Returns the layers to insert at a site (none: an empty array). Names must be unique in the model. */
