@@ -3,6 +3,7 @@
  * dropout net): a table of the members, the chart of eq. 7.50 against k, the line that states v, c
  * and the identity, a table per k, and the gallery of held-out digits the members disagree on.
  */
+import { el, html, pct, setHtml } from '../shared/dom';
 import { CHART_COLORS, errorChart } from './error-chart';
 import { renderGallery } from './gallery';
 import type { EnsembleStats } from './stats';
@@ -21,7 +22,7 @@ export interface PanelText {
   extraHeading?: string;
 }
 
-/** A row of the members table beyond the statistics (e.g. the resample drawing). */
+/** A row of the members table beyond the statistics (e.g. the resample drawing, or a text: shown as text). */
 export type ExtraCell = (member: number) => HTMLElement | string;
 
 /** The panel's element and what updates it. */
@@ -32,19 +33,11 @@ export interface EnsembleView {
 }
 
 const f4 = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '—');
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, html?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (html !== undefined) e.innerHTML = html;
-  return e;
-}
 
 /** Builds an empty panel; `show` fills it. */
 export function ensembleView(text: PanelText, chartWidth: number): EnsembleView {
   const element = el('section', 'panel ensemble');
-  element.append(el('h2', undefined, text.title), el('p', 'note intro', text.intro));
+  element.append(el('h2', undefined, text.title), html('p', 'note intro', text.intro));
   const status = el('p', 'ens-status note');
   const row = el('div', 'ens-row');
   const left = el('div', 'ens-members');
@@ -80,39 +73,41 @@ export function ensembleView(text: PanelText, chartWidth: number): EnsembleView 
       gallery.replaceChildren();
       if (K === 0) return;
       const head = `<tr><th>${text.memberWord}</th>${text.extraHeading ? `<th>${text.extraHeading}</th>` : ''}<th title="mean over held-out digits of ‖p − y‖²">‖p − y‖²</th><th>misclassified</th></tr>`;
-      table.innerHTML = `<thead>${head}</thead><tbody></tbody>`;
+      setHtml(table, `<thead>${head}</thead><tbody></tbody>`);
       const body = table.tBodies[0];
       stats.members.forEach((m, i) => {
         const tr = el('tr');
         tr.append(el('td', undefined, `${text.letter}${i + 1}`));
         if (extra) {
           const td = el('td', 'extra');
-          const x = extra(i);
-          if (typeof x === 'string') td.innerHTML = x;
-          else td.append(x);
+          td.append(extra(i));
           tr.append(td);
         }
         tr.append(el('td', undefined, f4(m.brier)), el('td', undefined, pct(m.wrong)));
         body.append(tr);
       });
       const last = stats.rows[K - 1];
-      vcLine.innerHTML =
+      setHtml(
+        vcLine,
         K < 2
           ? `One ${text.memberWord} so far: <span style="color:${CHART_COLORS.v}">v = ${f4(stats.v)}</span>; c needs a pair.`
           : `<span style="color:${CHART_COLORS.v}"><b>v</b> = ${f4(stats.v)}</span> (mean of the ${text.membersWord}' E‖εᵢ‖²), ` +
-            `<span style="color:${CHART_COLORS.c}"><b>c</b> = ${f4(stats.c)}</span> (mean over the ${(K * (K - 1)) / 2} pairs of E⟨εᵢ, εⱼ⟩), c/v = ${(stats.c / stats.v).toFixed(2)}. ` +
-            `All ${K}: measured <b>${last.subsetMean.toFixed(6)}</b> = v/k + (k − 1)c/k = <b>${last.predicted.toFixed(6)}</b> ` +
-            `<span class="ok">✓</span> <span class="note">(largest gap over every k: ${stats.maxIdentityGap.toExponential(1)}, float rounding)</span>. ` +
-            `As k grows the error falls from v toward c: the less the ${text.membersWord}' errors are correlated, the more averaging gains.`;
-      kTable.innerHTML =
+              `<span style="color:${CHART_COLORS.c}"><b>c</b> = ${f4(stats.c)}</span> (mean over the ${(K * (K - 1)) / 2} pairs of E⟨εᵢ, εⱼ⟩), c/v = ${(stats.c / stats.v).toFixed(2)}. ` +
+              `All ${K}: measured <b>${last.subsetMean.toFixed(6)}</b> = v/k + (k − 1)c/k = <b>${last.predicted.toFixed(6)}</b> ` +
+              `<span class="ok">✓</span> <span class="note">(largest gap over every k: ${stats.maxIdentityGap.toExponential(1)}, float rounding)</span>. ` +
+              `As k grows the error falls from v toward c: the less the ${text.membersWord}' errors are correlated, the more averaging gains.`,
+      );
+      setHtml(
+        kTable,
         `<thead><tr><th>k</th><th>ensembles of k</th><th>measured (mean)</th><th>v/k + (k−1)c/k</th><th>first k: measured</th><th>first k: eq. 7.50 with their v, c</th><th>first k: misclassified</th></tr></thead><tbody>` +
-        stats.rows
-          .map(
-            (r) =>
-              `<tr><td>${r.k}</td><td>${r.ensembles}</td><td>${r.subsetMean.toFixed(6)}</td><td>${r.predicted.toFixed(6)}</td><td>${r.firstK.toFixed(6)}</td><td>${r.firstKPredicted.toFixed(6)}</td><td>${pct(r.firstKWrong)}</td></tr>`,
-          )
-          .join('') +
-        '</tbody>';
+          stats.rows
+            .map(
+              (r) =>
+                `<tr><td>${r.k}</td><td>${r.ensembles}</td><td>${r.subsetMean.toFixed(6)}</td><td>${r.predicted.toFixed(6)}</td><td>${r.firstK.toFixed(6)}</td><td>${r.firstKPredicted.toFixed(6)}</td><td>${pct(r.firstKWrong)}</td></tr>`,
+            )
+            .join('') +
+          '</tbody>',
+      );
       galleryHead.textContent =
         K < 2
           ? ''
