@@ -7,9 +7,13 @@
  *       steps, or the same number of epochs (twice the steps here: the set is twice as large);
  *   (b) continueOnAll: keep the early-stopped weights and train on all the digits until the
  *       validation loss falls below the training loss at the best step (with a step limit).
+ *
+ * The section's button runs them on the early-stopped run once it is done.
  */
-import { evaluate, momentum, type GpuDataset, type Runtime } from 'webgpu-regularization';
+import { evaluate, GpuDataset, momentum, type MnistSplit, type Runtime } from 'webgpu-regularization';
 import { continueOnAll, mlp, retrainOnAll } from 'webgpu-regularization/regularizers';
+import type { TrainControls } from '../shared/controls';
+import { el, html, pct } from '../shared/dom';
 import { RECIPE, type EarlyStoppingRun } from './mnist-run';
 
 /** One row of the comparison. */
@@ -92,56 +96,116 @@ export async function compareStrategies(
   return rows;
 }
 
-/** The panel: a button and the table it fills. */
-export function retrainPanel(): {
-  element: HTMLElement;
-  button: HTMLButtonElement;
-  status: HTMLElement;
-  clear(): void;
-  add(r: StrategyResult, baseline: number): void;
-} {
-  const element = document.createElement('div');
-  element.className = 'panel retrain';
-  element.innerHTML = `<h2>Then use the validation digits too</h2>
-<p class="note">Early stopping spent 500 digits on validation. Two ways to get them back (section 7.8): <b>(a)</b> retrain a fresh network on all 1,000 digits for the number of steps early stopping found, or for the same number of passes over the data; <b>(b)</b> keep the early-stopped weights and go on training on all 1,000 until the validation loss falls below the training loss at the best step (not guaranteed to happen). Accuracy is measured on 1,000 test digits no run trains on.</p>`;
-  const button = document.createElement('button');
-  button.textContent = 'Run both strategies';
+/** The training and validation digits together, uploaded: what both strategies train on. */
+export function trainAndValDigits(rt: Runtime, split: MnistSplit): GpuDataset {
+  const images = new Float32Array(split.train.images.length + split.val.images.length);
+  images.set(split.train.images);
+  images.set(split.val.images, split.train.images.length);
+  const labels = new Uint32Array(split.train.count + split.val.count);
+  labels.set(split.train.labels);
+  labels.set(split.val.labels, split.train.count);
+  return GpuDataset.upload(rt, images, labels, 10);
+}
+
+/** What the test hook reads: the rows once every strategy has run. */
+export interface StrategiesState {
+  strategies?: StrategyResult[];
+  strategiesReady: boolean;
+}
+
+/** The section: its element; `allow` enables the button (the run is done); `reset` empties the table. */
+export interface RetrainSection {
+  readonly element: HTMLElement;
+  allow(runDone: boolean): void;
+  reset(): void;
+}
+
+/**
+ * Builds the section: its button pauses the early-stopping run and compares the strategies on `all`
+ * (training + validation digits), scored on `test`; `onState` receives the hook's fields.
+ */
+export function retrainSection(
+  rt: Runtime,
+  data: { all: GpuDataset; test: GpuDataset },
+  stopping: { readonly run: EarlyStoppingRun; readonly controls: TrainControls },
+  onState: (s: StrategiesState) => void,
+  onError: (e: unknown) => void,
+): RetrainSection {
+  const element = el('div', 'panel retrain');
+  element.append(
+    el('h2', undefined, 'Then use the validation digits too'),
+    html(
+      'p',
+      'note',
+      'Early stopping spent 500 digits on validation. Two ways to get them back (section 7.8): <b>(a)</b> retrain a fresh network on all 1,000 digits for the number of steps early stopping found, or for the same number of passes over the data; <b>(b)</b> keep the early-stopped weights and go on training on all 1,000 until the validation loss falls below the training loss at the best step (not guaranteed to happen). Accuracy is measured on 1,000 test digits no run trains on.',
+    ),
+  );
+  const button = el('button', undefined, 'Run both strategies');
   button.dataset.role = 'retrain';
   button.disabled = true;
-  const status = document.createElement('span');
-  status.className = 'note retrain-status';
-  const bar = document.createElement('div');
-  bar.className = 'controls';
+  const status = el('span', 'note retrain-status');
+  const bar = el('div', 'controls');
   bar.append(button, status);
-  const table = document.createElement('table');
-  table.className = 'retrain-table';
-  table.innerHTML =
-    '<thead><tr><th>strategy</th><th>extra steps (cost)</th><th>test accuracy</th><th>gain</th><th>how it went</th></tr></thead><tbody></tbody>';
-  const body = table.querySelector('tbody')!;
+  const table = el('table', 'retrain-table');
+  const head = el('tr');
+  for (const h of ['strategy', 'extra steps (cost)', 'test accuracy', 'gain', 'how it went']) head.append(el('th', undefined, h));
+  const thead = el('thead');
+  thead.append(head);
+  const body = el('tbody');
+  table.append(thead, body);
   element.append(bar, table);
+
+  const add = (r: StrategyResult, baseline: number): void => {
+    const tr = el('tr');
+    const gain = r.testAccuracy - baseline;
+    const cells = [
+      r.name,
+      r.steps === 0 ? '—' : r.steps.toLocaleString('en-US'),
+      pct(r.testAccuracy),
+      r.steps === 0 ? '—' : `${gain >= 0 ? '+' : '−'}${Math.abs(100 * gain).toFixed(1)} pts`,
+      r.note,
+    ];
+    for (const c of cells) tr.append(el('td', undefined, c));
+    body.append(tr);
+  };
+
+  let busy = false;
+  button.addEventListener('click', () => {
+    const run = stopping.run;
+    if (!run.done || busy) return;
+    busy = true;
+    button.disabled = true;
+    stopping.controls.pause();
+    body.replaceChildren();
+    onState({ strategiesReady: false });
+    let baseline = 0;
+    const t0 = performance.now();
+    status.textContent = 'Training…';
+    void compareStrategies(rt, run, data.all, data.test, (row) => {
+      if (row.steps === 0) baseline = row.testAccuracy;
+      add(row, baseline);
+      status.textContent = `Training… ${row.name} done`;
+    })
+      .then((rows) => {
+        onState({ strategies: rows, strategiesReady: true });
+        status.textContent = `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s.`;
+      })
+      .catch(onError)
+      .finally(() => {
+        busy = false;
+        button.disabled = !stopping.run.done;
+      });
+  });
+
   return {
     element,
-    button,
-    status,
-    clear() {
-      body.innerHTML = '';
+    allow(runDone) {
+      button.disabled = !runDone || busy;
     },
-    add(r, baseline) {
-      const tr = document.createElement('tr');
-      const gain = r.testAccuracy - baseline;
-      const cells = [
-        r.name,
-        r.steps === 0 ? '—' : r.steps.toLocaleString('en-US'),
-        `${(100 * r.testAccuracy).toFixed(1)}%`,
-        r.steps === 0 ? '—' : `${gain >= 0 ? '+' : '−'}${Math.abs(100 * gain).toFixed(1)} pts`,
-        r.note,
-      ];
-      for (const c of cells) {
-        const td = document.createElement('td');
-        td.textContent = c;
-        tr.append(td);
-      }
-      body.append(tr);
+    reset() {
+      body.replaceChildren();
+      status.textContent = '';
+      onState({ strategies: undefined, strategiesReady: false });
     },
   };
 }

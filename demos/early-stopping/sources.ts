@@ -6,6 +6,9 @@ import updateChainWgsl from '../../shaders/update_chain.wgsl?raw';
 import earlyStoppingTs from '../../regularizers/early-stopping.ts?raw';
 import retrainTs from '../../regularizers/retrain.ts?raw';
 import mainTs from './main.ts?raw';
+import settingsTs from './settings.ts?raw';
+import stoppingSectionTs from './stopping-section.ts?raw';
+import quadraticSectionTs from './quadratic-section.ts?raw';
 import quadraticTs from './quadratic.ts?raw';
 import descentTs from './descent.ts?raw';
 import planeTs from './plane.ts?raw';
@@ -22,6 +25,9 @@ const TEXTS: Record<string, string> = {
   'regularizers/early-stopping.ts': earlyStoppingTs,
   'regularizers/retrain.ts': retrainTs,
   'demos/early-stopping/main.ts': mainTs,
+  'demos/early-stopping/settings.ts': settingsTs,
+  'demos/early-stopping/stopping-section.ts': stoppingSectionTs,
+  'demos/early-stopping/quadratic-section.ts': quadraticSectionTs,
   'demos/early-stopping/quadratic.ts': quadraticTs,
   'demos/early-stopping/descent.ts': descentTs,
   'demos/early-stopping/plane.ts': planeTs,
