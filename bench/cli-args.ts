@@ -1,30 +1,11 @@
 /**
- * Command-line options of `npm run bench` (bench/cli.ts), parsed without dependencies.
+ * Command-line options of `npm run bench` (bench/cli.ts), declared for the shared parser (bench/args.ts).
  */
-import { ArgumentError } from '../engine/index';
+import { ArgumentError } from '../engine/runtime/errors';
+import { ADAPTERS, flag, helpText, integer, nameList, number, oneOf, option, parseCommand, repeatable, text } from './args';
+import { parseSizes, type SizeSpec } from './sizes';
 
-/** Sizes per suite name (`*`: every suite without its own entry); what a size means is the suite's choice. */
-export type SizeSpec = Record<string, number[]>;
-
-/**
- * Parses `256,1024` (every suite) or `matmul=256,1024` (one suite) into `into`; several such
- * parts may be joined with `;`.
- */
-export function parseSizes(text: string, into: SizeSpec = {}): SizeSpec {
-  for (const part of text
-    .split(';')
-    .map((p) => p.trim())
-    .filter((p) => p)) {
-    const m = /^(?:([\w-]+)=)?(.*)$/.exec(part)!;
-    into[m[1] ?? '*'] = numberList('sizes', m[2]);
-  }
-  return into;
-}
-
-/** The sizes of one suite under a spec. */
-export function sizesFor(spec: SizeSpec | undefined, suite: string): number[] | undefined {
-  return spec?.[suite] ?? spec?.['*'];
-}
+export { parseSizes, sizesFor, type SizeSpec } from './sizes';
 
 /** What the command line asks for. */
 export interface CliOptions {
@@ -58,130 +39,67 @@ export interface CliOptions {
   help: boolean;
 }
 
-/** The text of `--help`. */
-export const USAGE = `npm run bench -- [options]
+const splitFlags: (t: string) => string[] = (t) => t.split(/\s+/).filter((s) => s);
+
+/** The options of `npm run bench`. */
+export const BENCH_COMMAND = {
+  program: 'bench',
+  usage: `npm run bench -- [options]
 
 Runs the benchmark suites in headless Chromium (default) or in Node (--node) and writes a table to
-stdout, a JSON report and a self-contained HTML report with charts.
+stdout, a JSON report and a self-contained HTML report with charts.`,
+  options: {
+    node: flag('run in Node on Dawn (npm webgpu) instead of headless Chromium'),
+    adapter: option('NAME', 'Node only: lavapipe | swiftshader | auto (a real GPU); default: lavapipe if installed', oneOf(ADAPTERS)),
+    suites: repeatable('a,b', 'suites to run (default: all; --list shows them)', nameList, { aliases: ['suite'] }),
+    sizes: repeatable(
+      'SIZES',
+      'sizes for every suite that takes them, e.g. 256,1024 (matmul: N of N×N×N; prox, dropout: elements), or for one suite, e.g. matmul=256,1024',
+      (t) => parseSizes(t),
+    ),
+    samples: option('N', 'samples per measurement, at least 5 (default 7)', integer(5)),
+    full: flag('the large sizes too (matmul up to 2048²): about an hour on a software adapter; the default run is sized to finish within 10 minutes there'),
+    tiny: flag('tiny sizes (a quick check of the harness, not a benchmark)'),
+    browser: option('PATH', 'browser binary (default: $CHROMIUM_PATH or /usr/bin/chromium)', text),
+    'gpu-flags': repeatable(
+      '"F G"',
+      'flags replacing the SwiftShader WebGPU flags, e.g. --gpu-flags=--enable-unsafe-webgpu on a machine with a real GPU (each value split on spaces)',
+      splitFlags,
+    ),
+    'browser-flags': repeatable('"F G"', 'more browser flags (each value split on spaces)', splitFlags),
+    out: option('DIR', 'directory of the reports', text, { default: 'out/bench' }),
+    json: option('PATH', 'JSON report path (default <out>/bench-<node|chromium>.json)', text),
+    html: option('PATH', 'HTML report path (default <out>/bench-<node|chromium>.html)', text),
+    timeout: option('SECONDS', 'how long to wait for the browser run', number(0, true), { default: 3600 }),
+    from: option(
+      'PATH',
+      'measure nothing: re-derive the figures of an existing JSON report, print its table and write its JSON and HTML (e.g. after a change to the report)',
+      text,
+    ),
+    list: flag('list the suites and exit'),
+  },
+};
 
-  --node                 run in Node on Dawn (npm webgpu) instead of headless Chromium
-  --adapter=NAME         Node only: lavapipe | swiftshader | auto (a real GPU); default: lavapipe if installed
-  --suites=a,b           suites to run (default: all; --list shows them)
-  --sizes=256,1024       sizes for every suite that takes them (matmul: N of N×N×N; prox, dropout: elements)
-  --sizes=matmul=256,1024  sizes for one suite (repeatable)
-  --samples=N            samples per measurement, at least 5 (default 7)
-  --full                 the large sizes too (matmul up to 2048²): about an hour on a software adapter;
-                         the default run is sized to finish within 10 minutes there
-  --tiny                 tiny sizes (a quick check of the harness, not a benchmark)
-  --browser=PATH         browser binary (default: $CHROMIUM_PATH or /usr/bin/chromium)
-  --gpu-flags="F G"      flags replacing the SwiftShader WebGPU flags, e.g. --gpu-flags=--enable-unsafe-webgpu
-                         on a machine with a real GPU (repeatable; each value split on spaces)
-  --browser-flags="F G"  more browser flags (repeatable; each value split on spaces)
-  --out=DIR              directory of the reports (default out/bench)
-  --json=PATH --html=PATH  report paths (default <out>/bench-<node|chromium>.json and .html)
-  --timeout=SECONDS      how long to wait for the browser run (default 3600)
-  --from=PATH            measure nothing: re-derive the figures of an existing JSON report, print
-                         its table and write its JSON and HTML (e.g. after a change to the report)
-  --list                 list the suites and exit
-  --help                 this text`;
-
-function splitFlags(v: string): string[] {
-  return v.split(/\s+/).filter((s) => s);
-}
-
-function numberList(name: string, v: string): number[] {
-  const xs = v
-    .split(',')
-    .filter((s) => s.trim())
-    .map(Number);
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x <= 0))
-    throw new ArgumentError(`--${name}: expected positive integers separated by commas, got "${v}"`);
-  return xs;
-}
+/** The text of `--help`. */
+export const USAGE = helpText(BENCH_COMMAND);
 
 /** Parses `argv` (without the node and script paths). Unknown options throw {@link ArgumentError}. */
 export function parseCliArgs(argv: readonly string[]): CliOptions {
-  const o: CliOptions = { node: false, tiny: false, full: false, browserFlags: [], outDir: 'out/bench', timeoutS: 3600, list: false, help: false };
-  for (const arg of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
-    if (!m) throw new ArgumentError(`bench: unexpected argument "${arg}" (see --help)`);
-    const [, name, value] = m;
-    const need = (): string => {
-      if (value === undefined || value === '') throw new ArgumentError(`--${name} needs a value: --${name}=...`);
-      return value;
-    };
-    switch (name) {
-      case 'node':
-        o.node = true;
-        break;
-      case 'tiny':
-        o.tiny = true;
-        break;
-      case 'full':
-        o.full = true;
-        break;
-      case 'list':
-        o.list = true;
-        break;
-      case 'help':
-        o.help = true;
-        break;
-      case 'suites':
-      case 'suite':
-        o.suites = [
-          ...(o.suites ?? []),
-          ...need()
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s),
-        ];
-        break;
-      case 'sizes':
-        o.sizes = parseSizes(need(), o.sizes);
-        break;
-      case 'samples': {
-        const n = Number(need());
-        if (!Number.isInteger(n) || n < 5) throw new ArgumentError(`--samples must be an integer of at least 5, got "${value}"`);
-        o.samples = n;
-        break;
-      }
-      case 'adapter': {
-        const a = need();
-        if (a !== 'auto' && a !== 'lavapipe' && a !== 'swiftshader') throw new ArgumentError(`--adapter must be auto, lavapipe or swiftshader, got "${a}"`);
-        o.adapter = a;
-        break;
-      }
-      case 'browser':
-        o.browser = need();
-        break;
-      case 'gpu-flags':
-        o.gpuFlags = [...(o.gpuFlags ?? []), ...splitFlags(need())];
-        break;
-      case 'browser-flags':
-        o.browserFlags.push(...splitFlags(need()));
-        break;
-      case 'out':
-        o.outDir = need();
-        break;
-      case 'json':
-        o.json = need();
-        break;
-      case 'html':
-        o.html = need();
-        break;
-      case 'from':
-        o.from = need();
-        break;
-      case 'timeout': {
-        const t = Number(need());
-        if (!(t > 0)) throw new ArgumentError(`--timeout must be a positive number of seconds, got "${value}"`);
-        o.timeoutS = t;
-        break;
-      }
-      default:
-        throw new ArgumentError(`bench: unknown option --${name} (see --help)`);
-    }
-  }
+  const { values: v } = parseCommand(BENCH_COMMAND, argv);
+  const o: CliOptions = {
+    node: v.node,
+    tiny: v.tiny,
+    full: v.full,
+    browserFlags: v['browser-flags'].flat(),
+    outDir: v.out,
+    timeoutS: v.timeout,
+    list: v.list,
+    help: v.help,
+  };
+  if (v.suites.length > 0) o.suites = v.suites.flat();
+  if (v.sizes.length > 0) o.sizes = Object.assign({}, ...v.sizes);
+  if (v['gpu-flags'].length > 0) o.gpuFlags = v['gpu-flags'].flat();
+  for (const key of ['samples', 'adapter', 'browser', 'json', 'html', 'from'] as const) if (v[key] !== undefined) Object.assign(o, { [key]: v[key] });
   return o;
 }
 

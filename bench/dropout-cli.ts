@@ -11,20 +11,24 @@
  * rounds, so a change in the load of the shared CPUs hits every implementation alike.
  */
 import { Runtime } from '../engine/index';
+import { flag, integer, integerList, option, parseProcessArgs } from './args';
 import { makeDropoutSuite } from './suites/dropout';
 import { median } from './timing';
 import type { BenchRow } from './types';
 
-function option(name: string): string | undefined {
-  const arg = process.argv.slice(2).find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  return arg === undefined ? undefined : (arg.split('=')[1] ?? '');
-}
-
-const sizesArg = option('sizes');
-const sizes = sizesArg ? sizesArg.split(',').map(Number) : undefined;
-const samples = Math.max(5, Number(option('samples') ?? 9));
-const tiny = option('tiny') !== undefined;
-const peers = option('peers') !== undefined;
+const { values: args } = parseProcessArgs({
+  program: 'dropout-cli',
+  usage:
+    'npx tsx --import ./scripts/wgsl-loader.mjs bench/dropout-cli.ts [options]\n\nThe dropout suite alone in Node (WEBGPU_ADAPTER picks the adapter), with its ratios to the\nstreaming ceilings.',
+  options: {
+    sizes: option('N,M', "elements per case (default: the suite's sizes)", integerList(1)),
+    samples: option('N', 'samples per implementation (at least 5 are taken)', integer(1), { default: 9 }),
+    tiny: flag('tiny sizes (a quick check, not a benchmark)'),
+    peers: flag('add the tfjs-webgpu and jax-js rows'),
+  },
+});
+const { sizes, tiny, peers } = args;
+const samples = Math.max(5, args.samples);
 
 const rt = await Runtime.create();
 console.log(`adapter: ${rt.adapterName} (${rt.info.description})`);

@@ -11,6 +11,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { number, option, parseProcessArgs, repeatable, text } from './args';
 import { launchChromium } from './browser';
 
 /** What the probe reports. */
@@ -30,18 +31,18 @@ export function isSoftwareAdapter(info: Pick<ProbeResult, 'vendor' | 'architectu
   return !!info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software/.test(text);
 }
 
-function parseArgs(argv: readonly string[]): { gpuFlags: string[]; browser?: string; timeoutMs: number } {
-  const gpuFlags: string[] = [];
-  let browser: string | undefined;
-  let timeoutMs = 60_000;
-  for (const a of argv) {
-    if (a.startsWith('--gpu-flags=')) gpuFlags.push(...a.slice('--gpu-flags='.length).split(' ').filter(Boolean));
-    else if (a.startsWith('--browser=')) browser = a.slice('--browser='.length);
-    else if (a.startsWith('--timeout=')) timeoutMs = 1000 * Number(a.slice('--timeout='.length));
-    else throw new Error(`gpu-probe: unknown option ${a}`);
-  }
-  return { gpuFlags, browser, timeoutMs };
-}
+/** The probe's options. */
+export const PROBE_COMMAND = {
+  program: 'gpu-probe',
+  usage: 'tsx bench/gpu-probe.ts [options]\n\nWhich WebGPU adapter headless Chromium finds with the given flags, as one JSON line.',
+  options: {
+    'gpu-flags': repeatable('"F G"', "flags replacing Chromium's SwiftShader flags (each value split on spaces)", (t) => t.split(' ').filter(Boolean), {
+      allowEmpty: true,
+    }),
+    browser: option('PATH', 'browser binary (default: $CHROMIUM_PATH or /usr/bin/chromium)', text),
+    timeout: option('SECONDS', 'how long to wait for the page', number(0, true), { default: 60 }),
+  },
+};
 
 /** Launches Chromium with `gpuFlags` (its SwiftShader flags when empty) and describes the adapter it gives a page. */
 export async function probeChromium(gpuFlags: string[], browserPath?: string, timeoutMs = 60_000): Promise<ProbeResult> {
@@ -72,7 +73,10 @@ export async function probeChromium(gpuFlags: string[], browserPath?: string, ti
 }
 
 async function main(): Promise<void> {
-  const { gpuFlags, browser, timeoutMs } = parseArgs(process.argv.slice(2));
+  const { values } = parseProcessArgs(PROBE_COMMAND);
+  const gpuFlags = values['gpu-flags'].flat();
+  const { browser } = values;
+  const timeoutMs = 1000 * values.timeout;
   let result: ProbeResult;
   try {
     result = await probeChromium(gpuFlags, browser, timeoutMs);

@@ -8,18 +8,20 @@
  * in the full harness (report files, browser) once it is registered in bench/suites/index.ts.
  */
 import { Runtime } from '../engine/index';
+import { flag, integer, integerList, option, parseProcessArgs } from './args';
 import { matmulSuite } from './suites/matmul';
 import type { BenchRow } from './types';
 
-function option(name: string): string | undefined {
-  const arg = process.argv.slice(2).find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  return arg === undefined ? undefined : (arg.split('=')[1] ?? '');
-}
-
-const sizesArg = option('sizes');
-const sizes = sizesArg ? sizesArg.split(',').map(Number) : undefined;
-const samples = Number(option('samples') ?? 7);
-const tiny = option('tiny') !== undefined;
+const { sizes, samples, tiny } = parseProcessArgs({
+  program: 'matmul-cli',
+  usage:
+    'npx tsx --import ./scripts/wgsl-loader.mjs bench/matmul-cli.ts [options]\n\nThe matmul suite alone in Node (WEBGPU_ADAPTER picks the adapter), with the ratios of the\nissue.',
+  options: {
+    sizes: option('N,M', "N of the N×N×N cases (default: the suite's sizes)", integerList(1)),
+    samples: option('N', 'samples per implementation', integer(1), { default: 7 }),
+    tiny: flag('tiny sizes (a quick check, not a benchmark)'),
+  },
+}).values;
 
 const rt = await Runtime.create();
 console.log(`adapter: ${rt.adapterName} (${rt.info.description})`);

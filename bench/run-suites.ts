@@ -4,7 +4,7 @@
  * `errors` and the run goes on with the next suite.
  */
 import { ArgumentError, type Runtime } from '../engine/index';
-import { sizesFor, type SizeSpec } from './cli-args';
+import { sizesFor, type SizeSpec } from './sizes';
 import { analyzeRows } from './report/analyze';
 import { REPORT_SCHEMA_VERSION, type BenchReport, type SuiteError } from './report/types';
 import { selectSuites, SUITES, type SuiteInfo } from './suites/index';

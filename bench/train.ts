@@ -11,6 +11,8 @@ import { MNIST_RECIPE, trainMnist, type MnistConfig, type OptimizerName } from '
 import type { EpochResult, Progress } from '../engine/train/loop';
 import { keepProbabilityOf, type DropoutProbability } from '../engine/nn/dropout';
 import { MNIST_CNN_RECIPE, trainMnistCnn, type CnnConfig } from '../engine/train/mnist-cnn';
+import { ArgumentError } from '../engine/runtime/errors';
+import { ADAPTERS, fail, integer, integerList, number, oneOf, option, parseProcessArgs, text, type Parse } from './args';
 
 /** The drop rate of a dropout probability, for the usage text and the run's header. */
 function dropRate(p: DropoutProbability): number {
@@ -18,30 +20,62 @@ function dropRate(p: DropoutProbability): number {
   return Number((1 - keepProbabilityOf('train', 'dropout', p)).toPrecision(12));
 }
 
-const USAGE = `npm run train -- [options]
+/** A drop probability: at least 0 and below 1. */
+const rate: Parse<number> = (t, name) => {
+  const x = number(0)(t, name);
+  if (x >= 1) fail(name, 'a drop probability below 1', t);
+  return x;
+};
 
-  --model=NAME        mlp | cnn (default mlp); the defaults below are the MLP's, the CNN's are
-                      ${MNIST_CNN_RECIPE.epochs} epochs, lr ${MNIST_CNN_RECIPE.lr}, dense dropout ${dropRate(MNIST_CNN_RECIPE.denseDropout)}, augmentation on
-  --epochs=N          epochs (default ${MNIST_RECIPE.epochs})
-  --batch=N           minibatch size (default ${MNIST_RECIPE.batchSize})
-  --lr=X              learning rate (default ${MNIST_RECIPE.lr})
-  --optimizer=NAME    sgd | momentum | adam | adamw (default ${MNIST_RECIPE.optimizer})
-  --momentum=X        momentum μ (default ${MNIST_RECIPE.momentum})
-  --hidden=A,B        hidden layer widths (default ${MNIST_RECIPE.hidden.join(',')})
-  --l2=X              L2 on the weights, biases excluded; decoupled decay for adamw (default ${MNIST_RECIPE.l2})
-  --dropout=P         probability of dropping a hidden unit in training (default ${dropRate(MNIST_RECIPE.hiddenDropout)})
-  --input-dropout=P   probability of dropping an input pixel in training (default ${dropRate(MNIST_RECIPE.inputDropout)})
-  --channels=A,B      CNN: channels of the two 5×5 convolutions (default ${MNIST_CNN_RECIPE.channels.join(',')})
-  --lr-drop=N         CNN: the learning rate drops tenfold after epoch N, 0 for never (default ${MNIST_CNN_RECIPE.lrDropAfter})
-  --dense=N           CNN: width of the dense hidden layer, 0 for none (default ${MNIST_CNN_RECIPE.dense})
-  --conv-dropout=P    CNN: spatial dropout (per example and channel) after the second pooling (default ${dropRate(MNIST_CNN_RECIPE.convDropout)})
-  --batch-norm=0|1    CNN: BatchNorm2d after each convolution (default ${MNIST_CNN_RECIPE.batchNorm ? 1 : 0})
-  --augment=0|1       CNN: random shifts (2 px), rotations (0.15 rad) and zooms (0.9-1.1) of every batch (default 1)
-  --seed=N            seeds the split, the weights and the epoch order (default ${MNIST_RECIPE.seed})
-  --train=N --val=N --test=N   split of the 10,000 digits (default ${MNIST_RECIPE.train}/${MNIST_RECIPE.val}/${MNIST_RECIPE.test})
-  --adapter=NAME      lavapipe | swiftshader | auto (default: WEBGPU_ADAPTER, else lavapipe if installed)
-  --json=PATH         also write the config, per-epoch metrics and results as JSON
-  --help              this text`;
+/** 0 or 1 (any other integer counts as 1). */
+const onOff: Parse<boolean> = (t, name) => integer(0)(t, name) !== 0;
+
+/** `--channels`: the two convolutions' channel counts. */
+const channels: Parse<[number, number]> = (t, name) => {
+  const c = integerList(1)(t, name);
+  if (c.length !== 2) fail(name, 'two channel counts, e.g. 16,32', t);
+  return [c[0], c[1]];
+};
+
+/** `--hidden`: widths, or none (`--hidden=`: softmax regression). */
+const widths: Parse<number[]> = (t, name) => (t === '' ? [] : integerList(1)(t, name));
+
+const R = MNIST_RECIPE;
+const C = MNIST_CNN_RECIPE;
+
+/** The options of `npm run train`. The defaults are the recipes', which differ by model, so each help line names them. */
+const TRAIN_COMMAND = {
+  program: 'train',
+  usage: 'npm run train -- [options]',
+  options: {
+    model: option(
+      'NAME',
+      `mlp | cnn (default mlp); the defaults below are the MLP's, the CNN's are ${C.epochs} epochs, lr ${C.lr}, dense dropout ${dropRate(C.denseDropout)}, augmentation on`,
+      oneOf(['mlp', 'cnn']),
+    ),
+    epochs: option('N', `epochs (default ${R.epochs})`, integer(0)),
+    batch: option('N', `minibatch size (default ${R.batchSize})`, integer(1)),
+    lr: option('X', `learning rate (default ${R.lr})`, number(0)),
+    optimizer: option('NAME', `sgd | momentum | adam | adamw (default ${R.optimizer})`, oneOf<OptimizerName>(['sgd', 'momentum', 'adam', 'adamw'])),
+    momentum: option('X', `momentum μ (default ${R.momentum})`, number(0)),
+    hidden: option('A,B', `hidden layer widths (default ${R.hidden.join(',')})`, widths, { allowEmpty: true }),
+    l2: option('X', `L2 on the weights, biases excluded; decoupled decay for adamw (default ${R.l2})`, number(0)),
+    dropout: option('P', `probability of dropping a hidden unit in training (default ${dropRate(R.hiddenDropout)})`, rate),
+    'input-dropout': option('P', `probability of dropping an input pixel in training (default ${dropRate(R.inputDropout)})`, rate),
+    channels: option('A,B', `CNN: channels of the two 5×5 convolutions (default ${C.channels.join(',')})`, channels),
+    'lr-drop': option('N', `CNN: the learning rate drops tenfold after epoch N, 0 for never (default ${C.lrDropAfter})`, integer(0)),
+    dense: option('N', `CNN: width of the dense hidden layer, 0 for none (default ${C.dense})`, integer(0)),
+    'conv-dropout': option('P', `CNN: spatial dropout (per example and channel) after the second pooling (default ${dropRate(C.convDropout)})`, rate),
+    'batch-norm': option('0|1', `CNN: BatchNorm2d after each convolution (default ${C.batchNorm ? 1 : 0})`, onOff),
+    augment: option('0|1', 'CNN: random shifts (2 px), rotations (0.15 rad) and zooms (0.9-1.1) of every batch (default 1)', onOff),
+    seed: option('N', `seeds the split, the weights and the epoch order (default ${R.seed})`, integer(0)),
+    train: option('N', `training digits of the 10,000 (default ${R.train})`, integer(1)),
+    val: option('N', `validation digits (default ${R.val})`, integer(0)),
+    test: option('N', `test digits (default ${R.test})`, integer(0)),
+    adapter: option('NAME', 'lavapipe | swiftshader | auto (default: WEBGPU_ADAPTER, else lavapipe if installed)', oneOf(ADAPTERS)),
+    json: option('PATH', 'also write the config, per-epoch metrics and results as JSON', text),
+  },
+};
 
 /** What the command line asks for: one of the two recipes, changed by the options. */
 type Parsed = { model: 'mlp'; config: MnistConfig } | { model: 'cnn'; config: CnnConfig };
@@ -49,128 +83,47 @@ type Parsed = { model: 'mlp'; config: MnistConfig } | { model: 'cnn'; config: Cn
 const MLP_ONLY = new Set(['hidden', 'input-dropout']);
 const CNN_ONLY = new Set(['channels', 'dense', 'conv-dropout', 'batch-norm', 'augment', 'lr-drop']);
 
-function parse(argv: string[]): Parsed & { json?: string; adapter?: 'auto' | 'lavapipe' | 'swiftshader' } {
-  const config: MnistConfig = { ...MNIST_RECIPE, hidden: [...MNIST_RECIPE.hidden] };
-  const cnn: CnnConfig = { ...MNIST_CNN_RECIPE, channels: [...MNIST_CNN_RECIPE.channels] };
-  let model: 'mlp' | 'cnn' = 'mlp';
-  const given = new Set<string>();
-  let json: string | undefined;
-  let adapter: 'auto' | 'lavapipe' | 'swiftshader' | undefined;
-  const num = (name: string, v: string, integer: boolean, min: number): number => {
-    const x = Number(v);
-    if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min)
-      throw new Error(`--${name}=${v}: expected ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
-    return x;
-  };
-  const rate = (name: string, v: string): number => {
-    const x = num(name, v, false, 0);
-    if (x >= 1) throw new Error(`--${name}=${v}: a drop probability must be below 1`);
-    return x;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new Error(`unknown argument ${arg} (see --help)`);
-    const key = m[1];
-    const value = m[2] ?? argv[++i];
-    if (value === undefined) throw new Error(`--${key} needs a value`);
-    given.add(key);
-    // Options both recipes share are applied to both; the others to their own.
-    switch (key) {
-      case 'model':
-        if (value !== 'mlp' && value !== 'cnn') throw new Error(`--model=${value}: expected mlp or cnn`);
-        model = value;
-        break;
-      case 'channels': {
-        const c = value.split(',').map((v) => num(key, v, true, 1));
-        if (c.length !== 2) throw new Error(`--channels=${value}: expected two channel counts, e.g. 16,32`);
-        cnn.channels = [c[0], c[1]];
-        break;
-      }
-      case 'lr-drop':
-        cnn.lrDropAfter = num(key, value, true, 0);
-        break;
-      case 'dense':
-        cnn.dense = num(key, value, true, 0);
-        break;
-      case 'conv-dropout':
-        cnn.convDropout = { rate: rate(key, value) };
-        break;
-      case 'batch-norm':
-        cnn.batchNorm = num(key, value, true, 0) !== 0;
-        break;
-      case 'augment':
-        cnn.augment = num(key, value, true, 0) !== 0 ? MNIST_CNN_RECIPE.augment : null;
-        break;
-      case 'epochs':
-        config.epochs = num(key, value, true, 0);
-        cnn.epochs = config.epochs;
-        break;
-      case 'batch':
-        config.batchSize = num(key, value, true, 1);
-        cnn.batchSize = config.batchSize;
-        break;
-      case 'lr':
-        config.lr = num(key, value, false, 0);
-        cnn.lr = config.lr;
-        break;
-      case 'momentum':
-        config.momentum = num(key, value, false, 0);
-        cnn.momentum = config.momentum;
-        break;
-      case 'l2':
-        config.l2 = num(key, value, false, 0);
-        cnn.l2 = config.l2;
-        break;
-      case 'dropout':
-        config.hiddenDropout = { rate: rate(key, value) };
-        cnn.denseDropout = config.hiddenDropout;
-        break;
-      case 'input-dropout':
-        config.inputDropout = { rate: rate(key, value) };
-        break;
-      case 'seed':
-        config.seed = num(key, value, true, 0);
-        cnn.seed = config.seed;
-        break;
-      case 'train':
-        config.train = num(key, value, true, 1);
-        cnn.train = config.train;
-        break;
-      case 'val':
-        config.val = num(key, value, true, 0);
-        cnn.val = config.val;
-        break;
-      case 'test':
-        config.test = num(key, value, true, 0);
-        cnn.test = config.test;
-        break;
-      case 'hidden':
-        config.hidden = value === '' ? [] : value.split(',').map((v) => num(key, v, true, 1));
-        break;
-      case 'json':
-        json = value;
-        break;
-      case 'optimizer':
-        if (!['sgd', 'momentum', 'adam', 'adamw'].includes(value)) throw new Error(`--optimizer=${value}: expected sgd, momentum, adam or adamw`);
-        config.optimizer = value as OptimizerName;
-        cnn.optimizer = config.optimizer;
-        break;
-      case 'adapter':
-        if (value !== 'auto' && value !== 'lavapipe' && value !== 'swiftshader') throw new Error(`--adapter=${value}: expected lavapipe, swiftshader or auto`);
-        adapter = value;
-        break;
-      default:
-        throw new Error(`unknown option --${key} (see --help)`);
-    }
-  }
+function parse(): Parsed & { json?: string; adapter?: 'auto' | 'lavapipe' | 'swiftshader' } {
+  const { values: v, given } = parseProcessArgs(TRAIN_COMMAND);
+  const model = v.model ?? 'mlp';
   const wrong = [...given].filter((k) => (model === 'cnn' ? MLP_ONLY : CNN_ONLY).has(k));
-  if (wrong.length > 0) throw new Error(`--${wrong.join(', --')}: not an option of the ${model.toUpperCase()} (see --help)`);
-  return model === 'cnn' ? { model, config: cnn, json, adapter } : { model, config, json, adapter };
+  if (wrong.length > 0) throw new ArgumentError(`--${wrong.join(', --')}: not an option of the ${model.toUpperCase()} (see --help)`);
+  // Options both recipes share are applied to both; the others to their own.
+  const shared = {
+    ...(v.epochs !== undefined && { epochs: v.epochs }),
+    ...(v.batch !== undefined && { batchSize: v.batch }),
+    ...(v.lr !== undefined && { lr: v.lr }),
+    ...(v.optimizer !== undefined && { optimizer: v.optimizer }),
+    ...(v.momentum !== undefined && { momentum: v.momentum }),
+    ...(v.l2 !== undefined && { l2: v.l2 }),
+    ...(v.seed !== undefined && { seed: v.seed }),
+    ...(v.train !== undefined && { train: v.train }),
+    ...(v.val !== undefined && { val: v.val }),
+    ...(v.test !== undefined && { test: v.test }),
+  };
+  const { json, adapter } = v;
+  if (model === 'mlp') {
+    const config: MnistConfig = {
+      ...R,
+      hidden: v.hidden ?? [...R.hidden],
+      ...shared,
+      ...(v.dropout !== undefined && { hiddenDropout: { rate: v.dropout } }),
+      ...(v['input-dropout'] !== undefined && { inputDropout: { rate: v['input-dropout'] } }),
+    };
+    return { model, config, json, adapter };
+  }
+  const config: CnnConfig = {
+    ...C,
+    channels: v.channels ?? [...C.channels],
+    ...shared,
+    ...(v.dropout !== undefined && { denseDropout: { rate: v.dropout } }),
+    ...(v['lr-drop'] !== undefined && { lrDropAfter: v['lr-drop'] }),
+    ...(v.dense !== undefined && { dense: v.dense }),
+    ...(v['conv-dropout'] !== undefined && { convDropout: { rate: v['conv-dropout'] } }),
+    ...(v['batch-norm'] !== undefined && { batchNorm: v['batch-norm'] }),
+    ...(v.augment !== undefined && { augment: v.augment ? C.augment : null }),
+  };
+  return { model, config, json, adapter };
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
@@ -205,7 +158,7 @@ function describe(parsed: Parsed): string {
 }
 
 async function main(): Promise<void> {
-  const parsed = parse(process.argv.slice(2));
+  const parsed = parse();
   const { json, adapter } = parsed;
   const rt = await Runtime.create(adapter ? { adapter } : {});
   const tty = process.stderr.isTTY;

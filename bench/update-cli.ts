@@ -6,13 +6,22 @@
  * (the implementations are sampled in turn, so a change in the machine's load hits all alike).
  */
 import { Runtime } from '../engine/index';
+import { flag, integer, option, parseProcessArgs } from './args';
 import { updateSuite } from './suites/update';
 import { median } from './timing';
 import type { BenchRow } from './types';
 
-const args = process.argv.slice(2);
-const samples = Math.max(5, Number(args.find((a) => a.startsWith('--samples='))?.split('=')[1] ?? 9));
-const tiny = args.includes('--tiny');
+const args = parseProcessArgs({
+  program: 'update-cli',
+  usage:
+    'npx tsx --import ./scripts/wgsl-loader.mjs bench/update-cli.ts [options]\n\nThe optimizer-update suite alone on the default adapter (WEBGPU_ADAPTER picks it).',
+  options: {
+    samples: option('N', 'samples per implementation (at least 5 are taken)', integer(1), { default: 9 }),
+    tiny: flag('tiny sizes (a quick check, not a benchmark)'),
+  },
+}).values;
+const samples = Math.max(5, args.samples);
+const { tiny } = args;
 
 const rt = await Runtime.create();
 const errors: string[] = [];

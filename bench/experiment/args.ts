@@ -1,7 +1,8 @@
 /**
- * Command-line options of `npm run experiment` (bench/experiment.ts), parsed without dependencies.
+ * Command-line options of `npm run experiment` (bench/experiment.ts), declared for the shared parser (bench/args.ts).
  */
-import { ArgumentError } from '../../engine/index';
+import { ArgumentError } from '../../engine/runtime/errors';
+import { ADAPTERS, flag, helpText, integer, integerList, nameList, number, oneOf, option, parseCommand, repeatable, text, type Parse } from '../args';
 
 /** What the command line asks for. */
 export interface ExperimentArgs {
@@ -42,133 +43,77 @@ export const EXPERIMENT_DEFAULTS: ExperimentArgs = {
   help: false,
 };
 
-/** The text of `--help`. */
-export const EXPERIMENT_USAGE = `npm run experiment -- [options]
+/** `--seeds`: N seeds (1..N) or a list of distinct seeds. */
+const seedList: Parse<number[]> = (t, name) => {
+  const seeds = t.includes(',') ? integerList(0)(t, name) : Array.from({ length: integer(1)(t, name) }, (_, i) => i + 1);
+  if (new Set(seeds).size !== seeds.length) throw new ArgumentError(`--seeds: a seed is given twice in "${t}"`);
+  return seeds;
+};
+
+const D = EXPERIMENT_DEFAULTS;
+
+/** The options of `npm run experiment`. */
+export const EXPERIMENT_COMMAND = {
+  program: 'experiment',
+  usage: `npm run experiment -- [options]
 
 Trains the same MLP on a small MNIST training set with no regularization, each chapter-7 technique
 alone and a few combinations, each over several seeds; prints a progress line per run and the table
 (train and held-out accuracy, generalization gap, exact-zero fraction of the weights, time per
 epoch, as mean ± standard deviation over the seeds), and writes experiment.json, experiment.md and a
-self-contained experiment.html with charts.
+self-contained experiment.html with charts.`,
+  options: {
+    model: option(
+      'mlp|cnn',
+      'the MLP of --hidden, or the convolutional net (--model=cnn changes the defaults of --epochs, --batch and --lr: see --model=cnn --help)',
+      oneOf(['mlp', 'cnn']),
+      { default: D.model },
+    ),
+    out: option('DIR', 'directory of the reports', text, { default: D.outDir }),
+    seeds: option('N|a,b,c', 'N seeds (1..N) or a list', seedList, { default: D.seeds, defaultText: D.seeds.join(',') }),
+    epochs: option('N', 'epochs per run (early stopping may stop sooner)', integer(1), { default: D.epochs }),
+    train: option('N', 'training digits', integer(1), { default: D.train }),
+    val: option('N', 'validation digits, used by early stopping only', integer(1), { default: D.val }),
+    test: option('N', 'held-out test digits', integer(1), { default: D.test }),
+    hidden: option('A,B', 'hidden layer widths', integerList(1), { default: D.hidden, defaultText: D.hidden.join(',') }),
+    batch: option('N', 'minibatch size', integer(1), { default: D.batchSize }),
+    lr: option('X', 'learning rate of SGD with momentum 0.9', number(0, true), { default: D.lr }),
+    'split-seed': option('N', 'seed of the train/validation/test split', integer(0), { default: D.splitSeed }),
+    configs: repeatable('a,b', 'configurations to run (default: all; --list shows them)', nameList, { aliases: ['config'] }),
+    adapter: option('NAME', 'lavapipe | swiftshader | auto (default: WEBGPU_ADAPTER, else lavapipe if installed)', oneOf(ADAPTERS)),
+    from: option(
+      'PATH',
+      'measure nothing: print the table of an existing experiment.json and write its JSON, Markdown and HTML again into --out (e.g. after a change to the report)',
+      text,
+    ),
+    list: flag('list the configurations and exit'),
+  },
+};
 
-  --model=mlp|cnn    the MLP of --hidden, or the convolutional net (default mlp; --model=cnn
-                     changes the defaults of --epochs, --batch and --lr: see --model=cnn --help)
-  --out=DIR          directory of the reports (default ${EXPERIMENT_DEFAULTS.outDir})
-  --seeds=N | a,b,c  N seeds (1..N) or a list (default ${EXPERIMENT_DEFAULTS.seeds.join(',')})
-  --epochs=N         epochs per run (default ${EXPERIMENT_DEFAULTS.epochs}; early stopping may stop sooner)
-  --train=N          training digits (default ${EXPERIMENT_DEFAULTS.train})
-  --val=N            validation digits, used by early stopping only (default ${EXPERIMENT_DEFAULTS.val})
-  --test=N           held-out test digits (default ${EXPERIMENT_DEFAULTS.test})
-  --hidden=A,B       hidden layer widths (default ${EXPERIMENT_DEFAULTS.hidden.join(',')})
-  --batch=N          minibatch size (default ${EXPERIMENT_DEFAULTS.batchSize})
-  --lr=X             learning rate of SGD with momentum 0.9 (default ${EXPERIMENT_DEFAULTS.lr})
-  --split-seed=N     seed of the train/validation/test split (default ${EXPERIMENT_DEFAULTS.splitSeed})
-  --configs=a,b      configurations to run (default: all; --list shows them)
-  --adapter=NAME     lavapipe | swiftshader | auto (default: WEBGPU_ADAPTER, else lavapipe if installed)
-  --from=PATH        measure nothing: print the table of an existing experiment.json and write
-                     its JSON, Markdown and HTML again into --out (e.g. after a change to the report)
-  --list             list the configurations and exit
-  --help             this text`;
-
-function positiveInt(name: string, v: string, min = 1): number {
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < min) throw new ArgumentError(`--${name}: expected an integer ≥ ${min}, got "${v}"`);
-  return x;
-}
-
-function intList(name: string, v: string, min: number): number[] {
-  const xs = v
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s);
-  if (xs.length === 0) throw new ArgumentError(`--${name}: expected integers separated by commas, got "${v}"`);
-  return xs.map((s) => positiveInt(name, s, min));
-}
+/** The text of `--help`. */
+export const EXPERIMENT_USAGE = helpText(EXPERIMENT_COMMAND);
 
 /** Parses `argv` (without the node and script paths). Unknown options throw {@link ArgumentError}. */
 export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
-  const o: ExperimentArgs = { ...EXPERIMENT_DEFAULTS, seeds: [...EXPERIMENT_DEFAULTS.seeds], hidden: [...EXPERIMENT_DEFAULTS.hidden] };
-  for (const arg of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
-    if (!m) throw new ArgumentError(`experiment: unexpected argument "${arg}" (see --help)`);
-    const [, name, value] = m;
-    const need = (): string => {
-      if (value === undefined || value === '') throw new ArgumentError(`--${name} needs a value: --${name}=...`);
-      return value;
-    };
-    switch (name) {
-      case 'help':
-        o.help = true;
-        break;
-      case 'list':
-        o.list = true;
-        break;
-      case 'out':
-        o.outDir = need();
-        break;
-      case 'from':
-        o.from = need();
-        break;
-      case 'seeds': {
-        const v = need();
-        if (v.includes(',')) o.seeds = intList(name, v, 0);
-        else o.seeds = Array.from({ length: positiveInt(name, v) }, (_, i) => i + 1);
-        if (new Set(o.seeds).size !== o.seeds.length) throw new ArgumentError(`--seeds: a seed is given twice in "${v}"`);
-        break;
-      }
-      case 'epochs':
-        o.epochs = positiveInt(name, need());
-        break;
-      case 'train':
-        o.train = positiveInt(name, need());
-        break;
-      case 'val':
-        o.val = positiveInt(name, need());
-        break;
-      case 'test':
-        o.test = positiveInt(name, need());
-        break;
-      case 'hidden':
-        o.hidden = intList(name, need(), 1);
-        break;
-      case 'batch':
-        o.batchSize = positiveInt(name, need());
-        break;
-      case 'split-seed':
-        o.splitSeed = positiveInt(name, need(), 0);
-        break;
-      case 'lr': {
-        const x = Number(need());
-        if (!(Number.isFinite(x) && x > 0)) throw new ArgumentError(`--lr: expected a positive number, got "${value}"`);
-        o.lr = x;
-        break;
-      }
-      case 'configs':
-      case 'config':
-        o.configs = [
-          ...(o.configs ?? []),
-          ...need()
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s),
-        ];
-        break;
-      case 'model': {
-        const m = need();
-        if (m !== 'mlp' && m !== 'cnn') throw new ArgumentError(`--model must be mlp or cnn, got "${m}"`);
-        o.model = m;
-        break;
-      }
-      case 'adapter': {
-        const a = need();
-        if (a !== 'auto' && a !== 'lavapipe' && a !== 'swiftshader') throw new ArgumentError(`--adapter must be auto, lavapipe or swiftshader, got "${a}"`);
-        o.adapter = a;
-        break;
-      }
-      default:
-        throw new ArgumentError(`experiment: unknown option --${name} (see --help)`);
-    }
-  }
+  const { values: v } = parseCommand(EXPERIMENT_COMMAND, argv);
+  const o: ExperimentArgs = {
+    model: v.model,
+    outDir: v.out,
+    seeds: [...v.seeds],
+    epochs: v.epochs,
+    train: v.train,
+    val: v.val,
+    test: v.test,
+    hidden: [...v.hidden],
+    batchSize: v.batch,
+    lr: v.lr,
+    splitSeed: v['split-seed'],
+    list: v.list,
+    help: v.help,
+  };
+  if (v.configs.length > 0) o.configs = v.configs.flat();
+  if (v.adapter !== undefined) o.adapter = v.adapter;
+  if (v.from !== undefined) o.from = v.from;
   if (o.train + o.val + o.test > 10000)
     throw new ArgumentError(`experiment: train ${o.train} + val ${o.val} + test ${o.test} exceeds the 10,000 digits of the mnist package`);
   return o;

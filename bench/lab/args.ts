@@ -1,7 +1,9 @@
 /**
- * The lab CLI's options: `npm run lab -- <spec.ts> [options]` or `--preset=<name>`. Every mistake
- * is reported before a GPU or a browser starts. Pure.
+ * The lab CLI's options: `npm run lab -- <spec.ts> [options]` or `--preset=<name>`, declared for
+ * the shared parser (bench/args.ts). Every mistake is reported before a GPU or a browser starts.
  */
+import { ArgumentError } from '../../engine/runtime/errors';
+import { flag, helpText, integer, option, parseCommand, repeatable, text, type Parse } from '../args';
 
 /** Parsed options. */
 export interface LabArgs {
@@ -20,64 +22,69 @@ export interface LabArgs {
   help: boolean;
 }
 
-/** What `--help` prints. */
-export const LAB_USAGE = `npm run lab -- <spec.ts> [options]      run a kernel spec (a file anywhere; see bench/lab/spec.ts)
-npm run lab -- --preset=<name> [options] run one of the engine's presets (--list names them)
-
-  --node               run in Node on Dawn (default: headless Chromium)
-  --param NAME=VALUE   change a param of the spec (repeat it; or --params=m=512,n=512)
-  --samples=N          samples per implementation (default 7, at least 5)
-  --peers=LIST         tfjs-webgpu,jax-js (default) or none
-  --tiny               short samples (tests)
-  --out=DIR            where the reports go (default out/lab)
-  --json=FILE --html=FILE   report paths
-  --timeout=S          give up on the browser after S seconds (default 600)
-  --list               list the presets`;
-
 const PEERS = ['tfjs-webgpu', 'jax-js'];
 
-/** Parses the arguments; throws an Error whose message says what is wrong. */
-export function parseLabArgs(argv: readonly string[]): LabArgs {
-  const o: LabArgs = { node: false, params: {}, samples: 7, tiny: false, peers: [...PEERS], outDir: 'out/lab', timeoutS: 600, list: false, help: false };
-  const addParams = (text: string): void => {
-    for (const kv of text.split(',')) {
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(kv.trim());
-      const v = m ? Number(m[2]) : Number.NaN;
-      if (!m || !Number.isFinite(v)) throw new Error(`--param: "${kv}" is not NAME=NUMBER`);
-      o.params[m[1]] = v;
-    }
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, value] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const val = (): string => {
-      const v = value ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--node') o.node = true;
-    else if (flag === '--tiny') o.tiny = true;
-    else if (flag === '--list') o.list = true;
-    else if (flag === '--help' || flag === '-h') o.help = true;
-    else if (flag === '--param' || flag === '--params') addParams(val());
-    else if (flag === '--preset') o.preset = val();
-    else if (flag === '--out') o.outDir = val();
-    else if (flag === '--json') o.json = val();
-    else if (flag === '--html') o.html = val();
-    else if (flag === '--samples' || flag === '--timeout') {
-      const n = Number(val());
-      if (!Number.isInteger(n) || n < (flag === '--samples' ? 5 : 1)) throw new Error(`${flag} must be an integer of at least ${flag === '--samples' ? 5 : 1}`);
-      if (flag === '--samples') o.samples = n;
-      else o.timeoutS = n;
-    } else if (flag === '--peers') {
-      const v = val();
-      o.peers = v === 'none' ? [] : v.split(',');
-      const bad = o.peers.filter((p) => !PEERS.includes(p));
-      if (bad.length) throw new Error(`--peers: unknown ${bad.join(', ')} (peers: ${PEERS.join(', ')}, or none)`);
-    } else if (a.startsWith('-')) throw new Error(`unknown option ${a} (--help lists them)`);
-    else if (o.spec) throw new Error(`one spec file at a time (got ${o.spec} and ${a})`);
-    else o.spec = a;
+/** `--param NAME=VALUE` (or several joined by commas). */
+const params: Parse<Record<string, number>> = (t) => {
+  const out: Record<string, number> = {};
+  for (const kv of t.split(',')) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(kv.trim());
+    const v = m ? Number(m[2]) : Number.NaN;
+    if (!m || !Number.isFinite(v)) throw new ArgumentError(`--param: "${kv}" is not NAME=NUMBER`);
+    out[m[1]] = v;
   }
-  if (!o.help && !o.list && !o.spec === !o.preset) throw new Error('give a spec file or --preset=<name> (one of them; --help)');
+  return out;
+};
+
+/** `--peers`: a list of known peers, or `none`. */
+const peerList: Parse<string[]> = (t) => {
+  const peers = t === 'none' ? [] : t.split(',');
+  const bad = peers.filter((p) => !PEERS.includes(p));
+  if (bad.length) throw new ArgumentError(`--peers: unknown ${bad.join(', ')} (peers: ${PEERS.join(', ')}, or none)`);
+  return peers;
+};
+
+/** The options of `npm run lab`. */
+export const LAB_COMMAND = {
+  program: 'lab',
+  usage: `npm run lab -- <spec.ts> [options]      run a kernel spec (a file anywhere; see bench/lab/spec.ts)
+npm run lab -- --preset=<name> [options] run one of the engine's presets (--list names them)`,
+  positionals: '<spec.ts>',
+  options: {
+    preset: option('NAME', "one of the engine's presets instead of a spec file", text),
+    node: flag('run in Node on Dawn (default: headless Chromium)'),
+    param: repeatable('NAME=VALUE', 'change a param of the spec (or several: --params=m=512,n=512)', params, { aliases: ['params'] }),
+    samples: option('N', 'samples per implementation, at least 5', integer(5), { default: 7 }),
+    peers: option('LIST', `${PEERS.join(',')} or none`, peerList, { default: PEERS, defaultText: PEERS.join(',') }),
+    tiny: flag('short samples (tests)'),
+    out: option('DIR', 'where the reports go', text, { default: 'out/lab' }),
+    json: option('FILE', 'JSON report path', text),
+    html: option('FILE', 'HTML report path', text),
+    timeout: option('S', 'give up on the browser after S seconds', integer(1), { default: 600 }),
+    list: flag('list the presets'),
+  },
+};
+
+/** What `--help` prints. */
+export const LAB_USAGE = helpText(LAB_COMMAND);
+
+/** Parses the arguments; throws an {@link ArgumentError} whose message says what is wrong. */
+export function parseLabArgs(argv: readonly string[]): LabArgs {
+  const { values: v, positionals } = parseCommand(LAB_COMMAND, argv);
+  if (positionals.length > 1) throw new ArgumentError(`one spec file at a time (got ${positionals.join(' and ')})`);
+  const o: LabArgs = {
+    node: v.node,
+    params: Object.assign({}, ...v.param),
+    samples: v.samples,
+    tiny: v.tiny,
+    peers: [...v.peers],
+    outDir: v.out,
+    timeoutS: v.timeout,
+    list: v.list,
+    help: v.help,
+  };
+  if (positionals.length === 1) o.spec = positionals[0];
+  for (const key of ['preset', 'json', 'html'] as const) if (v[key] !== undefined) o[key] = v[key];
+  if (!o.help && !o.list && !o.spec === !o.preset) throw new ArgumentError('give a spec file or --preset=<name> (one of them; --help)');
   return o;
 }

@@ -14,7 +14,7 @@ import { chartsHtml, errorsHtml, renderHtml, REPORT_CSS, tableHtml } from '../..
 import { headerLines } from '../../bench/report/format';
 import { esc } from '../../bench/report/svg';
 import type { BenchReport } from '../../bench/report/types';
-import { parseSizes, type SizeSpec } from '../../bench/cli-args';
+import { parseSizes, type SizeSpec } from '../../bench/sizes';
 
 type PageResult = BenchReport | { error: string };
 type PageWindow = Window & { __bench?: PageResult; __benchResult?: (json: string) => Promise<void> };
