@@ -41,7 +41,8 @@ function u(d: ProfiledDispatch, name: string): number {
   return v;
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+/** A count with thousands separators: 12345 → "12,345". */
+const countText = (n: number): string => n.toLocaleString('en-US');
 
 function matmulCost(d: ProfiledDispatch): KernelCost {
   const m = u(d, 'm');
@@ -103,7 +104,7 @@ export function kernelCost(d: ProfiledDispatch): KernelCost {
       flops: n,
       bytes: F * n * (mask ? 3 : 2),
       family: 'dropout',
-      label: `${fmt(n)} elements, keep ${keep.toFixed(2)}${mask ? ', mask stored' : ', mask regenerated'}`,
+      label: `${countText(n)} elements, keep ${keep.toFixed(2)}${mask ? ', mask stored' : ', mask regenerated'}`,
       estimated: false,
     };
   }
@@ -127,7 +128,7 @@ export function kernelCost(d: ProfiledDispatch): KernelCost {
       flops: nOut * nRed,
       bytes: F * (nOut * nRed + nOut),
       family: 'reduce',
-      label: `bias gradient: ${fmt(nOut)} sums of ${fmt(nRed)}`,
+      label: `bias gradient: ${countText(nOut)} sums of ${countText(nRed)}`,
       estimated: false,
     };
   }
@@ -139,7 +140,7 @@ export function kernelCost(d: ProfiledDispatch): KernelCost {
       flops: fl * n,
       bytes: F * streams * n + table,
       family: 'update',
-      label: `${d.entry} over ${fmt(n)} parameters`,
+      label: `${d.entry} over ${countText(n)} parameters`,
       estimated: false,
     };
   }
@@ -149,7 +150,7 @@ export function kernelCost(d: ProfiledDispatch): KernelCost {
       flops: inv * u(d, 'iters') * 64,
       bytes: F * inv,
       family: 'ceiling',
-      label: `${fmt(inv)} invocations × ${u(d, 'iters')} rounds of 8 vec4 FMAs`,
+      label: `${countText(inv)} invocations × ${u(d, 'iters')} rounds of 8 vec4 FMAs`,
       estimated: false,
     };
   }
@@ -160,7 +161,7 @@ export function kernelCost(d: ProfiledDispatch): KernelCost {
       flops: per[0] * n,
       bytes: F * per[1] * n,
       family: file === 'bandwidth' ? 'ceiling' : 'elementwise',
-      label: `${per[2]}, ${fmt(n)} elements`,
+      label: `${per[2]}, ${countText(n)} elements`,
       estimated: false,
     };
   }

@@ -2,16 +2,9 @@
  * The page's tables and the step's timeline, as plain DOM. Numbers are formatted for reading, not
  * for copying: µs to three significant figures, rates to three.
  */
+import { el } from '../shared/dom';
 import { FAMILY_COLOR, type Family } from './costs';
 import type { Ceilings, Comparison, KernelRow } from './measure';
-
-/** `tag.class` with text. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 /** A number to three significant figures, without exponent for everyday magnitudes. */
 export function sig(v: number | null | undefined, digits = 3): string {
