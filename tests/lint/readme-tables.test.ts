@@ -1,0 +1,84 @@
+/**
+ * The README's tables between `<!-- table:KIND from RECORD -->` markers are what
+ * scripts/readme-tables.ts writes from the recorded JSON they name: a hand edit of such a table, a
+ * record changed without `npm run readme-tables`, or a marker naming a missing record fails here.
+ */
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { summarize } from '../../bench/experiment/stats';
+import { TABLE_HEAD } from '../../bench/experiment/table';
+import type { ExperimentReport, RunResult } from '../../bench/experiment/types';
+import { readmeTables, regenerate } from '../../scripts/readme-tables';
+
+const root = resolve(import.meta.dirname, '../..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+/** A small experiment report: `configs` configurations over two seeds, from made-up runs. */
+function experimentReport(model: string, configs: string[]): ExperimentReport {
+  const runs: RunResult[] = configs.flatMap((config, i) =>
+    [1, 2].map((seed) => ({
+      config,
+      seed,
+      trainAccuracy: 0.9 + 0.01 * i,
+      trainLoss: 0.3,
+      heldOutAccuracy: 0.8 + 0.01 * seed,
+      heldOutLoss: 0.5,
+      gap: 0.1 - 0.01 * seed + 0.01 * i,
+      zeroFraction: 0,
+      maxColumnNorm: 1,
+      secondsPerEpoch: 0.2 + 0.01 * seed,
+      epochs: 10 + seed * i,
+      stoppedBy: 'epochs',
+      dispatchesPerStep: 20,
+      seconds: 3,
+    })),
+  );
+  const summaries = configs.map((c) =>
+    summarize(
+      { name: c, label: `${model} ${c}`, about: c, hyper: {} },
+      runs.filter((r) => r.config === c),
+    ),
+  );
+  return { summaries, runs } as unknown as ExperimentReport;
+}
+
+describe('README tables generated from bench/records', () => {
+  const tables = readmeTables(readme, root);
+
+  it('finds the generated tables, each naming a record that exists and can be read', () => {
+    expect(tables.length).toBeGreaterThanOrEqual(3);
+    expect(tables.filter((t) => t.problem !== undefined).map((t) => `table:${t.kind} from ${t.record}: ${t.problem}`)).toEqual([]);
+  });
+
+  it('has each table exactly as its record gives it (npm run readme-tables rewrites them)', () => {
+    for (const t of tables) expect(t.current, `table:${t.kind} from ${t.record}`).toBe(t.generated);
+    expect(regenerate(readme, root)).toBe(readme);
+  });
+
+  it('reports a marker whose record is missing, and leaves that table as it is', () => {
+    const text = '# x\n\n<!-- table:conv from bench/records/no-such-record.json target=2 -->\n| a |\n|---|\n<!-- /table -->\n\nafter\n';
+    const [t] = readmeTables(text, root);
+    expect(t.problem).toMatch(/no-such-record\.json: ENOENT/);
+    expect(regenerate(text, root)).toBe(text);
+  });
+
+  it('writes one table per marker, two experiment records side by side included, and nothing outside the markers', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'readme-tables-'));
+    mkdirSync(join(dir, 'records'));
+    writeFileSync(join(dir, 'records/mlp.json'), JSON.stringify(experimentReport('MLP', ['none', 'l2', 'dropout'])));
+    writeFileSync(join(dir, 'records/cnn.json'), JSON.stringify(experimentReport('CNN', ['none', 'augmentation'])));
+    const before =
+      'intro\n\n<!-- table:experiment from records/mlp.json -->\n| stale |\n<!-- /table -->\n\nbetween\n\n<!-- table:experiment from records/cnn.json -->\n<!-- /table -->\n\nend\n';
+    const after = regenerate(before, dir);
+    const [mlp, cnn] = readmeTables(after, dir);
+    expect(mlp.current).toBe(mlp.generated);
+    expect(cnn.current).toBe(cnn.generated);
+    const rows = (t: string) => t.split('\n').map((l) => l.split(' | ')[0].replace(/^\| /, ''));
+    expect(rows(mlp.current)).toEqual([TABLE_HEAD[0], '---', 'MLP none', 'MLP l2', 'MLP dropout']);
+    expect(rows(cnn.current)).toEqual([TABLE_HEAD[0], '---', 'CNN none', 'CNN augmentation']);
+    expect(after.replace(/<!-- table:[\s\S]*?<!-- \/table -->/g, '[table]')).toBe(before.replace(/<!-- table:[\s\S]*?<!-- \/table -->/g, '[table]'));
+    expect(regenerate(after, dir)).toBe(after);
+  });
+});
