@@ -4,7 +4,7 @@
  * buttons. On a software adapter the sizes start small, so that a run takes seconds.
  */
 import type { KernelSpec, LabParams } from '../../bench/lab/spec';
-import { el } from './views';
+import { el } from '../shared/dom';
 
 /** Size params and the most a software adapter starts with. */
 const SOFTWARE_CAPS: Record<string, number> = { m: 128, n: 128, k: 128 };

@@ -5,7 +5,7 @@
  * Philox word) agreeing as often as independent draws would, p² + (1 − p)². An edit of the
  * threshold comparison or of the Philox rounds shows up in the mask and in these tests.
  */
-import { el } from './views';
+import { el } from '../shared/dom';
 
 /** The 1-based lines of `text` that decide keep or drop: the threshold comparisons and the Philox rounds. */
 export function decidingLines(text: string): number[] {

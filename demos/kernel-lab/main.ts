@@ -4,6 +4,9 @@
  * previous runs. Kernels are the lab's specs (bench/lab/spec.ts), the same objects the
  * `npm run lab` CLI runs; the presets are the engine's kernels and two teaching sequences. The
  * state (preset, params, edited source deflated) lives in the URL hash, so a link reproduces it.
+ *
+ * Test hook (`window.__demo`, declared in hook.ts): ready; presets; runs, busy, last (the last run's
+ * verdict, times, roofline dots and mask statistics); marked; source(); cursorAt(line).
  */
 import { PRESETS } from '../../bench/lab/presets/index';
 import { specSource } from '../../bench/lab/runner';
@@ -18,11 +21,13 @@ import { SOURCES } from './sources';
 import { LabRunner, type Ceilings } from './run';
 import { DEFAULT_BUDGET_MS, readUrlState, writeUrlState } from './url-state';
 import { RunHistory } from './history';
-import { buildLayout, el, renderResult, type HistoryEntry } from './views';
+import { el } from '../shared/dom';
+import { type LabHook, lastRun } from './hook';
+import { buildLayout, renderResult, type HistoryEntry } from './views';
 import './page.css';
 const DECIDES = 'This line decides keep or drop: the threshold comparison, or the Philox rounds that make the random words.';
 
-void mountPage(meta, SOURCES, async (ctx) => {
+void mountPage<LabHook>(meta, SOURCES, async (ctx) => {
   const runner = new LabRunner(ctx.rt);
   const software = ctx.rt.info.isFallbackAdapter;
   const url = readUrlState(location.hash);
@@ -31,7 +36,7 @@ void mountPage(meta, SOURCES, async (ctx) => {
   let params: LabParams = { ...startParams(spec, software, quick), ...(url.params ?? {}) };
   const history = new RunHistory();
   let ceilings: Ceilings | null = null;
-  const hook = ctx.hook;
+  const { hook, expose } = ctx;
 
   const controls = buildControls(ctx.root, PRESETS, url.budgetMs ?? DEFAULT_BUDGET_MS);
   const { about, left, diffBox, result, canvas, maskBox, historyBox } = buildLayout(ctx.root);
@@ -43,8 +48,9 @@ void mountPage(meta, SOURCES, async (ctx) => {
   };
   const refreshDiff = (): number => renderDiff(diffBox, lineDiff(presetText(), editor.text()));
   const mark = (): void => {
-    hook.marked = spec.op === 'dropout' ? decidingLines(editor.text()) : [];
-    editor.markLines(hook.marked as number[], DECIDES);
+    const marked = spec.op === 'dropout' ? decidingLines(editor.text()) : [];
+    expose({ marked });
+    editor.markLines(marked, DECIDES);
   };
   const onEdit = (): void => {
     save();
@@ -81,7 +87,7 @@ void mountPage(meta, SOURCES, async (ctx) => {
 
   const run = async (): Promise<void> => {
     controls.run.disabled = true;
-    hook.busy = true;
+    expose({ busy: true });
     result.replaceChildren(el('p', 'muted', 'running…'));
     try {
       const source = { ...specSource(spec), source: editor.text() };
@@ -96,26 +102,12 @@ void mountPage(meta, SOURCES, async (ctx) => {
       let mask: MaskStats | null = null;
       maskBox.replaceChildren();
       if (r.got?.mask && 'keep' in params) mask = renderMask(maskBox, r.got.mask, params.keep);
-      const lab = r.timed.find((t) => t.impl === 'lab');
-      hook.runs = (hook.runs as number) + 1;
-      hook.last = {
-        preset: spec.name,
-        correct: r.check?.correct ?? false,
-        firstBad: r.check?.firstBad ?? null,
-        compileErrors: r.compileErrors ?? [],
-        stopped: r.stopped ?? null,
-        error: r.error ?? null,
-        medianMs: lab?.medianMs ?? null,
-        gflops: lab?.gflops ?? null,
-        engineMs: r.timed.find((t) => t.impl === 'engine')?.medianMs ?? null,
-        rooflineDots: dots,
-        mask,
-      };
+      expose({ runs: (hook.runs ?? 0) + 1, last: lastRun(spec.name, r, dots, mask) });
     } catch (e) {
       ctx.fail(e);
     } finally {
       controls.run.disabled = false;
-      hook.busy = false;
+      expose({ busy: false });
     }
   };
   controls.run.addEventListener('click', () => void run());
@@ -129,13 +121,15 @@ void mountPage(meta, SOURCES, async (ctx) => {
 
   showPreset();
   if (url.source) diffBox.hidden = refreshDiff() === 0;
-  hook.presets = PRESETS.map((s) => s.name);
-  hook.runs = 0;
-  hook.source = () => editor.text();
-  // For tests that type at a line the editor has not drawn (it draws only what is scrolled into view).
-  hook.cursorAt = (line: number) => {
-    editor.view.dispatch({ selection: { anchor: editor.view.state.doc.line(line).to }, scrollIntoView: true });
-    editor.view.focus();
-  };
+  expose({
+    presets: PRESETS.map((s) => s.name),
+    runs: 0,
+    source: () => editor.text(),
+    // For tests that type at a line the editor has not drawn (it draws only what is scrolled into view).
+    cursorAt: (line) => {
+      editor.view.dispatch({ selection: { anchor: editor.view.state.doc.line(line).to }, scrollIntoView: true });
+      editor.view.focus();
+    },
+  });
   hook.ready = true;
 });

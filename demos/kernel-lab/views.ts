@@ -5,16 +5,9 @@
  * Every text from the user (sources, messages) is set with textContent.
  */
 import { describeCheck } from '../../bench/lab/check';
+import { el } from '../shared/dom';
 import { drawRoofline, type RooflinePoint } from '../under-the-hood/roofline';
 import type { Ceilings, RunResult } from './run';
-
-/** An element with a class and text. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 /** The page's areas below the controls. */
 export interface Layout {
@@ -64,7 +57,8 @@ export interface HistoryEntry {
   result: RunResult;
 }
 
-const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(3));
+/** A time (ms) or a rate (GFLOP/s, GB/s) for reading: whole from 100, two decimals from 1, else three figures. */
+const measureText = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(3));
 
 /** The outcome of the last run: correctness, then the timings with both ceilings' fractions. */
 export function renderResult(parent: HTMLElement, r: RunResult, c: Ceilings | null): void {
@@ -87,10 +81,10 @@ export function renderResult(parent: HTMLElement, r: RunResult, c: Ceilings | nu
     row.dataset.impl = t.impl;
     const cells = [
       t.impl === 'lab' ? 'yours' : 'engine',
-      fmt(t.medianMs),
-      `${fmt(t.bestMs)} … ${fmt(t.worstMs)}`,
-      fmt(t.gflops),
-      fmt(t.gbps),
+      measureText(t.medianMs),
+      `${measureText(t.bestMs)} … ${measureText(t.worstMs)}`,
+      measureText(t.gflops),
+      measureText(t.gbps),
       c ? (100 * (t.gflops / c.gflops)).toFixed(1) : '–',
       c ? (100 * (t.gbps / c.gbps)).toFixed(1) : '–',
     ];
@@ -133,9 +127,9 @@ export function renderHistory(parent: HTMLElement, entries: readonly HistoryEntr
       e.preset,
       e.changed ? `${e.changed} line(s) changed` : 'as preset',
       verdict,
-      lab ? `${fmt(lab.medianMs)} ms` : '–',
-      lab ? fmt(lab.gflops) : '–',
-      lab ? fmt(lab.gbps) : '–',
+      lab ? `${measureText(lab.medianMs)} ms` : '–',
+      lab ? measureText(lab.gflops) : '–',
+      lab ? measureText(lab.gbps) : '–',
     ])
       row.append(el('td', undefined, x));
     const b = el('button', undefined, 'load');
