@@ -15,6 +15,7 @@ import { headerLines } from '../../bench/report/format';
 import { esc } from '../../bench/report/svg';
 import type { BenchReport } from '../../bench/report/types';
 import { parseSizes, type SizeSpec } from '../../bench/sizes';
+import { el, setHtml } from '../shared/dom';
 
 type PageResult = BenchReport | { error: string };
 type PageWindow = Window & { __bench?: PageResult; __benchResult?: (json: string) => Promise<void> };
@@ -30,9 +31,9 @@ style.textContent = `${REPORT_CSS}\nform label { margin-right: 1rem; } fieldset 
 document.head.append(style);
 
 for (const s of SUITES) {
-  const label = document.createElement('label');
+  const label = el('label');
   label.title = s.about;
-  label.innerHTML = `<input type="checkbox" name="suite" value="${esc(s.name)}" checked> ${esc(s.name)}`;
+  label.append(Object.assign(el('input'), { type: 'checkbox', name: 'suite', value: s.name, defaultChecked: true }), ` ${s.name}`);
   $('suites').append(label);
 }
 
@@ -48,13 +49,16 @@ function download(name: string, type: string, text: string): string {
 
 function show(report: BenchReport): void {
   const json = JSON.stringify(report, null, 1);
-  result.innerHTML = [
-    `<pre class="header">${esc(headerLines(report).join('\n'))}</pre>`,
-    `<p>Download: ${download('bench-browser.json', 'application/json', json)} · ${download('bench-browser.html', 'text/html', renderHtml(report))}</p>`,
-    errorsHtml(report),
-    tableHtml(report),
-    chartsHtml(report),
-  ].join('\n');
+  setHtml(
+    result,
+    [
+      `<pre class="header">${esc(headerLines(report).join('\n'))}</pre>`,
+      `<p>Download: ${download('bench-browser.json', 'application/json', json)} · ${download('bench-browser.html', 'text/html', renderHtml(report))}</p>`,
+      errorsHtml(report),
+      tableHtml(report),
+      chartsHtml(report),
+    ].join('\n'),
+  );
 }
 
 interface PageOptions {
@@ -65,9 +69,10 @@ interface PageOptions {
   sizes?: SizeSpec;
 }
 
-async function run(o: PageOptions): Promise<BenchReport> {
+/** Runs the suites on a fresh runtime and shows the report. */
+async function runBench(o: PageOptions): Promise<BenchReport> {
   runButton.disabled = true;
-  result.innerHTML = '';
+  result.replaceChildren();
   const rt = await Runtime.create();
   try {
     log(`adapter: ${rt.adapterName}`);
@@ -104,7 +109,7 @@ form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   const suites = [...form.querySelectorAll<HTMLInputElement>('input[name=suite]:checked')].map((i) => i.value);
   const samples = Number($<HTMLInputElement>('samples').value) || undefined;
-  run({
+  runBench({
     suites,
     samples,
     tiny: $<HTMLInputElement>('tiny').checked,
@@ -132,5 +137,5 @@ if (q.get('auto') === '1') {
     w.__bench = r;
     void w.__benchResult?.(JSON.stringify(r));
   };
-  run(opts).then(finish, (e: unknown) => finish(fail(e)));
+  runBench(opts).then(finish, (e: unknown) => finish(fail(e)));
 }
