@@ -4,6 +4,7 @@
  * marks 0, where the ReLU that follows cuts: the share of values right of it is the share of
  * examples for which the unit is active.
  */
+import { setHtml } from '../shared/dom';
 import { columnStats, histogram } from './stats';
 
 /** Colors of the two networks. */
@@ -29,6 +30,15 @@ export interface HistogramGrid {
   draw(rows: readonly Float32Array[], units: number, shown: readonly number[]): CellSummary[][];
 }
 
+/** Column `unit` of a [rows, units] activation matrix: its mean, std and share of values > 0. */
+export function cellSummary(a: Float32Array, units: number, unit: number): CellSummary {
+  const rows = a.length / units;
+  const { mean, variance } = columnStats(a, units, unit);
+  let active = 0;
+  for (let r = 0; r < rows; r++) if (a[r * units + unit] > 0) active++;
+  return { unit, mean, std: Math.sqrt(variance), active: active / rows };
+}
+
 function quantile(sorted: Float32Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
 }
@@ -49,7 +59,7 @@ export function histogramGrid(rowTitles: readonly { title: string; color: string
   const cells = rowTitles.map((r) => {
     const t = document.createElement('div');
     t.className = 'hist-row-title';
-    t.innerHTML = `<span style="color:${r.color}">■</span> ${r.title}`;
+    setHtml(t, `<span style="color:${r.color}">■</span> ${r.title}`);
     element.append(t);
     return Array.from({ length: columns }, () => {
       const box = document.createElement('div');
@@ -80,15 +90,12 @@ export function histogramGrid(rowTitles: readonly { title: string; color: string
         const pad = 0.05 * (hi - lo || 1);
         lo -= pad;
         hi += pad;
-        heads[c].innerHTML = `unit ${unit} <span class="note">x from ${lo.toFixed(2)} to ${hi.toFixed(2)}</span>`;
+        setHtml(heads[c], `unit ${unit} <span class="note">x from ${lo.toFixed(2)} to ${hi.toFixed(2)}</span>`);
         data.forEach((a, r) => {
           const counts = histogram(a, units, unit, lo, hi, BINS);
-          const { mean, variance } = columnStats(a, units, unit);
-          let active = 0;
-          for (let i = 0; i < rowsN; i++) if (a[i * units + unit] > 0) active++;
-          const s: CellSummary = { unit, mean, std: Math.sqrt(variance), active: active / rowsN };
+          const s = cellSummary(a, units, unit);
           out[r].push(s);
-          drawCell(cells[r][c].canvas, counts, lo, hi, rowTitles[r].color, mean);
+          drawCell(cells[r][c].canvas, counts, lo, hi, rowTitles[r].color, s.mean);
           cells[r][c].label.textContent = `mean ${s.mean.toFixed(2)} · std ${s.std.toFixed(2)} · ${(100 * s.active).toFixed(0)}% > 0`;
         });
       });
