@@ -5,6 +5,7 @@
  */
 export { Runtime, type DispatchSpec, type BindingResource, type MemoryStats, type WorkStats } from './runtime/runtime';
 export { Tensor, shapeSize, fmtShape, type DType, type TensorData } from './runtime/tensor';
+export { serviceKey, type ServiceKey } from './runtime/services';
 export {
   requestGpu,
   getGpu,

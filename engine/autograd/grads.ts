@@ -6,6 +6,7 @@
 import { addInto, add, fill } from '../ops/elementwise';
 import { expandTo } from '../ops/broadcast';
 import type { Runtime } from '../runtime/runtime';
+import { serviceKey } from '../runtime/services';
 import type { Tensor } from '../runtime/tensor';
 import type { Var } from './var';
 import { keepTensor } from './scope';
@@ -68,7 +69,17 @@ export class GradStore {
   }
 }
 
-const ones = new WeakMap<Runtime, Map<string, Tensor<'f32'>>>();
+/** A runtime's seeds of back-propagation by loss shape (a service of the runtime, freed with it). */
+class Seeds {
+  readonly byShape = new Map<string, Tensor<'f32'>>();
+
+  dispose(): void {
+    for (const t of this.byShape.values()) t.dispose();
+    this.byShape.clear();
+  }
+}
+
+const SEEDS = serviceKey<Seeds>('autograd-seeds');
 
 /**
  * What autodiff keeps on a runtime between calls: the cached seeds of {@link seedOne}, one small
@@ -76,14 +87,13 @@ const ones = new WeakMap<Runtime, Map<string, Tensor<'f32'>>>();
  * `rt.memoryStats()`). Leak checks subtract them, or call {@link releaseAutogradCache} first.
  */
 export function autogradCache(rt: Runtime): { tensors: number; bytes: number } {
-  const live = [...(ones.get(rt)?.values() ?? [])].filter((t) => !t.isDisposed);
+  const live = [...(rt.findService(SEEDS)?.byShape.values() ?? [])].filter((t) => !t.isDisposed);
   return { tensors: live.length, bytes: live.reduce((s, t) => s + t.buffer.size, 0) };
 }
 
 /** Frees the seeds {@link seedOne} cached for `rt` (the next `backward()` makes them again). */
 export function releaseAutogradCache(rt: Runtime): void {
-  for (const t of ones.get(rt)?.values() ?? []) t.dispose();
-  ones.delete(rt);
+  rt.findService(SEEDS)?.dispose();
 }
 
 /**
@@ -92,11 +102,7 @@ export function releaseAutogradCache(rt: Runtime): void {
  */
 export function seedOne(loss: Var): Tensor<'f32'> {
   const rt = loss.data.runtime;
-  let byShape = ones.get(rt);
-  if (!byShape) {
-    byShape = new Map();
-    ones.set(rt, byShape);
-  }
+  const byShape = rt.service(SEEDS, () => new Seeds()).byShape;
   const key = loss.shape.join(',');
   let t = byShape.get(key);
   if (!t || t.isDisposed) {

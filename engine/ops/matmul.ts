@@ -1,253 +1,42 @@
 /**
- * Matrix multiplication: C = op(A)·op(B) (+ bias, ReLU), op = identity or transpose, on 2-D f32
- * tensors of any shape. Kernels: shaders/matmul.wgsl (register-blocked, vec4 where the shape
- * allows) and shaders/matmul_naive.wgsl (one output per invocation, the benchmark baseline).
- *
- * Transposes never materialize: the kernel reads A or B in their stored layout, so backward passes
- * (Aᵀ·G, G·Bᵀ) cost one dispatch, like the forward pass.
+ * Matrix multiplication, the op: C = op(A)·op(B) (+ bias, ReLU, dropout, gate), op = identity or
+ * transpose, on 2-D f32 tensors of any shape. The kernels and their plans are in
+ * ./matmul_kernels.ts; the blocking a product runs with is the runtime's tuner's choice for the
+ * matmul tunable (engine/tune/matmul.ts, imported directly: the tunable times the kernels of
+ * ./matmul_kernels.ts, not this op, so there is no import cycle), or the adapter's fixed table
+ * when no tuner is configured.
  */
-import { ArgumentError, ShapeError } from '../runtime/errors';
-import type { AdapterKind } from '../runtime/device';
 import type { Runtime } from '../runtime/runtime';
-import { fmtShape, type Tensor } from '../runtime/tensor';
-import { chooseFor } from '../tune/tuner';
-import { PHILOX_ROUNDS } from '../random/philox';
-import { keepThreshold, type DropoutOptions } from './dropout';
-import { MATMUL_TMS, hasMatmulEntry, matmulEntryName, matmulTemplateOf } from '../../shaders/matmul_gen';
+import type { Tensor } from '../runtime/tensor';
+import { matmulTunable } from '../tune/matmul';
+import { chooseOn } from '../tune/tuner';
+import { isAligned, matmulWith, planBlocking, type MatmulOptions, type MatmulPlan, type MatmulShape, type MatmulTuning } from './matmul_kernels';
 
-/** Options of {@link matmul}. */
-export interface MatmulOptions {
-  /** Use Aᵀ: A is stored K × M. */
-  transA?: boolean;
-  /** Use Bᵀ: B is stored N × K. */
-  transB?: boolean;
-  /** Length-N vector added to every row of the product (fused into the same dispatch). */
-  bias?: Tensor;
-  /** Apply max(·, 0) after the bias (fused). */
-  relu?: boolean;
-  /**
-   * Then dropout (fused): the mask of this key, bit for bit the one `dropoutForward` draws for the
-   * M × N product (element (r, c) is flat element r·N + c), kept elements scaled by 1/p or 1.
-   */
-  dropout?: DropoutOptions;
-  /**
-   * Keep only the elements where this M × N tensor is > 0 (the rest are 0), after the dropout mask
-   * if any: the backward epilogue dz = (G·Wᵀ) ⊙ m/p ⊙ relu'(z), with `gate` = the producer's output.
-   */
-  gate?: Tensor;
-}
-
-/** Options of {@link matmulNaive}: transposes only (it is a baseline, not an op of the engine). */
-export type MatmulNaiveOptions = Pick<MatmulOptions, 'transA' | 'transB'>;
+export {
+  MATMUL_MASK_EPILOGUE,
+  MATMUL_TUNING,
+  matmulHasMaskEpilogue,
+  matmulNaive,
+  matmulTuning,
+  type MatmulBlocking,
+  type MatmulKernel,
+  type MatmulNaiveOptions,
+  type MatmulOptions,
+  type MatmulPlan,
+  type MatmulShape,
+  type MatmulTuning,
+} from './matmul_kernels';
 
 /**
- * The entry points of shaders/matmul.wgsl, all with the same register blocking (TM rows × 4
- * columns per invocation) and different layouts: `vec4` (vec4 loads and stores; rows must be whole
- * vec4s), `scalar` (the four columns adjacent, scalar loads; any shape), `strided` (the four
- * columns WG apart, so neighbouring invocations read neighbouring addresses; any shape); and the
- * entry points of shaders/matmul_tiled.wgsl: `tiled` (workgroup-memory tiles, WG × WG_Y
- * invocations, BK values of k per tile) and `block` (WG × WG_Y invocations, TM rows × 4 adjacent
- * columns each, no workgroup memory), both for any shape.
- */
-export type MatmulKernel = 'vec4' | 'scalar' | 'strided' | 'tiled' | 'block';
-
-/**
- * An entry point, its workgroup size and rows of C per invocation. For shaders/matmul.wgsl `WG`
- * invocations all on the same rows; for `tiled` and `block`, `WG` (columns) × `WG_Y` (rows)
- * invocations, `BK` values of k per tile (`tiled`), and `spec`: the product's sizes become
- * pipeline constants (one pipeline per shape).
- */
-export interface MatmulBlocking {
-  kernel: MatmulKernel;
-  WG: number;
-  TM: number;
-  WG_Y?: number;
-  BK?: number;
-  spec?: boolean;
-}
-
-/** Which kernels implement the dropout and gate epilogue ({@link MatmulOptions.dropout}, `gate`). */
-export const MATMUL_MASK_EPILOGUE: Readonly<Record<MatmulKernel, boolean>> = { vec4: true, scalar: true, strided: true, tiled: false, block: false };
-
-/** What one kind of adapter runs. */
-export interface MatmulTuning {
-  /** Shapes whose rows are whole vec4s: N and K multiples of 4, and M too when A is stored transposed. */
-  aligned: MatmulBlocking;
-  /** Every other shape (not `vec4`). */
-  unaligned: MatmulBlocking;
-}
-
-/**
- * Measured side by side at 512³–1024³ and 777×513×1025, every transpose combination (the comment at
- * the top of shaders/matmul.wgsl says why). lavapipe loads every vector component
- * separately whatever the layout (Mesa's gallivm), so the vec4 layout with 8 rows wins. On
- * SwiftShader, with the generated entry points (every row's accumulator its own variable), the
- * vec4 layout with 8 rows led where it applies (the autotuner chose it for both transposed
- * products, and the MLP step ran faster with it); unaligned shapes keep the strided layout, where
- * neighbouring invocations read neighbouring addresses.
- * `other` (real GPUs; untested here, only checked for correctness on the software adapters) gets
- * the classic workgroup-memory tiling, 64 × 64 blocks of C from 16 × 16 invocations of 4 × 4
- * outputs, 16 values of k per tile. These are the fixed-mode defaults of the autotuner
- * (engine/tune/matmul.ts), which may choose others per adapter and shape class.
- */
-export const MATMUL_TUNING: Readonly<Record<AdapterKind, MatmulTuning>> = {
-  lavapipe: { aligned: { kernel: 'vec4', WG: 32, TM: 8 }, unaligned: { kernel: 'scalar', WG: 64, TM: 8 } },
-  swiftshader: { aligned: { kernel: 'vec4', WG: 32, TM: 8 }, unaligned: { kernel: 'strided', WG: 32, TM: 16 } },
-  other: { aligned: { kernel: 'tiled', WG: 16, WG_Y: 16, TM: 4, BK: 16 }, unaligned: { kernel: 'tiled', WG: 16, WG_Y: 16, TM: 4, BK: 16 } },
-};
-
-/** Most workgroups in one grid dimension (WebGPU's default limit). */
-const MAX_GROUPS = 65535;
-
-/** op(A) and op(B) shapes, checked: [M, K] and [K, N]. */
-function checkOperands(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): { m: number; n: number; k: number } {
-  for (const [name, t] of [
-    ['A', a],
-    ['B', b],
-  ] as const) {
-    t.assertAlive(op);
-    if (t.dtype !== 'f32') throw new ArgumentError(`${op}: ${name} must be f32, got ${t.dtype} ${fmtShape(t.shape)}`);
-    if (t.rank !== 2) throw new ShapeError(`${op}: ${name} must be 2-D, got ${fmtShape(t.shape)}`);
-  }
-  const [m, ka] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-  const [kb, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
-  if (ka !== kb) {
-    const da = `A ${fmtShape(a.shape)}${transA ? ' transposed' : ''}`;
-    const db = `B ${fmtShape(b.shape)}${transB ? ' transposed' : ''}`;
-    throw new ShapeError(`${op}: inner dimensions differ: ${da} has ${ka} columns but ${db} has ${kb} rows`);
-  }
-  return { m, n, k: ka };
-}
-
-/** Row blocks spread over y (and z when they exceed one dimension's limit). */
-function rowGrid(op: string, rowBlocks: number): [number, number] {
-  if (rowBlocks <= MAX_GROUPS) return [rowBlocks, 1];
-  const z = Math.ceil(rowBlocks / MAX_GROUPS);
-  if (z > MAX_GROUPS) throw new ArgumentError(`${op}: ${rowBlocks} row blocks do not fit a dispatch grid`);
-  return [Math.ceil(rowBlocks / z), z];
-}
-
-/** Invocations per workgroup: the table's, or fewer when C has fewer column groups (small N). */
-function workgroupSize(table: number, columns: number): number {
-  let wg = 8;
-  while (wg < table && wg < columns) wg *= 2;
-  return wg;
-}
-
-const tuningCache = new WeakMap<Runtime, MatmulTuning>();
-
-/** The blocking `matmul` uses on `rt` (from {@link MATMUL_TUNING} by the adapter's `kind`). */
-export function matmulTuning(rt: Runtime): MatmulTuning {
-  let t = tuningCache.get(rt);
-  if (!t) {
-    t = MATMUL_TUNING[rt.info.kind];
-    tuningCache.set(rt, t);
-  }
-  return t;
-}
-
-/** Whether the kernels of the adapter's fixed table (aligned and unaligned) have the dropout/gate epilogue. */
-export function matmulHasMaskEpilogue(rt: Runtime): boolean {
-  const t = matmulTuning(rt);
-  return MATMUL_MASK_EPILOGUE[t.aligned.kernel] && MATMUL_MASK_EPILOGUE[t.unaligned.kernel];
-}
-
-/** How {@link matmul} runs one product: the entry point, its blocking and its grid. */
-export interface MatmulPlan {
-  /** The layout (the kernel of the blocking). */
-  entry: 'matmul_vec4' | 'matmul_scalar' | 'matmul_strided' | 'matmul_tiled' | 'matmul_block';
-  /** The generated entry point that runs it: the layout and TM, e.g. `matmul_strided_tm16` (shaders/matmul_gen.ts). */
-  entryPoint: string;
-  /** The file: shaders/matmul.wgsl or shaders/matmul_tiled.wgsl (`tiled`, `block`). */
-  shader: 'matmul' | 'matmul_tiled';
-  /** Pipeline constants besides WG, TM and the transposes (WG_X, WG_Y, BK, SPEC_* of matmul_tiled.wgsl). */
-  overrides: Record<string, number>;
-  WG: number;
-  TM: number;
-  workgroups: [number, number, number];
-  /** Whether the entry point implements the dropout and gate epilogue ({@link MATMUL_MASK_EPILOGUE}). */
-  maskEpilogue: boolean;
-}
-
-/** The shape of a product as {@link planMatmul} takes it; `epilogue` and `mask` only steer the choice of kernel. */
-export interface MatmulShape {
-  m: number;
-  n: number;
-  k: number;
-  transA: boolean;
-  transB?: boolean;
-  /** The fused epilogue (part of the autotuner's case key). */
-  epilogue?: 'none' | 'bias' | 'relu' | 'bias+relu';
-  /** The product needs the dropout or gate epilogue: only kernels of {@link MATMUL_MASK_EPILOGUE} qualify. */
-  mask?: boolean;
-}
-
-/** Invocations per workgroup of shaders/matmul_tiled.wgsl at most (WebGPU's default limit). */
-const TILED_MAX_INVOCATIONS = 256;
-
-/**
- * The plan of an M × N × K product (M, N ≥ 1) on `rt`: `tuning` when given, else the runtime's
- * tuner's choice (engine/tune: `configureTuner`), else the adapter's fixed table, for aligned
- * shapes (every row the vec4 kernel reads or writes is a whole number of vec4: N and K multiples
- * of 4, and M too when A is stored transposed) or for the others; fewer invocations per workgroup
- * when C has few columns (shaders/matmul.wgsl). A product that needs the dropout or gate epilogue
- * and was given a kernel without it runs the vec4 or scalar kernel instead.
+ * The plan of an M × N × K product (M, N ≥ 1) on `rt`: with the blocking of `tuning` when given,
+ * else the runtime's tuner's choice (engine/tune: `configureTuner`), else the adapter's fixed
+ * table, for aligned shapes (every row the vec4 kernel reads or writes is a whole number of vec4:
+ * N and K multiples of 4, and M too when A is stored transposed) or for the others. See
+ * `planBlocking` (./matmul_kernels.ts) for the grid rules and the epilogue fallback.
  */
 export function planMatmul(rt: Runtime, shape: MatmulShape, tuning?: MatmulTuning): MatmulPlan {
-  const { m, n, k, transA } = shape;
-  const aligned = k > 0 && k % 4 === 0 && n % 4 === 0 && (!transA || m % 4 === 0);
-  let blk = tuning
-    ? tuning[aligned ? 'aligned' : 'unaligned']
-    : (chooseFor<MatmulShape, MatmulBlocking>(rt, 'matmul', shape) ?? matmulTuning(rt)[aligned ? 'aligned' : 'unaligned']);
-  if (shape.mask && !MATMUL_MASK_EPILOGUE[blk.kernel]) blk = { kernel: aligned ? 'vec4' : 'scalar', WG: 64, TM: 4 };
-  const where = `matmul: ${aligned ? 'aligned' : 'unaligned'} blocking ${JSON.stringify(blk)}`;
-  if (!(blk.kernel in MATMUL_MASK_EPILOGUE))
-    throw new ArgumentError(`${where}: unknown kernel (expected one of ${Object.keys(MATMUL_MASK_EPILOGUE).join(', ')})`);
-  if (blk.kernel === 'vec4' && !aligned) throw new ArgumentError(`${where}: the vec4 kernel needs an aligned shape`);
-  if (!hasMatmulEntry(blk.kernel, blk.TM)) {
-    const tms = MATMUL_TMS[matmulTemplateOf(blk.kernel)].filter((tm) => hasMatmulEntry(blk.kernel, tm));
-    throw new ArgumentError(`${where}: TM must be one of ${tms.join(', ')} for the ${blk.kernel} kernel (its generated entry points)`);
-  }
-  if (blk.kernel === 'tiled' || blk.kernel === 'block') {
-    const wy = blk.WG_Y ?? 1;
-    const bk = blk.BK ?? 16;
-    for (const [what, v] of [
-      ['WG', blk.WG],
-      ['WG_Y', wy],
-      ['BK', bk],
-    ] as const) {
-      if (!Number.isInteger(Math.log2(v)) || v < 1 || v > 64) throw new ArgumentError(`${where}: ${what} must be a power of two in 1..64`);
-    }
-    if (blk.WG * wy > TILED_MAX_INVOCATIONS) throw new ArgumentError(`${where}: WG × WG_Y must be at most ${TILED_MAX_INVOCATIONS}`);
-    const tileBytes = blk.kernel === 'tiled' ? 4 * bk * (wy * blk.TM + 4 * blk.WG) : 0;
-    const maxBytes = rt.device.limits.maxComputeWorkgroupStorageSize;
-    if (tileBytes > maxBytes) throw new ArgumentError(`${where}: its tiles need ${tileBytes} bytes of workgroup memory, the device allows ${maxBytes}`);
-    const overrides: Record<string, number> = { WG_X: blk.WG, WG_Y: wy };
-    // The tiled entry point's TM override sizes its tile of A (it must equal the TM of its name).
-    if (blk.kernel === 'tiled') Object.assign(overrides, { BK: bk, TM: blk.TM });
-    if (blk.spec) Object.assign(overrides, { SPEC_M: m, SPEC_N: n, SPEC_K: k });
-    const [gy, gz] = rowGrid('matmul', Math.ceil(m / (wy * blk.TM)));
-    const workgroups: [number, number, number] = [Math.ceil(n / (4 * blk.WG)), gy, gz];
-    const entryPoint = matmulEntryName(blk.kernel, blk.TM);
-    return { entry: `matmul_${blk.kernel}`, entryPoint, shader: 'matmul_tiled', overrides, WG: blk.WG, TM: blk.TM, workgroups, maskEpilogue: false };
-  }
-  if (blk.spec) throw new ArgumentError(`${where}: spec needs the tiled or block kernel`);
-  if (!Number.isInteger(Math.log2(blk.WG)) || blk.WG < 8 || blk.WG > 256) throw new ArgumentError(`${where}: WG must be a power of two in 8..256`);
-  const columns = Math.ceil(n / 4);
-  const wg = workgroupSize(blk.WG, columns);
-  const [gy, gz] = rowGrid('matmul', Math.ceil(m / blk.TM));
-  const workgroups: [number, number, number] = [Math.ceil(columns / wg), gy, gz];
-  const entryPoint = matmulEntryName(blk.kernel, blk.TM);
-  return {
-    entry: `matmul_${blk.kernel}`,
-    entryPoint,
-    shader: 'matmul',
-    overrides: {},
-    WG: wg,
-    TM: blk.TM,
-    workgroups,
-    maskEpilogue: MATMUL_MASK_EPILOGUE[blk.kernel],
-  };
+  const blk = tuning ? tuning[isAligned(shape) ? 'aligned' : 'unaligned'] : chooseOn(rt, matmulTunable, shape);
+  return planBlocking(shape, blk, rt.device.limits.maxComputeWorkgroupStorageSize);
 }
 
 /**
@@ -258,118 +47,5 @@ export function planMatmul(rt: Runtime, shape: MatmulShape, tuning?: MatmulTunin
  * `tuning` overrides the adapter's blocking (benchmarks and autotuning use it).
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tuning?: MatmulTuning): Tensor<'f32'> {
-  const transA = !!opts.transA;
-  const transB = !!opts.transB;
-  const { m, n, k } = checkOperands('matmul', a, b, transA, transB);
-  const bias = opts.bias;
-  if (bias) {
-    bias.assertAlive('matmul bias');
-    if (bias.dtype !== 'f32') throw new ArgumentError(`matmul: bias must be f32, got ${bias.dtype} ${fmtShape(bias.shape)}`);
-    if (bias.size !== n || bias.rank > 2 || (bias.rank === 2 && bias.shape[0] !== 1)) {
-      throw new ShapeError(`matmul: bias ${fmtShape(bias.shape)} does not fit the ${n} columns of the product ${fmtShape([m, n])}`);
-    }
-  }
-  const { gate, dropout } = opts;
-  if (gate) {
-    gate.assertAlive('matmul gate');
-    if (gate.dtype !== 'f32' || gate.rank !== 2 || gate.shape[0] !== m || gate.shape[1] !== n) {
-      throw new ShapeError(`matmul: gate ${gate.dtype} ${fmtShape(gate.shape)} must be f32 of the product's shape ${fmtShape([m, n])}`);
-    }
-  }
-  const drop = dropout ? maskUniforms(dropout, m * n) : MASK_OFF;
-  const rt = a.runtime;
-  const out = rt.empty([m, n]);
-  if (m === 0 || n === 0) return out;
-  const epilogue = bias ? (opts.relu ? 'bias+relu' : 'bias') : opts.relu ? 'relu' : 'none';
-  const plan = planMatmul(rt, { m, n, k, transA, transB, epilogue, mask: !!(dropout || gate) }, tuning);
-  if ((dropout || gate) && !plan.maskEpilogue) throw new ArgumentError(`matmul: ${plan.entry} has no dropout or gate epilogue`);
-  // Without a bias (a gate) the kernel never reads `bias` (`gate`), but every binding of its layout must be given.
-  const biasBinding = bias ?? a;
-  const gateBinding = gate ?? a;
-  if (plan.shader === 'matmul_tiled') {
-    rt.dispatch({
-      shader: 'matmul_tiled',
-      entry: plan.entryPoint,
-      overrides: { ...plan.overrides, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
-      uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0 },
-      bindings: { a, b, bias: biasBinding, c: out },
-      workgroups: plan.workgroups,
-    });
-    return out;
-  }
-  const overrides: Record<string, number> = { WG: plan.WG, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 };
-  if (dropout) Object.assign(overrides, { DROPOUT: 1, PHILOX_ROUNDS });
-  if (gate) overrides.GATE = 1;
-  // With dropout, the kernel file compiled with the Philox library (see shaders/dropout_off.wgsl), whose
-  // vec4 entry point is also given `a` and `b` (see `cs` in shaders/matmul.wgsl for why).
-  const vec4 = plan.entry === 'matmul_vec4';
-  rt.dispatch({
-    shader: dropout ? 'matmul_masked' : 'matmul',
-    entry: plan.entryPoint,
-    overrides,
-    uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0, ...drop },
-    bindings: vec4
-      ? { a4: a, b4: b, ...(dropout ? { a, b } : {}), bias: biasBinding, c4: out, gate4: gateBinding }
-      : { a, b, bias: biasBinding, cs: out, gate: gateBinding },
-    workgroups: plan.workgroups,
-  });
-  return out;
-}
-
-/** The dropout uniforms of a pipeline without the dropout epilogue (never read). */
-const MASK_OFF = { threshold: 0, scale: 1, seed_lo: 0, seed_hi: 0, stream: 0, offset_lo: 0, offset_hi: 0 };
-
-/** The dropout key as shaders/matmul.wgsl's uniforms (the layout of shaders/dropout.wgsl's), checked. */
-function maskUniforms(key: DropoutOptions, elements: number): typeof MASK_OFF {
-  const bad = (what: string, v: unknown, want: string) => new ArgumentError(`matmul: dropout ${what} must be ${want}, got ${String(v)}`);
-  const threshold = keepThreshold(key.keepProb);
-  for (const [what, v] of [
-    ['seed', key.seed],
-    ['offset', key.offset],
-  ] as const) {
-    if (!(Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER)) throw bad(what, v, `an integer in [0, ${Number.MAX_SAFE_INTEGER}]`);
-  }
-  const stream = key.stream ?? 0;
-  if (!(Number.isInteger(stream) && stream >= 0 && stream <= 0xffffffff)) throw bad('stream', stream, 'an integer in [0, 4294967295]');
-  const rule = key.scale ?? 'inverted';
-  if (rule !== 'inverted' && rule !== 'none') throw bad('scale', rule, "'inverted' or 'none'");
-  // Flat element indices are u32 in the kernel, as in the standalone kernel.
-  if (elements > 0xffffffff) throw new ArgumentError(`matmul: dropout needs at most 2^32 - 1 elements, the product has ${elements}`);
-  const TWO_32 = 2 ** 32;
-  return {
-    threshold,
-    scale: rule === 'inverted' ? Math.fround(1 / key.keepProb) : 1,
-    seed_lo: key.seed >>> 0,
-    seed_hi: Math.floor(key.seed / TWO_32),
-    stream,
-    offset_lo: key.offset >>> 0,
-    offset_hi: Math.floor(key.offset / TWO_32),
-  };
-}
-
-/** The naive kernel's workgroup: 16 × 16 outputs. */
-const NAIVE_WG = 16;
-
-/**
- * C = op(A)·op(B) with one invocation per output and no blocking (shaders/matmul_naive.wgsl): the
- * baseline the benchmarks compare {@link matmul} to. Same shapes and errors as `matmul`.
- */
-export function matmulNaive(a: Tensor, b: Tensor, opts: MatmulNaiveOptions = {}): Tensor<'f32'> {
-  const transA = !!opts.transA;
-  const transB = !!opts.transB;
-  const { m, n, k } = checkOperands('matmulNaive', a, b, transA, transB);
-  const rt = a.runtime;
-  const out = rt.empty([m, n]);
-  if (m === 0 || n === 0) return out;
-  const gy = Math.ceil(m / NAIVE_WG);
-  if (gy > MAX_GROUPS) throw new ArgumentError(`matmulNaive: ${m} rows need ${gy} workgroups, more than ${MAX_GROUPS}`);
-  rt.dispatch({
-    shader: 'matmul_naive',
-    entry: 'matmul_naive',
-    overrides: { WG_X: NAIVE_WG, WG_Y: NAIVE_WG, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
-    uniforms: { m, n, k },
-    bindings: { a, b, c: out },
-    workgroups: [Math.ceil(n / NAIVE_WG), gy, 1],
-  });
-  return out;
+  return matmulWith(a, b, opts, (rt, shape) => planMatmul(rt, shape, tuning));
 }

@@ -21,7 +21,8 @@ import { keepTensor } from '../autograd/scope';
 import { ArgumentError, LabelRangeError, ShapeError } from '../runtime/errors';
 import { grid1d } from '../runtime/grid';
 import type { Runtime } from '../runtime/runtime';
-import { fmtShape, setReadbackCheck, type Tensor } from '../runtime/tensor';
+import { serviceKey } from '../runtime/services';
+import { fmtShape, READBACK_CHECKS, ReadbackChecks, type Tensor } from '../runtime/tensor';
 import { assertF32 } from './broadcast';
 import { checkIndexRange, oneHot } from './gather';
 import { sameShape } from './strided';
@@ -87,30 +88,59 @@ function params(rows: number, k: number, scale: number, perRow: boolean, smoothi
   return { rows, k, scale, per_row: perRow ? 1 : 0, t_scale: tScale, t_shift: shift, labels_signed: 0 };
 }
 
-/** Per runtime: the label status buffer (u32 [4]: found, row, label bits, signed) and whether a check is unread. */
-interface LabelStatus {
-  status: Tensor<'u32'>;
-  unread: boolean;
-  /** The classes of each check dispatched since the last reading (for the message). */
-  classes: Set<number>;
-}
-const labelStatus = new WeakMap<Runtime, LabelStatus>();
+/**
+ * A runtime's label status (a service of the runtime): the status buffer (u32 [4]: found, row,
+ * label bits, signed), made by the first check; whether a check is unread; and the classes of the
+ * checks dispatched since the last reading (for the message). Its readback check is the runtime's
+ * for the service's life; the runtime's disposal frees the buffer.
+ */
+class LabelStatus {
+  status: Tensor<'u32'> | null = null;
+  unread = false;
+  readonly classes = new Set<number>();
+  private readonly removeCheck: () => void;
 
-/** Reads the label status of `rt` if a check was recorded since the last reading; throws what it found. */
-async function readLabelStatus(rt: Runtime, op: string): Promise<void> {
-  const s = labelStatus.get(rt);
-  if (!s?.unread || s.status.isDisposed) return;
-  s.unread = false;
-  const classes = [...s.classes];
-  s.classes.clear();
-  const words = (await rt.read(s.status)) as Uint32Array;
-  if (words[0] === 0) return;
-  // Cleared for the runtime's next use (after the work already recorded).
-  rt.flush();
-  rt.device.queue.writeBuffer(s.status.buffer, s.status.byteOffset, new Uint32Array(4));
-  const label = words[3] === 1 ? words[2] | 0 : words[2];
-  throw new LabelRangeError(op, words[1], label, classes.length === 1 ? classes[0] : undefined);
+  constructor(private readonly rt: Runtime) {
+    this.removeCheck = rt.service(READBACK_CHECKS, () => new ReadbackChecks()).add(() => this.read('softmaxCrossEntropy'));
+  }
+
+  /** The status buffer, made (zeroed) if there is none. */
+  buffer(): Tensor<'u32'> {
+    if (!this.status || this.status.isDisposed) this.status = keepTensor(this.rt.tensor(new Uint32Array(4), [4], 'u32'));
+    return this.status;
+  }
+
+  /** Reads the status if a check was recorded since the last reading; throws what it found. */
+  async read(op: string): Promise<void> {
+    const s = this.status;
+    if (!this.unread || !s || s.isDisposed) return;
+    this.unread = false;
+    const classes = [...this.classes];
+    this.classes.clear();
+    const words = (await this.rt.read(s)) as Uint32Array;
+    if (words[0] === 0) return;
+    // Cleared for the runtime's next use (after the work already recorded).
+    this.rt.flush();
+    this.rt.device.queue.writeBuffer(s.buffer, s.byteOffset, new Uint32Array(4));
+    const label = words[3] === 1 ? words[2] | 0 : words[2];
+    throw new LabelRangeError(op, words[1], label, classes.length === 1 ? classes[0] : undefined);
+  }
+
+  /** Frees the buffer (a later check makes a new one); unread findings are dropped with it. */
+  release(): void {
+    this.status?.dispose();
+    this.status = null;
+    this.unread = false;
+    this.classes.clear();
+  }
+
+  dispose(): void {
+    this.release();
+    this.removeCheck();
+  }
 }
+
+const LABEL_STATUS = serviceKey<LabelStatus>('label-status');
 
 /**
  * Records a check of integer labels (u32/i32 [rows], on the GPU) against [0, k): one small
@@ -123,18 +153,13 @@ export function checkLabelsOnGpu(labels: Tensor, k: number): void {
     throw new ArgumentError(`checkLabelsOnGpu: labels must be u32 or i32, got ${labels.dtype} ${fmtShape(labels.shape)}`);
   if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`checkLabelsOnGpu: the number of classes must be a positive integer, got ${k}`);
   const rt = labels.runtime;
-  let s = labelStatus.get(rt);
-  if (!s || s.status.isDisposed) {
-    s = { status: keepTensor(rt.tensor(new Uint32Array(4), [4], 'u32')), unread: false, classes: new Set() };
-    labelStatus.set(rt, s);
-    setReadbackCheck(rt, () => readLabelStatus(rt, 'softmaxCrossEntropy'));
-  }
+  const s = rt.service(LABEL_STATUS, (r) => new LabelStatus(r));
   rt.dispatch({
     shader: 'softmax_xent',
     entry: 'check_labels',
     overrides: { WG },
     uniforms: { ...params(labels.size, k, 1, false), labels_signed: labels.dtype === 'i32' ? 1 : 0 },
-    bindings: { labels, label_status: s.status },
+    bindings: { labels, label_status: s.buffer() },
     workgroups: [1],
   });
   s.unread = true;
@@ -143,7 +168,7 @@ export function checkLabelsOnGpu(labels: Tensor, k: number): void {
 
 /** Waits for the label checks recorded on `rt` so far and throws {@link LabelRangeError} if one failed. */
 export async function checkLabels(rt: Runtime): Promise<void> {
-  await readLabelStatus(rt, 'checkLabels');
+  await rt.findService(LABEL_STATUS)?.read('checkLabels');
 }
 
 /**
@@ -151,15 +176,13 @@ export async function checkLabels(rt: Runtime): Promise<void> {
  * kept for the runtime's life (leak checks count it; {@link releaseLabelStatus} frees it).
  */
 export function labelStatusTensor(rt: Runtime): Tensor<'u32'> | null {
-  const s = labelStatus.get(rt);
-  return s && !s.status.isDisposed ? s.status : null;
+  const s = rt.findService(LABEL_STATUS)?.status;
+  return s && !s.isDisposed ? s : null;
 }
 
 /** Frees the label status buffer of `rt` (a later check makes a new one). */
 export function releaseLabelStatus(rt: Runtime): void {
-  labelStatus.get(rt)?.status.dispose();
-  labelStatus.delete(rt);
-  setReadbackCheck(rt, null);
+  rt.findService(LABEL_STATUS)?.release();
 }
 
 /** Host labels, checked on the host against [0, k) (ArgumentError naming the label and its position), as a u32 tensor. */

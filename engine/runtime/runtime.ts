@@ -4,31 +4,21 @@
  * results on the CPU or the caller flushes; then the batch is submitted at once.
  */
 import { adapterName, requestGpu, type AdapterDescription, type RequestGpuOptions } from './device';
-import { BindGroupCache, type BindGroupCacheStats, type BufferEntry } from './bindgroups';
-import { ArgumentError, BackpressureError, DeviceLostError, describeValue, EngineError, GpuError, KernelBindingError, ShapeError } from './errors';
+import { BindGroupCache, type BindGroupCacheStats } from './bindgroups';
+import { checkGrid, resolveBindings, toBinding, type BindingResource, type DispatchSpec } from './dispatch';
+import { ArgumentError, BackpressureError, describeValue, KernelBindingError, ShapeError, type DeviceLostError } from './errors';
+import { DeviceHealth } from './health';
 import { SubmitTracker } from './inflight';
-import { Kernel, packUniforms, type Overrides, type UniformValues } from './kernel';
+import { Kernel } from './kernel';
 import { BufferPool, type PoolStats } from './pool';
-import { ProfileRecorder, type Profile, type ProfileOptions, type ProfiledBinding } from './profile';
-import { Tensor, fmtShape, shapeSize, type DType, type TensorData } from './tensor';
+import type { Profile, ProfileOptions } from './profile';
+import { Profiler } from './profiler';
+import { ServiceRegistry, type ServiceKey } from './services';
+import { Tensor, fmtShape, hostArray, shapeSize, type DType, type TensorData } from './tensor';
 import { UniformArena } from './uniforms';
 import { shaderFile, shaderLibraries, shaders, type LibraryName, type ShaderEntry, type ShaderName } from '../../shaders/index';
 
-/** Something a kernel binding accepts: a tensor (bound to exactly its bytes) or a raw buffer range. */
-export type BindingResource = Tensor | GPUBuffer | GPUBufferBinding;
-
-/** One kernel launch. */
-export interface DispatchSpec {
-  /** A shader of the registry (shaders/index.ts) or a kernel loaded with {@link Runtime.loadKernel}. */
-  shader: ShaderName | Kernel;
-  entry: string;
-  overrides?: Overrides;
-  /** Values of the entry point's uniform struct, by member name. */
-  uniforms?: UniformValues;
-  /** Buffers by the WGSL variable name. */
-  bindings: Record<string, BindingResource>;
-  workgroups: readonly [number, number?, number?];
-}
+export type { BindingResource, DispatchSpec } from './dispatch';
 
 /** Counters: the bench prints them per step; leak tests watch the buffers. */
 export interface MemoryStats extends PoolStats {
@@ -75,15 +65,13 @@ export class Runtime {
   private readonly refs = new Map<GPUBuffer, number>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
-  private errors: GpuError[] = [];
-  private lostError: DeviceLostError | null = null;
-  private readonly lostListeners = new Set<(error: DeviceLostError) => void>();
-  private destroyed = false;
+  /** GPU errors, the device's loss, and whether the runtime was destroyed (./health.ts). */
+  private readonly health: DeviceHealth;
   private liveTensors = 0;
   private readonly work: WorkStats = { dispatches: 0, submits: 0, pipelines: 0, readbacks: 0 };
-  /** The profile being recorded (see ./profile.ts), if any. */
-  private profiler: ProfileRecorder | null = null;
-  private profileSubmits = 0;
+  /** Profiling (./profiler.ts): off until {@link startProfile}. */
+  private readonly profiler: Profiler;
+  private readonly services = new ServiceRegistry();
   private bindGroups: BindGroupCache;
   private readonly inFlight: SubmitTracker;
   private maxInFlight = DEFAULT_MAX_SUBMITS_IN_FLIGHT;
@@ -99,25 +87,18 @@ export class Runtime {
     this.bindGroups = new BindGroupCache(device, BIND_GROUP_CACHE_SIZE);
     this.pool.onDestroy = (buf) => this.bindGroups.dropBuffer(buf);
     this.inFlight = new SubmitTracker(device.queue);
-    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
-      const e = ev.error;
-      const kind =
-        e instanceof GPUValidationError
-          ? 'validation'
-          : e instanceof GPUOutOfMemoryError
-            ? 'out-of-memory'
-            : e instanceof GPUInternalError
-              ? 'internal'
-              : 'unknown';
-      this.errors.push(new GpuError(kind, e.message));
-    };
-    void device.lost.then((info) => {
-      const error = new DeviceLostError(info.reason ?? 'unknown', info.message || (this.destroyed ? 'the runtime was destroyed' : 'no message'));
-      this.lostError = error;
-      this.inFlight.fail(error);
-      for (const cb of [...this.lostListeners]) this.notifyLost(cb, error);
-      this.lostListeners.clear();
+    this.profiler = new Profiler({
+      device,
+      flush: () => this.flush(),
+      encoderForOwnPass: () => {
+        this.endPass();
+        return this.commandEncoder();
+      },
+      retain: (buf) => this.refs.set(buf, (this.refs.get(buf) ?? 0) + 1),
+      release: (buf) => this.unref(buf),
+      usable: () => this.health.usable,
     });
+    this.health = new DeviceHealth(device, (error) => this.inFlight.fail(error));
   }
 
   /**
@@ -144,31 +125,12 @@ export class Runtime {
    * is called in a microtask. Returns a function that unregisters it.
    */
   onDeviceLost(cb: (error: DeviceLostError) => void): () => void {
-    if (typeof cb !== 'function') throw new ArgumentError(`onDeviceLost: expected a function, got ${typeof cb}`);
-    const lost = this.lostError;
-    if (lost) {
-      let cancelled = false;
-      queueMicrotask(() => cancelled || this.notifyLost(cb, lost));
-      return () => {
-        cancelled = true;
-      };
-    }
-    this.lostListeners.add(cb);
-    return () => void this.lostListeners.delete(cb);
+    return this.health.onLost(cb);
   }
 
   /** The error of a lost device, or null while the device works. */
   get deviceLost(): DeviceLostError | null {
-    return this.lostError;
-  }
-
-  /** Runs a device-lost listener; what it throws is printed, not swallowed, and the others still run. */
-  private notifyLost(cb: (error: DeviceLostError) => void, error: DeviceLostError): void {
-    try {
-      cb(error);
-    } catch (e) {
-      console.error('a device-lost listener (Runtime.onDeviceLost) threw:', e);
-    }
+    return this.health.lost;
   }
 
   /** A one-line name of the adapter. */
@@ -188,6 +150,28 @@ export class Runtime {
     const k = this.kernels.get(name);
     if (!k) throw new KernelBindingError(`no shader named "${name}" in shaders/index.ts`);
     return k;
+  }
+
+  // ---- services ------------------------------------------------------------------------------
+
+  /**
+   * The runtime's one instance of a service (./services.ts): per-runtime state such as a status
+   * buffer or a cache, created by `factory(this)` on first use and kept for the runtime's life. Its
+   * `dispose()`, if it has one, is called when the runtime is disposed (last created first). Throws
+   * once the runtime is disposed or its device lost.
+   */
+  service<T>(key: ServiceKey<T>, factory: (rt: Runtime) => T): T {
+    this.assertUsable();
+    if (typeof factory !== 'function') throw new ArgumentError(`service "${key?.name}": expected a factory function, got ${describeValue(factory)}`);
+    return this.services.get(key, () => factory(this));
+  }
+
+  /**
+   * @internal The service of `key` if it was created and the runtime not disposed, else undefined;
+   * never creates one and never throws (for look-ups that must work on a lost device).
+   */
+  findService<T>(key: ServiceKey<T>): T | undefined {
+    return this.services.find(key);
   }
 
   // ---- tensors -------------------------------------------------------------------------------
@@ -272,11 +256,11 @@ export class Runtime {
       return;
     }
     this.refs.delete(buf);
-    if (this.destroyed) return;
+    if (this.health.destroyed) return;
     this.pool.release(buf);
     // A long recording that frees many buffers submits early, so they can be reused instead of
     // new ones being created (and the extras destroyed) while the batch is still open.
-    if (this.pool.stats().pendingBuffers >= this.pool.capPerBucket && !this.lostError) this.flush();
+    if (this.pool.stats().pendingBuffers >= this.pool.capPerBucket && !this.health.lost) this.flush();
   }
 
   // ---- recording and submitting --------------------------------------------------------------
@@ -287,118 +271,44 @@ export class Runtime {
     const kernel = typeof spec.shader === 'string' ? this.kernel(spec.shader) : spec.shader;
     const entry = kernel.entry(spec.entry);
     const where = `${kernel.file} @compute ${spec.entry}`;
-    const [x, y, z] = this.checkGrid(where, spec.workgroups);
+    const grid = checkGrid(where, spec.workgroups, this.device.limits.maxComputeWorkgroupsPerDimension);
     this.assertRoomInFlight(`dispatch ${where}`);
     const before = kernel.pipelineCount;
     const pipeline = kernel.pipeline(spec.entry, spec.overrides);
     this.work.pipelines += kernel.pipelineCount - before;
-
-    const entries: BufferEntry[] = [];
-    const named = new Set(Object.keys(spec.bindings));
-    const prof = this.profiler;
-    let uniformBytes: Uint8Array | undefined;
-    let dynamicOffsets: number[] | undefined;
-    for (const b of entry.bindings) {
-      if (b.kind === 'uniform') {
-        const layout = entry.uniform!;
-        const slot = this.uniforms.alloc(layout.size);
-        packUniforms(where, layout, spec.uniforms ?? {}, slot.view, slot.base);
-        // Bound at offset 0 with the slot's offset given at setBindGroup (the layout's uniform entry
-        // is dynamic), so the bind group does not depend on where this dispatch's uniforms landed.
-        entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: 0, size: layout.size } });
-        dynamicOffsets = [slot.offset];
-        if (prof?.replayable) uniformBytes = new Uint8Array(slot.view.buffer, slot.base, layout.size).slice();
-        continue;
-      }
-      const r = spec.bindings[b.name];
-      if (r === undefined) {
-        throw new KernelBindingError(
-          `${where}: binding "${b.name}" was not given (the entry point uses: ${entry.bindings
-            .filter((x) => x.kind !== 'uniform')
-            .map((x) => x.name)
-            .join(', ')})`,
-        );
-      }
-      named.delete(b.name);
-      entries.push({ binding: b.binding, resource: toBinding(r, `${where} binding ${b.name}`) });
-    }
-    if (named.size > 0) {
-      throw new KernelBindingError(
-        `${where}: the entry point does not use binding(s) ${[...named].join(', ')} (it uses: ${entry.bindings
-          .filter((x) => x.kind !== 'uniform')
-          .map((x) => x.name)
-          .join(', ')})`,
-      );
-    }
-    if (!entry.uniform && spec.uniforms && Object.keys(spec.uniforms).length > 0) {
-      throw new KernelBindingError(`${where}: uniforms were given but the entry point uses no uniform struct`);
-    }
+    const resolved = resolveBindings(where, entry, spec, this.uniforms);
     if (this.debug) {
       const ov = spec.overrides && Object.keys(spec.overrides).length ? ` ${JSON.stringify(spec.overrides)}` : '';
-      console.log(`[dispatch] ${where}${ov} grid=[${x}, ${y}, ${z}]`);
+      console.log(`[dispatch] ${where}${ov} grid=[${grid.join(', ')}]`);
     }
-    if (x === 0 || y === 0 || z === 0) return;
-    const bindGroup = this.bindGroups.get(entry.layout, entries);
-    if (prof) this.endPass();
-    const pass = prof ? this.commandEncoder().beginComputePass(prof.passDescriptor()) : this.computePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup, dynamicOffsets);
-    pass.dispatchWorkgroups(x, y, z);
+    if (grid.includes(0)) return;
+    const bindGroup = this.bindGroups.get(entry.layout, resolved.entries);
+    const encode = (pass: GPUComputePassEncoder): void => {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup, resolved.dynamicOffsets);
+      pass.dispatchWorkgroups(...grid);
+    };
     this.work.dispatches++;
     this.batchDispatches++;
-    if (!prof) {
-      // A batch that is never flushed grows its command buffer without bound; submit it in parts.
-      if (this.batchDispatches >= MAX_BATCH_DISPATCHES) this.flush();
+    if (this.profiler.active) {
+      const [file, overrides, uniforms] = [kernel.file, spec.overrides ?? {}, spec.uniforms ?? {}];
+      this.profiler.dispatch(encode, {
+        file,
+        entry: spec.entry,
+        overrides,
+        uniforms,
+        grid,
+        pipeline,
+        layout: entry.layout,
+        reflected: entry.bindings,
+        given: spec.bindings,
+        resolved,
+      });
       return;
     }
-    pass.end();
-    const bindings: ProfiledBinding[] = [];
-    for (const b of entry.bindings) {
-      if (b.kind === 'uniform') continue;
-      const r = spec.bindings[b.name];
-      const res = toBinding(r, where);
-      bindings.push({ name: b.name, bytes: res.size ?? res.buffer.size - (res.offset ?? 0), access: b.kind === 'storage' ? 'read-write' : 'read' });
-      // A replayable profile keeps the tensors' buffers out of the pool until it is disposed.
-      if (prof.replayable && r instanceof Tensor) {
-        this.refs.set(r.buffer, (this.refs.get(r.buffer) ?? 0) + 1);
-        prof.retained.push(r.buffer);
-      }
-    }
-    const uniformBinding = entry.bindings.find((b) => b.kind === 'uniform')?.binding;
-    prof.record({
-      file: kernel.file,
-      entry: spec.entry,
-      overrides: spec.overrides ?? {},
-      uniforms: spec.uniforms ?? {},
-      grid: [x, y, z],
-      bindings,
-      pipeline,
-      layout: entry.layout,
-      entries,
-      uniformBinding,
-      uniformBytes,
-    });
-  }
-
-  /**
-   * The grid of a dispatch, checked before anything is recorded or allocated: one to three integers
-   * (y and z default to 1), each in [0, maxComputeWorkgroupsPerDimension]; 0 records nothing. NaN,
-   * fractions, negative or infinite counts are refused, never rounded.
-   */
-  private checkGrid(where: string, workgroups: unknown): [number, number, number] {
-    if (!Array.isArray(workgroups) || workgroups.length < 1 || workgroups.length > 3)
-      throw new ArgumentError(`${where}: workgroups must be [x], [x, y] or [x, y, z], got ${describeValue(workgroups)}`);
-    const grid: [number, number, number] = [1, 1, 1];
-    for (let i = 0; i < 3; i++) {
-      const v: unknown = workgroups[i];
-      if (v === undefined && i > 0) continue;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-        throw new ArgumentError(`${where}: the workgroup count ${'xyz'[i]} is ${describeValue(v)} (an integer ≥ 0 expected)`);
-      grid[i] = v;
-    }
-    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
-    if (grid[0] > max || grid[1] > max || grid[2] > max) throw new ArgumentError(`${where}: grid [${grid.join(', ')}] exceeds ${max} workgroups per dimension`);
-    return grid;
+    encode(this.computePass());
+    // A batch that is never flushed grows its command buffer without bound; submit it in parts.
+    if (this.batchDispatches >= MAX_BATCH_DISPATCHES) this.flush();
   }
 
   /** Records a buffer-to-buffer copy into the current batch. */
@@ -451,7 +361,7 @@ export class Runtime {
     this.inFlight.afterSubmit();
     this.batchDispatches = 0;
     this.work.submits++;
-    this.profileSubmits++;
+    this.profiler.afterSubmit();
     this.uniforms.afterSubmit();
     this.pool.afterSubmit();
     return true;
@@ -568,23 +478,12 @@ export class Runtime {
    */
   startProfile(options: ProfileOptions = {}): void {
     this.assertUsable();
-    if (this.profiler) throw new EngineError('PROFILE_ACTIVE', 'startProfile: a profile is already recording (call stopProfile first)');
-    const has = this.device.features.has('timestamp-query');
-    if (options.timestamps && !has) throw new ArgumentError("startProfile: timestamps were asked for but the device has no 'timestamp-query'");
-    // Work recorded before the profile is submitted first, so the profile's counts are its own.
-    this.flush();
-    this.profiler = new ProfileRecorder(this.device, options.timestamps ?? has, options.replayable ?? false);
-    this.profileSubmits = 0;
+    this.profiler.start(options);
   }
 
   /** Stops recording, submits the batch, reads the timestamps back and returns the profile. */
   async stopProfile(): Promise<Profile> {
-    const prof = this.profiler;
-    if (!prof) throw new EngineError('PROFILE_INACTIVE', 'stopProfile: no profile is recording (call startProfile first)');
-    this.profiler = null;
-    this.flush();
-    const submits = this.profileSubmits;
-    const profile = await prof.finish({ submits, flush: () => this.flush(), release: (bufs) => bufs.forEach((b) => this.unref(b)) });
+    const profile = await this.profiler.stop();
     this.throwPending();
     return profile;
   }
@@ -595,11 +494,7 @@ export class Runtime {
     try {
       await fn();
     } catch (e) {
-      const prof = this.profiler;
-      this.profiler = null;
-      // Submit what was recorded before its query sets go: a command buffer may not use a destroyed one.
-      if (!this.lostError && !this.destroyed) this.flush();
-      prof?.abandon((bufs) => bufs.forEach((b) => this.unref(b)));
+      this.profiler.abandon();
       throw e;
     }
     return this.stopProfile();
@@ -607,21 +502,15 @@ export class Runtime {
 
   /** Whether a profile is recording. */
   get profiling(): boolean {
-    return this.profiler !== null;
+    return this.profiler.active;
   }
 
   private throwPending(): void {
-    if (this.lostError) throw this.lostError;
-    const e = this.errors.shift();
-    if (e) {
-      this.errors = [];
-      throw e;
-    }
+    this.health.throwPending();
   }
 
   private assertUsable(): void {
-    if (this.lostError) throw this.lostError;
-    if (this.destroyed) throw new DeviceLostError('destroyed', 'the runtime was destroyed');
+    this.health.assertUsable();
   }
 
   // ---- counters and teardown -----------------------------------------------------------------
@@ -641,57 +530,22 @@ export class Runtime {
     this.destroy();
   }
 
-  /** Destroys the device. In Node this lets the process exit. */
+  /**
+   * Disposes the runtime's services ({@link service}), then destroys the device. In Node this lets
+   * the process exit. If a service's `dispose` throws, the rest is still torn down and the error
+   * is thrown after.
+   */
   destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.pool.trim();
-    this.bindGroups.clear();
-    this.staging.trim();
-    this.device.destroy();
-  }
-}
-
-/**
- * `data` as the typed array of `dtype`, for upload. Integer dtypes take only integers in their range
- * (u32: [0, 2^32 − 1], i32: [−2^31, 2^31 − 1]); anything else — 1.5, −1 as a u32, NaN, 2^32 + 7 — is
- * refused with its index instead of being truncated or wrapped. Plain arrays must hold numbers.
- */
-function hostArray(data: ArrayLike<number>, dtype: DType): Float32Array | Uint32Array | Int32Array {
-  const typed = ArrayBuffer.isView(data);
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array)
-    throw new ArgumentError(`tensor: data is ${describeValue(data)}; bigints are not numbers`);
-  if (dtype === 'f32') {
-    if (!typed) {
-      for (let i = 0; i < data.length; i++) {
-        if (typeof data[i] !== 'number') throw new ArgumentError(`tensor: the value at index ${i} is ${describeValue(data[i])}, not a number`);
-      }
+    if (this.health.destroyed) return;
+    try {
+      // First, while the runtime still works: a service's dispose may free tensors.
+      this.services.disposeAll();
+    } finally {
+      this.health.destroyed = true;
+      this.pool.trim();
+      this.bindGroups.clear();
+      this.staging.trim();
+      this.device.destroy();
     }
-    return Float32Array.from(data);
   }
-  if (dtype === 'u32' && data instanceof Uint32Array) return Uint32Array.from(data);
-  if (dtype === 'i32' && data instanceof Int32Array) return Int32Array.from(data);
-  const [lo, hi] = dtype === 'u32' ? [0, 0xffffffff] : [-0x80000000, 0x7fffffff];
-  const out = dtype === 'u32' ? new Uint32Array(data.length) : new Int32Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi))
-      throw new ArgumentError(`tensor: the value at index ${i} is ${describeValue(v)}, not a ${dtype} (an integer in [${lo}, ${hi}])`);
-    out[i] = v;
-  }
-  return out;
-}
-
-function toBinding(r: BindingResource, where: string): GPUBufferBinding {
-  if (r instanceof Tensor) {
-    r.assertAlive(where);
-    return r.binding();
-  }
-  if (isBuffer(r)) return { buffer: r, offset: 0, size: r.size };
-  if (!r || !('buffer' in r)) throw new EngineError('BAD_BINDING', `${where}: not a tensor or buffer`);
-  return r;
-}
-
-function isBuffer(r: unknown): r is GPUBuffer {
-  return typeof r === 'object' && r !== null && 'mapAsync' in r && 'size' in r;
 }

@@ -2,8 +2,9 @@
  * Tensors that live in GPU buffers: a shape, a dtype and a pooled buffer. Data comes back to the
  * CPU only through the async {@link Tensor.toArray}. A disposed tensor throws on every use.
  */
-import { describeValue, DisposedTensorError, ShapeError } from './errors';
+import { ArgumentError, describeValue, DisposedTensorError, ShapeError } from './errors';
 import type { Runtime } from './runtime';
+import { serviceKey } from './services';
 
 /** Element types: f32 for values, u32/i32 for labels and indices. */
 export type DType = 'f32' | 'u32' | 'i32';
@@ -37,18 +38,29 @@ export function fmtShape(shape: readonly number[]): string {
 
 let nextId = 1;
 
-/** Per runtime: a check to run after each readback (see {@link setReadbackCheck}). */
-const readbackChecks = new WeakMap<Runtime, () => Promise<void>>();
-
 /**
- * @internal Sets (or clears, with null) a check that {@link Tensor.toArray} runs after reading any
- * tensor of `rt`: how errors found on the GPU without a readback of their own (integer labels out
- * of range, engine/ops/softmax_xent.ts) reach the caller at the next readback, e.g. of the loss.
+ * @internal The checks {@link Tensor.toArray} runs after reading any tensor of the runtime: how
+ * errors found on the GPU without a readback of their own (integer labels out of range,
+ * engine/ops/softmax_xent.ts) reach the caller at the next readback, e.g. of the loss. A service of
+ * the runtime ({@link READBACK_CHECKS}); a module adds its check once and removes it when done.
  */
-export function setReadbackCheck(rt: Runtime, check: (() => Promise<void>) | null): void {
-  if (check) readbackChecks.set(rt, check);
-  else readbackChecks.delete(rt);
+export class ReadbackChecks {
+  private readonly checks = new Set<() => Promise<void>>();
+
+  /** Adds a check; returns a function that removes it. */
+  add(check: () => Promise<void>): () => void {
+    this.checks.add(check);
+    return () => void this.checks.delete(check);
+  }
+
+  /** Runs every check; rejects with the first error one throws. */
+  async run(): Promise<void> {
+    if (this.checks.size > 0) await Promise.all([...this.checks].map((c) => c()));
+  }
 }
+
+/** @internal The runtime's {@link ReadbackChecks}. */
+export const READBACK_CHECKS = serviceKey<ReadbackChecks>('readback-checks');
 
 /** Receives every tensor made while set (see `tidy` in engine/autograd/scope.ts). */
 let tracker: ((t: Tensor) => void) | null = null;
@@ -119,12 +131,12 @@ export class Tensor<D extends DType = DType> {
 
   /**
    * Copies the data back to the CPU (flushes pending GPU work first). Also throws an error the GPU
-   * found in work recorded before (e.g. a label out of range, {@link setReadbackCheck}).
+   * found in work recorded before (e.g. a label out of range, {@link ReadbackChecks}).
    */
   async toArray(): Promise<TypedArrayOf<D>> {
     this.assertAlive('toArray');
     // The check's own small readback runs alongside this one.
-    const [data] = await Promise.all([this.runtime.read(this), readbackChecks.get(this.runtime)?.()]);
+    const [data] = await Promise.all([this.runtime.read(this), this.runtime.findService(READBACK_CHECKS)?.run()]);
     return data as TypedArrayOf<D>;
   }
 
@@ -144,4 +156,34 @@ export class Tensor<D extends DType = DType> {
   toString(): string {
     return `Tensor#${this.id}(${fmtShape(this.shape)}, ${this.dtype}${this.buf ? '' : ', disposed'})`;
   }
+}
+
+/**
+ * @internal `data` as the typed array of `dtype`, for upload. Integer dtypes take only integers in their range
+ * (u32: [0, 2^32 − 1], i32: [−2^31, 2^31 − 1]); anything else — 1.5, −1 as a u32, NaN, 2^32 + 7 — is
+ * refused with its index instead of being truncated or wrapped. Plain arrays must hold numbers.
+ */
+export function hostArray(data: ArrayLike<number>, dtype: DType): Float32Array | Uint32Array | Int32Array {
+  const typed = ArrayBuffer.isView(data);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array)
+    throw new ArgumentError(`tensor: data is ${describeValue(data)}; bigints are not numbers`);
+  if (dtype === 'f32') {
+    if (!typed) {
+      for (let i = 0; i < data.length; i++) {
+        if (typeof data[i] !== 'number') throw new ArgumentError(`tensor: the value at index ${i} is ${describeValue(data[i])}, not a number`);
+      }
+    }
+    return Float32Array.from(data);
+  }
+  if (dtype === 'u32' && data instanceof Uint32Array) return Uint32Array.from(data);
+  if (dtype === 'i32' && data instanceof Int32Array) return Int32Array.from(data);
+  const [lo, hi] = dtype === 'u32' ? [0, 0xffffffff] : [-0x80000000, 0x7fffffff];
+  const out = dtype === 'u32' ? new Uint32Array(data.length) : new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi))
+      throw new ArgumentError(`tensor: the value at index ${i} is ${describeValue(v)}, not a ${dtype} (an integer in [${lo}, ${hi}])`);
+    out[i] = v;
+  }
+  return out;
 }

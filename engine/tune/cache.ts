@@ -8,7 +8,7 @@
 
 /** What one kernel's entry holds on one adapter. */
 export interface TuneKernelEntry {
-  /** Hash of the kernel's WGSL text and candidate list: a different hash makes the entry stale. */
+  /** Hash of the kernel's source (WGSL and plan code) and candidate list: a different hash makes the entry stale. */
   hash: string;
   /** The chosen candidate by case key, and the milliseconds it measured. */
   choices: Record<string, { choice: unknown; ms: number }>;

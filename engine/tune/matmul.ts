@@ -3,24 +3,29 @@
  * shaders/matmul.wgsl (vec4, scalar, strided) and the workgroup-memory tiled and 2-D block entry
  * points of shaders/matmul_tiled.wgsl, with a few blockings each. A case is (shape class,
  * transposes, epilogue, whether rows are whole vec4s); the fixed choice is the adapter's row of
- * `MATMUL_TUNING` (engine/ops/matmul.ts).
+ * `MATMUL_TUNING` (engine/ops/matmul_kernels.ts).
  *
  * Shape classes: each of M, N, K rounded up to a power of two (sizes up to 16 share one class), so
  * 1000³ and 1024³ share a choice while 512³ and 1024³ do not. A choice is timed on the shape that
  * first met the class. Products with the dropout or gate epilogue are timed without the mask
  * (its cost is the same for every kernel that has it) and choose among the kernels that have it.
  */
-import { shaders } from '../../shaders/index';
-import { MATMUL_MASK_EPILOGUE, matmul, matmulTuning, type MatmulBlocking, type MatmulShape } from '../ops/matmul';
+import { shaderLibraries, shaders, type ShaderName } from '../../shaders/index';
+import {
+  isAligned,
+  MATMUL_MASK_EPILOGUE,
+  MATMUL_TUNING,
+  matmulTuning,
+  matmulWith,
+  planBlocking,
+  type MatmulBlocking,
+  type MatmulPlan,
+  type MatmulShape,
+} from '../ops/matmul_kernels';
 import { SeededRng } from '../data/rng';
 import type { Runtime } from '../runtime/runtime';
 import type { Tensor } from '../runtime/tensor';
 import { registerTunable, tunerOf, type PreparedCase, type Tunable, type TuneResult } from './tuner';
-
-/** Rows of op(A)·op(B) are whole vec4s (the vec4 kernel's condition). */
-function isAligned(s: MatmulShape): boolean {
-  return s.k > 0 && s.k % 4 === 0 && s.n % 4 === 0 && (!s.transA || s.m % 4 === 0);
-}
 
 /** A size's class: the next power of two, at least 16. */
 function sizeClass(x: number): number {
@@ -56,19 +61,63 @@ function fill(n: number, seed: number): Float32Array<ArrayBuffer> {
   return Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
 }
 
-/**
- * Bumped by hand when the host side of a matmul changes what a cached choice means (planMatmul's
- * grid and workgroup rules, the epilogue fallback): part of the cache key with the WGSL text. A
- * driver or browser update does not invalidate the cache; `configureTuner(rt, { mode: 'auto' })`
- * with a fresh store re-times.
- */
-const MATMUL_PLAN_VERSION = 2;
+/** The WebGPU default of `maxComputeWorkgroupStorageSize`: the limit the plans are fingerprinted under. */
+const DEFAULT_WORKGROUP_STORAGE = 16384;
 
-/** The matmul tunable (registered under `matmul`). */
+/**
+ * The shapes the plan code is fingerprinted on: aligned and unaligned, every transpose, few columns
+ * (smaller workgroups), a mask (the epilogue fallback), a bias, and more row blocks than one grid
+ * dimension holds (the grid's z split).
+ */
+const PLAN_PROBES: readonly MatmulShape[] = [
+  { m: 64, n: 64, k: 64, transA: false, transB: false },
+  { m: 1024, n: 1024, k: 1024, transA: true, transB: true, epilogue: 'bias+relu' },
+  { m: 777, n: 513, k: 1025, transA: false, transB: true, epilogue: 'bias' },
+  { m: 17, n: 31, k: 13, transA: true, transB: false, epilogue: 'relu' },
+  { m: 6, n: 4, k: 8, transA: true, transB: false },
+  { m: 100, n: 12, k: 4, transA: false, transB: false, mask: true },
+  { m: 33, n: 9, k: 7, transA: false, transB: true, mask: true },
+  { m: 2_000_000, n: 8, k: 4, transA: false, transB: false },
+];
+
+/** The kernel files a matmul plan runs, with the libraries each is compiled with. */
+const MATMUL_SHADERS: readonly ShaderName[] = ['matmul', 'matmul_masked', 'matmul_tiled'];
+
+/** The WGSL of the matmul kernels as the runtime compiles them: the generated files (shaders/matmul_gen.ts) and their libraries. */
+export const MATMUL_WGSL: string = MATMUL_SHADERS.map((name) => {
+  const entry: { source: string; uses?: readonly (keyof typeof shaderLibraries)[] } = shaders[name];
+  return [name, ...(entry.uses ?? []).map((lib) => shaderLibraries[lib]), entry.source].join('\n');
+}).join('\n');
+
+/**
+ * The code a cached matmul choice depends on, as text to hash: `wgsl` (default: the kernels'
+ * generated WGSL) and what `plan` (default: `planBlocking`, the TypeScript that turns a blocking
+ * into an entry point, constants and a grid) makes of every candidate and fixed-table blocking on
+ * a set of probe shapes, its refusals included. A change of the kernels or of the planning that
+ * shows on any probe changes the text, so the cache entry goes stale without a hand-kept version.
+ */
+export function matmulPlanSource(
+  plan: (shape: MatmulShape, blocking: MatmulBlocking, maxWorkgroupStorage: number) => MatmulPlan = planBlocking,
+  wgsl: string = MATMUL_WGSL,
+): string {
+  const blockings = [...MATMUL_CANDIDATES, ...Object.values(MATMUL_TUNING).flatMap((t) => [t.aligned, t.unaligned])];
+  const lines = blockings.flatMap((blk) =>
+    PLAN_PROBES.map((shape) => {
+      try {
+        return JSON.stringify(plan(shape, blk, DEFAULT_WORKGROUP_STORAGE));
+      } catch (e) {
+        return `refused: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }),
+  );
+  return `${lines.join('\n')}\n${wgsl}`;
+}
+
+/** The matmul tunable, registered under `matmul` here where it is defined; `matmul` (engine/ops/matmul.ts) imports it. */
 export const matmulTunable: Tunable<MatmulShape, MatmulBlocking> = registerTunable<MatmulShape, MatmulBlocking>({
   name: 'matmul',
-  // The generated sources (shaders/matmul_gen.ts), so that a change of the generator re-times too.
-  source: `plan ${MATMUL_PLAN_VERSION}\n${shaders.matmul.source}\n${shaders.matmul_tiled.source}`,
+  // The generated kernels and the plans made of them (a change of either re-times).
+  source: matmulPlanSource(),
   allCandidates: MATMUL_CANDIDATES,
   key(_rt: Runtime, s: MatmulShape): string {
     const t = `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
@@ -90,7 +139,7 @@ export const matmulTunable: Tunable<MatmulShape, MatmulBlocking> = registerTunab
     const bias: Tensor | undefined = epi === 'bias' || epi === 'bias+relu' ? rt.tensor(fill(s.n, 3)) : undefined;
     const opts = { transA: s.transA, transB: !!s.transB, bias, relu: epi === 'relu' || epi === 'bias+relu' };
     return {
-      run: (c) => matmul(a, b, opts, { aligned: c, unaligned: c }).dispose(),
+      run: (c) => matmulWith(a, b, opts, (r, shape) => planBlocking(shape, c, r.device.limits.maxComputeWorkgroupStorageSize)).dispose(),
       dispose: () => {
         a.dispose();
         b.dispose();

@@ -27,6 +27,7 @@
  */
 import { ArgumentError } from '../runtime/errors';
 import type { Runtime } from '../runtime/runtime';
+import { serviceKey } from '../runtime/services';
 import { defaultStore, type TuneFile, type TuneKernelEntry, type TuneStore } from './cache';
 
 /** How the tuner chooses (see the file's comment). */
@@ -46,7 +47,11 @@ export interface PreparedCase<C> {
 export interface Tunable<P, C> {
   /** Unique name (the cache's kernel key), e.g. `matmul`. */
   readonly name: string;
-  /** The kernels' WGSL text (hashed with the candidate list: a change makes cached choices stale). */
+  /**
+   * The code a cached choice depends on, as text: the kernels' WGSL and what the host code that
+   * plans their dispatches makes of the candidates (hashed with the candidate list: a change makes
+   * cached choices stale). Computed from the code itself, never a hand-kept version.
+   */
   readonly source: string;
   /** Every candidate the kernel may propose (hashed with the source). */
   readonly allCandidates: readonly C[];
@@ -99,7 +104,7 @@ export interface TunerStats {
   cacheHits: number;
 }
 
-/** The tunables known by name (kernels register theirs when their module loads). */
+/** The tunables known by name (a kernel registers its tunable where it defines it, when that module loads). */
 const registry = new Map<string, Tunable<unknown, unknown>>();
 
 /** Registers a kernel's {@link Tunable} (once per name; a second registration replaces the first). */
@@ -120,7 +125,7 @@ export function hashText(text: string): string {
   return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
 }
 
-/** The hash a tunable's cache entry is valid for: its WGSL text and its candidate list. */
+/** The hash a tunable's cache entry is valid for: its source (WGSL and plan code) and its candidate list. */
 export function tunableHash(t: Pick<Tunable<unknown, unknown>, 'source' | 'allCandidates'>): string {
   return hashText(`${t.source}\n${JSON.stringify(t.allCandidates)}`);
 }
@@ -357,7 +362,12 @@ export class Tuner {
   }
 }
 
-const tuners = new WeakMap<Runtime, Tuner>();
+/** The runtime's tuner, if {@link configureTuner} set one (a service of the runtime). */
+interface TunerSlot {
+  tuner?: Tuner;
+}
+
+const TUNER = serviceKey<TunerSlot>('tuner');
 
 /**
  * A tuner for `rt` that kernel calls do not consult (their choices stay as they are): for
@@ -375,28 +385,38 @@ export function createTuner(rt: Runtime, options: TunerOptions = {}): Promise<Tu
  */
 export async function configureTuner(rt: Runtime, options: TunerOptions = {}): Promise<Tuner> {
   const t = await createTuner(rt, options);
-  tuners.set(rt, t);
+  rt.service(TUNER, (): TunerSlot => ({})).tuner = t;
   return t;
 }
 
 /** The runtime's tuner, or undefined when {@link configureTuner} was never called (fixed tables). */
 export function tunerOf(rt: Runtime): Tuner | undefined {
-  return tuners.get(rt);
+  return rt.findService(TUNER)?.tuner;
 }
 
 /**
- * The choice a kernel call uses on `rt` for a case of the tunable `name`, or undefined when the
- * runtime has no tuner or no such tunable is registered: the caller then uses its fixed table.
+ * The choice a kernel call uses on `rt` for a case of `t`: the runtime's tuner's
+ * ({@link Tuner.choose}), or `t`'s fixed table when {@link configureTuner} was never called.
+ * Throws if `t` is not the tunable registered under its name (kernel calls consult only those).
  */
-export function chooseFor<P, C>(rt: Runtime, name: string, problem: P): C | undefined {
-  const tuner = tuners.get(rt);
-  const t = registry.get(name) as Tunable<P, C> | undefined;
-  return tuner && t ? tuner.choose(t, problem) : undefined;
+export function chooseOn<P, C>(rt: Runtime, t: Tunable<P, C>, problem: P): C {
+  if (registry.get(t.name) !== t) {
+    throw new ArgumentError(
+      `the tunable "${t.name}" is not registered${registry.has(t.name) ? ' (another tunable holds its name)' : ''}: call registerTunable where it is defined`,
+    );
+  }
+  const tuner = tunerOf(rt);
+  return tuner ? tuner.choose(t, problem) : t.fixed(rt, problem);
 }
 
-/** A registered tunable by name. */
+/** A registered tunable by name; throws naming the registered ones when there is none. */
 export function tunable<P, C>(name: string): Tunable<P, C> {
   const t = registry.get(name) as Tunable<P, C> | undefined;
-  if (!t) throw new ArgumentError(`no tunable named "${name}" is registered`);
+  if (!t) {
+    const known = [...registry.keys()];
+    throw new ArgumentError(
+      `no tunable named "${name}" is registered (registered: ${known.length ? known.join(', ') : 'none'}; a kernel registers its tunable where it defines it, with registerTunable)`,
+    );
+  }
   return t;
 }
