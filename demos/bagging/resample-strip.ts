@@ -2,6 +2,7 @@
  * One bootstrap resample at a glance: a cell per training example, coloured by how many times the
  * resample drew it (white: never — about 36.8% of them; then once, twice, three times or more).
  */
+import { hidpiCanvas } from '../shared/canvas';
 
 /** Colours by draw count 0, 1, 2, 3+ (also the legend's). */
 export const DRAW_COLORS = ['#ffffff', '#a5c8ff', '#4d8ff0', '#0b3d91'] as const;
@@ -12,18 +13,9 @@ const PITCH = CELL + 1;
 /** A canvas of `counts.length` cells in rows of `columns`. */
 export function resampleStrip(counts: Uint16Array, columns = 50): HTMLCanvasElement {
   const rows = Math.ceil(counts.length / columns);
-  const canvas = document.createElement('canvas');
-  canvas.className = 'resample-strip';
-  const dpr = window.devicePixelRatio || 1;
   const w = columns * PITCH + 1;
   const h = rows * PITCH + 1;
-  canvas.width = Math.round(w * dpr);
-  canvas.height = Math.round(h * dpr);
-  canvas.style.width = `${w}px`;
-  canvas.style.height = `${h}px`;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) throw new Error('resampleStrip: the browser gave no 2D canvas context');
-  ctx.scale(dpr, dpr);
+  const { canvas, ctx } = hidpiCanvas(w, h, 'resample-strip', 'resampleStrip');
   ctx.fillStyle = '#d0d7de';
   ctx.fillRect(0, 0, w, h);
   for (let i = 0; i < counts.length; i++) {
