@@ -3,6 +3,7 @@
  * the TypeScript twin, ./derivation.ts), the WGSL lines that compute it shown inline, and a link
  * that opens the Source tab with those lines marked.
  */
+import { setHtml } from '../shared/dom';
 import { highlight } from '../shared/source';
 import { PHILOX_ROUNDS } from 'webgpu-regularization';
 import { hex16, hex32, uniformFraction, type CellDerivation } from './derivation';
@@ -90,7 +91,7 @@ export function derivationView(sources: Record<StageName, StageSource>, host: St
     const snippet = document.createElement('div');
     snippet.className = 'snippet';
     void highlight(src.inline.map((l) => l.text).join('\n'), 'wgsl').then((html) => {
-      snippet.innerHTML = html;
+      setHtml(snippet, html);
       const code = snippet.querySelector('code');
       // shiki separates lines with newline text nodes; the lines are blocks here (a hanging indent
       // under the line number), so the newlines would show as blank lines.
@@ -102,14 +103,14 @@ export function derivationView(sources: Record<StageName, StageSource>, host: St
   }
 
   const set = (name: StageName, html: string): void => {
-    values.get(name)!.innerHTML = html;
+    setHtml(values.get(name)!, html);
   };
 
   return {
     element,
     show(d, c, pinned) {
       const verdict = d.keep ? 'kept' : 'dropped';
-      heading.innerHTML = `Example ${d.row}, unit ${d.unit}: <span class="${verdict}">${verdict}</span>`;
+      setHtml(heading, `Example ${d.row}, unit ${d.unit}: <span class="${verdict}">${verdict}</span>`);
       where.textContent = `${pinned ? 'Selected' : 'Under the pointer'} · step ${c.step} · hidden layer ${c.layer} · element i = row·${c.units} + unit = ${d.index}`;
       const q = d.counter[0];
       set(

@@ -2,6 +2,7 @@
  * What regenerating the mask saves: the bytes a stored mask would take between the forward and the
  * backward pass, per dropout layer of the model on screen, and the panel that shows them.
  */
+import { el, setHtml } from '../shared/dom';
 
 /** One dropout layer's mask. */
 export interface MaskSize {
@@ -29,12 +30,17 @@ export function formatBytes(n: number): string {
   return `${n.toLocaleString('en-US')} B`;
 }
 
-/** Fills `panel` with the per-layer table and the convention it uses. */
-export function memoryPanel(panel: HTMLElement, layers: readonly MaskSize[]): void {
+/** The panel: the per-layer table and the convention it uses. */
+export function memoryPanel(layers: readonly MaskSize[]): HTMLElement {
+  const panel = el('div', 'panel memory-panel');
   const m = maskBytes(layers);
-  panel.innerHTML = `<h2>Mask memory the regeneration saves</h2>
+  setHtml(
+    panel,
+    `<h2>Mask memory the regeneration saves</h2>
 <table><thead><tr><th>layer</th><th>mask</th><th>f32 mask</th><th>bitmask</th></tr></thead><tbody>
 ${m.layers.map((l) => `<tr><td>${l.layer}</td><td>${l.rows} × ${l.units}</td><td>${formatBytes(l.f32)}</td><td>${formatBytes(l.bits)}</td></tr>`).join('')}
 <tr class="total"><td>every step</td><td></td><td><b>${formatBytes(m.f32)}</b></td><td>${formatBytes(m.bits)}</td></tr></tbody></table>
-<p class="note">Convention: <b>f32 masks, 4 bytes per unit</b> (batch × units × 4), as a framework that keeps the mask as a tensor of the activations' type stores it between the forward and the backward pass; a packed bitmask would need 1 bit per unit. This kernel stores <b>0 bytes</b>: the backward pass runs the same kernel on the gradient with the same key (seed, stream, step), so Philox regenerates exactly the same bits (one call per 8 units).</p>`;
+<p class="note">Convention: <b>f32 masks, 4 bytes per unit</b> (batch × units × 4), as a framework that keeps the mask as a tensor of the activations' type stores it between the forward and the backward pass; a packed bitmask would need 1 bit per unit. This kernel stores <b>0 bytes</b>: the backward pass runs the same kernel on the gradient with the same key (seed, stream, step), so Philox regenerates exactly the same bits (one call per 8 units).</p>`,
+  );
+  return panel;
 }

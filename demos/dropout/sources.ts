@@ -7,6 +7,11 @@ import philoxWgsl from '../../shaders/philox.wgsl?raw';
 import dropoutOpTs from '../../engine/ops/dropout.ts?raw';
 import philoxTs from '../../engine/random/philox.ts?raw';
 import mainTs from './main.ts?raw';
+import keepBarTs from './keep-bar.ts?raw';
+import maskSectionTs from './mask-section.ts?raw';
+import trainingSectionTs from './training-section.ts?raw';
+import compareSectionTs from './compare-section.ts?raw';
+import highlightsTs from './highlights.ts?raw';
 import sourcesTs from './sources.ts?raw';
 import trainerTs from './trainer.ts?raw';
 import adjustableTs from './adjustable-dropout.ts?raw';
@@ -27,6 +32,11 @@ export const TEXTS: Record<string, string> = {
   'engine/ops/dropout.ts': dropoutOpTs,
   'engine/random/philox.ts': philoxTs,
   'demos/dropout/main.ts': mainTs,
+  'demos/dropout/keep-bar.ts': keepBarTs,
+  'demos/dropout/mask-section.ts': maskSectionTs,
+  'demos/dropout/training-section.ts': trainingSectionTs,
+  'demos/dropout/compare-section.ts': compareSectionTs,
+  'demos/dropout/highlights.ts': highlightsTs,
   'demos/dropout/sources.ts': sourcesTs,
   'demos/dropout/trainer.ts': trainerTs,
   'demos/dropout/adjustable-dropout.ts': adjustableTs,
