@@ -3,12 +3,12 @@
  * image the network saw, a summary of the three predictions, the per-class bar chart, the
  * Monte-Carlo convergence chart, and the rotation sweep.
  */
+import { el, pct } from '../shared/dom';
 import { barChart } from './bars';
 import type { Classification } from './infer';
 import { drawingPad, SIDE, type Pad } from './pad';
 import { convergenceChart, sweepChart, type SweepChart } from './plots';
 import { CHOICES } from './settings';
-import { el } from './dom';
 
 /** What the page does with the panel. */
 export interface DrawPanel {
@@ -34,8 +34,6 @@ export interface DrawEvents {
 }
 
 const PAD_HINT = 'Draw with the mouse, a pen or a finger: one digit, large and roughly centred.';
-
-const fmtP = (p: number): string => `${(100 * p).toFixed(1)}%`;
 
 /** Builds the panel into `parent`. */
 export function drawPanel(parent: HTMLElement, samples: number, events: DrawEvents, showMaskSource: () => void): DrawPanel {
@@ -168,7 +166,7 @@ export function drawPanel(parent: HTMLElement, samples: number, events: DrawEven
       bars.set(c);
       conv.set(c);
       if (!c) {
-        summary.innerHTML = '<p class="note">Draw a digit on the pad.</p>';
+        summary.replaceChildren(el('p', 'note', 'Draw a digit on the pad.'));
         seenCtx.clearRect(0, 0, SIDE, SIDE);
         return;
       }
@@ -180,14 +178,14 @@ export function drawPanel(parent: HTMLElement, samples: number, events: DrawEven
       let wsTop = 0;
       for (let k = 1; k < 10; k++) if (c.weightScaling[k] > c.weightScaling[wsTop]) wsTop = k;
       const mi = Math.max(0, c.entropy - c.expectedEntropy);
-      summary.innerHTML = '';
+      summary.replaceChildren();
       const big = el('div', 'verdict');
-      big.append(el('span', 'digit', String(c.top)), el('span', 'verdict-text', `MC mean ${fmtP(c.mcMean[c.top])} ± ${fmtP(c.mcStd[c.top])}`));
+      big.append(el('span', 'digit', String(c.top)), el('span', 'verdict-text', `MC mean ${pct(c.mcMean[c.top])} ± ${pct(c.mcStd[c.top])}`));
       const table = el('table', 'pred-table');
       const rows: [string, string][] = [
-        ['weight scaling (1 pass, dropout off)', `${wsTop} · ${fmtP(c.weightScaling[wsTop])}`],
-        [`arithmetic mean, MC estimate (N = ${c.samples})`, `${c.top} · ${fmtP(c.mcMean[c.top])}`],
-        ['spread of p(top) over the masks (s.d.)', fmtP(c.mcStd[c.top])],
+        ['weight scaling (1 pass, dropout off)', `${wsTop} · ${pct(c.weightScaling[wsTop])}`],
+        [`arithmetic mean, MC estimate (N = ${c.samples})`, `${c.top} · ${pct(c.mcMean[c.top])}`],
+        ['spread of p(top) over the masks (s.d.)', pct(c.mcStd[c.top])],
         ['predictive entropy H[p̄]', `${c.entropy.toFixed(2)} bits of 3.32`],
         ['of which disagreement of masks (mutual information)', `${mi.toFixed(2)} bits`],
       ];

@@ -10,11 +10,17 @@ export const meta: PageMeta = {
   sources: [
     'shaders/dropout.wgsl',
     'shaders/augment.wgsl',
+    'demos/train/main.ts',
+    'demos/train/run-section.ts',
+    'demos/train/classify-section.ts',
+    'demos/train/model-files-section.ts',
     'demos/train/infer.ts',
     'demos/train/trainer.ts',
     'demos/train/settings.ts',
     'demos/train/pad.ts',
     'regularizers/dropout.ts',
     'engine/train/loop.ts',
+    'demos/train/highlights.ts',
+    'demos/train/sources.ts',
   ],
 };

@@ -8,7 +8,7 @@ import { confusionTable } from './confusion';
 import { settingsForm, type SettingsForm } from './form';
 import { curveChart } from './plots';
 import type { TrainSettings } from './settings';
-import { el } from './dom';
+import { el } from '../shared/dom';
 
 /** Experiments worth a click, each a claim the page lets a visitor check. */
 const TIPS = [
