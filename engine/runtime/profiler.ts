@@ -5,9 +5,9 @@
  * are on) and recorded with its bindings; otherwise the runtime encodes it into its batch's pass.
  */
 import type { BufferEntry } from './bindgroups';
-import type { BindingResource, ResolvedBindings } from './dispatch';
+import type { DispatchSpec, ResolvedBindings } from './dispatch';
 import { ArgumentError, EngineError } from './errors';
-import type { BindingInfo, Overrides, UniformValues } from './kernel';
+import type { EntryPoint } from './kernel';
 import { ProfileRecorder, type Profile, type ProfiledBinding, type ProfileOptions } from './profile';
 import { Tensor } from './tensor';
 
@@ -28,16 +28,12 @@ export interface ProfilerHost {
 
 /** One dispatch as the runtime has resolved it, for {@link Profiler.dispatch}. */
 export interface ResolvedDispatch {
+  /** The kernel's WGSL file. */
   file: string;
-  entry: string;
-  overrides: Overrides;
-  uniforms: UniformValues;
+  spec: DispatchSpec;
+  entry: EntryPoint;
   grid: [number, number, number];
   pipeline: GPUComputePipeline;
-  layout: GPUBindGroupLayout;
-  /** The entry point's bindings as reflected, and the resources the spec gave them by name. */
-  reflected: readonly BindingInfo[];
-  given: Record<string, BindingResource>;
   resolved: ResolvedBindings;
 }
 
@@ -94,17 +90,17 @@ export class Profiler {
    */
   dispatch(encode: (pass: GPUComputePassEncoder) => void, d: ResolvedDispatch): void {
     const rec = this.recorder;
-    if (!rec) throw new EngineError('PROFILE_INACTIVE', `${d.file} @compute ${d.entry}: no profile is recording`);
+    if (!rec) throw new EngineError('PROFILE_INACTIVE', `${d.file} @compute ${d.spec.entry}: no profile is recording`);
     const pass = this.host.encoderForOwnPass().beginComputePass(rec.passDescriptor());
     encode(pass);
     pass.end();
     const { entries, uniform } = d.resolved;
     const bindings: ProfiledBinding[] = [];
-    for (const b of d.reflected) {
+    for (const b of d.entry.bindings) {
       if (b.kind === 'uniform') continue;
       const res = (entries.find((e) => e.binding === b.binding) as BufferEntry).resource;
       bindings.push({ name: b.name, bytes: res.size ?? res.buffer.size - (res.offset ?? 0), access: b.kind === 'storage' ? 'read-write' : 'read' });
-      const r = d.given[b.name];
+      const r = d.spec.bindings[b.name];
       if (rec.replayable && r instanceof Tensor) {
         this.host.retain(r.buffer);
         rec.retained.push(r.buffer);
@@ -112,13 +108,13 @@ export class Profiler {
     }
     rec.record({
       file: d.file,
-      entry: d.entry,
-      overrides: d.overrides,
-      uniforms: d.uniforms,
+      entry: d.spec.entry,
+      overrides: d.spec.overrides ?? {},
+      uniforms: d.spec.uniforms ?? {},
       grid: d.grid,
       bindings,
       pipeline: d.pipeline,
-      layout: d.layout,
+      layout: d.entry.layout,
       entries,
       uniformBinding: uniform?.binding,
       uniformBytes: rec.replayable && uniform ? new Uint8Array(uniform.slot.view.buffer, uniform.slot.base, uniform.size).slice() : undefined,

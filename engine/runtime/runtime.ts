@@ -291,19 +291,7 @@ export class Runtime {
     this.work.dispatches++;
     this.batchDispatches++;
     if (this.profiler.active) {
-      const [file, overrides, uniforms] = [kernel.file, spec.overrides ?? {}, spec.uniforms ?? {}];
-      this.profiler.dispatch(encode, {
-        file,
-        entry: spec.entry,
-        overrides,
-        uniforms,
-        grid,
-        pipeline,
-        layout: entry.layout,
-        reflected: entry.bindings,
-        given: spec.bindings,
-        resolved,
-      });
+      this.profiler.dispatch(encode, { file: kernel.file, spec, entry, grid, pipeline, resolved });
       return;
     }
     encode(this.computePass());

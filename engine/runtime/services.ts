@@ -4,6 +4,10 @@
  * `rt.service(KEY, factory)`; the runtime creates it on first use and calls its `dispose()` when
  * the runtime is disposed. Keys are objects made by {@link serviceKey}, typed with what they hold,
  * so two modules cannot collide on a name and the service's type follows the key.
+ *
+ * A lost device does not dispose the services, as it does not free the runtime's buffers: their
+ * state stays readable (e.g. the tuner's choices) until the runtime is disposed, and every call
+ * that needs the device throws the loss.
  */
 import { DeviceLostError, EngineError } from './errors';
 
