@@ -24,7 +24,7 @@ export { add, mul, scale, relu, fill } from './ops/elementwise';
 export { sum } from './ops/reduce';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export * from './tune/index';
-export { softThreshold, softThresholdStep } from './ops/softThreshold';
+export { softThreshold, softThresholdStep } from './ops/soft-threshold';
 export {
   dropoutForward,
   dropoutBackward,
@@ -48,7 +48,7 @@ export {
   type LabelSmoothing,
   type SmoothingConvention,
   type SmoothedTargets,
-} from './ops/softmax_xent';
+} from './ops/softmax-xent';
 export { columnNorms, maxNormProject } from './ops/colnorm';
 export { addGaussianNoise, perturbArena, type GaussianNoiseOptions, type PerturbArenaOptions } from './ops/noise';
 export {

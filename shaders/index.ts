@@ -11,7 +11,7 @@ import reduceSum from './reduce_sum.wgsl?raw';
 import matmulTemplate from './matmul.wgsl?raw';
 import matmulNaive from './matmul_naive.wgsl?raw';
 import matmulTiledTemplate from './matmul_tiled.wgsl?raw';
-import { generateMatmulSource } from './matmul_gen';
+import { generateMatmulSource } from './matmul-gen';
 import fmaPeak from './fma_peak.wgsl?raw';
 import broadcast from './broadcast.wgsl?raw';
 import reduceAxes from './reduce_axes.wgsl?raw';
@@ -36,7 +36,7 @@ import conv from './conv.wgsl?raw';
 import pool from './pool.wgsl?raw';
 
 // The matmul files are templates whose entry points (one per layout and rows per invocation, loops
-// unrolled) are generated from TypeScript: see shaders/matmul_gen.ts for why.
+// unrolled) are generated from TypeScript: see shaders/matmul-gen.ts for why.
 const matmul = generateMatmulSource(matmulTemplate, 'matmul');
 const matmulTiled = generateMatmulSource(matmulTiledTemplate, 'matmul_tiled');
 

@@ -1,7 +1,7 @@
 /**
  * The soft-threshold (L1 proximal) step suite: w ← sign(z)·max(|z| − ε·α, 0) with z = w − ε·g, in
  * place, over one weight tensor, on the same adapter in one run:
- *   engine       `softThresholdStep` (engine/ops/softThreshold.ts): one fused dispatch;
+ *   engine       `softThresholdStep` (engine/ops/soft-threshold.ts): one fused dispatch;
  *   tfjs-webgpu  the same step written with tfjs ops (sub, mul, sign, abs, relu; tfjs has no prox);
  *   jax-js       the same step as one jitted function (jax-js fuses it into its own kernels).
  * Unit: GB/s of the step's minimum traffic, 12 bytes per element (read w and g, write w), so the
@@ -11,7 +11,7 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as Jax from '@jax-js/jax';
 import type { Runtime } from '../../engine/index';
-import { softThresholdStep } from '../../engine/ops/softThreshold';
+import { softThresholdStep } from '../../engine/ops/soft-threshold';
 import { jaxPeer } from '../peers/jax';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
 import { itersFor, median, timeCalls, timeGpu } from '../timing';

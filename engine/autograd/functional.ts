@@ -9,7 +9,7 @@ import type { Pool2dOptions } from '../ops/pool';
 import type { GaussianNoiseOptions } from '../ops/noise';
 import type { OneHotOptions } from '../ops/gather';
 import type { LinearAttrs, MatmulAttrs } from './ops/matmul';
-import type { LabelSmoothing, Reduction } from '../ops/softmax_xent';
+import type { LabelSmoothing, Reduction } from '../ops/softmax-xent';
 import { apply, type Input } from './tape';
 import type { Var } from './var';
 

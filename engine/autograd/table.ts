@@ -8,7 +8,7 @@ import { gatherOp, oneHotOp, type OneHotOptions } from '../ops/gather';
 import { broadcastToOp, reshapeOp, transposeOp } from '../ops/layout';
 import { meanOp, sumOp, type ReduceAttrs } from '../ops/reduce';
 import { columnNormsOp } from '../ops/colnorm';
-import { softmaxCrossEntropyOp, type SoftmaxCrossEntropyAttrs } from '../ops/softmax_xent';
+import { softmaxCrossEntropyOp, type SoftmaxCrossEntropyAttrs } from '../ops/softmax-xent';
 import { absOp, expOp, logOp, reluOp, rsqrtOp, sigmoidOp, signOp, sqrtOp, squareOp, tanhOp } from '../ops/unary';
 import type { DropoutOptions } from '../ops/dropout';
 import { dropoutOp } from './ops/dropout';

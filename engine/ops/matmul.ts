@@ -1,16 +1,16 @@
 /**
  * Matrix multiplication, the op: C = op(A)·op(B) (+ bias, ReLU, dropout, gate), op = identity or
  * transpose, on 2-D f32 tensors of any shape. The kernels and their plans are in
- * ./matmul_kernels.ts; the blocking a product runs with is the runtime's tuner's choice for the
+ * ./matmul-kernels.ts; the blocking a product runs with is the runtime's tuner's choice for the
  * matmul tunable (engine/tune/matmul.ts, imported directly: the tunable times the kernels of
- * ./matmul_kernels.ts, not this op, so there is no import cycle), or the adapter's fixed table
+ * ./matmul-kernels.ts, not this op, so there is no import cycle), or the adapter's fixed table
  * when no tuner is configured.
  */
 import type { Runtime } from '../runtime/runtime';
 import type { Tensor } from '../runtime/tensor';
 import { matmulTunable } from '../tune/matmul';
 import { chooseOn } from '../tune/tuner';
-import { isAligned, matmulWith, planBlocking, type MatmulOptions, type MatmulPlan, type MatmulShape, type MatmulTuning } from './matmul_kernels';
+import { isAligned, matmulWith, planBlocking, type MatmulOptions, type MatmulPlan, type MatmulShape, type MatmulTuning } from './matmul-kernels';
 
 export {
   MATMUL_MASK_EPILOGUE,
@@ -25,14 +25,14 @@ export {
   type MatmulPlan,
   type MatmulShape,
   type MatmulTuning,
-} from './matmul_kernels';
+} from './matmul-kernels';
 
 /**
  * The plan of an M × N × K product (M, N ≥ 1) on `rt`: with the blocking of `tuning` when given,
  * else the runtime's tuner's choice (engine/tune: `configureTuner`), else the adapter's fixed
  * table, for aligned shapes (every row the vec4 kernel reads or writes is a whole number of vec4:
  * N and K multiples of 4, and M too when A is stored transposed) or for the others. See
- * `planBlocking` (./matmul_kernels.ts) for the grid rules and the epilogue fallback.
+ * `planBlocking` (./matmul-kernels.ts) for the grid rules and the epilogue fallback.
  */
 export function planMatmul(rt: Runtime, shape: MatmulShape, tuning?: MatmulTuning): MatmulPlan {
   const blk = tuning ? tuning[isAligned(shape) ? 'aligned' : 'unaligned'] : chooseOn(rt, matmulTunable, shape);

@@ -41,7 +41,7 @@ let nextId = 1;
 /**
  * @internal The checks {@link Tensor.toArray} runs after reading any tensor of the runtime: how
  * errors found on the GPU without a readback of their own (integer labels out of range,
- * engine/ops/softmax_xent.ts) reach the caller at the next readback, e.g. of the loss. A service of
+ * engine/ops/softmax-xent.ts) reach the caller at the next readback, e.g. of the loss. A service of
  * the runtime ({@link READBACK_CHECKS}); a module adds its check once and removes it when done.
  */
 export class ReadbackChecks {

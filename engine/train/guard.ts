@@ -7,7 +7,7 @@
  * buffer. The status is read back every `every` steps, and that reading is only looked at the next
  * time, so the CPU never waits for the GPU: a blow-up is noticed at most about 2·`every` steps
  * late, but the error names the exact step and the parameter where it first appeared. Errors
- * that every readback reports (integer labels out of range, engine/ops/softmax_xent.ts) surface at
+ * that every readback reports (integer labels out of range, engine/ops/softmax-xent.ts) surface at
  * the same cadence.
  *
  *   fit(model, opt, train, val, { …, plugins: [nanGuard({ every: 10 })] })

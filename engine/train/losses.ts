@@ -13,8 +13,8 @@
  */
 import { abs, add, exp, log, mean, mul, relu, scale, softmaxCrossEntropy as xent, square, sub } from '../autograd/functional';
 import type { Var } from '../autograd/var';
-import type { LabelSmoothing } from '../ops/softmax_xent';
-import { accumulateXentMetrics } from '../ops/softmax_xent';
+import type { LabelSmoothing } from '../ops/softmax-xent';
+import { accumulateXentMetrics } from '../ops/softmax-xent';
 import { ArgumentError, ShapeError } from '../runtime/errors';
 import { fmtShape, type Tensor } from '../runtime/tensor';
 

@@ -8,7 +8,7 @@ import type { Var } from '../autograd/var';
 import { GpuDataset } from '../data/dataset';
 import type { ForwardContext } from '../nn/layer';
 import { fill } from '../ops/elementwise';
-import { accumulateXentMetrics } from '../ops/softmax_xent';
+import { accumulateXentMetrics } from '../ops/softmax-xent';
 import { ArgumentError } from '../runtime/errors';
 import type { Tensor } from '../runtime/tensor';
 import type { Loss } from './losses';

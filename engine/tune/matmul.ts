@@ -3,7 +3,7 @@
  * shaders/matmul.wgsl (vec4, scalar, strided) and the workgroup-memory tiled and 2-D block entry
  * points of shaders/matmul_tiled.wgsl, with a few blockings each. A case is (shape class,
  * transposes, epilogue, whether rows are whole vec4s); the fixed choice is the adapter's row of
- * `MATMUL_TUNING` (engine/ops/matmul_kernels.ts).
+ * `MATMUL_TUNING` (engine/ops/matmul-kernels.ts).
  *
  * Shape classes: each of M, N, K rounded up to a power of two (sizes up to 16 share one class), so
  * 1000³ and 1024³ share a choice while 512³ and 1024³ do not. A choice is timed on the shape that
@@ -21,7 +21,7 @@ import {
   type MatmulBlocking,
   type MatmulPlan,
   type MatmulShape,
-} from '../ops/matmul_kernels';
+} from '../ops/matmul-kernels';
 import { SeededRng } from '../data/rng';
 import type { Runtime } from '../runtime/runtime';
 import type { Tensor } from '../runtime/tensor';
@@ -83,7 +83,7 @@ const PLAN_PROBES: readonly MatmulShape[] = [
 /** The kernel files a matmul plan runs, with the libraries each is compiled with. */
 const MATMUL_SHADERS: readonly ShaderName[] = ['matmul', 'matmul_masked', 'matmul_tiled'];
 
-/** The WGSL of the matmul kernels as the runtime compiles them: the generated files (shaders/matmul_gen.ts) and their libraries. */
+/** The WGSL of the matmul kernels as the runtime compiles them: the generated files (shaders/matmul-gen.ts) and their libraries. */
 export const MATMUL_WGSL: string = MATMUL_SHADERS.map((name) => {
   const entry: { source: string; uses?: readonly (keyof typeof shaderLibraries)[] } = shaders[name];
   return [name, ...(entry.uses ?? []).map((lib) => shaderLibraries[lib]), entry.source].join('\n');

@@ -13,7 +13,7 @@ import { expandTo, permute } from '../../engine/ops/broadcast';
 import { add, div, mul, sub } from '../../engine/ops/elementwise';
 import { gatherRows, oneHot } from '../../engine/ops/gather';
 import { meanAxes, sumAxes } from '../../engine/ops/reduce';
-import { accumulateXentMetrics, softmaxCrossEntropy } from '../../engine/ops/softmax_xent';
+import { accumulateXentMetrics, softmaxCrossEntropy } from '../../engine/ops/softmax-xent';
 import { exp, log, sigmoid, tanh } from '../../engine/ops/unary';
 import { ShapeError } from '../../engine/runtime/errors';
 import { maxAbsDiff, randomArray, useRuntime } from '../helpers/gpu';

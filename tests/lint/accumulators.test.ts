@@ -4,7 +4,7 @@
  * indexed by a non-constant expression inside a loop. Such an array is kept in memory instead of
  * registers by SwiftShader and by many GPU compilers (docs: the project's notes on private arrays
  * indexed at run time); the fix is to unroll the loop over it, generating the WGSL where an
- * `override` constant cannot (shaders/matmul_gen.ts). A kernel may break the rule only from the
+ * `override` constant cannot (shaders/matmul-gen.ts). A kernel may break the rule only from the
  * allowance list below, with its reason.
  *
  * The checker itself (./wgsl-private-arrays.ts) is tested first on the patterns it exists for, so
@@ -12,7 +12,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { shaderLibraries, shaders, type LibraryName, type ShaderName } from '../../shaders/index';
-import { MATMUL_LAYOUTS, MATMUL_TMS, hasMatmulEntry, matmulEntryName } from '../../shaders/matmul_gen';
+import { MATMUL_LAYOUTS, MATMUL_TMS, hasMatmulEntry, matmulEntryName } from '../../shaders/matmul-gen';
 import { dynamicPrivateIndices } from './wgsl-private-arrays';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Every generated matmul entry point (shaders/matmul_gen.ts: one per layout and TM of MATMUL_TMS,
+ * Every generated matmul entry point (shaders/matmul-gen.ts: one per layout and TM of MATMUL_TMS,
  * the rows unrolled) against the f64 reference, with its epilogue, the transposes cycling with TM
  * so that each layout meets all four combinations. Each product has ragged edges: rows that are
  * not a multiple of TM (a last, partial row block), columns that are not a multiple of four per
@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { matmul, planMatmul, type MatmulBlocking, type MatmulKernel } from '../../engine/ops/matmul';
 import { dropoutMaskCpu, type DropoutOptions } from '../../engine/ops/dropout';
 import type { Runtime } from '../../engine/index';
-import { MATMUL_TMS, hasMatmulEntry, matmulTemplateOf } from '../../shaders/matmul_gen';
+import { MATMUL_TMS, hasMatmulEntry, matmulTemplateOf } from '../../shaders/matmul-gen';
 import { randomArray, useRuntime } from '../helpers/gpu';
 
 const U = 2 ** -24;

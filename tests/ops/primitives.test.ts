@@ -21,7 +21,7 @@
 import { describe, expect, it } from 'vitest';
 import * as F from '../../engine/autograd/index';
 import { columnNorms, maxNormProject } from '../../engine/ops/colnorm';
-import { softmaxRows } from '../../engine/ops/softmax_xent';
+import { softmaxRows } from '../../engine/ops/softmax-xent';
 import { abs, rsqrt, sign, sqrt, square } from '../../engine/ops/unary';
 import { ArgumentError } from '../../engine/runtime/errors';
 import type { Runtime } from '../../engine/runtime/runtime';

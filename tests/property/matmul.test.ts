@@ -8,7 +8,7 @@
  * pre-activation is within its own bound of 0, the ReLU mask may go either way: the reference then
  * takes the GPU's side of the kink (it is decided by rounding, not by the rule).
  * One property multiplies more than 65,535 row blocks, so the grid spills into z (forward and ∂/∂A).
- * One forces a random generated entry point (shaders/matmul_gen.ts: any layout, any of its TMs)
+ * One forces a random generated entry point (shaders/matmul-gen.ts: any layout, any of its TMs)
  * with a random epilogue and transposes, so the unrolled kernels meet shapes no fixed test chose.
  * Runs: 30 for matmul, 25 for linear, 8 for the generated entry points (each compiles a pipeline),
  * 1 for the large grid (FC_RUNS overrides).
@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as F from '../../engine/autograd/index';
 import { matmul, planMatmul, type MatmulBlocking, type MatmulKernel } from '../../engine/ops/matmul';
-import { MATMUL_TMS, hasMatmulEntry, matmulTemplateOf } from '../../shaders/matmul_gen';
+import { MATMUL_TMS, hasMatmulEntry, matmulTemplateOf } from '../../shaders/matmul-gen';
 import { useRuntime } from '../helpers/gpu';
 import { data, dataSeed, dim, expectClose, gamma, runs, vjp } from './fc';
 

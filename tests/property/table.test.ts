@@ -7,7 +7,7 @@
  *   numeric   (L(x + hv) − L(x − hv)) / 2h   (L summed in f64 from the GPU's f32 outputs)
  *
  * Bound, h = 2^-6: an output f_i is evaluated within E_i = 2^-17·(1 + |f_i|) (every op's forward
- * bound of ./elementwise, ./reduce_layout, ./matmul and ./kernels for values of order 1 and
+ * bound of ./elementwise, ./reduce-layout, ./matmul and ./kernels for values of order 1 and
  * dimensions ≤ 7), so the two evaluations add at most Σ|w_i|·E_i/h; the central difference's
  * truncation is h²/6·Σ|w_i|·M3, with M3 a bound on |D³f_i[v, v, v]| stated per op (0 for the ops
  * that are polynomials of degree ≤ 2 in their inputs); the analytic side is within 2^-17·Σ|∂L/∂x_j·v_j|.

@@ -30,7 +30,7 @@ import {
 import { Adam, AdamW, Momentum, ProximalL1, SGD } from '../../engine/optim/optimizers';
 import { backward, constant, variable } from '../../engine/autograd/tape';
 import { softmaxCrossEntropy as agSoftmaxCrossEntropy } from '../../engine/autograd/functional';
-import { checkLabels, labelStatusTensor, labelTensor, releaseLabelStatus, softmaxCrossEntropy } from '../../engine/ops/softmax_xent';
+import { checkLabels, labelStatusTensor, labelTensor, releaseLabelStatus, softmaxCrossEntropy } from '../../engine/ops/softmax-xent';
 import { ArgumentError, EngineError, LabelRangeError, TensorTooLargeError } from '../../engine/runtime/errors';
 import { BufferPool } from '../../engine/runtime/pool';
 import { evaluate, fit, nanGuard } from '../../engine/train/index';

@@ -9,7 +9,7 @@ import { DeviceLostError, EngineError, LabelRangeError, Runtime, serviceKey, typ
 import { autogradCache } from '../../engine/autograd/grads';
 import { backward, variable } from '../../engine/autograd/tape';
 import { sum } from '../../engine/autograd/functional';
-import { labelStatusTensor, softmaxCrossEntropy } from '../../engine/ops/softmax_xent';
+import { labelStatusTensor, softmaxCrossEntropy } from '../../engine/ops/softmax-xent';
 import { useRuntime } from '../helpers/gpu';
 
 /** A service that counts its disposals into `log`. */

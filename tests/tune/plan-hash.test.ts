@@ -5,7 +5,7 @@
  * choices); the same code gives the same hash. And the op consults only a registered tunable.
  */
 import { describe, expect, it } from 'vitest';
-import { planBlocking, type MatmulBlocking, type MatmulPlan, type MatmulShape } from '../../engine/ops/matmul_kernels';
+import { planBlocking, type MatmulBlocking, type MatmulPlan, type MatmulShape } from '../../engine/ops/matmul-kernels';
 import { MATMUL_CANDIDATES, MATMUL_WGSL, matmulPlanSource, matmulTunable } from '../../engine/tune/matmul';
 import { chooseOn, tunable, tunableHash } from '../../engine/tune/tuner';
 import { useRuntime } from '../helpers/gpu';

@@ -2,7 +2,7 @@
  * The engine's matmul kernels as lab specs: one per layout of shaders/matmul.wgsl (vec4, scalar,
  * strided: register-blocked, TM rows × 4 columns per invocation) and shaders/matmul_tiled.wgsl
  * (tiled: workgroup-memory tiles; block: 2-D blocks), each the generated entry point of one TM
- * (shaders/matmul_gen.ts), with the uniforms, bindings and grid engine/ops/matmul.ts gives it.
+ * (shaders/matmul-gen.ts), with the uniforms, bindings and grid engine/ops/matmul.ts gives it.
  */
 import type { KernelSpec, LabParams } from '../spec';
 import { matmulInputs, matmulOutputs, matmulReference, matmulTolerance, matmulWork } from './matmul-ref';
@@ -15,7 +15,7 @@ function registerBlocked(layout: 'vec4' | 'scalar' | 'strided', tm: number): Ker
   const vec4 = layout === 'vec4';
   return {
     name: `matmul ${layout} TM${tm} (engine)`,
-    about: `The engine's ${layout} matmul: each invocation computes ${tm} rows × 4 columns of C in named accumulators (acc0 …), generated per TM by shaders/matmul_gen.ts.`,
+    about: `The engine's ${layout} matmul: each invocation computes ${tm} rows × 4 columns of C in named accumulators (acc0 …), generated per TM by shaders/matmul-gen.ts.`,
     op: 'matmul',
     wgsl: { shader: 'matmul' },
     entry: `matmul_${layout}_tm${tm}`,

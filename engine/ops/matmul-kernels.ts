@@ -16,7 +16,7 @@ import type { Runtime } from '../runtime/runtime';
 import { fmtShape, type Tensor } from '../runtime/tensor';
 import { PHILOX_ROUNDS } from '../random/philox';
 import { keepThreshold, type DropoutOptions } from './dropout';
-import { MATMUL_TMS, hasMatmulEntry, matmulEntryName, matmulTemplateOf } from '../../shaders/matmul_gen';
+import { MATMUL_TMS, hasMatmulEntry, matmulEntryName, matmulTemplateOf } from '../../shaders/matmul-gen';
 
 /** Options of {@link matmul}. */
 export interface MatmulOptions {
@@ -157,7 +157,7 @@ export function matmulHasMaskEpilogue(rt: Runtime): boolean {
 export interface MatmulPlan {
   /** The layout (the kernel of the blocking). */
   entry: 'matmul_vec4' | 'matmul_scalar' | 'matmul_strided' | 'matmul_tiled' | 'matmul_block';
-  /** The generated entry point that runs it: the layout and TM, e.g. `matmul_strided_tm16` (shaders/matmul_gen.ts). */
+  /** The generated entry point that runs it: the layout and TM, e.g. `matmul_strided_tm16` (shaders/matmul-gen.ts). */
   entryPoint: string;
   /** The file: shaders/matmul.wgsl or shaders/matmul_tiled.wgsl (`tiled`, `block`). */
   shader: 'matmul' | 'matmul_tiled';

@@ -1,6 +1,6 @@
 /**
  * The soft threshold prox_τ(x) = sign(x)·max(|x| − τ, 0) and the proximal L1 step
- * w ← prox_{ε·α}(w − ε·g) (shaders/soft_threshold.wgsl, engine/ops/softThreshold.ts).
+ * w ← prox_{ε·α}(w − ε·g) (shaders/soft_threshold.wgsl, engine/ops/soft-threshold.ts).
  *
  * Against the closed form on values chosen so that every operation is exact in f32 (multiples of
  * 1/64 and thresholds like 3/8: sums, differences and products by ε = 1/4 of such numbers are
@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mul, sub } from '../../engine/ops/elementwise';
-import { softThreshold, softThresholdStep } from '../../engine/ops/softThreshold';
+import { softThreshold, softThresholdStep } from '../../engine/ops/soft-threshold';
 import { randomArray, useRuntime } from '../helpers/gpu';
 
 /** The closed form, in f64. */

@@ -1,6 +1,6 @@
 /**
  * Label smoothing fused into the softmax cross-entropy kernels (shaders/softmax_xent.wgsl reads
- * every target as t' = t_scale·t + t_shift; engine/ops/softmax_xent.ts picks the pair).
+ * every target as t' = t_scale·t + t_shift; engine/ops/softmax-xent.ts picks the pair).
  *
  * Oracle: the closed form on the CPU in f64, with the smoothed targets written out explicitly
  * (1 − ε on the label and ε/(k − 1) elsewhere for 'book'; 1 − ε + ε/k and ε/k for 'uniform'):
@@ -20,7 +20,7 @@ import {
   softmaxCrossEntropyBackward,
   type LabelSmoothing,
   type SmoothingConvention,
-} from '../../engine/ops/softmax_xent';
+} from '../../engine/ops/softmax-xent';
 import { ArgumentError } from '../../engine/runtime/errors';
 import { gradCheck, input } from '../autograd/gradcheck';
 import { randomArray, useRuntime } from '../helpers/gpu';

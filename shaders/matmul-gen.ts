@@ -216,7 +216,7 @@ const GENERATORS: Record<MatmulLayout, (tm: number) => string> = {
 
 /** The WGSL of one generated entry point: `layout` with `tm` rows per invocation. */
 export function matmulEntrySource(layout: MatmulLayout, tm: number): string {
-  if (!hasMatmulEntry(layout, tm)) throw new RangeError(`matmul_gen: no ${layout} entry point for TM = ${tm}`);
+  if (!hasMatmulEntry(layout, tm)) throw new RangeError(`matmul-gen: no ${layout} entry point for TM = ${tm}`);
   return GENERATORS[layout](tm);
 }
 
