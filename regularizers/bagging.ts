@@ -9,7 +9,7 @@
  * run, one member's memory at a time plus the finished members' parameters). Training them batched
  * (k models in one set of dispatches) is not implemented.
  */
-import { add, ArgumentError, constant, noGrad, scale, SeededRng, softmaxRows, tidy, type GpuDataset, type Sequential, type Tensor } from '../engine/index';
+import { add, ArgumentError, constant, GpuDataset, noGrad, scale, SeededRng, softmaxRows, tidy, type Sequential, type Tensor } from '../engine/index';
 import { integerAtLeast, seed53 } from './check';
 import { fit, type FitConfig, type FitReport } from './fit';
 import type { Regularizer } from './types';
@@ -94,19 +94,35 @@ export class Ensemble {
     return out;
   }
 
-  /** Accuracy and mean negative log-likelihood of the averaged distribution on `data`. */
-  async evaluate(data: GpuDataset): Promise<{ accuracy: number; nll: number; count: number }> {
-    const probs = this.predictProbs(data.images);
-    const [p, labels] = await Promise.all([probs.toArray(), data.labels.toArray()]);
-    probs.dispose();
+  /**
+   * Accuracy and mean negative log-likelihood of the averaged distribution on `data`, in windows of
+   * `batchSize` rows (a convolutional member's intermediate tensors grow with the rows).
+   */
+  async evaluate(data: GpuDataset, batchSize = 1000): Promise<{ accuracy: number; nll: number; count: number }> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`Ensemble.evaluate: batch size must be a positive integer, got ${batchSize}`);
     const k = data.classes;
+    const labels = await data.labels.toArray();
+    const order = data.identityOrder();
     let correct = 0;
     let nll = 0;
-    for (let r = 0; r < data.count; r++) {
-      let best = 0;
-      for (let c = 1; c < k; c++) if (p[r * k + c] > p[r * k + best]) best = c;
-      if (best === labels[r]) correct++;
-      nll -= Math.log(Math.max(p[r * k + labels[r]], 1e-30));
+    try {
+      for (const w of GpuDataset.windows(data.count, batchSize)) {
+        const b = data.batch(order, w);
+        const probs = this.predictProbs(b.x);
+        b.x.dispose();
+        b.targets.dispose();
+        const p = await probs.toArray();
+        probs.dispose();
+        for (let i = 0; i < p.length / k; i++) {
+          const label = labels[w.start + i];
+          let best = 0;
+          for (let c = 1; c < k; c++) if (p[i * k + c] > p[i * k + best]) best = c;
+          if (best === label) correct++;
+          nll -= Math.log(Math.max(p[i * k + label], 1e-30));
+        }
+      }
+    } finally {
+      order.dispose();
     }
     return { accuracy: correct / data.count, nll: nll / data.count, count: data.count };
   }

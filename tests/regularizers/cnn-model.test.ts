@@ -8,13 +8,15 @@
  *   ReLU; without layers to insert, the ReLUs stay fused into conv1, conv2 and fc3;
  * - max-norm bounds every output channel's filter (a column of the [kh·kw·in, out] view of the
  *   filter bank, checked on the CPU from the filters' own layout), having had to act;
+ * - a bagged ensemble of CNNs evaluates in windows of rows (a convolution's im2col grows with the
+ *   rows: 3,000 digits at once exceed a storage binding), with the same result as in one window;
  * - every configuration of the CNN experiment (bench/experiment/configs.ts, bagging aside: it is
  *   not a regularizer) trains through `fit` with the regularizers given once, finite losses, and
  *   ends with a validation loss below the untrained network's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchNorm, BatchNorm2d, evaluate, GpuDataset, loadMnist, MNIST_CLASSES, momentum } from '../../engine/index';
-import { batchNorm, cnn, dropout, fit, hiddenNoise, maxNorm } from '../../regularizers/index';
+import { bagging, batchNorm, cnn, dropout, fit, hiddenNoise, maxNorm } from '../../regularizers/index';
 import { CNN_CONFIGS } from '../../bench/experiment/configs';
 import { useRuntime } from '../helpers/gpu';
 
@@ -112,6 +114,21 @@ describe('regularizers: cnn()', () => {
     report.optimizer.dispose();
     for (const [name, norms] of await filterNorms(model)) for (const n of norms) expect(n, name).toBeLessThanOrEqual(c * (1 + 1e-5));
     model.dispose();
+  });
+
+  it('a bagged ensemble of CNNs evaluates in windows with the result of one window', async () => {
+    const { ensemble } = await bagging(
+      { train },
+      { k: 2, makeModel: (i) => cnn(rt(), { ...SMALL, seed: 10 + i }), optimizer: momentum({ lr: 0.02, momentum: 0.9 }), epochs: 1, batchSize: 32, seed: 1 },
+    );
+    const whole = await ensemble.evaluate(val, 1000);
+    const windows = await ensemble.evaluate(val, 50);
+    expect(windows.count).toBe(128);
+    expect(windows.accuracy).toBe(whole.accuracy);
+    // The same rows' probabilities, possibly through another matmul blocking: f32 rounding only.
+    expect(Math.abs(windows.nll - whole.nll)).toBeLessThanOrEqual(1e-5 * whole.nll);
+    expect(whole.accuracy).toBeGreaterThan(0.1);
+    ensemble.dispose();
   });
 
   for (const config of CNN_CONFIGS.filter((k) => !k.bagging)) {
