@@ -13,17 +13,17 @@
  * for forward + backward (the dx and dw products); bias and col2im additions are not counted.
  * Implementations are sampled in turn, round after round, so that load changes on the shared CPUs
  * hit all alike; every row's GPU work (submits, dispatches per call) is counted while it is sampled.
- * A training-step case (the MNIST CNN of engine/train/mnist-cnn.ts, batch 64, in ms) is measured
- * without and with dropout in both convolutions' epilogues (keep 0.8): the cost of the fused mask.
+ * A training-step case (the MNIST CNN of engine/train/mnist-cnn.ts, plain SGD, batch 64, in ms):
+ * the engine without and with dropout in both convolutions' epilogues (keep 0.8: the cost of the
+ * fused mask), and the same network and step in tfjs-webgpu and jax-js (bench/suites/cnn-step.ts),
+ * each first checked to train as the engine does from the same weights on the same batch.
  */
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as Jax from '@jax-js/jax';
 import { grid1d, type Runtime, type Tensor } from '../../engine/index';
 import { conv2d, conv2dOp } from '../../engine/ops/conv';
-import { Conv2d, Flatten, Linear, MaxPool2d, Sequential } from '../../engine/nn/index';
-import { SGD } from '../../engine/optim/optimizers';
-import { trainOnBatch } from '../../engine/train/loop';
 import { uniformValues } from '../data';
+import { checkedLosses, checkTraining, engineCnnStep, jaxCnn, tfjsCnn, type CnnStep } from './cnn-step';
 import { GpuWorkTally, type GpuWork } from '../gpu-work';
 import { jaxPeer } from '../peers/jax';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
@@ -316,54 +316,68 @@ export const convSuite: BenchSuite = async (ctx) => {
       }
     }
     ctx.progress?.(cases.length, cases.length + 1);
-    rows.push(...(await cnnStepRows(ctx, budget, samples)));
+    try {
+      rows.push(...(await cnnStepRows(ctx, budget, samples)));
+    } catch (e) {
+      // The engine's own step failed its check: no step rows, the convolutions' rows are kept.
+      if (!ctx.reportError) throw e;
+      ctx.reportError(`cnn-step: ${errorText(e)}`);
+    }
   } finally {
     fma.out.dispose();
   }
   return rows;
 };
 
-/** The MNIST CNN's training step (batch 64), without and with dropout in both convolutions' epilogues. */
+/**
+ * The MNIST CNN's training step (batch 64): the engine without and with dropout in both convolutions'
+ * epilogues, and the peers from the engine's initial weights, each checked to train as the engine
+ * does before it is timed (bench/suites/cnn-step.ts); a peer that fails the check gets no row.
+ */
 async function cnnStepRows(ctx: BenchContext, budget: Budget, samples: number): Promise<BenchRow[]> {
   const rt = ctx.rt;
   const batch = ctx.tiny ? 2 : 64;
-  const make = (drop: boolean): Sequential => {
-    const dropout = (stream: number) => (drop ? { dropout: { probability: { keep: 0.8 }, seed: 1, stream } } : {});
-    return Sequential.create(rt, [
-      new Conv2d('conv1', 1, 16, { kernel: 5, activation: 'relu', inputSize: [28, 28], ...dropout(1) }),
-      new MaxPool2d('pool1', { kernel: 2 }),
-      new Conv2d('conv2', 16, 32, { kernel: 5, activation: 'relu', ...dropout(2) }),
-      new MaxPool2d('pool2', { kernel: 2 }),
-      new Flatten('flatten'),
-      new Linear('fc1', 512, 128, { activation: 'relu' }),
-      new Linear('out', 128, 10),
-    ]);
-  };
-  const xs = uniformValues(batch * 784, 5, 0, 1);
-  const t = new Float32Array(batch * 10);
-  for (let i = 0; i < batch; i++) t[i * 10 + (i % 10)] = 1;
-  const x = rt.tensor(xs, [batch, 784]);
-  const targets = rt.tensor(t, [batch, 10]);
-  const models = [make(false), make(true)];
-  const opts = models.map((m) => new SGD(m.arena, { lr: 0.01 }));
+  const label = `cnn-step b${batch}`;
+  const engines = [engineCnnStep(rt, batch, false), engineCnnStep(rt, batch, true)];
+  const timed: { impl: Impl; extra: Record<string, string> }[] = [];
   try {
-    const impls: Impl[] = [];
-    for (const [i, m] of models.entries()) {
-      let step = 0;
-      impls.push(await engineImpl(rt, budget, i === 0 ? 'engine' : 'engine-conv-dropout', () => trainOnBatch(m, opts[i], x, targets, step++)));
+    const initial = (await engines[0].model.exportState()).params;
+    const reference = await checkedLosses(engines[0]);
+    const check = checkTraining('engine', reference);
+    for (const [i, e] of engines.entries()) {
+      const dropout = i === 0 ? 'none' : 'keep 0.8 in both conv epilogues';
+      timed.push({ impl: await engineImpl(rt, budget, i === 0 ? 'engine' : 'engine-conv-dropout', e.step), extra: i === 0 ? { dropout, check } : { dropout } });
     }
-    const res = await sampleAll(impls, samples, ctx, 'cnn step');
-    return impls.flatMap((impl) => {
+    const peers = [
+      { name: 'tfjs-webgpu', make: async () => tfjsCnn(await tfjsPeer(), initial, batch) },
+      { name: 'jax-js', make: async () => jaxCnn(await jaxPeer(), initial, batch) },
+    ];
+    for (const p of peers) {
+      let step: CnnStep | undefined;
+      try {
+        step = await p.make();
+        const extra = { check: checkTraining(p.name, await checkedLosses(step), reference) };
+        timed.push({ impl: await peerImpl(rt.device, budget, p.name, { call: step.step, sync: step.sync, dispose: step.dispose }), extra });
+      } catch (e) {
+        step?.dispose();
+        ctx.reportError?.(`${p.name} ${label}: ${errorText(e)}`);
+      }
+    }
+    const res = await sampleAll(
+      timed.map((t) => t.impl),
+      samples,
+      ctx,
+      label,
+    );
+    return timed.flatMap(({ impl, extra }) => {
       const r = res.get(impl);
       if (!r) return [];
       const ms = median(r.wall);
-      ctx.log(`  conv cnn-step ${impl.impl}: ${ms.toFixed(2)} ms`);
-      return [row(`cnn-step b${batch}`, impl.impl, 'ms', ms, r, { dropout: impl.impl === 'engine' ? 'none' : 'keep 0.8 in both conv epilogues' })];
+      ctx.log(`  conv ${label} ${impl.impl}: ${ms.toFixed(2)} ms`);
+      return [row(label, impl.impl, 'ms', ms, r, extra)];
     });
   } finally {
-    opts.forEach((o) => o.dispose());
-    models.forEach((m) => m.dispose());
-    x.dispose();
-    targets.dispose();
+    for (const t of timed) t.impl.dispose();
+    for (const e of engines) e.dispose();
   }
 }

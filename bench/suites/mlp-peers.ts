@@ -78,6 +78,20 @@ export function tfjsMlp(tf: typeof TF, cfg: MlpConfig): MlpStep {
 
 type JaxParams = { w: Jax.Array[]; b: Jax.Array[] };
 
+/**
+ * One jitted SGD step of `loss`: `(params, ...batch) → [loss, params − lr·∇loss]`, the loss and
+ * its gradient from one `valueAndGrad`. Consumes its arguments, as jax-js functions do.
+ */
+export function jaxSgd<P extends Jax.JsTree<Jax.Array>, A extends Jax.Array[]>(jax: typeof Jax, loss: (p: P, ...batch: A) => Jax.Array, lr: number) {
+  const { tree } = jax;
+  // The library's mapped argument types do not resolve for a generic P: its own types, restated.
+  const valueAndGrad = jax.valueAndGrad(loss) as unknown as (p: P, ...batch: A) => [Jax.Array, P];
+  return jax.jit((p: P, ...batch: A): [Jax.Array, P] => {
+    const [value, grads] = valueAndGrad(tree.ref(p), ...batch);
+    return [value, tree.map((w: Jax.Array, g: Jax.Array) => w.sub(g.mul(lr)), p, grads) as P];
+  });
+}
+
 /** The step in jax-js (webgpu the default device): one jitted `valueAndGrad` + SGD. */
 export function jaxMlp(jax: typeof Jax, cfg: MlpConfig): MlpStep {
   const { numpy: np, nn, random, tree } = jax;
@@ -119,11 +133,7 @@ export function jaxMlp(jax: typeof Jax, cfg: MlpConfig): MlpStep {
     tree.dispose(p);
     return ce.add(l2.mul(cfg.l2 / 2));
   };
-  const train = jax.jit((p: JaxParams, xb: Jax.Array, yb: Jax.Array, k: Jax.Array) => {
-    const [value, grads] = jax.valueAndGrad(loss)(tree.ref(p), xb, yb, k);
-    const next = tree.map((w: Jax.Array, g: Jax.Array) => w.sub(g.mul(cfg.lr)), p, grads) as JaxParams;
-    return [value, next] as [Jax.Array, JaxParams];
-  });
+  const train = jaxSgd(jax, loss, cfg.lr);
   let stepIndex = 0;
   return {
     step: () => {
