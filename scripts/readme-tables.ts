@@ -16,8 +16,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { flag, option, parseProcessArgs, text } from '../bench/args';
-import { tableCells } from '../bench/experiment/table';
-import type { ExperimentReport } from '../bench/experiment/types';
+import { fmtSpread, tableCells } from '../bench/experiment/table';
+import { modelLabel, type ExperimentReport } from '../bench/experiment/types';
 import { fmtNum, fmtPercent, fmtRatio } from '../bench/report/format';
 import type { BenchReport, ReportRow } from '../bench/report/types';
 
@@ -35,6 +35,47 @@ const met = (ok: boolean): string => (ok ? '**met**' : '**missed**');
 /** The experiment's table, with the cells the experiment's own Markdown and HTML reports use. */
 function experimentTable(report: ExperimentReport): string {
   return markdown(tableCells(report), (c) => c > 0);
+}
+
+/**
+ * Two experiment reports side by side (`with=` names the second record): per configuration present
+ * in both, the held-out accuracy and the gap of each, and the second's held-out accuracy minus the
+ * first's, in points. The two must share the digits, the seeds and the epochs, or the comparison says
+ * nothing about the networks.
+ */
+function experimentCompareTable(a: ExperimentReport, root: string, params: Record<string, string>): string {
+  if (!params.with) throw new Error('table:experiment-compare needs with=RECORD (the second experiment report)');
+  const b = readRecord(root, params.with) as ExperimentReport;
+  for (const key of ['train', 'val', 'test', 'splitSeed', 'epochs', 'batchSize'] as const)
+    if (a.setup[key] !== b.setup[key]) throw new Error(`table:experiment-compare: the reports differ in ${key} (${a.setup[key]} vs ${b.setup[key]})`);
+  if (a.setup.seeds.join() !== b.setup.seeds.join()) throw new Error('table:experiment-compare: the reports have different seeds');
+  const [na, nb] = [a, b].map((r) => (r.setup.cnn ? 'CNN' : 'MLP'));
+  const second = new Map(b.summaries.map((s) => [s.config, s]));
+  const body = a.summaries.flatMap((sa) => {
+    const sb = second.get(sa.config);
+    if (!sb) return [];
+    const delta = 100 * (sb.heldOutAccuracy.mean - sa.heldOutAccuracy.mean);
+    return [
+      [
+        sa.label,
+        fmtSpread(sa.heldOutAccuracy, 2, 100),
+        fmtSpread(sb.heldOutAccuracy, 2, 100),
+        `${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(2)}`,
+        fmtSpread(sa.gap, 2, 100),
+        fmtSpread(sb.gap, 2, 100),
+      ],
+    ];
+  });
+  if (body.length === 0) throw new Error('table:experiment-compare: no configuration is in both reports');
+  const head = [
+    `configuration (${modelLabel(a.setup)} · ${modelLabel(b.setup)})`,
+    `${na} held-out %`,
+    `${nb} held-out %`,
+    `${nb} − ${na} (pts)`,
+    `${na} gap (pts)`,
+    `${nb} gap (pts)`,
+  ];
+  return markdown([head, ...body], (c) => c > 0);
 }
 
 /** Where a bench report ran, for a table's first column. */
@@ -202,8 +243,9 @@ function targetsTable(report: BenchReport): string {
 }
 
 /** A table kind: how its record's JSON becomes Markdown. */
-const KINDS: Record<string, (record: unknown, params: Record<string, string>) => string> = {
+const KINDS: Record<string, (record: unknown, params: Record<string, string>, root: string) => string> = {
   experiment: (record) => experimentTable(record as ExperimentReport),
+  'experiment-compare': (record, params, root) => experimentCompareTable(record as ExperimentReport, root, params),
   conv: (record, params) => convTable(record as BenchReport, params),
   targets: (record) => targetsTable(record as BenchReport),
 };
@@ -225,13 +267,16 @@ export interface TableBlock {
 export function renderTable(root: string, kind: string, record: string, params: Record<string, string> = {}): string {
   const render = KINDS[kind];
   if (!render) throw new Error(`unknown table kind "${kind}" (kinds: ${Object.keys(KINDS).join(', ')})`);
-  let json: unknown;
+  return render(readRecord(root, record), params, root);
+}
+
+/** The JSON of the record at `root/<record>`. */
+function readRecord(root: string, record: string): unknown {
   try {
-    json = JSON.parse(readFileSync(resolve(root, record), 'utf8'));
+    return JSON.parse(readFileSync(resolve(root, record), 'utf8'));
   } catch (e) {
     throw new Error(`${record}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return render(json, params);
 }
 
 /** Every table between markers in `readme`, with what its record gives. */

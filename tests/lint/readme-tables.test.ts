@@ -10,20 +10,20 @@ import { describe, expect, it } from 'vitest';
 import { summarize } from '../../bench/experiment/stats';
 import { TABLE_HEAD } from '../../bench/experiment/table';
 import type { ExperimentReport, RunResult } from '../../bench/experiment/types';
-import { readmeTables, regenerate } from '../../scripts/readme-tables';
+import { readmeTables, regenerate, renderTable } from '../../scripts/readme-tables';
 
 const root = resolve(import.meta.dirname, '../..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
 /** A small experiment report: `configs` configurations over two seeds, from made-up runs. */
-function experimentReport(model: string, configs: string[]): ExperimentReport {
+function experimentReport(model: string, configs: string[], heldOutShift = 0): ExperimentReport {
   const runs: RunResult[] = configs.flatMap((config, i) =>
     [1, 2].map((seed) => ({
       config,
       seed,
       trainAccuracy: 0.9 + 0.01 * i,
       trainLoss: 0.3,
-      heldOutAccuracy: 0.8 + 0.01 * seed,
+      heldOutAccuracy: 0.8 + 0.01 * seed + heldOutShift,
       heldOutLoss: 0.5,
       gap: 0.1 - 0.01 * seed + 0.01 * i,
       zeroFraction: 0,
@@ -41,7 +41,8 @@ function experimentReport(model: string, configs: string[]): ExperimentReport {
       runs.filter((r) => r.config === c),
     ),
   );
-  return { summaries, runs } as unknown as ExperimentReport;
+  const setup = { sizes: [784, 32, 10], train: 100, val: 50, test: 200, splitSeed: 1, seeds: [1, 2], epochs: 5, batchSize: 16 };
+  return { summaries, runs, setup: model === 'CNN' ? { ...setup, cnn: { channels: [8, 16], dense: 64 } } : setup } as unknown as ExperimentReport;
 }
 
 describe('README tables generated from bench/records', () => {
@@ -80,5 +81,25 @@ describe('README tables generated from bench/records', () => {
     expect(rows(cnn.current)).toEqual([TABLE_HEAD[0], '---', 'CNN none', 'CNN augmentation']);
     expect(after.replace(/<!-- table:[\s\S]*?<!-- \/table -->/g, '[table]')).toBe(before.replace(/<!-- table:[\s\S]*?<!-- \/table -->/g, '[table]'));
     expect(regenerate(after, dir)).toBe(after);
+  });
+
+  it('puts two experiment records side by side: the configurations in both, each one’s held-out accuracy and gap, and the difference', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'readme-compare-'));
+    mkdirSync(join(dir, 'records'));
+    writeFileSync(join(dir, 'records/mlp.json'), JSON.stringify(experimentReport('MLP', ['none', 'l2', 'dropout'])));
+    writeFileSync(join(dir, 'records/cnn.json'), JSON.stringify(experimentReport('CNN', ['none', 'dropout', 'augmentation'], 0.025)));
+    const table = renderTable(dir, 'experiment-compare', 'records/mlp.json', { with: 'records/cnn.json' });
+    const lines = table.split('\n');
+    expect(lines[0]).toContain('MLP 784-32-10');
+    expect(lines[0]).toContain('CNN conv5×5×8');
+    // Only the shared configurations, in the first report's order; held-out 81.5 and 84.0 on average.
+    expect(lines.slice(2).map((l) => l.split(' | ')[0])).toEqual(['| MLP none', '| MLP dropout']);
+    expect(lines[2].split(' | ').slice(1, 4)).toEqual(['81.50 ± 0.71', '84.00 ± 0.71', '+2.50']);
+    writeFileSync(
+      join(dir, 'records/long.json'),
+      JSON.stringify({ ...experimentReport('CNN', ['none']), setup: { ...experimentReport('CNN', ['none']).setup, epochs: 9 } }),
+    );
+    expect(() => renderTable(dir, 'experiment-compare', 'records/mlp.json', { with: 'records/long.json' })).toThrow(/differ in epochs \(5 vs 9\)/);
+    expect(() => renderTable(dir, 'experiment-compare', 'records/mlp.json', {})).toThrow(/needs with=RECORD/);
   });
 });
