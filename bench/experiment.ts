@@ -5,7 +5,7 @@
  * Dawn; prints a progress line per run to stderr and the table to stdout, and writes
  * `experiment.json`, `experiment.md` and a self-contained `experiment.html` (see --help).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Runtime } from '../engine/index';
 import { EXPERIMENT_USAGE, parseExperimentArgs } from './experiment/args';
@@ -13,7 +13,7 @@ import { CNN_CONFIGS, CONFIGS, EXPERIMENT_CNN, selectConfigs } from './experimen
 import { renderExperimentHtml } from './experiment/html';
 import { runExperiment } from './experiment/run';
 import { formatMarkdown, formatTable } from './experiment/table';
-import { EXPERIMENT_SCHEMA_VERSION, modelLabel, type ExperimentReport, type ExperimentSetup, type RunResult } from './experiment/types';
+import { EXPERIMENT_SCHEMA_VERSION, modelLabel, type ExperimentReport, type PartialExperiment, type ExperimentSetup, type RunResult } from './experiment/types';
 
 const started = performance.now();
 
@@ -35,6 +35,17 @@ function readReport(path: string): ExperimentReport {
     throw new Error(`${path} is not an experiment report (schema version ${EXPERIMENT_SCHEMA_VERSION})`);
   for (const s of r.summaries) s.short ??= CONFIGS.find((c) => c.name === s.config)?.short ?? s.label;
   return r;
+}
+
+/** The finished runs of an interrupted experiment with the same setup (an error if the setup differs). */
+function readPartial(path: string, setup: ExperimentSetup): RunResult[] {
+  if (!existsSync(path)) return [];
+  const p = JSON.parse(readFileSync(path, 'utf8')) as PartialExperiment;
+  if (p.schemaVersion !== EXPERIMENT_SCHEMA_VERSION || !Array.isArray(p.runs))
+    throw new Error(`${path} is not a partial experiment (schema version ${EXPERIMENT_SCHEMA_VERSION})`);
+  if (JSON.stringify(p.setup) !== JSON.stringify(setup))
+    throw new Error(`--resume: ${path} was written with another setup (${JSON.stringify(p.setup)}); run without --resume, or with that run's options`);
+  return p.runs;
 }
 
 /** Prints the table and writes the three reports into `outDir`. */
@@ -81,11 +92,22 @@ async function main(): Promise<number> {
     process.stderr.write(
       `${clock()} adapter: ${rt.adapterName}; ${configs.length} configurations × ${o.seeds.length} seeds, ${modelLabel(setup)}, ${o.epochs} epochs\n`,
     );
+    const partialPath = join(resolve(o.outDir), 'experiment.partial.json');
+    const done = o.resume ? readPartial(partialPath, setup) : [];
+    if (o.resume) process.stderr.write(`${clock()} resuming: ${done.length} finished runs in ${partialPath}\n`);
+    const runs: RunResult[] = [...done];
+    mkdirSync(resolve(o.outDir), { recursive: true });
     const report = await runExperiment(rt, {
       setup,
       configs,
+      done,
       log: (m) => process.stderr.write(`${clock()} ${m}\n`),
-      onRun: (r, i, n) => process.stderr.write(`${runLine(r, i, n)}\n`),
+      onRun: (r, i, n) => {
+        process.stderr.write(`${runLine(r, i, n)}${done.includes(r) ? ' (resumed)' : ''}\n`);
+        if (!runs.includes(r)) runs.push(r);
+        const partial: PartialExperiment = { schemaVersion: EXPERIMENT_SCHEMA_VERSION, setup, runs };
+        writeFileSync(partialPath, `${JSON.stringify(partial)}\n`);
+      },
     });
     writeReports(report, o.outDir);
     return 0;

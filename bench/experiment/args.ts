@@ -22,6 +22,8 @@ export interface ExperimentArgs {
   adapter?: 'auto' | 'lavapipe' | 'swiftshader';
   /** Measure nothing: print and write the reports of an existing experiment.json. */
   from?: string;
+  /** Reuse the finished runs of an interrupted experiment (its experiment.partial.json in `outDir`). */
+  resume?: boolean;
   list: boolean;
   help: boolean;
 }
@@ -65,7 +67,7 @@ self-contained experiment.html with charts.`,
   options: {
     model: option(
       'mlp|cnn',
-      'the MLP of --hidden, or the convolutional net (--model=cnn changes the defaults of --epochs, --batch and --lr: see --model=cnn --help)',
+      'the MLP of --hidden, or the convolutional net of bench/experiment/configs.ts (EXPERIMENT_CNN), trained with the same digits, optimizer, epochs and batch',
       oneOf(['mlp', 'cnn']),
       { default: D.model },
     ),
@@ -87,6 +89,9 @@ self-contained experiment.html with charts.`,
       text,
     ),
     list: flag('list the configurations and exit'),
+    resume: flag(
+      'continue an interrupted run: reuse the runs recorded in --out/experiment.partial.json (written after every run) when its setup is this one, and run only the others',
+    ),
   },
 };
 
@@ -114,6 +119,7 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
   if (v.configs.length > 0) o.configs = v.configs.flat();
   if (v.adapter !== undefined) o.adapter = v.adapter;
   if (v.from !== undefined) o.from = v.from;
+  if (v.resume) o.resume = true;
   if (o.train + o.val + o.test > 10000)
     throw new ArgumentError(`experiment: train ${o.train} + val ${o.val} + test ${o.test} exceeds the 10,000 digits of the mnist package`);
   return o;

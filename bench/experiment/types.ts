@@ -110,8 +110,17 @@ export interface ExperimentReport {
   spread: 'std';
   summaries: ConfigSummary[];
   runs: RunResult[];
-  /** Wall time of the whole experiment, seconds. */
+  /** Wall time of the whole experiment, seconds (of the last process, when it resumed an interrupted one). */
   durationSeconds: number;
+  /** Runs taken from an interrupted experiment (`--resume`) instead of trained by this process. */
+  resumedRuns?: number;
+}
+
+/** What `npm run experiment` writes after every run, so that `--resume` can continue it. */
+export interface PartialExperiment {
+  schemaVersion: typeof EXPERIMENT_SCHEMA_VERSION;
+  setup: ExperimentSetup;
+  runs: RunResult[];
 }
 
 /** The network in words, for the table and the progress lines. */

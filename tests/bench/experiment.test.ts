@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { parseExperimentArgs } from '../../bench/experiment/args';
 import { CONFIGS, selectConfigs } from '../../bench/experiment/configs';
 import { spreadOf } from '../../bench/experiment/stats';
-import type { ExperimentReport } from '../../bench/experiment/types';
+import type { ExperimentReport, PartialExperiment } from '../../bench/experiment/types';
 
 const run = promisify(execFile);
 
@@ -82,7 +82,27 @@ describe('npm run experiment', () => {
     });
     expect(JSON.parse(readFileSync(join(again, 'experiment.json'), 'utf8'))).toEqual(report);
     expect(readFileSync(join(again, 'experiment.html'), 'utf8')).toBe(html);
-  }, 120_000);
+
+    // Every finished run was also written to experiment.partial.json; --resume takes them as they are
+    // (their own timings included, which a new training could not reproduce) and trains nothing.
+    const partial = JSON.parse(readFileSync(join(out, 'experiment.partial.json'), 'utf8')) as PartialExperiment;
+    expect(partial.runs).toEqual(report.runs);
+    expect(partial.setup).toEqual(report.setup);
+    const resumed = await run('npx', ['tsx', '--import', './scripts/wgsl-loader.mjs', 'bench/experiment.ts', ...args, '--resume'], {
+      timeout: 120_000,
+      maxBuffer: 1 << 24,
+      env: { ...process.env, WEBGPU_ADAPTER: 'lavapipe' },
+    });
+    expect(resumed.stderr).toMatch(/resuming: 2 finished runs/);
+    expect(resumed.stderr).toMatch(/\[2\/2\] l1 seed 1: .* \(resumed\)/);
+    const second = JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8')) as ExperimentReport;
+    expect(second.runs).toEqual(report.runs);
+    expect(second.resumedRuns).toBe(2);
+    // Another setup does not mix with those runs.
+    await expect(
+      run('npx', ['tsx', '--import', './scripts/wgsl-loader.mjs', 'bench/experiment.ts', ...args, '--epochs=2', '--resume'], { timeout: 60_000 }),
+    ).rejects.toMatchObject({ stderr: expect.stringMatching(/written with another setup/) });
+  }, 240_000);
 });
 
 describe('experiment pieces', () => {
