@@ -34,6 +34,7 @@ import guard from './guard.wgsl?raw';
 import metrics from './metrics.wgsl?raw';
 import conv from './conv.wgsl?raw';
 import pool from './pool.wgsl?raw';
+import batchnorm from './batchnorm.wgsl?raw';
 
 // The matmul files are templates whose entry points (one per layout and rows per invocation, loops
 // unrolled) are generated from TypeScript: see shaders/matmul-gen.ts for why.
@@ -78,6 +79,7 @@ export const shaders = {
   metrics: { source: metrics },
   conv: { source: conv, uses: ['grid'] },
   pool: { source: pool, uses: ['grid'] },
+  batchnorm: { source: batchnorm, uses: ['grid'] },
 } as const satisfies Record<string, ShaderEntry>;
 
 /** The name of a registered kernel file. */

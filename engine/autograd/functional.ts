@@ -6,6 +6,7 @@
 import type { Conv2dAttrs } from '../ops/conv';
 import type { DropoutOptions } from '../ops/dropout';
 import type { Pool2dOptions } from '../ops/pool';
+import type { BatchNormAttrs } from '../ops/batchnorm';
 import type { GaussianNoiseOptions } from '../ops/noise';
 import type { OneHotOptions } from '../ops/gather';
 import type { LinearAttrs, MatmulAttrs } from './ops/matmul';
@@ -90,3 +91,11 @@ export const maxPool2d = (x: Input, opts: Pool2dOptions): Var => apply('maxPool2
 export const avgPool2d = (x: Input, opts: Pool2dOptions): Var => apply('avgPool2d', [x], { ...opts });
 /** Spatial dropout of NHWC x: one mask draw per (example, channel), keyed like `dropout`. */
 export const dropout2d = (x: Input, key: DropoutOptions): Var => apply('dropout2d', [x], { ...key });
+/**
+ * Batch normalization of x [rows, features] per feature: γ ⊙ (x − μ)/√(σ² + ε) + β, with the batch's
+ * statistics ('train' also updates the running ones in place: r ← (1 − m)·r + m·batch value, the
+ * variance unbiased; 'batch' leaves them alone) or the running ones ('running'). Fused kernels
+ * (engine/ops/batchnorm.ts); the running statistics get no gradient.
+ */
+export const batchNorm = (x: Input, gamma: Input, beta: Input, runningMean: Input, runningVar: Input, attrs: BatchNormAttrs): Var =>
+  apply('batchNorm', [x, gamma, beta, runningMean, runningVar], { ...attrs });

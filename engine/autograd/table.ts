@@ -17,6 +17,7 @@ import { linearChainOp, linearOp, matmulOp, type LinearAttrs, type LinearChainAt
 import { conv2dOp, type Conv2dAttrs } from '../ops/conv';
 import { dropout2dOp } from '../ops/dropout2d';
 import { avgPool2dOp, maxPool2dOp, type Pool2dOptions } from '../ops/pool';
+import { batchNormOp, type BatchNormAttrs } from '../ops/batchnorm';
 import type { OpDef } from './opdef';
 
 /** Each op's attributes (`void` when it has none). */
@@ -54,6 +55,7 @@ export interface OpAttrs {
   maxPool2d: Pool2dOptions;
   avgPool2d: Pool2dOptions;
   dropout2d: DropoutOptions;
+  batchNorm: BatchNormAttrs;
 }
 
 /** The name of an autodiff op. */
@@ -94,4 +96,5 @@ export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   maxPool2d: maxPool2dOp,
   avgPool2d: avgPool2dOp,
   dropout2d: dropout2dOp,
+  batchNorm: batchNormOp,
 };

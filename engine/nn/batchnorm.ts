@@ -8,14 +8,13 @@
  *                                 in every training-mode pass:  r ← (1 − m)·r + m·batch value
  *                                 (the running variance takes the unbiased σ²_B·B/(B − 1), as PyTorch)
  *
- * Written with the tape's ops (mean, square, rsqrt, broadcasting mul/add), so its backward pass is
- * theirs. γ has the role 'scale' and β the role 'bias': penalties leave both alone by default.
+ * One op of the tape, `batchNorm` (engine/ops/batchnorm.ts): fused kernels for the statistics (the
+ * running averages updated in the same pass), the normalization and the backward. γ has the role
+ * 'scale' and β the role 'bias': penalties leave both alone by default.
  * The running statistics are buffers (engine/nn/buffers.ts): snapshots and checkpoints include them.
  */
-import { add, mean, mul, rsqrt, square, sub } from '../autograd/functional';
-import { noGrad } from '../autograd/scope';
+import { batchNorm } from '../autograd/functional';
 import type { Var } from '../autograd/var';
-import { addInto, scale } from '../ops/elementwise';
 import type { ParamSpec } from '../optim/arena';
 import { ArgumentError, ShapeError } from '../runtime/errors';
 import { fmtShape, type Tensor } from '../runtime/tensor';
@@ -91,35 +90,8 @@ export class BatchNorm implements Layer {
       throw new ArgumentError(`BatchNorm ${this.name}: not bound to its parameters and buffers yet`);
     if (x.shape.length !== 2 || x.shape[1] !== this.features)
       throw new ShapeError(`BatchNorm ${this.name}: expects [batch, ${this.features}], got ${fmtShape(x.shape)}`);
-    let xhat: Var;
-    if (batchStatsActive(ctx)) {
-      const rows = x.shape[0];
-      if (rows < 2) throw new ShapeError(`BatchNorm ${this.name}: batch statistics need at least 2 rows, got ${fmtShape(x.shape)}`);
-      const mu = mean(x, [0], true);
-      const xc = sub(x, mu);
-      const variance = mean(square(xc), [0], true);
-      xhat = mul(xc, rsqrt(variance, this.eps));
-      if (ctx.training) noGrad(() => this.updateRunning(mu.data, variance.data, rows));
-    } else {
-      xhat = mul(sub(x, this.runningMean), rsqrt(this.runningVar, this.eps));
-    }
-    return add(mul(xhat, this.gamma), this.beta);
-  }
-
-  /** r ← (1 − m)·r + m·batch value, in place, for the mean and the unbiased variance. */
-  private updateRunning(mu: Tensor, variance: Tensor, rows: number): void {
-    const m = this.momentum;
-    const rt = mu.runtime;
-    for (const [running, batch, factor] of [
-      [this.runningMean!, mu, 1],
-      [this.runningVar!, variance, rows / (rows - 1)],
-    ] as const) {
-      const next = scale(running, 1 - m);
-      const flat = rt.view(batch, running.shape);
-      addInto(next, flat, m * factor);
-      rt.copy(next, running, running.byteLength);
-      flat.dispose();
-      next.dispose();
-    }
+    const mode = batchStatsActive(ctx) ? (ctx.training ? 'train' : 'batch') : 'running';
+    if (mode !== 'running' && x.shape[0] < 2) throw new ShapeError(`BatchNorm ${this.name}: batch statistics need at least 2 rows, got ${fmtShape(x.shape)}`);
+    return batchNorm(x, this.gamma, this.beta, this.runningMean, this.runningVar, { mode, eps: this.eps, momentum: this.momentum });
   }
 }

@@ -235,6 +235,33 @@ const CASES: { readonly [K in OpName]: fc.Arbitrary<Case> } = {
       f: ([x]) => F.avgPool2d(x, { kernel: Math.min(k, h, w), stride: 1 }),
       m3: 0,
     })),
+  // Batch statistics over N ≥ 2 rows (the running ones are buffers: no gradient). Each column is a
+  // shuffled ladder 2·(k − (N − 1)/2): biased σ ≥ 1, |x| ≤ √3·σ, and σ ≥ 1 − h along x ± hv (|v| ≤ 1
+  // moves σ by at most h). Along a line x̂_i = √N·u_i/ρ, u the centred x, w the centred direction
+  // (|w| ≤ √N), ρ = √(|u|² + Nε) ≥ √N·σ; the derivatives of q^(−1/2), q = ρ² (|q'| ≤ 2ρ|w|, q'' = 2|w|²),
+  // give |D²x̂_i| ≤ 6√N|w|²/ρ² ≤ 6√N/σ² and |D³x̂_i| ≤ 36√N/σ³, so for y = γ·x̂ + β,
+  // M3 ≤ (max|γ| + h)·36√N/σ³ + 3·6√N/σ². Evaluation: the forward bound of ../ops/batchnorm.test.ts
+  // for N ≤ 7 and |x| ≤ √3·σ is below 2^-14·(1 + |y|).
+  batchNorm: fc.tuple(fc.integer({ min: 2, max: 7 }), small, dataSeed).map(([n, c, seed]) => {
+    const x = new Float32Array(n * c);
+    for (let f = 0; f < c; f++) {
+      const order = Array.from(randomArray(n, seed + f), (u, r) => [u, r] as const).sort((p, q) => p[0] - q[0]);
+      order.forEach(([, r], k) => (x[r * c + f] = 2 * (k - (n - 1) / 2)));
+    }
+    const sigma = 1 - H;
+    return {
+      inputs: [
+        { data: x, shape: [n, c] },
+        { data: values(c, seed + 100, 0.5, 1.5), shape: [c] },
+        { data: values(c, seed + 101), shape: [c] },
+        { data: new Float32Array(c), shape: [c], grad: false },
+        { data: new Float32Array(c).fill(1), shape: [c], grad: false },
+      ],
+      f: ([xv, g, b, rm, rv]) => F.batchNorm(xv, g, b, rm, rv, { mode: 'batch', eps: 1e-5, momentum: 0.1 }),
+      m3: ((1.5 + H) * 36 * Math.sqrt(n)) / sigma ** 3 + (18 * Math.sqrt(n)) / sigma ** 2,
+      e: 2 ** -14,
+    };
+  }),
 };
 
 /** f's outputs at the given inputs (no tape), read back. */
