@@ -4,6 +4,7 @@
  * `errors` and the run goes on with the next suite.
  */
 import { ArgumentError, type Runtime } from '../engine/index';
+import { useBenchKernels } from './kernels';
 import { sizesFor, type SizeSpec } from './sizes';
 import { analyzeRows } from './report/analyze';
 import { REPORT_SCHEMA_VERSION, type BenchReport, type SuiteError } from './report/types';
@@ -102,6 +103,8 @@ export async function runSuites(rt: Runtime, opts: RunOptions = {}): Promise<Ben
   const samples = opts.samples ?? DEFAULT_SAMPLES;
   if (!Number.isInteger(samples) || samples < 5) throw new ArgumentError(`bench: samples must be an integer of at least 5, got ${samples}`);
   const out = opts.log ?? (() => {});
+  // The baseline and ceilings the suites measure against: not in the library's registry.
+  await useBenchKernels(rt);
   const selected = selectSuites(opts.suites, opts.registry ?? SUITES);
   const createdAt = new Date().toISOString();
   const t0 = performance.now();

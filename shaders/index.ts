@@ -1,7 +1,8 @@
 /**
  * The registry of WGSL files. Each file is imported as text (`?raw`): Vite and Vitest do this
  * natively, and Node CLIs get the same through scripts/wgsl-loader.mjs. Adding a shader means
- * adding its import and one entry here; the runtime compiles and reflects every entry at start-up.
+ * adding its import and one entry here. A runtime compiles an entry when it is first used (or when
+ * `rt.prepare` asks for it), never the whole registry at start-up.
  *
  * A kernel may `use` library files (shared WGSL functions without entry points, e.g. a random
  * number generator): WGSL has no include, so the runtime prepends them and maps error lines back.
@@ -9,10 +10,8 @@
 import elementwise from './elementwise.wgsl?raw';
 import reduceSum from './reduce_sum.wgsl?raw';
 import matmulTemplate from './matmul.wgsl?raw';
-import matmulNaive from './matmul_naive.wgsl?raw';
 import matmulTiledTemplate from './matmul_tiled.wgsl?raw';
 import { generateMatmulSource } from './matmul-gen';
-import fmaPeak from './fma_peak.wgsl?raw';
 import broadcast from './broadcast.wgsl?raw';
 import reduceAxes from './reduce_axes.wgsl?raw';
 import unary from './unary.wgsl?raw';
@@ -26,7 +25,6 @@ import dropout from './dropout.wgsl?raw';
 import normal from './normal.wgsl?raw';
 import noise from './noise.wgsl?raw';
 import augment from './augment.wgsl?raw';
-import bandwidth from './bandwidth.wgsl?raw';
 import colnorm from './colnorm.wgsl?raw';
 import grid from './grid.wgsl?raw';
 import arena from './arena.wgsl?raw';
@@ -60,9 +58,7 @@ export const shaders = {
   // The same file twice: with the Philox library for a dropout epilogue, with stubs for everything else (see shaders/dropout_off.wgsl).
   matmul: { source: matmul, uses: ['dropout_off'] },
   matmul_masked: { source: matmul, uses: ['philox'] },
-  matmul_naive: { source: matmulNaive },
   matmul_tiled: { source: matmulTiled },
-  fma_peak: { source: fmaPeak },
   broadcast: { source: broadcast, uses: ['grid'] },
   reduce_axes: { source: reduceAxes, uses: ['grid'] },
   unary: { source: unary, uses: ['grid'] },
@@ -73,7 +69,6 @@ export const shaders = {
   dropout: { source: dropout, uses: ['philox'] },
   noise: { source: noise, uses: ['philox', 'normal', 'grid'] },
   augment: { source: augment, uses: ['philox', 'normal'] },
-  bandwidth: { source: bandwidth },
   colnorm: { source: colnorm, uses: ['grid'] },
   guard: { source: guard, uses: ['grid'] },
   metrics: { source: metrics },
@@ -84,6 +79,14 @@ export const shaders = {
 
 /** The name of a registered kernel file. */
 export type ShaderName = keyof typeof shaders;
+
+/**
+ * Kernels the library does not ship: the benchmark's baseline and ceilings (shaders/matmul_naive.wgsl,
+ * fma_peak.wgsl, bandwidth.wgsl). A runtime knows them once their source is registered with
+ * `rt.registerShaders` (bench/kernels.ts does it for the bench, the kernel lab and the pages that
+ * measure ceilings); a dispatch of one before that names the remedy.
+ */
+export type OnDemandShaderName = 'matmul_naive' | 'fma_peak' | 'bandwidth';
 
 /** The file a shader lives in, relative to the repository root (for errors and DEBUG output). */
 export function shaderFile(name: string): string {

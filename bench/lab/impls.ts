@@ -9,6 +9,7 @@
 import type * as Jax from '@jax-js/jax';
 import type * as TF from '@tensorflow/tfjs-core';
 import { dropoutForward, grid1d, matmul, softThreshold, type Runtime } from '../../engine/index';
+import { useBenchKernels } from '../kernels';
 import { GpuSampler, sampleCalls, type GpuSample } from '../timing';
 import { jaxMatmul, jaxPeer } from '../peers/jax';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
@@ -211,6 +212,7 @@ const FMA_WG = 64;
 /** The adapter's two ceilings: FMA-bound arithmetic (GFLOP/s) and a streaming copy (GB/s). */
 export async function ceilingImpls(rt: Runtime, targetMs: number, maxIters: number, tiny: boolean): Promise<Impl[]> {
   const rounds = tiny ? 32 : 256;
+  await useBenchKernels(rt);
   const out = rt.empty([FMA_INVOCATIONS]);
   const fma = () =>
     rt.dispatch({

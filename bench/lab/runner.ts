@@ -7,6 +7,7 @@
  */
 import { KernelBindingError, type Kernel, type Runtime, type Tensor } from '../../engine/index';
 import { shaderFile, shaderLibraries, shaders, type LibraryName } from '../../shaders/index';
+import { benchShaders } from '../kernels';
 import { measureGpu, median } from '../timing';
 import { compareOutputs, type LabCheck } from './check';
 import { labRandom, LabSpecError, resolveParams, type KernelSpec, type LabArray, type LabParams } from './spec';
@@ -26,10 +27,12 @@ export function specSource(spec: KernelSpec, file = `${spec.name}.wgsl`): LabSou
     source = spec.wgsl;
   } else {
     const name = spec.wgsl.shader;
-    const entry = (shaders as Record<string, { source: string; uses?: readonly string[] }>)[name];
+    // The library's registry and the bench's own kernels (bench/kernels.ts).
+    const known: Record<string, { source: string; uses?: readonly string[] }> = { ...shaders, ...benchShaders };
+    const entry = Object.hasOwn(known, name) ? known[name] : undefined;
     if (!entry)
       throw new LabSpecError(
-        `${spec.name}: spec.wgsl names shaders/${name}.wgsl, which is not in the registry (shaders/index.ts: ${Object.keys(shaders).join(', ')})`,
+        `${spec.name}: spec.wgsl names shaders/${name}.wgsl, which is not in the registry (shaders/index.ts and bench/kernels.ts: ${Object.keys(known).join(', ')})`,
       );
     source = entry.source;
     uses.unshift(...(entry.uses ?? []));

@@ -27,6 +27,7 @@ import type * as Jax from '@jax-js/jax';
 import { grid1d, type Runtime, type Tensor } from '../../engine/index';
 import { dropoutBackward, dropoutForward } from '../../engine/ops/dropout';
 import { GpuWorkTally, type GpuWork } from '../gpu-work';
+import { useBenchKernels } from '../kernels';
 import { jaxPeer } from '../peers/jax';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
 import { itersFor, measureGpu, median, sampleCalls } from '../timing';
@@ -289,6 +290,7 @@ async function measureCase(ctx: BenchContext, n: number, failedPeers: Set<string
 export const makeDropoutSuite =
   (opts: { peers?: boolean } = {}): BenchSuite =>
   async (ctx) => {
+    await useBenchKernels(ctx.rt);
     const sizes = (ctx.sizes ?? (ctx.tiny ? [1 << 12] : [1 << 22])).map((s) => Math.max(4, Math.ceil(s / 4) * 4));
     const rows: BenchRow[] = [];
     const failedPeers = new Set<string>();

@@ -23,6 +23,7 @@ import { jaxMatmul, jaxPeer } from '../peers/jax';
 import { tfjsPeer, tfjsSync } from '../peers/tfjs';
 import { uniformValues } from '../data';
 import { GpuWorkTally, type GpuWork } from '../gpu-work';
+import { useBenchKernels } from '../kernels';
 import { GpuSampler, itersFor, median, sampleCalls } from '../timing';
 import type { BenchContext, BenchRow, BenchSuite } from '../types';
 
@@ -226,6 +227,7 @@ function caseWeight(c: MatmulCase): number {
  */
 export const matmulSuite: BenchSuite = async (ctx) => {
   const rt = ctx.rt;
+  await useBenchKernels(rt);
   const budget: Budget = ctx.tiny ? { targetMs: 20, maxIters: 5 } : { targetMs: 300, maxIters: 50 };
   const fmaRounds = ctx.tiny ? 32 : 512;
   const rows: BenchRow[] = [];

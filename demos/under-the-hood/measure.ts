@@ -5,6 +5,7 @@
  * around submits that hold copies of a single dispatch.
  */
 import { grid1d, type Profile, type ProfiledDispatch, type Runtime } from 'webgpu-regularization';
+import { useBenchKernels } from '../../bench/kernels';
 import { timeInterleaved, type Clock } from './clock';
 import { kernelCost, type KernelCost } from './costs';
 import type { MlpStep } from './step';
@@ -105,6 +106,8 @@ const COPY_VEC4S = [1, 4, 16];
  * two sizes and three shapes), replayed alone like the step's kernels. Small sizes on a software adapter.
  */
 export async function measureCeilings(rt: Runtime, clock: Clock): Promise<Ceilings> {
+  // The ceilings are the bench's kernels, which the library does not ship.
+  await useBenchKernels(rt);
   const soft = rt.info.isFallbackAdapter;
   const fmaGroups = soft ? 64 : 4096;
   const iters = soft ? 256 : 2048;

@@ -8,15 +8,18 @@ import { ArgumentError, describeValue, EngineError, KernelBindingError } from '.
 import { packUniforms, type EntryPoint, type Kernel, type Overrides, type UniformValues } from './kernel';
 import { Tensor } from './tensor';
 import type { UniformArena, UniformSlot } from './uniforms';
-import type { ShaderName } from '../../shaders/index';
+import type { OnDemandShaderName, ShaderName } from '../../shaders/index';
 
 /** Something a kernel binding accepts: a tensor (bound to exactly its bytes) or a raw buffer range. */
 export type BindingResource = Tensor | GPUBuffer | GPUBufferBinding;
 
 /** One kernel launch. */
 export interface DispatchSpec {
-  /** A shader of the registry (shaders/index.ts) or a kernel loaded with `Runtime.loadKernel`. */
-  shader: ShaderName | Kernel;
+  /**
+   * A shader of the registry (shaders/index.ts), one registered on the runtime
+   * (`Runtime.registerShaders`, e.g. the bench's ceilings), or a kernel loaded with `Runtime.loadKernel`.
+   */
+  shader: ShaderName | OnDemandShaderName | Kernel;
   entry: string;
   overrides?: Overrides;
   /** Values of the entry point's uniform struct, by member name. */

@@ -134,6 +134,25 @@ export class GpuError extends EngineError {
   }
 }
 
+/**
+ * A compute pipeline the device would not create (an override value the entry point refuses, a
+ * workgroup larger than the device allows), naming the file, entry point and override constants.
+ * Raised by `Runtime.prepare` where the creation was asynchronous (a `GPUPipelineError`), and by
+ * the next `sync`, `ready` or read-back where a dispatch created it synchronously.
+ */
+export class PipelineError extends GpuError {
+  readonly file: string;
+  readonly entry: string;
+  readonly overrides: Readonly<Record<string, number>>;
+  constructor(kind: GpuError['kind'], file: string, entry: string, overrides: Readonly<Record<string, number>>, message: string) {
+    const ov = Object.keys(overrides).length > 0 ? ` ${JSON.stringify(overrides)}` : '';
+    super(kind, `${file} @compute ${entry}${ov}: pipeline not created: ${message}`);
+    this.file = file;
+    this.entry = entry;
+    this.overrides = { ...overrides };
+  }
+}
+
 /** The device was lost (driver reset, destroyed, ...); the runtime can no longer be used. */
 export class DeviceLostError extends EngineError {
   readonly reason: string;

@@ -3,11 +3,11 @@
  * at the next `sync`, `ready` or read-back), the loss of the device (thrown by every later call,
  * and told to the `onDeviceLost` listeners), and whether the runtime was destroyed.
  */
-import { ArgumentError, DeviceLostError, GpuError } from './errors';
+import { ArgumentError, DeviceLostError, GpuError, type EngineError } from './errors';
 
 /** @internal Owned by the runtime (./runtime.ts). */
 export class DeviceHealth {
-  private errors: GpuError[] = [];
+  private errors: EngineError[] = [];
   private lostError: DeviceLostError | null = null;
   private readonly listeners = new Set<(error: DeviceLostError) => void>();
   /** Set by the runtime's `destroy()`. */
@@ -59,6 +59,16 @@ export class DeviceHealth {
     }
     this.listeners.add(cb);
     return () => void this.listeners.delete(cb);
+  }
+
+  /**
+   * Keeps an error found after the call that caused it returned (a shader module's compile
+   * error, a pipeline the device refused), to be thrown like a GPU error at the next check. It
+   * goes first: the device's own errors that follow it ("invalid due to a previous error") are
+   * its consequences.
+   */
+  report(error: EngineError): void {
+    this.errors.unshift(error);
   }
 
   /** Throws the device's loss, else the first GPU error reported since the last call (forgetting the rest). */

@@ -9,7 +9,7 @@
  * with `wgsl_reflect` (./reflect.ts), imported on first need.
  */
 import { reflections } from '../../shaders/reflections';
-import { KernelBindingError, ShaderCompileError, type ShaderMessage } from './errors';
+import { KernelBindingError, PipelineError, ShaderCompileError, type ShaderMessage } from './errors';
 
 /** Values of one uniform struct, by member name. Scalars as numbers, vectors as arrays. */
 export type UniformValues = Record<string, number | readonly number[]>;
@@ -77,11 +77,94 @@ function toMessages(info: GPUCompilationInfo): ShaderMessage[] {
   return info.messages.map((m) => ({ type: m.type, message: m.message, line: m.lineNum, column: m.linePos }));
 }
 
+/** A pipeline's key within its kernel: the entry point and the override constants, sorted by name. */
+function pipelineKeyOf(entry: string, overrides: Overrides): string {
+  const keys = Object.keys(overrides).sort();
+  return `${entry}|${keys.map((k) => `${k}=${overrides[k]}`).join(',')}`;
+}
+
+/** Reflects a WGSL module (./reflect.ts's `reflectKernel`, or a stand-in in tests). */
+export type Reflector = (file: string, code: string) => KernelReflection;
+
+/** A shader module created on the device, with what is needed to report its errors by file and line. */
+interface ModuleUnit {
+  code: string;
+  module: GPUShaderModule;
+  /** Resolves to the module's compile error (file and line mapped back to the part), or null. */
+  check: Promise<ShaderCompileError | null>;
+  /** A compile error from messages about the joined code, located in the part they fall in. */
+  fail(messages: ShaderMessage[]): ShaderCompileError;
+}
+
+/**
+ * Creates the module of `file` with `libraries` prepended. WGSL has no include, so this is the one
+ * place where sources are joined, and error lines are mapped back to the file they came from. The
+ * module is created at once (synchronously); its compilation messages arrive in `check`.
+ */
+function createModule(device: GPUDevice, file: string, source: string, libraries: readonly ShaderPart[]): ModuleUnit {
+  const parts: ShaderPart[] = [...libraries, { file, source }];
+  const code = kernelCode(parts);
+  const locate = (line: number): { file: string; line: number; source: string } => {
+    let first = 1;
+    for (const p of parts) {
+      const count = p.source.split('\n').length - (p.source.endsWith('\n') ? 1 : 0);
+      if (line < first + count) return { file: p.file, line: line - first + 1, source: p.source };
+      first += count;
+    }
+    return { file, line, source };
+  };
+  const fail = (messages: ShaderMessage[]): ShaderCompileError => {
+    const firstError = messages.find((m) => m.type === 'error') ?? messages[0];
+    const at = locate(firstError?.line ?? 0);
+    const mapped = messages.map((m) => ({ ...m, line: m.line > 0 ? locate(m.line).line : m.line }));
+    return new ShaderCompileError(at.file, mapped, at.source);
+  };
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code, label: file });
+  const scope = device.popErrorScope();
+  const check = Promise.all([module.getCompilationInfo(), scope]).then(([info, scopeError]) => {
+    const messages = toMessages(info);
+    if (messages.some((m) => m.type === 'error')) return fail(messages);
+    if (scopeError) return new ShaderCompileError(file, [{ type: 'error', message: scopeError.message, line: 0, column: 0 }]);
+    return null;
+  });
+  return { code, module, check, fail };
+}
+
+/** The reflection of a module by `reflect`; what the parser refuses becomes a compile error with a line. */
+function reflectUnit(file: string, unit: ModuleUnit, reflect: Reflector): KernelReflection {
+  try {
+    return reflect(file, unit.code);
+  } catch (e) {
+    if (e instanceof KernelBindingError) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    const line = /line (\d+)/i.exec(msg);
+    throw unit.fail([{ type: 'error', message: `reflection: ${msg}`, line: line ? Number(line[1]) : 0, column: 0 }]);
+  }
+}
+
+/** The module's reflection from the library build's table (shaders/reflections.ts), if it has one. */
+export function buildTimeReflection(code: string): KernelReflection | undefined {
+  return reflections.get(reflectionKey(code));
+}
+
+/** Pipelines of a kernel, by how they were created. */
+export interface KernelPipelineStats {
+  /** Created by `createComputePipeline` at a dispatch that found none (the main thread waited). */
+  sync: number;
+  /** Created by `createComputePipelineAsync` ({@link Kernel.pipelineAsync}, `Runtime.prepare`). */
+  async: number;
+  /** Asynchronous creations not finished yet. */
+  pending: number;
+}
+
 /** A compiled, reflected WGSL file. */
 export class Kernel {
   private readonly entries = new Map<string, EntryPoint>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pending = new Map<string, Promise<GPUComputePipeline>>();
   private readonly overrideNames: Set<string>;
+  private created = { sync: 0, async: 0 };
 
   private constructor(
     readonly device: GPUDevice,
@@ -90,6 +173,11 @@ export class Kernel {
     readonly source: string,
     readonly module: GPUShaderModule,
     reflection: KernelReflection,
+    /**
+     * Resolves to the module's compile error (with file and line), or null once it compiled. Always
+     * null for {@link Kernel.load}, which throws instead.
+     */
+    readonly compiled: Promise<ShaderCompileError | null>,
   ) {
     this.overrideNames = new Set(reflection.overrides);
     for (const e of reflection.entries) this.entries.set(e.name, this.buildEntry(e));
@@ -97,47 +185,31 @@ export class Kernel {
 
   /**
    * Compiles and reflects a WGSL source. `libraries` (WGSL files of shared functions, such as the
-   * Philox generator) are prepended in order; WGSL has no include, so this is the one place where
-   * sources are joined, and error lines are mapped back to the file they came from.
-   * Throws {@link ShaderCompileError} with the file and line of each error.
+   * Philox generator) are prepended in order, and error lines are mapped back to the file they came
+   * from. Throws {@link ShaderCompileError} with the file and line of each error.
    */
   static async load(device: GPUDevice, file: string, source: string, libraries: readonly ShaderPart[] = []): Promise<Kernel> {
-    const parts: ShaderPart[] = [...libraries, { file, source }];
-    const code = kernelCode(parts);
-    const locate = (line: number): { file: string; line: number; source: string } => {
-      let first = 1;
-      for (const p of parts) {
-        const count = p.source.split('\n').length - (p.source.endsWith('\n') ? 1 : 0);
-        if (line < first + count) return { file: p.file, line: line - first + 1, source: p.source };
-        first += count;
-      }
-      return { file, line, source };
-    };
-    const fail = (messages: ShaderMessage[]): ShaderCompileError => {
-      const firstError = messages.find((m) => m.type === 'error') ?? messages[0];
-      const at = locate(firstError?.line ?? 0);
-      const mapped = messages.map((m) => ({ ...m, line: m.line > 0 ? locate(m.line).line : m.line }));
-      return new ShaderCompileError(at.file, mapped, at.source);
-    };
-    device.pushErrorScope('validation');
-    const module = device.createShaderModule({ code, label: file });
-    const info = await module.getCompilationInfo();
-    const scopeError = await device.popErrorScope();
-    const messages = toMessages(info);
-    if (messages.some((m) => m.type === 'error')) throw fail(messages);
-    if (scopeError) throw new ShaderCompileError(file, [{ type: 'error', message: scopeError.message, line: 0, column: 0 }]);
-    let reflection = reflections.get(reflectionKey(code));
+    const unit = createModule(device, file, source, libraries);
+    const error = await unit.check;
+    if (error) throw error;
+    const reflection = buildTimeReflection(unit.code) ?? reflectUnit(file, unit, (await import('./reflect')).reflectKernel);
+    return new Kernel(device, file, unit.code, unit.module, reflection, Promise.resolve(null));
+  }
+
+  /**
+   * @internal Compiles and reflects a WGSL source without waiting (the runtime's lazy path): the
+   * module is created now, its reflection comes from the build-time table or from `reflect`, and
+   * its compile error, if any, arrives later in {@link compiled}. A source the parser refuses
+   * throws {@link ShaderCompileError} at once.
+   */
+  static compile(device: GPUDevice, file: string, source: string, libraries: readonly ShaderPart[], reflect: Reflector | null): Kernel {
+    const unit = createModule(device, file, source, libraries);
+    let reflection = buildTimeReflection(unit.code);
     if (!reflection) {
-      try {
-        reflection = (await import('./reflect')).reflectKernel(file, code);
-      } catch (e) {
-        if (e instanceof KernelBindingError) throw e;
-        const msg = e instanceof Error ? e.message : String(e);
-        const line = /line (\d+)/i.exec(msg);
-        throw fail([{ type: 'error', message: `reflection: ${msg}`, line: line ? Number(line[1]) : 0, column: 0 }]);
-      }
+      if (!reflect) throw new KernelBindingError(`${file}: no build-time reflection of this text, and the WGSL parser is not loaded`);
+      reflection = reflectUnit(file, unit, reflect);
     }
-    return new Kernel(device, file, code, module, reflection);
+    return new Kernel(device, file, unit.code, unit.module, reflection, unit.check);
   }
 
   private buildEntry(e: ReflectedEntry): EntryPoint {
@@ -168,30 +240,100 @@ export class Kernel {
     return e;
   }
 
-  /** The pipeline of an entry point with these override constants, compiled once and cached. */
-  pipeline(entry: string, overrides: Overrides = {}): GPUComputePipeline {
-    const keys = Object.keys(overrides).sort();
-    const key = `${entry}|${keys.map((k) => `${k}=${overrides[k]}`).join(',')}`;
-    let p = this.pipelines.get(key);
-    if (p) return p;
-    for (const k of keys) {
+  /** The cache key of a pipeline, after checking the entry point and the override names. */
+  private pipelineKey(entry: string, overrides: Overrides): string {
+    const key = pipelineKeyOf(entry, overrides);
+    if (this.pipelines.has(key)) return key;
+    for (const k of Object.keys(overrides)) {
       if (!this.overrideNames.has(k)) {
         throw new KernelBindingError(`${this.file}: no override constant "${k}" (it declares: ${[...this.overrideNames].join(', ') || 'none'})`);
       }
     }
-    const e = this.entry(entry);
-    p = this.device.createComputePipeline({
+    this.entry(entry);
+    return key;
+  }
+
+  private descriptor(entry: string, key: string, overrides: Overrides): GPUComputePipelineDescriptor {
+    return {
       label: `${this.file}:${key}`,
-      layout: e.pipelineLayout,
+      layout: this.entry(entry).pipelineLayout,
       compute: { module: this.module, entryPoint: entry, constants: overrides },
-    });
+    };
+  }
+
+  /**
+   * The pipeline of an entry point with these override constants, created once and cached. One
+   * not created yet is created now, synchronously (the caller waits for the driver's compile);
+   * {@link pipelineAsync} creates it ahead without blocking. With `report`, a creation the device
+   * refuses is given to it as a {@link PipelineError} naming the file, entry point and constants
+   * (without, it reaches the device's uncaptured errors).
+   */
+  pipeline(entry: string, overrides: Overrides = {}, report?: (error: PipelineError) => void): GPUComputePipeline {
+    const key = this.pipelineKey(entry, overrides);
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    if (report) this.device.pushErrorScope('validation');
+    p = this.device.createComputePipeline(this.descriptor(entry, key, overrides));
+    if (report) {
+      void this.device.popErrorScope().then((e) => {
+        if (e) report(new PipelineError('validation', this.file, entry, overrides, e.message));
+      });
+    }
     this.pipelines.set(key, p);
+    this.created.sync++;
     return p;
   }
 
-  /** Number of pipelines compiled so far (a training step should compile none). */
+  /**
+   * The pipeline of an entry point with these override constants, created with
+   * `createComputePipelineAsync` if it does not exist yet (the driver compiles it while the caller
+   * goes on). Rejects with a {@link PipelineError} naming the file, entry point and constants if the
+   * device refuses it. Concurrent calls for one pipeline share one creation; a {@link pipeline}
+   * call meanwhile creates its own at once, and that one is kept.
+   */
+  pipelineAsync(entry: string, overrides: Overrides = {}): Promise<GPUComputePipeline> {
+    let key: string;
+    try {
+      key = this.pipelineKey(entry, overrides);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const have = this.pipelines.get(key);
+    if (have) return Promise.resolve(have);
+    let p = this.pending.get(key);
+    if (p) return p;
+    p = this.device.createComputePipelineAsync(this.descriptor(entry, key, overrides)).then(
+      (made) => {
+        this.pending.delete(key);
+        const kept = this.pipelines.get(key);
+        if (kept) return kept;
+        this.pipelines.set(key, made);
+        this.created.async++;
+        return made;
+      },
+      (e: unknown) => {
+        this.pending.delete(key);
+        const reason = (e as { reason?: string }).reason;
+        throw new PipelineError(reason === 'internal' ? 'internal' : 'validation', this.file, entry, overrides, e instanceof Error ? e.message : String(e));
+      },
+    );
+    this.pending.set(key, p);
+    return p;
+  }
+
+  /** Whether the pipeline of this entry point and constants exists (a dispatch of it creates nothing). */
+  hasPipeline(entry: string, overrides: Overrides = {}): boolean {
+    return this.pipelines.has(pipelineKeyOf(entry, overrides));
+  }
+
+  /** Number of pipelines created so far (a training step should create none). */
   get pipelineCount(): number {
     return this.pipelines.size;
+  }
+
+  /** Pipelines created so far, synchronously and asynchronously, and creations in flight. */
+  pipelineStats(): KernelPipelineStats {
+    return { ...this.created, pending: this.pending.size };
   }
 }
 

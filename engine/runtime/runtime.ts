@@ -6,7 +6,7 @@
 import { adapterName, requestGpu, type AdapterDescription, type RequestGpuOptions } from './device';
 import { BindGroupCache, type BindGroupCacheStats } from './bindgroups';
 import { checkGrid, resolveBindings, toBinding, type BindingResource, type DispatchSpec } from './dispatch';
-import { ArgumentError, BackpressureError, describeValue, KernelBindingError, ShapeError, type DeviceLostError } from './errors';
+import { ArgumentError, BackpressureError, describeValue, ShapeError, type DeviceLostError } from './errors';
 import { DeviceHealth } from './health';
 import { SubmitTracker } from './inflight';
 import { Kernel } from './kernel';
@@ -16,9 +16,13 @@ import { Profiler } from './profiler';
 import { ServiceRegistry, type ServiceKey } from './services';
 import { Tensor, fmtShape, hostArray, shapeSize, type DType, type TensorData } from './tensor';
 import { UniformArena } from './uniforms';
-import { shaderFile, shaderLibraries, shaders, type LibraryName, type ShaderEntry, type ShaderName } from '../../shaders/index';
+import { prepareTargets, type PrepareResult, type PrepareTarget } from './prepare';
+import { ShaderRegistry, type PipelineStats, type ShaderKey } from './shader-registry';
+import { shaderFile, shaderLibraries, type LibraryName, type ShaderEntry } from '../../shaders/index';
 
 export type { BindingResource, DispatchSpec } from './dispatch';
+export type { PipelineRequest, PrepareResult, PrepareTarget } from './prepare';
+export type { PipelineStats, ShaderKey } from './shader-registry';
 
 /** Counters: the bench prints them per step; leak tests watch the buffers. */
 export interface MemoryStats extends PoolStats {
@@ -61,7 +65,8 @@ export class Runtime {
   private readonly pool: BufferPool;
   private readonly staging: BufferPool;
   private readonly uniforms: UniformArena;
-  private readonly kernels = new Map<string, Kernel>();
+  /** The shaders this runtime can run, each compiled at its first use (./shader-registry.ts). */
+  private shaders!: ShaderRegistry;
   private readonly refs = new Map<GPUBuffer, number>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -102,19 +107,13 @@ export class Runtime {
   }
 
   /**
-   * Opens the device (browser or Node, see {@link requestGpu}) and compiles and reflects every
-   * shader of the registry, so a bad WGSL file fails here with its file and line.
+   * Opens the device (browser or Node, see {@link requestGpu}). No shader is compiled here: each
+   * is compiled at its first dispatch, or ahead of it by {@link prepare}.
    */
   static async create(options: RequestGpuOptions = {}): Promise<Runtime> {
     const { device, info } = await requestGpu(options);
     const rt = new Runtime(device, info);
-    await Promise.all(
-      (Object.keys(shaders) as ShaderName[]).map(async (name) => {
-        const entry: ShaderEntry = shaders[name];
-        const libs = (entry.uses ?? []).map((lib: LibraryName) => ({ file: shaderFile(lib), source: shaderLibraries[lib] as string }));
-        rt.kernels.set(name, await Kernel.load(device, shaderFile(name), entry.source, libs));
-      }),
-    );
+    rt.shaders = await ShaderRegistry.create(device, (error) => rt.health.report(error));
     return rt;
   }
 
@@ -145,11 +144,48 @@ export class Runtime {
     return Kernel.load(this.device, file, source, libs);
   }
 
-  /** A registry kernel by name. */
-  kernel(name: ShaderName): Kernel {
-    const k = this.kernels.get(name);
-    if (!k) throw new KernelBindingError(`no shader named "${name}" in shaders/index.ts`);
-    return k;
+  /**
+   * A shader of the registry, or one {@link registerShaders} added, by name: compiled now if this
+   * runtime has not compiled it yet (a compile error the WGSL parser does not catch is thrown at
+   * the next `sync`, `ready` or read-back; {@link prepare} rejects with it instead).
+   */
+  kernel(name: ShaderKey): Kernel {
+    this.assertUsable();
+    return this.shaders.kernel(name);
+  }
+
+  /**
+   * Adds shaders to this runtime by name (`{ source, uses? }` entries, as in shaders/index.ts):
+   * kernels the library does not ship, such as the bench's ceilings (bench/kernels.ts). Nothing is
+   * compiled until they are used. Registering the same WGSL under a name again is a no-op; other
+   * WGSL under a name the runtime knows is an {@link ArgumentError}.
+   */
+  async registerShaders(table: Readonly<Record<string, ShaderEntry>>): Promise<void> {
+    this.assertUsable();
+    await this.shaders.register(table);
+  }
+
+  /**
+   * Makes shader modules and pipelines ahead of their first dispatch, with
+   * `createComputePipelineAsync` (./prepare.ts), and resolves when they exist: a dispatch of them
+   * then creates nothing while the caller waits. A shader name or kernel alone compiles its
+   * module; `{ shader, entry, overrides }` also creates that pipeline. Rejects with the {@link ShaderCompileError} or {@link PipelineError} of what could not be made,
+   * naming the file and entry point.
+   */
+  async prepare(targets: readonly PrepareTarget[]): Promise<PrepareResult> {
+    this.assertUsable();
+    const before = this.shaders.stats().async;
+    const result = await prepareTargets(this.shaders, targets);
+    this.work.pipelines += this.shaders.stats().async - before;
+    return result;
+  }
+
+  /**
+   * What this runtime has compiled: the registry shaders by name, shader modules, and pipelines by
+   * how they were made (`sync`: at a dispatch that found none; `async`: by {@link prepare}).
+   */
+  pipelineStats(): PipelineStats {
+    return this.shaders.stats();
   }
 
   // ---- services ------------------------------------------------------------------------------
@@ -269,12 +305,13 @@ export class Runtime {
   dispatch(spec: DispatchSpec): void {
     this.assertUsable();
     const kernel = typeof spec.shader === 'string' ? this.kernel(spec.shader) : spec.shader;
+    if (typeof spec.shader !== 'string') this.shaders.noteKernel(kernel);
     const entry = kernel.entry(spec.entry);
     const where = `${kernel.file} @compute ${spec.entry}`;
     const grid = checkGrid(where, spec.workgroups, this.device.limits.maxComputeWorkgroupsPerDimension);
     this.assertRoomInFlight(`dispatch ${where}`);
     const before = kernel.pipelineCount;
-    const pipeline = kernel.pipeline(spec.entry, spec.overrides);
+    const pipeline = kernel.pipeline(spec.entry, spec.overrides, (error) => this.health.report(error));
     this.work.pipelines += kernel.pipelineCount - before;
     const resolved = resolveBindings(where, entry, spec, this.uniforms);
     if (this.debug) {

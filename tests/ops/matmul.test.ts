@@ -11,7 +11,8 @@
  * adds them to the accumulator), plus one for the bias. We use n = K + 2 and add |bias| to the
  * sum. The f64 reference's own error (≈ K·2⁻⁵³) is negligible. ReLU is exact.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBenchKernels } from '../../bench/kernels';
 import { matmul, matmulNaive, type MatmulKernel, type MatmulOptions, type MatmulTuning } from '../../engine/ops/matmul';
 import { ArgumentError, ShapeError, type Runtime } from '../../engine/index';
 import { randomArray, useRuntime } from '../helpers/gpu';
@@ -241,6 +242,8 @@ describe('matmul: every entry point and blocking on this adapter', () => {
 
 describe('matmulNaive (benchmark baseline)', () => {
   const rt = useRuntime();
+  // A bench-only kernel: the library's registry does not carry it.
+  beforeAll(() => useBenchKernels(rt()));
 
   for (const c of [
     { m: 17, n: 31, k: 13 },
