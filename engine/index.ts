@@ -22,7 +22,7 @@ export { grid1d } from './runtime/grid';
 export * from './runtime/errors';
 export { add, mul, scale, relu, fill } from './ops/elementwise';
 export { sum } from './ops/reduce';
-export { matmul, type MatmulOptions } from './ops/matmul';
+export { matmul, matmulBatched, type MatmulBatchedOptions, type MatmulOptions } from './ops/matmul';
 export * from './tune/index';
 export { softThreshold, softThresholdStep } from './ops/soft-threshold';
 export {

@@ -6,12 +6,35 @@
  * by their seeds (initialization, minibatch order, dropout masks), which already decorrelates them.
  *
  * Members train one after another, each with the full cost of a single model (k× the time of one
- * run, one member's memory at a time plus the finished members' parameters). Training them batched
- * (k models in one set of dispatches) is not implemented.
+ * run), or, with `batched`, all at once (engine/train/ensemble.ts: one matmul dispatch per layer
+ * for all members, one optimizer dispatch), ending bit for bit where the members trained one after
+ * another end. Batching needs members of Linear layers only (no dropout or batch norm inside them),
+ * the default loss, an optimizer of per-element transformations, and regularizers that only add
+ * such transformations; `batched: 'auto'` falls back to one after another otherwise.
  */
-import { add, ArgumentError, constant, GpuDataset, noGrad, scale, SeededRng, softmaxRows, tidy, type Sequential, type Tensor } from '../engine/index';
+import {
+  add,
+  ArgumentError,
+  BatchedEnsemble,
+  ChainOptimizer,
+  chainWith,
+  constant,
+  evaluate,
+  GpuDataset,
+  interleaveOrders,
+  noGrad,
+  scale,
+  SeededRng,
+  softmaxRows,
+  tidy,
+  unbatchableReason,
+  type EpochResult,
+  type Sequential,
+  type Tensor,
+} from '../engine/index';
 import { integerAtLeast, seed53 } from './check';
 import { fit, type FitConfig, type FitReport } from './fit';
+import { modelRegularizers } from './model';
 import type { Regularizer } from './types';
 
 /** Indices of a bootstrap resample: n draws from [0, n) with replacement, seeded. */
@@ -139,8 +162,42 @@ export interface EnsembleConfig extends FitConfig {
   k: number;
   /** Builds member i's model (its seed should differ per member for a plain ensemble). */
   makeModel: (member: number) => Sequential;
-  /** Called as each member finishes. */
+  /** Called as each member finishes (batched: as all finish, in member order). */
   onMember?: (member: number, report: FitReport) => void;
+  /**
+   * Train the members at once (engine/train/ensemble.ts), bit-identical to one after another: true
+   * (an error says why when they cannot be batched), 'auto' (batched when they can be, else one
+   * after another) or false (default: one after another). Batched, each report's epochs carry the
+   * member's own training (and validation) metrics but the whole ensemble's seconds and work per
+   * step; `onEpoch` is called for each member after each epoch, and a 'stop' stops every member.
+   */
+  batched?: boolean | 'auto';
+}
+
+/** Why a run of `config` cannot be batched (beyond the members themselves), or null. */
+function runUnbatchableReason(config: EnsembleConfig, regs: readonly Regularizer[]): string | null {
+  if (config.optimizer instanceof ChainOptimizer) return 'the optimizer is already bound to a model (give a direction or a chain)';
+  if (config.loss !== undefined) return 'only the default loss (softmax cross-entropy) is batched';
+  for (const [key, v] of Object.entries({
+    plugins: config.plugins?.length,
+    onStepMetrics: config.onStepMetrics,
+    onEvaluate: config.onEvaluate,
+    evalEvery: config.evalEvery,
+    resumeStep: config.resumeStep,
+    startStep: config.startStep,
+    onProgress: config.onProgress,
+  })) {
+    if (v) return `${key} is not supported batched`;
+  }
+  for (const r of regs) {
+    // A hook is a function (setup and the training loop's hooks), or layers / an evaluation period; data fields (alpha) are not.
+    const fields = r as unknown as Record<string, unknown>;
+    const hooks = Object.keys(r).filter(
+      (key) => key !== 'dispose' && (typeof fields[key] === 'function' || ((key === 'layers' || key === 'evalEvery') && fields[key] !== undefined)),
+    );
+    if (hooks.length > 0) return `the regularizer ${r.name} has hooks (${hooks.join(', ')}); only regularizers that add optimizer transformations are batched`;
+  }
+  return null;
 }
 
 async function trainMembers(
@@ -150,6 +207,17 @@ async function trainMembers(
 ): Promise<{ ensemble: Ensemble; reports: FitReport[] }> {
   const k = integerAtLeast(resample ? 'bagging' : 'ensemble', 'k', config.k, 1);
   const seed = config.seed ?? 1;
+  const batched = config.batched ?? false;
+  if (batched !== true && batched !== false && batched !== 'auto')
+    throw new ArgumentError(`${resample ? 'bagging' : 'ensemble'}: batched must be true, false or 'auto', got ${String(batched)}`);
+  if (batched) {
+    const members = Array.from({ length: k }, (_, i) => config.makeModel(i));
+    const regs = [...(modelRegularizers(members[0]) ?? []), ...(config.regularizers ?? [])];
+    const why = unbatchableReason(members) ?? runUnbatchableReason(config, regs);
+    if (!why) return trainBatched(data, config, members, regs, resample);
+    for (const m of members) m.dispose();
+    if (batched === true) throw new ArgumentError(`${resample ? 'bagging' : 'ensemble'}: cannot train the members batched: ${why}`);
+  }
   const members: Sequential[] = [];
   const reports: FitReport[] = [];
   try {
@@ -168,6 +236,101 @@ async function trainMembers(
     throw e;
   }
   return { ensemble: new Ensemble(members), reports };
+}
+
+/** The batched run of {@link trainMembers}: every member's epoch order (its resample, or the shuffled set), one step for all. */
+async function trainBatched(
+  data: { train: GpuDataset; val?: GpuDataset },
+  config: EnsembleConfig,
+  members: Sequential[],
+  regs: readonly Regularizer[],
+  resample: boolean,
+): Promise<{ ensemble: Ensemble; reports: FitReport[] }> {
+  const seed = config.seed ?? 1;
+  const k = members.length;
+  const { train, val } = data;
+  if (config.optimizer instanceof ChainOptimizer) throw new ArgumentError('bagging: a bound optimizer cannot be batched');
+  // The chain each member's fit would build (regularizers/fit.ts).
+  const chain = chainWith(
+    config.optimizer,
+    regs.flatMap((r) => r.transforms ?? []),
+  );
+  let ens: BatchedEnsemble | null = null;
+  try {
+    if (!(Number.isInteger(config.epochs) && config.epochs >= 0))
+      throw new ArgumentError(`bagging: epochs must be a non-negative integer, got ${config.epochs}`);
+    ens = new BatchedEnsemble(members, chain);
+    const samplers = members.map((_, i) => bootstrap({ seed, member: i }));
+    const windows = GpuDataset.windows(train.count, config.batchSize);
+    const epochs: EpochResult[][] = members.map(() => []);
+    let stoppedBy = 'epochs';
+    for (let epoch = 1; epoch <= config.epochs && stoppedBy === 'epochs'; epoch++) {
+      if (config.maxSteps !== undefined && ens.globalStep >= config.maxSteps) {
+        stoppedBy = 'maxSteps';
+        break;
+      }
+      const t0 = performance.now();
+      const work0 = train.runtime.workStats();
+      const orders = members.map((_, i) => (resample ? samplers[i].sampler!(train, epoch, seed) : train.shuffledOrder(seed + i, epoch)));
+      const order = interleaveOrders(orders, windows);
+      for (const o of orders) o.dispose();
+      ens.resetMetrics();
+      let taken = 0;
+      try {
+        for (const w of windows) {
+          if (config.maxSteps !== undefined && ens.globalStep >= config.maxSteps) break;
+          const batch = train.batch(order, { start: k * w.start, count: k * w.count });
+          try {
+            ens.record(batch);
+          } finally {
+            batch.x.dispose();
+            batch.targets.dispose();
+          }
+          taken++;
+          await train.runtime.ready(config.syncEvery ?? 8);
+        }
+      } finally {
+        order.dispose();
+      }
+      const work1 = train.runtime.workStats();
+      const metrics = await ens.metrics();
+      const seconds = (performance.now() - t0) / 1000;
+      if (val) ens.members();
+      for (const [i, m] of members.entries()) {
+        const result: EpochResult = {
+          epoch,
+          train: metrics[i],
+          val: val ? await evaluate(m, val) : undefined,
+          seconds,
+          steps: taken,
+          dispatchesPerStep: taken > 0 ? (work1.dispatches - work0.dispatches) / taken : 0,
+          submitsPerStep: taken > 0 ? (work1.submits - work0.submits) / taken : 0,
+        };
+        epochs[i].push(result);
+        if ((await config.onEpoch?.(result)) === 'stop') stoppedBy = 'onEpoch';
+      }
+    }
+    if (stoppedBy === 'epochs' && config.maxSteps !== undefined && ens.globalStep >= config.maxSteps) stoppedBy = 'maxSteps';
+    ens.members();
+    const reports = members.map((_, i) => ({
+      epochs: epochs[i],
+      steps: ens!.globalStep,
+      stoppedBy,
+      optimizer: ens!.memberOptimizer(i, chain),
+      updateDispatches: ens!.optimizer.dispatchesPerStep,
+    }));
+    // As one after another: each member's optimizer freed as it finishes.
+    for (const [i, r] of reports.entries()) {
+      r.optimizer.dispose();
+      config.onMember?.(i, r);
+    }
+    return { ensemble: new Ensemble(members), reports };
+  } catch (e) {
+    for (const m of members) m.dispose();
+    throw e;
+  } finally {
+    ens?.dispose();
+  }
 }
 
 /** Bagging: k members, member i trained on bootstrap resample i (seeded). */

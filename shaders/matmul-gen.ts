@@ -66,12 +66,14 @@ const BUILTINS = `  @builtin(local_invocation_id) lid: vec3<u32>,
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) groups: vec3<u32>,`;
 
+/** The entry point's signature and its first statement: which product of a batch it computes (`set_product`). */
 function header(layout: MatmulLayout, tm: number, what: string, size: string, extra = ''): string {
   return `// ${what}
 @compute @workgroup_size(${size})
 fn ${matmulEntryName(layout, tm)}(
 ${BUILTINS}${extra}
-) {`;
+) {
+  set_product(wid);`;
 }
 
 /** matmul_vec4_tm<TM>: four adjacent columns as one vec4; rows of A four at a time as a 4 × 4 block. */
@@ -156,7 +158,7 @@ ${range(tm)
 /** matmul_tiled_tm<TM>: workgroup-memory tiles; rows of the invocation WG_Y apart, columns WG_X apart. */
 function tiledEntry(tm: number): string {
   return `${header('tiled', tm, `TM = ${tm} (the TM override must be ${tm} too: it sizes tile_a), workgroup-memory tiles.`, 'WG_X, WG_Y', '\n  @builtin(local_invocation_index) li: u32,')}
-  let row0 = (wid.y + wid.z * groups.y) * WG_Y * TM;
+  let row0 = row_block(wid, groups) * WG_Y * TM;
   let col0 = wid.x * WG_X * 4u;
 ${accumulators(tm)}
   for (var k0 = 0u; k0 < dim_k(); k0 += BK) {
@@ -180,7 +182,7 @@ ${range(tm)
 /** matmul_block_tm<TM>: no workgroup memory, TM rows × 4 adjacent columns, WG_X × WG_Y invocations. */
 function blockEntry(tm: number): string {
   return `${header('block', tm, `TM = ${tm}, 2-D blocks without workgroup memory.`, 'WG_X, WG_Y')}
-  let row0 = ((wid.y + wid.z * groups.y) * WG_Y + lid.y) * ${tm}u;
+  let row0 = (row_block(wid, groups) * WG_Y + lid.y) * ${tm}u;
   let col0 = (wid.x * WG_X + lid.x) * 4u;
   if (row0 >= dim_m() || col0 >= dim_n()) { return; }
   let last_col = dim_n() - 1u;

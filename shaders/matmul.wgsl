@@ -84,6 +84,16 @@ struct Params {
   stream: u32,
   offset_lo: u32,
   offset_hi: u32,
+  // A batch of independent products of the same shape in one dispatch (a stacked ensemble: one
+  // product per member). Workgroup z / z_rows is the product's index, workgroup z % z_rows the row
+  // overflow below; product p reads A, B, bias and gate and writes C `p · stride_*` elements
+  // further on (a stride 0 shares the operand). One product: z_rows = the grid's z, every stride 0.
+  // Each product is computed exactly as if it were dispatched alone (same entry point, same order).
+  z_rows: u32,
+  stride_a: u32,
+  stride_b: u32,
+  stride_c: u32,     // also the gate's
+  stride_bias: u32,
 }
 
 override WG: u32 = 64;           // invocations per workgroup (one row of them)
@@ -107,10 +117,27 @@ override GATE: bool = false;     // the epilogue keeps only elements whose `gate
 @group(0) @binding(8) var<storage, read> gate: array<f32>;        // M × N, read by GATE pipelines only
 @group(0) @binding(9) var<storage, read> gate4: array<vec4<f32>>;
 
+// Where the invocation's product starts in each operand (elements; set by set_product, the first
+// call of every entry point). The vec4 bindings' offsets are these / 4: a batched vec4 product's
+// strides are multiples of 4 (the host checks).
+var<private> off_a: u32 = 0u;
+var<private> off_b: u32 = 0u;
+var<private> off_c: u32 = 0u;
+var<private> off_bias: u32 = 0u;
+
+// The product of workgroup z (see Params): its operands' offsets.
+fn set_product(wid: vec3<u32>) {
+  let p = wid.z / params.z_rows;
+  off_a = p * params.stride_a;
+  off_b = p * params.stride_b;
+  off_c = p * params.stride_c;
+  off_bias = p * params.stride_bias;
+}
+
 // op(A)[row, k]. `row` and `k` are the same in every invocation of a workgroup.
 fn load_a(row: u32, k: u32) -> f32 {
-  if (TRANS_A) { return a[k * params.m + row]; }
-  return a[row * params.k + k];
+  if (TRANS_A) { return a[off_a + k * params.m + row]; }
+  return a[off_a + row * params.k + k];
 }
 
 // op(A)[row, k .. k+3] from scalar loads (any K).
@@ -120,14 +147,14 @@ fn load_a4(row: u32, k: u32) -> vec4<f32> {
 
 // op(B)[k, col]; callers clamp col to N - 1 (clamped columns are computed and never stored).
 fn load_b(k: u32, col: u32) -> f32 {
-  if (TRANS_B) { return b[col * params.k + k]; }
-  return b[k * params.n + col];
+  if (TRANS_B) { return b[off_b + col * params.k + k]; }
+  return b[off_b + k * params.n + col];
 }
 
 // The first row of the workgroup's block of `tm` rows. A z dimension takes over when M / TM
-// exceeds the 65,535 workgroups allowed per dimension.
+// exceeds the 65,535 workgroups allowed per dimension (z_rows of them per product of a batch).
 fn first_row(wid: vec3<u32>, groups: vec3<u32>, tm: u32) -> u32 {
-  return (wid.y + wid.z * groups.y) * tm;
+  return (wid.y + (wid.z % params.z_rows) * groups.y) * tm;
 }
 
 // The fused epilogue of four columns: + bias (zero when there is none), then ReLU if asked.
@@ -179,7 +206,7 @@ fn apply_keep(v: vec4<f32>, keep: vec4<bool>) -> vec4<f32> {
 
 // gate[row, cols] > 0 for four columns (clamped to N - 1 by the caller).
 fn gate_open(row: u32, cols: vec4<u32>) -> vec4<bool> {
-  let base = row * params.n;
+  let base = off_c + row * params.n;
   return vec4<f32>(gate[base + cols.x], gate[base + cols.y], gate[base + cols.z], gate[base + cols.w]) > vec4<f32>(0.0);
 }
 
@@ -187,7 +214,8 @@ fn gate_open(row: u32, cols: vec4<u32>) -> vec4<bool> {
 fn load_bias(col: u32) -> vec4<f32> {
   if (params.has_bias == 0u) { return vec4<f32>(0.0); }
   let last = params.n - 1u;
-  return vec4<f32>(bias[min(col, last)], bias[min(col + 1u, last)], bias[min(col + 2u, last)], bias[min(col + 3u, last)]);
+  let o = off_bias;
+  return vec4<f32>(bias[o + min(col, last)], bias[o + min(col + 1u, last)], bias[o + min(col + 2u, last)], bias[o + min(col + 3u, last)]);
 }
 
 // Rows r0 .. r0+3 of op(A), columns k .. k+3, as the columns of a matrix: column r is
@@ -197,11 +225,11 @@ fn a_block(r0: u32, k: u32) -> mat4x4<f32> {
   let last = params.m - 1u;
   if (TRANS_A) {
     let m4 = params.m / 4u;
-    let g = min(r0, last) / 4u;  // rows past M (never stored) read the last aligned group
+    let g = off_a / 4u + min(r0, last) / 4u;  // rows past M (never stored) read the last aligned group
     return transpose(mat4x4<f32>(a4[k * m4 + g], a4[(k + 1u) * m4 + g], a4[(k + 2u) * m4 + g], a4[(k + 3u) * m4 + g]));
   }
   let k4 = params.k / 4u;
-  let kq = k / 4u;
+  let kq = off_a / 4u + k / 4u;
   return mat4x4<f32>(
     a4[min(r0, last) * k4 + kq],
     a4[min(r0 + 1u, last) * k4 + kq],
@@ -215,12 +243,13 @@ fn a_block(r0: u32, k: u32) -> mat4x4<f32> {
 fn b_block(k: u32, col4: u32) -> mat4x4<f32> {
   if (TRANS_B) {
     let k4 = params.k / 4u;
-    let kq = k / 4u;
+    let kq = off_b / 4u + k / 4u;
     let n0 = col4 * 4u;
     return transpose(mat4x4<f32>(b4[n0 * k4 + kq], b4[(n0 + 1u) * k4 + kq], b4[(n0 + 2u) * k4 + kq], b4[(n0 + 3u) * k4 + kq]));
   }
   let n4 = params.n / 4u;
-  return mat4x4<f32>(b4[k * n4 + col4], b4[(k + 1u) * n4 + col4], b4[(k + 2u) * n4 + col4], b4[(k + 3u) * n4 + col4]);
+  let c4b = off_b / 4u + col4;
+  return mat4x4<f32>(b4[k * n4 + c4b], b4[(k + 1u) * n4 + c4b], b4[(k + 2u) * n4 + c4b], b4[(k + 3u) * n4 + c4b]);
 }
 
 // ---- One row of each layout: what the generated entry points call per row ----
@@ -260,7 +289,8 @@ fn a_splat(row: u32, k: u32) -> vec4<f32> {
 // bias[cols], or zero without a bias.
 fn bias_at(cols: vec4<u32>) -> vec4<f32> {
   if (params.has_bias == 0u) { return vec4<f32>(0.0); }
-  return vec4<f32>(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]);
+  let o = off_bias;
+  return vec4<f32>(bias[o + cols.x], bias[o + cols.y], bias[o + cols.z], bias[o + cols.w]);
 }
 
 // ---- The dropout mask of an invocation's rows, as bits ----
@@ -326,14 +356,14 @@ fn keep_bits_strided(row0: u32, tm: u32, cols: vec4<u32>) -> vec2<u32> {
 // the row's mask (row_keep).
 fn finish_vec4(row: u32, col4: u32, acc: vec4<f32>, bias4: vec4<f32>, keep_mask: vec4<bool>) {
   if (row >= params.m) { return; }
-  let n4 = params.n / 4u;
+  let at = off_c / 4u + row * (params.n / 4u) + col4;
   var v = epilogue(acc, bias4);
   if (DROPOUT || GATE) {
     var keep = keep_mask;
-    if (GATE) { keep = keep & (gate4[row * n4 + col4] > vec4<f32>(0.0)); }
+    if (GATE) { keep = keep & (gate4[at] > vec4<f32>(0.0)); }
     v = apply_keep(v, keep);
   }
-  c4[row * n4 + col4] = v;
+  c4[at] = v;
 }
 
 // The epilogue of one row of the scalar layout (columns col0 … col0+3, `cols` clamped) and its store.
@@ -345,7 +375,7 @@ fn finish_scalar(row: u32, col0: u32, cols: vec4<u32>, acc: vec4<f32>, bias4: ve
     if (GATE) { keep = keep & gate_open(row, cols); }
     v = apply_keep(v, keep);
   }
-  let o = row * params.n + col0;
+  let o = off_c + row * params.n + col0;
   cs[o] = v.x;
   if (col0 + 1u < params.n) { cs[o + 1u] = v.y; }
   if (col0 + 2u < params.n) { cs[o + 2u] = v.z; }
@@ -361,7 +391,7 @@ fn finish_strided(row: u32, base: u32, cols: vec4<u32>, acc: vec4<f32>, bias4: v
     if (GATE) { keep = keep & gate_open(row, cols); }
     v = apply_keep(v, keep);
   }
-  let o = row * params.n;
+  let o = off_c + row * params.n;
   if (base < params.n) { cs[o + base] = v.x; }
   if (base + WG < params.n) { cs[o + base + WG] = v.y; }
   if (base + 2u * WG < params.n) { cs[o + base + 2u * WG] = v.z; }

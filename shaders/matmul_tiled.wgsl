@@ -38,6 +38,13 @@ struct Params {
   k: u32,
   has_bias: u32,  // 1: add bias[col] to every row
   relu: u32,      // 1: max(·, 0) after the bias
+  // A batch of products in one dispatch (as in shaders/matmul.wgsl): workgroup z / z_rows is the
+  // product, z % z_rows the row overflow; product p's operands start p · stride_* elements on.
+  z_rows: u32,
+  stride_a: u32,
+  stride_b: u32,
+  stride_c: u32,
+  stride_bias: u32,
 }
 
 override WG_X: u32 = 16;         // invocations along the columns of C (4 columns each)
@@ -66,26 +73,42 @@ fn dim_n() -> u32 { return select(params.n, SPEC_N, SPEC_N != 0u); }
 fn dim_k() -> u32 { return select(params.k, SPEC_K, SPEC_K != 0u); }
 
 // op(A)[row, k] and op(B)[k, col], in range (callers check or clamp).
+// Where the invocation's product starts in each operand (set by set_product, the first call of
+// every entry point).
+var<private> off_a: u32 = 0u;
+var<private> off_b: u32 = 0u;
+var<private> off_c: u32 = 0u;
+var<private> off_bias: u32 = 0u;
+
+fn set_product(wid: vec3<u32>) {
+  let p = wid.z / params.z_rows;
+  off_a = p * params.stride_a;
+  off_b = p * params.stride_b;
+  off_c = p * params.stride_c;
+  off_bias = p * params.stride_bias;
+}
+
 fn load_a(row: u32, k: u32) -> f32 {
-  if (TRANS_A) { return a[k * dim_m() + row]; }
-  return a[row * dim_k() + k];
+  if (TRANS_A) { return a[off_a + k * dim_m() + row]; }
+  return a[off_a + row * dim_k() + k];
 }
 fn load_b(k: u32, col: u32) -> f32 {
-  if (TRANS_B) { return b[col * dim_k() + k]; }
-  return b[k * dim_n() + col];
+  if (TRANS_B) { return b[off_b + col * dim_k() + k]; }
+  return b[off_b + k * dim_n() + col];
 }
 
 // The fused epilogue of one output: + bias (when there is one), then ReLU if asked, then the store.
 fn store(row: u32, col: u32, v: f32) {
   var r = v;
-  if (params.has_bias != 0u) { r += bias[col]; }
+  if (params.has_bias != 0u) { r += bias[off_bias + col]; }
   if (params.relu != 0u) { r = max(r, 0.0); }
-  c[row * dim_n() + col] = r;
+  c[off_c + row * dim_n() + col] = r;
 }
 
-// The first row block of a workgroup; a z dimension takes over past 65,535 row blocks.
+// The first row block of a workgroup; a z dimension takes over past 65,535 row blocks (z_rows of
+// them per product of a batch).
 fn row_block(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return wid.y + wid.z * groups.y;
+  return wid.y + (wid.z % params.z_rows) * groups.y;
 }
 
 // ---- What the generated entry points call per row ----

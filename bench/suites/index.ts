@@ -6,6 +6,7 @@ import { ArgumentError } from '../../engine/index';
 import type { BenchSuite } from '../types';
 import { convSuite } from './conv';
 import { dropoutSuite } from './dropout';
+import { ensembleSuite } from './ensemble';
 import { matmulSuite } from './matmul';
 import { mlpSuite } from './mlp';
 import { proxSuite } from './prox';
@@ -80,6 +81,14 @@ export const SUITES: readonly SuiteInfo[] = [
     about: 'the 784-512-512-10 training step (batch 128) with each regularizer and each optimizer chain vs the plain SGD step (ms per step, ratio, dispatches)',
     run: regularizersSuite,
     cost: perSample(330, 500),
+  },
+  {
+    name: 'ensemble',
+    about:
+      'k = 5 MLP members (784-256-256-10, batch 64, momentum) trained at once (stacked, one matmul per layer) vs one member and vs 5 one after another (ms per step, ratio)',
+    run: ensembleSuite,
+    sizes: 'the minibatch of each member',
+    cost: perSample(60, 60),
   },
   {
     name: 'conv',

@@ -104,19 +104,30 @@ const MAX_GROUPS = 65535;
 
 /** op(A) and op(B) shapes, checked: [M, K] and [K, N]. */
 export function checkOperands(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): { m: number; n: number; k: number } {
+  checkMatrices(op, a, b, false);
+  return productDims(op, a.shape, b.shape, transA, transB);
+}
+
+/** A and B alive, f32, and 2-D (or, when `batched`, 2-D or 3-D [batch, rows, columns]). */
+function checkMatrices(op: string, a: Tensor, b: Tensor, batched: boolean): void {
   for (const [name, t] of [
     ['A', a],
     ['B', b],
   ] as const) {
     t.assertAlive(op);
     if (t.dtype !== 'f32') throw new ArgumentError(`${op}: ${name} must be f32, got ${t.dtype} ${fmtShape(t.shape)}`);
-    if (t.rank !== 2) throw new ShapeError(`${op}: ${name} must be 2-D, got ${fmtShape(t.shape)}`);
+    if (t.rank !== 2 && !(batched && t.rank === 3))
+      throw new ShapeError(`${op}: ${name} must be ${batched ? '3-D [batch, rows, columns] or 2-D (shared)' : '2-D'}, got ${fmtShape(t.shape)}`);
   }
-  const [m, ka] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-  const [kb, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+}
+
+/** M, N and K of op(A)·op(B) for matrices of the stored shapes `as` and `bs` (2-D), checked. */
+function productDims(op: string, as: readonly number[], bs: readonly number[], transA: boolean, transB: boolean): { m: number; n: number; k: number } {
+  const [m, ka] = transA ? [as[1], as[0]] : [as[0], as[1]];
+  const [kb, n] = transB ? [bs[1], bs[0]] : [bs[0], bs[1]];
   if (ka !== kb) {
-    const da = `A ${fmtShape(a.shape)}${transA ? ' transposed' : ''}`;
-    const db = `B ${fmtShape(b.shape)}${transB ? ' transposed' : ''}`;
+    const da = `A ${fmtShape(as)}${transA ? ' transposed' : ''}`;
+    const db = `B ${fmtShape(bs)}${transB ? ' transposed' : ''}`;
     throw new ShapeError(`${op}: inner dimensions differ: ${da} has ${ka} columns but ${db} has ${kb} rows`);
   }
   return { m, n, k: ka };
@@ -256,28 +267,109 @@ export function matmulWith(a: Tensor, b: Tensor, opts: MatmulOptions, planFor: (
   const transA = !!opts.transA;
   const transB = !!opts.transB;
   const { m, n, k } = checkOperands('matmul', a, b, transA, transB);
+  checkEpilogue('matmul', opts, m, n, []);
+  const out = a.runtime.empty([m, n]);
+  dispatchProducts(a, b, out, opts, { m, n, k, batch: 1, strides: NO_STRIDES }, planFor);
+  return out;
+}
+
+/** Options of a batched product ({@link matmulBatchedWith}): a bias is [batch, N] (or [N], shared), a gate [batch, M, N]. */
+export type MatmulBatchedOptions = Omit<MatmulOptions, 'dropout'>;
+
+/**
+ * A batch of products C[p] = op(A[p])·op(B[p]) (+ bias[p], ReLU, gate[p]) of one shape in ONE
+ * dispatch: workgroup z indexes the product (shaders/matmul.wgsl, `set_product`). A is
+ * [batch, M, K] ([batch, K, M] with transA) or 2-D (one A shared by every product), B likewise
+ * [batch, K, N] ([batch, N, K] with transB) or 2-D; C is [batch, M, N]. The product's plan is the
+ * one `planFor` gives for a single product of that shape, and the kernel is the same pipeline, so
+ * each C[p] is bit for bit what the single product op(A[p])·op(B[p]) gives with that plan: the same
+ * instructions in the same order, only the operands' offsets differ. No dropout epilogue (each
+ * product would need its own key); the gate and the other epilogues are supported.
+ */
+export function matmulBatchedWith(a: Tensor, b: Tensor, opts: MatmulBatchedOptions, planFor: (rt: Runtime, shape: MatmulShape) => MatmulPlan): Tensor<'f32'> {
+  const op = 'matmulBatched';
+  if ((opts as MatmulOptions).dropout !== undefined)
+    throw new ArgumentError(`${op}: no dropout epilogue (each product would need its own key); apply dropout per product`);
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  checkMatrices(op, a, b, true);
+  if (a.rank === 2 && b.rank === 2)
+    throw new ShapeError(`${op}: A ${fmtShape(a.shape)} and B ${fmtShape(b.shape)} are both 2-D: one must be 3-D [batch, …] (or call matmul)`);
+  const batch = a.rank === 3 ? a.shape[0] : b.shape[0];
+  if (a.rank === 3 && b.rank === 3 && a.shape[0] !== b.shape[0])
+    throw new ShapeError(`${op}: A ${fmtShape(a.shape)} and B ${fmtShape(b.shape)} have different batch sizes`);
+  if (batch < 1) throw new ShapeError(`${op}: the batch must hold at least one product, got A ${fmtShape(a.shape)}, B ${fmtShape(b.shape)}`);
+  const { m, n, k } = productDims(op, a.shape.slice(-2), b.shape.slice(-2), transA, transB);
+  const bias = opts.bias;
+  const biasShared = bias !== undefined && bias.rank <= 1;
+  checkEpilogue(op, opts, m, n, [batch], biasShared);
+  const strides = {
+    stride_a: a.rank === 3 ? m * k : 0,
+    stride_b: b.rank === 3 ? k * n : 0,
+    stride_c: m * n,
+    stride_bias: bias && !biasShared ? n : 0,
+  };
+  const out = a.runtime.empty([batch, m, n]);
+  dispatchProducts(a, b, out, opts, { m, n, k, batch, strides }, planFor);
+  return out;
+}
+
+/** The batch uniforms of one product (shaders/matmul.wgsl's Params). */
+const NO_STRIDES = { stride_a: 0, stride_b: 0, stride_c: 0, stride_bias: 0 };
+
+/**
+ * Checks the bias (length N: [N] or [1, N], or with `batch` = [p], [p, N]; `biasShared`: [N] for
+ * every product) and the gate (f32 [...batch, M, N]).
+ */
+function checkEpilogue(op: string, opts: MatmulOptions, m: number, n: number, batch: readonly number[], biasShared = true): void {
   const bias = opts.bias;
   if (bias) {
-    bias.assertAlive('matmul bias');
-    if (bias.dtype !== 'f32') throw new ArgumentError(`matmul: bias must be f32, got ${bias.dtype} ${fmtShape(bias.shape)}`);
-    if (bias.size !== n || bias.rank > 2 || (bias.rank === 2 && bias.shape[0] !== 1)) {
-      throw new ShapeError(`matmul: bias ${fmtShape(bias.shape)} does not fit the ${n} columns of the product ${fmtShape([m, n])}`);
+    bias.assertAlive(`${op} bias`);
+    if (bias.dtype !== 'f32') throw new ArgumentError(`${op}: bias must be f32, got ${bias.dtype} ${fmtShape(bias.shape)}`);
+    const perProduct = batch.length > 0 && !biasShared;
+    const fits = perProduct
+      ? bias.rank === 2 && bias.shape[0] === batch[0] && bias.shape[1] === n
+      : bias.size === n && bias.rank <= 2 && !(bias.rank === 2 && bias.shape[0] !== 1);
+    if (!fits) {
+      const want = batch.length > 0 ? `[${n}] or ${fmtShape([batch[0], n])}` : `the ${n} columns`;
+      throw new ShapeError(`${op}: bias ${fmtShape(bias.shape)} does not fit ${want} of the product ${fmtShape([...batch, m, n])}`);
     }
   }
-  const { gate, dropout } = opts;
+  const gate = opts.gate;
   if (gate) {
-    gate.assertAlive('matmul gate');
-    if (gate.dtype !== 'f32' || gate.rank !== 2 || gate.shape[0] !== m || gate.shape[1] !== n) {
-      throw new ShapeError(`matmul: gate ${gate.dtype} ${fmtShape(gate.shape)} must be f32 of the product's shape ${fmtShape([m, n])}`);
+    gate.assertAlive(`${op} gate`);
+    const want = [...batch, m, n];
+    if (gate.dtype !== 'f32' || gate.rank !== want.length || want.some((d, i) => gate.shape[i] !== d)) {
+      throw new ShapeError(`${op}: gate ${gate.dtype} ${fmtShape(gate.shape)} must be f32 of the product's shape ${fmtShape(want)}`);
     }
   }
+}
+
+/** Records `batch` products of one shape into `out` (checked by the caller): one dispatch. */
+function dispatchProducts(
+  a: Tensor,
+  b: Tensor,
+  out: Tensor,
+  opts: MatmulOptions,
+  s: { m: number; n: number; k: number; batch: number; strides: typeof NO_STRIDES },
+  planFor: (rt: Runtime, shape: MatmulShape) => MatmulPlan,
+): void {
+  const { m, n, k, batch, strides } = s;
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  const { bias, gate, dropout } = opts;
   const drop = dropout ? maskUniforms(dropout, m * n) : MASK_OFF;
+  if (m === 0 || n === 0) return;
   const rt = a.runtime;
-  const out = rt.empty([m, n]);
-  if (m === 0 || n === 0) return out;
   const epilogue = bias ? (opts.relu ? 'bias+relu' : 'bias') : opts.relu ? 'relu' : 'none';
   const plan = planFor(rt, { m, n, k, transA, transB, epilogue, mask: !!(dropout || gate) });
   if ((dropout || gate) && !plan.maskEpilogue) throw new ArgumentError(`matmul: ${plan.entry} has no dropout or gate epilogue`);
+  const [gx, gy, zRows] = plan.workgroups;
+  if (zRows * batch > MAX_GROUPS) throw new ArgumentError(`matmul: ${batch} products of ${zRows} × ${MAX_GROUPS} row blocks do not fit a dispatch grid`);
+  const workgroups: [number, number, number] = [gx, gy, zRows * batch];
+  if (plan.entry === 'matmul_vec4' && Object.values(strides).some((v) => v % 4 !== 0))
+    throw new ArgumentError(`matmul: the vec4 kernel needs every batch stride to be a multiple of 4, got ${JSON.stringify(strides)}`);
+  const batchUniforms = { z_rows: zRows, ...strides };
   // Without a bias (a gate) the kernel never reads `bias` (`gate`), but every binding of its layout must be given.
   const biasBinding = bias ?? a;
   const gateBinding = gate ?? a;
@@ -286,11 +378,11 @@ export function matmulWith(a: Tensor, b: Tensor, opts: MatmulOptions, planFor: (
       shader: 'matmul_tiled',
       entry: plan.entryPoint,
       overrides: { ...plan.overrides, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
-      uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0 },
+      uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0, ...batchUniforms },
       bindings: { a, b, bias: biasBinding, c: out },
-      workgroups: plan.workgroups,
+      workgroups,
     });
-    return out;
+    return;
   }
   const overrides: Record<string, number> = { WG: plan.WG, TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 };
   if (dropout) Object.assign(overrides, { DROPOUT: 1, PHILOX_ROUNDS });
@@ -302,13 +394,12 @@ export function matmulWith(a: Tensor, b: Tensor, opts: MatmulOptions, planFor: (
     shader: dropout ? 'matmul_masked' : 'matmul',
     entry: plan.entryPoint,
     overrides,
-    uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0, ...drop },
+    uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0, ...drop, ...batchUniforms },
     bindings: vec4
       ? { a4: a, b4: b, ...(dropout ? { a, b } : {}), bias: biasBinding, c4: out, gate4: gateBinding }
       : { a, b, bias: biasBinding, cs: out, gate: gateBinding },
-    workgroups: plan.workgroups,
+    workgroups,
   });
-  return out;
 }
 
 /** The dropout uniforms of a pipeline without the dropout epilogue (never read). */

@@ -10,7 +10,17 @@ import type { Runtime } from '../runtime/runtime';
 import type { Tensor } from '../runtime/tensor';
 import { matmulTunable } from '../tune/matmul';
 import { chooseOn } from '../tune/tuner';
-import { isAligned, matmulWith, planBlocking, type MatmulOptions, type MatmulPlan, type MatmulShape, type MatmulTuning } from './matmul-kernels';
+import {
+  isAligned,
+  matmulBatchedWith,
+  matmulWith,
+  planBlocking,
+  type MatmulBatchedOptions,
+  type MatmulOptions,
+  type MatmulPlan,
+  type MatmulShape,
+  type MatmulTuning,
+} from './matmul-kernels';
 
 export {
   MATMUL_MASK_EPILOGUE,
@@ -18,6 +28,7 @@ export {
   matmulHasMaskEpilogue,
   matmulNaive,
   matmulTuning,
+  type MatmulBatchedOptions,
   type MatmulBlocking,
   type MatmulKernel,
   type MatmulNaiveOptions,
@@ -48,4 +59,15 @@ export function planMatmul(rt: Runtime, shape: MatmulShape, tuning?: MatmulTunin
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tuning?: MatmulTuning): Tensor<'f32'> {
   return matmulWith(a, b, opts, (rt, shape) => planMatmul(rt, shape, tuning));
+}
+
+/**
+ * A batch of products of one shape in one dispatch: C[p] = op(A[p])·op(B[p]) (+ bias[p], ReLU,
+ * gate[p]) for p < batch, A [batch, M, K] or 2-D (shared), B [batch, K, N] or 2-D, bias [batch, N]
+ * or [N], gate and C [batch, M, N]. Each C[p] is bit for bit `matmul(A[p], B[p], …)` with the same
+ * `tuning` (or the same tuner choice): the batch runs the single product's plan and pipeline (see
+ * `matmulBatchedWith` in ./matmul-kernels.ts). No dropout epilogue.
+ */
+export function matmulBatched(a: Tensor, b: Tensor, opts: MatmulBatchedOptions = {}, tuning?: MatmulTuning): Tensor<'f32'> {
+  return matmulBatchedWith(a, b, opts, (rt, shape) => planMatmul(rt, shape, tuning));
 }

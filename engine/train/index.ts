@@ -25,6 +25,7 @@ export {
   type HuberOptions,
   type SoftmaxCrossEntropyOptions,
 } from './losses';
+export { BatchedEnsemble, interleaveOrders, unbatchableReason } from './ensemble';
 export { evaluate, metricsAccumulator, readMetrics, type Classifier, type Metrics } from './metrics';
 export { MNIST_RECIPE, makeOptimizer, trainMnist, type MnistConfig, type MnistHooks, type MnistReport, type OptimizerName } from './mnist';
 export { MNIST_CNN_RECIPE, augmentPlugin, cnnLayers, createCnn, trainMnistCnn, type CnnAugmentation, type CnnConfig, type CnnReport } from './mnist-cnn';
