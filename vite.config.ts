@@ -132,6 +132,7 @@ export default defineConfig(({ mode }) => ({
                 include: [
                   'tests/runtime/kernels.test.ts',
                   'tests/runtime/backpressure.test.ts',
+                  'tests/runtime/prepare.test.ts',
                   'tests/ops/**/*.test.ts',
                   'tests/optim/**/*.test.ts',
                   'tests/random/**/*.test.ts',
