@@ -1,8 +1,8 @@
 /**
- * The regularizer settings as a form: a select per numeric setting (its choices from CHOICES), a
- * checkbox per switch, and the seed. Every change reports the whole new settings object.
+ * The settings as a form: the model (MLP or CNN), a select per numeric setting (its choices from
+ * CHOICES), a checkbox per switch, and the seed. Every change reports the whole new settings object.
  */
-import { CHOICES, PATIENCE, type TrainSettings } from './settings';
+import { CHOICES, MODELS, PATIENCE, type ModelKind, type TrainSettings } from './settings';
 
 type NumericKey = keyof typeof CHOICES;
 type SwitchKey = 'augment' | 'batchNorm' | 'earlyStop';
@@ -13,11 +13,14 @@ export interface SettingsForm {
   show(s: TrainSettings): void;
 }
 
+/** How the model select names each network. */
+const MODEL_LABELS: Record<ModelKind, string> = { mlp: 'MLP', cnn: 'CNN' };
+
 const NUMERIC: { key: NumericKey; label: string; title: string; off?: string; fmt?: (v: number) => string }[] = [
   {
     key: 'pHidden',
     label: 'dropout, hidden keep p',
-    title: 'Probability of keeping each hidden unit in training (inverted dropout). 1 = no dropout.',
+    title: 'Probability of keeping each hidden unit in training (inverted dropout; in the CNN, the dense layer’s units). 1 = no dropout.',
     off: '1 (off)',
   },
   { key: 'pIn', label: 'dropout, input keep p', title: 'Probability of keeping each input pixel in training. 1 = no input dropout.', off: '1 (off)' },
@@ -49,8 +52,21 @@ export function settingsForm(initial: TrainSettings, onChange: (s: TrainSettings
   const element = document.createElement('fieldset');
   element.className = 'settings';
   const legend = document.createElement('legend');
-  legend.textContent = 'Regularizers · a change restarts';
+  legend.textContent = 'Model and regularizers · a change restarts';
   element.append(legend);
+  const modelLabel = document.createElement('label');
+  modelLabel.title = 'The MLP (fully connected), or a LeNet-shaped CNN: two 5×5 convolutions with max pooling, a dense layer, the classes.';
+  const modelSelect = document.createElement('select');
+  modelSelect.name = 'model';
+  for (const m of MODELS) {
+    const o = document.createElement('option');
+    o.value = m;
+    o.textContent = MODEL_LABELS[m];
+    modelSelect.append(o);
+  }
+  modelSelect.addEventListener('change', () => emit({ model: modelSelect.value as ModelKind }));
+  modelLabel.append('model', modelSelect);
+  element.append(modelLabel);
   const selects = new Map<NumericKey, HTMLSelectElement>();
   const boxes = new Map<SwitchKey, HTMLInputElement>();
   const emit = (patch: Partial<TrainSettings>): void => {
@@ -102,6 +118,7 @@ export function settingsForm(initial: TrainSettings, onChange: (s: TrainSettings
 
   const show = (s: TrainSettings): void => {
     current = { ...s };
+    modelSelect.value = s.model;
     for (const [k, sel] of selects) sel.value = String(s[k]);
     for (const [k, box] of boxes) box.checked = s[k];
     seed.value = String(s.seed);

@@ -1,17 +1,21 @@
 /**
- * "Train, then draw a digit": an MLP trained on real MNIST digits on the GPU with the regularizers
- * the visitor picks (one epoch per step of the controls, live curves, a held-out confusion matrix),
- * then a digit drawn on a pad and classified by weight scaling and by Monte-Carlo dropout (N masks
+ * "Train, then draw a digit": an MLP or a CNN trained on real MNIST digits on the GPU with the
+ * regularizers the visitor picks (one epoch per step of the controls, live curves, the CNN's
+ * first-layer filters drawn from readbacks while it trains, a held-out confusion matrix), then a
+ * digit drawn on a pad and classified by weight scaling and by Monte-Carlo dropout (N masks
  * in one batch), with the convergence of the estimate, a rotation that raises the uncertainty, and
  * a model that can be saved and loaded.
  *
- * Sections: ./run-section.ts (the settings, the run and its curves), ./classify-section.ts (the pad,
+ * Sections: ./run-section.ts (the settings, the run, its curves and filters), ./classify-section.ts (the pad,
  * the predictions, the sweep), ./model-files-section.ts (save, load, keep in this browser).
  *
- * Test hook (`window.__demo`): ready, step, epochs, heldOutAccuracy, heldOutLoss, trainSteps(n) (n
- * steps of the controls, each one epoch), drawDigit(pixels), classified, classifying, prediction, spread,
- * entropy, saveModel() (the checkpoint's bytes, base64), savedUrl, saves, loads, stores, restores,
- * storedLine, loadError, sweeps, runEnd, scale.
+ * Test hook (`window.__demo`): ready, step, epochs, heldOutAccuracy, heldOutLoss, lastStep (the
+ * last minibatch's step and loss), model ('mlp' or 'cnn'), filters (the CNN's conv1 filters as last
+ * drawn: step, values per filter, kernel, norms, total, scale; null for the MLP), liveFilterReads
+ * (readings that landed while it trained), trainSteps(n) (n steps of the controls, each one epoch),
+ * drawDigit(pixels), classified, classifying, prediction, spread, entropy, saveModel() (the
+ * checkpoint's bytes, base64), savedUrl, saves, loads, stores, restores, storedLine, loadError,
+ * sweeps, runEnd, scale.
  */
 import { hashState } from '../shared/hash';
 import { jobQueue } from '../shared/jobs';

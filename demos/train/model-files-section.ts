@@ -1,5 +1,5 @@
 /**
- * "3 · Save and load": the current network as a safetensors file (a download, and a link to it),
+ * "3 · Save and load": the current network (the MLP or the CNN) as a safetensors file (a download, and a link to it),
  * loaded back from a file, or kept in this browser (IndexedDB) and restored after a reload. A file
  * that is corrupted or of another kind is refused with the reason, and the network is kept.
  */
@@ -8,6 +8,7 @@ import type { JobQueue } from '../shared/jobs';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
 import type { RunSection } from './run-section';
 import { savePanel } from './save-panel';
+import { describeNet, type NetShape } from './settings';
 
 /** The IndexedDB key of the model kept in this browser. */
 const STORE_KEY = 'train-demo/model';
@@ -31,7 +32,10 @@ export interface ModelFilesHook {
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 const storedLine = (ck: Checkpoint): string =>
-  `Kept in this browser: ${ck.sizes.join('-')} network at step ${ck.step}${ck.savedAt ? `, stored ${new Date(ck.savedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.`;
+  `Kept in this browser: ${describeNet(ck.net)} at step ${ck.step}${ck.savedAt ? `, stored ${new Date(ck.savedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.`;
+
+/** A file name's description of a network: "mlp-784-128-10", "cnn-4-8-32". */
+const fileStem = (n: NetShape): string => (n.kind === 'mlp' ? `mlp-${n.sizes.join('-')}` : `cnn-${n.channels.join('-')}-${n.dense}`);
 
 /** Builds the panel into `root`; resolves once it shows whether a model is kept in this browser. */
 export async function modelFilesSection(
@@ -48,12 +52,12 @@ export async function modelFilesSection(
     queue(async () => {
       const { trainer, settings } = run();
       const step = trainer.step;
-      const bytes = await encodeCheckpoint(trainer.model, { sizes: trainer.scale.sizes, settings, step, savedAt: new Date() });
+      const bytes = await encodeCheckpoint(trainer.model, { net: trainer.net, settings, step, savedAt: new Date() });
       return { bytes, step };
     });
   const saveModel = async (): Promise<void> => {
     const { bytes, step } = await checkpointBytes();
-    const name = `mnist-mlp-${run().trainer.scale.sizes.join('-')}-step${step}.safetensors`;
+    const name = `mnist-${fileStem(run().trainer.net)}-step${step}.safetensors`;
     downloadCheckpoint(bytes, name);
     expose({ savedUrl: save.offer(name, bytes) });
     count('saves');
@@ -64,7 +68,7 @@ export async function modelFilesSection(
     try {
       const ck = decodeCheckpoint(bytes);
       await run().restart(ck.settings, ck);
-      save.status(`Loaded ${what}: a ${ck.sizes.join('-')} network trained for ${ck.step} steps.`);
+      save.status(`Loaded ${what}: a ${describeNet(ck.net)} trained for ${ck.step} steps.`);
       return true;
     } catch (e) {
       save.status(`Could not load ${what}: ${message(e)}`, true);

@@ -1,10 +1,12 @@
 /**
  * "1 · Train on real digits": the settings form, Play / Pause / Step (one epoch per step), the
- * curves and the confusion matrix, and the run behind them: the Trainer of the current settings, the
- * digits of the current seed, restarts (a new setting, Reset, or a loaded checkpoint) and the end of
- * a run (epochs used up, or early stopping with its best parameters restored).
+ * curves, the CNN's first-layer filters and the confusion matrix, and the run behind them: the
+ * Trainer of the current settings (an MLP or a CNN), the digits of the current seed, restarts (a new
+ * setting, Reset, or a loaded checkpoint) and the end of a run (epochs used up, or early stopping
+ * with its best parameters restored). The filters are read back every few steps while the CNN trains
+ * (./filters.ts), without the step waiting for them, and once more after each epoch.
  */
-import { evaluate, type GpuDataset, type Metrics, type Runtime } from 'webgpu-regularization';
+import { evaluate, type GpuDataset, type Metrics, type Runtime, type StepMetrics } from 'webgpu-regularization';
 import { predict } from 'webgpu-regularization/regularizers';
 import { trainControls, type TrainControls } from '../shared/controls';
 import { loadPageDigits } from '../shared/data';
@@ -13,7 +15,9 @@ import type { HashState } from '../shared/hash';
 import type { JobQueue } from '../shared/jobs';
 import { loadInto, type Checkpoint } from './checkpoint';
 import { confusionCounts } from './confusion';
-import type { RunScale, TrainSettings } from './settings';
+import { filterPanel, SWITCH_KEEP, SWITCH_L2 } from './filter-panel';
+import { filterNorms, filterPixels, filterReader, readFilters, type FilterBank } from './filters';
+import { netShapeOf, type ModelKind, type NetShape, type RunScale, type TrainSettings } from './settings';
 import { trainPanel } from './train-panel';
 import { Trainer, type RunEnd } from './trainer';
 
@@ -33,10 +37,34 @@ export interface RunHook {
   epochs: number;
   heldOutAccuracy: number;
   heldOutLoss: number;
+  /** The last training minibatch whose metrics arrived (its step number counts from 0), null before any. */
+  lastStep: StepMetrics | null;
   /** How the run ended, null while it goes on. */
   runEnd: RunEnd | null;
   scale: RunScale;
+  /** The network being trained. */
+  model: ModelKind;
+  /** The CNN's conv1 filters as last drawn (null for the MLP), and how many readings came while it trained. */
+  filters: FiltersHook | null;
+  liveFilterReads: number;
 }
+
+/** The filters as the test hook shows them. */
+export interface FiltersHook {
+  /** Steps taken when they were read. */
+  step: number;
+  /** Each filter's kernel × kernel weights, row-major, as read back from the arena. */
+  values: number[][];
+  kernel: number;
+  /** Each filter's norm and the whole bank's. */
+  norms: number[];
+  total: number;
+  /** The tiles' colour scale: full colour at |w| ≥ scale. */
+  scale: number;
+}
+
+/** Steps between two readings of the filters while the CNN trains (as often as the curves' metrics arrive). */
+const FILTER_EVERY = 8;
 
 /** What the section needs from the page. */
 export interface RunOptions {
@@ -87,8 +115,32 @@ export function runSection(o: RunOptions, initialData: RunData): RunSection {
   let restarting = 0;
 
   const stepsPerEpoch = Math.ceil(scale.train / scale.batchSize);
-  const describe = `${scale.train.toLocaleString('en')} training digits and ${scale.val} held out (a seeded split of the real MNIST digits), a ${scale.sizes.join('-')} ReLU network, minibatches of ${scale.batchSize}, Adam with learning rate ${scale.lr}${rt.info.isFallbackAdapter ? ' (small sizes: this is a software adapter)' : ''}. One Step trains one epoch (${stepsPerEpoch} minibatch steps) and then evaluates the held-out digits; Play keeps going.`;
-  const panel = trainPanel(o.root, settings, describe, (s) => void restart({ ...s, mc: settings.mc }).catch(fail));
+  const describe = (net: NetShape): string => {
+    const what =
+      net.kind === 'mlp'
+        ? `a ${net.sizes.join('-')} ReLU network`
+        : `a CNN (5×5 convolutions of ${net.channels[0]} and ${net.channels[1]} channels, each with ReLU and 2×2 max pooling, then ${net.dense} dense ReLU units and the 10 classes)`;
+    return `${scale.train.toLocaleString('en')} training digits and ${scale.val} held out (a seeded split of the real MNIST digits), ${what}, minibatches of ${scale.batchSize}, Adam with learning rate ${net.kind === 'mlp' ? scale.lr : scale.cnnLr}${rt.info.isFallbackAdapter ? ' (small sizes: this is a software adapter)' : ''}. One Step trains one epoch (${stepsPerEpoch} minibatch steps) and then evaluates the held-out digits; Play keeps going.`;
+  };
+  const panel = trainPanel(o.root, settings, describe(netShapeOf(settings, scale)), (s) => void restart({ ...s, mc: settings.mc }).catch(fail));
+  const filters = filterPanel((l2On, dropoutOn) => void restart({ ...settings, l2: l2On ? SWITCH_L2 : 0, pHidden: dropoutOn ? SWITCH_KEEP : 1 }).catch(fail));
+  panel.filtersSlot.append(filters.element);
+  let liveFilterReads = 0;
+  /** The step of the filters drawn last: a reading that lands after a newer one is dropped. */
+  let filtersStep = -1;
+  const showFilters = (bank: FilterBank): void => {
+    if (bank.step < filtersStep) return;
+    filtersStep = bank.step;
+    const s = filters.draw(bank);
+    const norms = filterNorms(bank);
+    const values = Array.from({ length: bank.count }, (_, f) => [...filterPixels(bank, f)]);
+    expose({ filters: { step: bank.step, values, kernel: bank.kernel, norms: norms.each, total: norms.total, scale: s } });
+  };
+  /** Reads `t`'s filters at the step it has reached and draws them (nothing for the MLP, or if `t` has been replaced). */
+  const refreshFilters = async (t: Trainer): Promise<void> => {
+    const bank = await queue(() => (t === trainer ? readFilters(t.model, t.step) : Promise.resolve(null)));
+    if (bank && t === trainer) showFilters(bank);
+  };
 
   const onEnd = (end: RunEnd): void => {
     controls.pause();
@@ -109,7 +161,18 @@ export function runSection(o: RunOptions, initialData: RunData): RunSection {
       .catch(fail);
   };
   const makeTrainer = (s: TrainSettings, from?: Checkpoint): Trainer => {
-    const t = new Trainer(s, from ? { ...scale, sizes: from.sizes } : scale, data, { onSteps: (m) => panel.addSteps(m), onEnd }, from?.step ?? 0);
+    const reader = filterReader(FILTER_EVERY, (bank) => {
+      if (t !== trainer) return;
+      expose({ liveFilterReads: ++liveFilterReads });
+      showFilters(bank);
+    });
+    const onSteps = (m: readonly StepMetrics[]): void => {
+      if (t !== trainer || m.length === 0) return;
+      panel.addSteps(m);
+      expose({ lastStep: { ...m[m.length - 1] } });
+    };
+    const events = { onSteps, onEnd, plugins: [reader] };
+    const t: Trainer = new Trainer(s, from?.net ?? netShapeOf(s, scale), scale, data, events, from?.step ?? 0);
     if (from) {
       try {
         loadInto(from, t.model);
@@ -148,6 +211,7 @@ export function runSection(o: RunOptions, initialData: RunData): RunSection {
     const r = await t.nextEpoch();
     if (t !== trainer || !r) return;
     if (!(await refreshHeldOut(t, true, r.val))) return;
+    await refreshFilters(t);
     epochs++;
     expose({ step: r.step, epochs });
     // When this was the run's last epoch, onEnd's message (set after this) says so instead.
@@ -191,8 +255,9 @@ export function runSection(o: RunOptions, initialData: RunData): RunSection {
       restarting--;
     }
     epochs = 0;
-    expose({ step: trainer.step, epochs, runEnd: null });
+    expose({ step: trainer.step, epochs, runEnd: null, lastStep: null });
     panel.clear();
+    await showNet(trainer);
     if (!(await refreshHeldOut(trainer, true))) return;
     panel.status(
       from && !loadError
@@ -204,7 +269,28 @@ export function runSection(o: RunOptions, initialData: RunData): RunSection {
   };
   panel.resetButton.addEventListener('click', () => void restart(settings).catch(fail));
 
-  expose({ step: 0, epochs: 0, heldOutAccuracy: NaN, heldOutLoss: NaN, runEnd: null, scale });
+  /** The description, the filter box and its first reading for `t`'s network. */
+  const showNet = async (t: Trainer): Promise<void> => {
+    panel.describe(describe(t.net));
+    filters.setModel(t.net.kind === 'cnn', t.settings.l2 > 0, t.settings.pHidden < 1);
+    filters.reset();
+    filtersStep = -1;
+    expose({ model: t.net.kind, filters: null });
+    await refreshFilters(t);
+  };
+
+  expose({
+    step: 0,
+    epochs: 0,
+    heldOutAccuracy: NaN,
+    heldOutLoss: NaN,
+    runEnd: null,
+    lastStep: null,
+    scale,
+    model: trainer.net.kind,
+    filters: null,
+    liveFilterReads: 0,
+  });
   return {
     get trainer() {
       return trainer;
@@ -222,6 +308,7 @@ export function runSection(o: RunOptions, initialData: RunData): RunSection {
       o.hash.set(settings);
     },
     start: async () => {
+      await showNet(trainer);
       await refreshHeldOut(trainer, true);
     },
   };

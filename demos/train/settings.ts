@@ -1,8 +1,9 @@
 /**
- * What a run of the train page is made of: the regularizer settings a visitor picks (kept in the
- * URL hash), the sizes chosen for the adapter (small on a software adapter so that the page stays
- * responsive), and the regularizer objects the settings stand for.
+ * What a run of the train page is made of: the model and regularizer settings a visitor picks (kept
+ * in the URL hash), the sizes chosen for the adapter (small on a software adapter so that the page
+ * stays responsive), and the regularizer objects the settings stand for.
  */
+import { MNIST_CNN_RECIPE } from 'webgpu-regularization';
 import { augmentation, batchNorm, dropout, earlyStopping, l1, l2, labelSmoothing, maxNorm, type Regularizer } from 'webgpu-regularization/regularizers';
 
 /**
@@ -10,11 +11,13 @@ import { augmentation, batchNorm, dropout, earlyStopping, l1, l2, labelSmoothing
  * there; an α, c or ε of 0 means the technique is off.
  */
 export type TrainSettings = {
+  /** The network: the MLP, or the LeNet-shaped CNN (two 5×5 convolutions, a dense layer). */
+  model: ModelKind;
   /** Seeds the digit split, the initial weights, the epoch order and every random draw. */
   seed: number;
   /** Keep probability of the input pixels. */
   pIn: number;
-  /** Keep probability of the hidden units. */
+  /** Keep probability of the hidden units (the CNN's dense layer only: see {@link regularizersOf}). */
   pHidden: number;
   /** Coupled L2 (eq. 7.5) on the weights. */
   l2: number;
@@ -34,8 +37,13 @@ export type TrainSettings = {
   mc: number;
 };
 
+/** The networks the page trains. */
+export const MODELS = ['mlp', 'cnn'] as const;
+export type ModelKind = (typeof MODELS)[number];
+
 /** The defaults: dropout on the hidden units (so Monte-Carlo dropout has something to sample) and a little L2. */
 export const DEFAULT_SETTINGS: TrainSettings = {
+  model: 'mlp',
   seed: 1,
   pIn: 1,
   pHidden: 0.5,
@@ -60,37 +68,76 @@ export const CHOICES = {
   mc: [16, 64, 256, 1024],
 } as const satisfies Partial<Record<keyof TrainSettings, readonly number[]>>;
 
+/** The CNN's widths: channels of its two 5×5 convolutions and of its dense layer. */
+export interface CnnShape {
+  channels: readonly [number, number];
+  dense: number;
+}
+
+/** The shape of a network, enough to build it again (a checkpoint stores it). */
+export type NetShape = { kind: 'mlp'; sizes: readonly number[] } | ({ kind: 'cnn' } & CnnShape);
+
 /** Sizes of a run, chosen for the adapter. */
 export interface RunScale {
   /** Training and held-out digits. */
   train: number;
   val: number;
-  /** Layer widths, inputs first. */
+  /** The MLP's layer widths, inputs first. */
   sizes: readonly number[];
+  /** The CNN's widths. */
+  cnn: CnnShape;
   batchSize: number;
-  /** Adam's learning rate. */
+  /** Adam's learning rate for the MLP, and for the CNN. */
   lr: number;
+  cnnLr: number;
   /** Training stops after this many epochs at most. */
   maxEpochs: number;
 }
 
 /**
  * A software adapter (SwiftShader, lavapipe) runs a 784-128-10 network on 1,500 digits: an epoch
- * of 30 minibatches takes a second or two there. A real GPU gets 8,000 digits and two hidden layers.
+ * of 30 minibatches takes a second or two there; its CNN is narrow (4 and 8 channels, 32 dense
+ * units), and still takes several seconds an epoch. A real GPU gets 8,000 digits, two hidden layers,
+ * and the CNN recipe's widths (engine/train/mnist-cnn.ts: 16 and 32 channels, 128 dense units).
+ * Adam needs a larger step for the CNN to learn within the first epochs.
  */
 export function scaleFor(softwareAdapter: boolean): RunScale {
   return softwareAdapter
-    ? { train: 1500, val: 500, sizes: [784, 128, 10], batchSize: 50, lr: 2e-3, maxEpochs: 100 }
-    : { train: 8000, val: 2000, sizes: [784, 256, 256, 10], batchSize: 64, lr: 1e-3, maxEpochs: 100 };
+    ? { train: 1500, val: 500, sizes: [784, 128, 10], cnn: { channels: [4, 8], dense: 32 }, batchSize: 50, lr: 2e-3, cnnLr: 5e-3, maxEpochs: 100 }
+    : {
+        train: 8000,
+        val: 2000,
+        sizes: [784, 256, 256, 10],
+        cnn: { channels: [MNIST_CNN_RECIPE.channels[0], MNIST_CNN_RECIPE.channels[1]], dense: MNIST_CNN_RECIPE.dense },
+        batchSize: 64,
+        lr: 1e-3,
+        cnnLr: 2e-3,
+        maxEpochs: 100,
+      };
+}
+
+/** The shape of the network `s` asks for at `scale`. */
+export function netShapeOf(s: TrainSettings, scale: RunScale): NetShape {
+  return s.model === 'cnn' ? { kind: 'cnn', ...scale.cnn } : { kind: 'mlp', sizes: scale.sizes };
+}
+
+/** A network's shape in words: "784-128-10 network", "CNN 5×5×4, 5×5×8, 32". */
+export function describeNet(n: NetShape): string {
+  return n.kind === 'mlp' ? `${n.sizes.join('-')} network` : `CNN 5×5×${n.channels[0]}, 5×5×${n.channels[1]}, ${n.dense}`;
 }
 
 /** Early stopping's patience, in epochs (one evaluation per epoch). */
 export const PATIENCE = 5;
 
-/** The regularizer objects of `s` (fresh ones: a regularizer keeps per-run state). */
+/**
+ * The regularizer objects of `s` (fresh ones: a regularizer keeps per-run state). In the CNN the
+ * hidden keep p applies to the dense layer only, as in the CNN recipe: dropping half of the pooled
+ * feature maps' units as well stalls so small a network for epochs.
+ */
 export function regularizersOf(s: TrainSettings): Regularizer[] {
   const regs: Regularizer[] = [];
-  if (s.pIn < 1 || s.pHidden < 1) regs.push(dropout({ input: { keep: s.pIn }, hidden: { keep: s.pHidden } }));
+  const hidden = s.model === 'cnn' ? [{ keep: 1 }, { keep: 1 }, { keep: s.pHidden }] : { keep: s.pHidden };
+  if (s.pIn < 1 || s.pHidden < 1) regs.push(dropout({ input: { keep: s.pIn }, hidden }));
   if (s.l2 > 0) regs.push(l2({ alpha: s.l2 }));
   if (s.l1 > 0) regs.push(l1({ alpha: s.l1 }));
   if (s.maxNorm > 0) regs.push(maxNorm({ c: s.maxNorm }));
@@ -109,6 +156,7 @@ export function hasDropout(s: TrainSettings): boolean {
 /** `s` with every field checked against the defaults' types and the form's choices; unknown values fall back to the default. */
 export function sanitize(s: Partial<Record<keyof TrainSettings, unknown>>): TrainSettings {
   const out: TrainSettings = { ...DEFAULT_SETTINGS };
+  if (MODELS.includes(s.model as ModelKind)) out.model = s.model as ModelKind;
   const seed = s.seed;
   if (typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed < 2 ** 31) out.seed = seed;
   for (const key of Object.keys(CHOICES) as (keyof typeof CHOICES)[]) {

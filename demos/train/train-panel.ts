@@ -1,7 +1,7 @@
 /**
- * The "Train" panel: the regularizer form, the play / pause / step controls, a status line, the
- * loss and accuracy curves (training minibatches every step, held-out after every epoch) and the
- * held-out confusion matrix.
+ * The "Train" panel: the model and regularizer form, the play / pause / step controls, a status
+ * line, the loss and accuracy curves (training minibatches every step, held-out after every epoch),
+ * a slot for the CNN's filters and the held-out confusion matrix.
  */
 import type { Metrics, StepMetrics } from 'webgpu-regularization';
 import { confusionTable } from './confusion';
@@ -28,7 +28,11 @@ export interface TrainPanel {
   /** Where the play / pause / step buttons go. */
   readonly controlsSlot: HTMLElement;
   readonly resetButton: HTMLButtonElement;
+  /** Where the first-layer filters go (between the curves and the confusion matrix). */
+  readonly filtersSlot: HTMLElement;
   status(text: string): void;
+  /** Replaces the paragraph that describes the run (a restart may change the model). */
+  describe(text: string): void;
   addSteps(m: readonly StepMetrics[]): void;
   addHeldOut(step: number, val: Metrics): void;
   setConfusion(counts: number[][] | null): void;
@@ -98,7 +102,8 @@ export function trainPanel(parent: HTMLElement, initial: TrainSettings, describe
   for (const t of TIPS) tips.append(el('li', undefined, t));
   side.append(tips);
   confusionBox.append(el('h3', undefined, 'Held-out confusion matrix'), table.element, side);
-  panel.append(intro, top, confusionBox);
+  const filtersSlot = el('div', 'filters-slot');
+  panel.append(intro, top, filtersSlot, confusionBox);
   parent.append(panel);
 
   let smoothLoss: number | null = null;
@@ -107,8 +112,12 @@ export function trainPanel(parent: HTMLElement, initial: TrainSettings, describe
     form,
     controlsSlot,
     resetButton,
+    filtersSlot,
     status(text) {
       statusLine.textContent = text;
+    },
+    describe(text) {
+      intro.textContent = text;
     },
     addSteps(m) {
       for (const s of m) {

@@ -1,5 +1,5 @@
 /**
- * Training one epoch at a time under play / pause / step, with ONE call of the library's `fit`
+ * Training one epoch at a time (of the MLP or of the CNN) under play / pause / step, with ONE call of the library's `fit`
  * for the whole run: `fit` evaluates on the held-out set after every epoch and awaits our
  * `onEvaluate`, which returns only when the next epoch is asked for. So the optimizer's state, the
  * epoch order (a fresh shuffle per epoch), the step that keys the dropout masks, and early stopping's
@@ -7,9 +7,9 @@
  * re-implements the loop. Per-step minibatch metrics arrive through `onStepMetrics` (read back in
  * groups, without stalling the GPU).
  */
-import { adam, type Evaluation, type GpuDataset, type Metrics, type Sequential, type StepMetrics } from 'webgpu-regularization';
-import { fit, mlp, type EarlyStopping, type FitReport, type Regularizer } from 'webgpu-regularization/regularizers';
-import { regularizersOf, type RunScale, type TrainSettings } from './settings';
+import { adam, type Evaluation, type GpuDataset, type Metrics, type Sequential, type StepMetrics, type TrainingPlugin } from 'webgpu-regularization';
+import { cnn, fit, mlp, type EarlyStopping, type FitReport, type Regularizer } from 'webgpu-regularization/regularizers';
+import { regularizersOf, type NetShape, type RunScale, type TrainSettings } from './settings';
 
 /** What one epoch (one "step" of the controls) produced. */
 export interface EpochReport {
@@ -36,6 +36,8 @@ export interface TrainerEvents {
   onSteps?(m: readonly StepMetrics[]): void;
   /** The run has ended (after early stopping has restored its best parameters); not called on dispose. */
   onEnd?(end: RunEnd): void;
+  /** Training-loop hooks of the page (e.g. reading the filters back), run after the regularizers'. */
+  plugins?: readonly TrainingPlugin[];
 }
 
 /** One run: a model built from the settings, trained epoch by epoch on request. */
@@ -54,18 +56,26 @@ export class Trainer {
   step: number;
 
   /**
+   * @param net the network to build (the MLP's sizes or the CNN's widths)
+   * @param scale the run's sizes (digits, minibatch, learning rates, epochs)
    * @param startStep the first step's number: a model loaded from a checkpoint keeps counting, so its
    *   dropout masks continue the sequence instead of repeating the first epochs' masks
    */
   constructor(
     readonly settings: TrainSettings,
+    readonly net: NetShape,
     readonly scale: RunScale,
     private readonly data: { train: GpuDataset; val: GpuDataset },
     private readonly events: TrainerEvents = {},
     readonly startStep = 0,
   ) {
     this.regs = regularizersOf(settings);
-    this.model = mlp(data.train.runtime, { sizes: scale.sizes, seed: settings.seed, regularizers: this.regs });
+    const rt = data.train.runtime;
+    const seed = settings.seed;
+    this.model =
+      net.kind === 'cnn'
+        ? cnn(rt, { channels: net.channels, dense: net.dense, seed, regularizers: this.regs })
+        : mlp(rt, { sizes: net.sizes, seed, regularizers: this.regs });
     this.step = startStep;
   }
 
@@ -104,8 +114,9 @@ export class Trainer {
   private start(): void {
     const es = this.earlyStopping();
     this.run = fit(this.model, this.data, {
-      optimizer: adam({ lr: this.scale.lr }),
+      optimizer: adam({ lr: this.net.kind === 'cnn' ? this.scale.cnnLr : this.scale.lr }),
       regularizers: this.regs,
+      plugins: this.events.plugins,
       epochs: this.scale.maxEpochs,
       batchSize: this.scale.batchSize,
       seed: this.settings.seed,

@@ -8,11 +8,20 @@
  * clear message and leave the network as it was; a model kept in IndexedDB ("Save in this browser")
  * is restored after a reload of the page with the very same tensors. A screenshot is saved (and,
  * with THUMBS=1, the page's thumbnail).
+ *
+ * The CNN, chosen in the form: one epoch of it reports finite minibatch and held-out losses; its
+ * conv1 filters are read back while it trains and drawn as tiles whose cells have each weight's sign
+ * (red positive, blue negative) and whose paleness, within each colour, orders as the weights'
+ * magnitudes; the filters the hook shows are the checkpoint's conv1.weight, and the file loads
+ * back; the L2 switch restarts from the very same initial filters, and one epoch later they have a
+ * smaller norm than without L2.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FILTER_CELL } from '../../demos/train/filter-panel';
+import type { FiltersHook as Filters } from '../../demos/train/run-section';
 import { decodeSafetensors } from '../../engine/io/safetensors';
 import { openPage, screenshot, serveSite, waitFor, waitReady, type OpenPage, type Site } from './site';
 
@@ -33,6 +42,53 @@ interface Prediction {
   mcStd: number[];
   samples: number;
   angle: number;
+}
+
+/** The RGB at the centre of every cell of every filter tile on the page, as drawn. */
+function tilePixels(p: OpenPage, kernel: number): Promise<number[][][]> {
+  return p.page.$$eval(
+    'canvas.filter-tile',
+    (canvases, k, cell) =>
+      canvases.map((c) => {
+        const canvas = c as HTMLCanvasElement;
+        const dpr = canvas.width / (k * cell);
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        return Array.from({ length: k * k }, (_, i) => {
+          const x = Math.floor(((i % k) * cell + cell / 2) * dpr);
+          const y = Math.floor((Math.floor(i / k) * cell + cell / 2) * dpr);
+          const o = 4 * (y * canvas.width + x);
+          return [data[o], data[o + 1], data[o + 2]];
+        });
+      }),
+    kernel,
+    FILTER_CELL,
+  );
+}
+
+/**
+ * The tiles show the weights: one tile per filter; each cell red where its weight is positive and
+ * blue where it is negative (unless too close to 0 to tell), and paler the smaller its magnitude on
+ * the tiles' one scale (magnitudes beyond the scale are drawn at full colour).
+ */
+async function expectTilesShow(p: OpenPage, f: Filters): Promise<void> {
+  const tiles = await tilePixels(p, f.kernel);
+  expect(tiles.length).toBe(f.values.length);
+  const cells = f.values.flatMap((w, t) => w.map((v, i) => ({ mag: Math.min(Math.abs(v), f.scale), v, rgb: tiles[t][i] })));
+  let signed = 0;
+  for (const { v, mag, rgb } of cells) {
+    if (mag < 0.05 * f.scale) continue;
+    signed++;
+    if (v > 0) expect(rgb[0]).toBeGreaterThan(rgb[2]);
+    else expect(rgb[2]).toBeGreaterThan(rgb[0]);
+  }
+  expect(signed).toBeGreaterThan(cells.length / 2);
+  // Paleness, within each colour: its smallest channel (white is 255 in all three).
+  const pale = (rgb: number[]): number => Math.min(...rgb);
+  for (const positive of [true, false]) {
+    const sorted = cells.filter((c) => c.v > 0 === positive).sort((a, b) => a.mag - b.mag);
+    for (let i = 1; i < sorted.length; i++) expect(pale(sorted[i].rgb)).toBeLessThanOrEqual(pale(sorted[i - 1].rgb));
+    expect(pale(sorted[0].rgb)).toBeGreaterThan(pale(sorted[sorted.length - 1].rgb));
+  }
 }
 
 const hookValue = <T>(p: OpenPage, field: string): Promise<T> => p.page.evaluate(`window.__demo.${field}`) as Promise<T>;
@@ -220,6 +276,79 @@ describe('the train page', () => {
     await page.click('.pred-box a');
     await page.waitForSelector('.source-code .line.marked', { visible: true });
 
+    expect(p.errors).toEqual([]);
+  });
+  it('trains the CNN with its first-layer filters drawn live, and L2 gives smaller filters from the same start', async () => {
+    // 16 Monte-Carlo masks: a classification through the CNN is slow on SwiftShader.
+    const p = await openPage(site, 'demos/train/#seed=1&l2=0&pHidden=1&mc=16');
+    await waitReady(p);
+    const { page } = p;
+    expect(await hookValue<string>(p, 'model')).toBe('mlp');
+    expect(await hookValue<Filters | null>(p, 'filters')).toBeNull();
+    expect(await page.$eval('.filters-body', (e) => (e as HTMLElement).hidden)).toBe(true);
+
+    // The model select restarts the run with the CNN; its untrained filters are drawn at once.
+    const classified = await hookValue<number>(p, 'classified');
+    await page.select('select[name="model"]', 'cnn');
+    await waitFor(p, `window.__demo.model === 'cnn' && window.__demo.filters !== null && window.__demo.classified > ${classified}`);
+    expect(await page.evaluate('location.hash')).toMatch(/model=cnn/);
+    const channels = (await hookValue<{ cnn: { channels: number[] } }>(p, 'scale')).cnn.channels;
+    const start = await hookValue<Filters>(p, 'filters');
+    expect(start.step).toBe(0);
+    expect(start.kernel).toBe(5);
+    expect(start.values.length).toBe(channels[0]);
+    await expectTilesShow(p, start);
+
+    // One epoch (30 minibatch steps): finite losses, readings that landed while it trained, and the epoch's last filters drawn.
+    await page.evaluate('window.__demo.trainSteps(1)');
+    expect(await hookValue<number>(p, 'step')).toBe(30);
+    const last = await hookValue<{ step: number; loss: number }>(p, 'lastStep');
+    expect(last.step).toBe(29);
+    expect(Number.isFinite(last.loss)).toBe(true);
+    expect(Number.isFinite(await hookValue<number>(p, 'heldOutLoss'))).toBe(true);
+    // Reads start after steps 8, 16 and 24 (one in flight at a time): at least two land during the epoch.
+    expect(await hookValue<number>(p, 'liveFilterReads')).toBeGreaterThanOrEqual(2);
+    const plain = await hookValue<Filters>(p, 'filters');
+    expect(plain.step).toBe(30);
+    expect(plain.scale).toBe(start.scale);
+    expect(plain.values).not.toEqual(start.values);
+    await expectTilesShow(p, plain);
+
+    // The pad's digit was classified by the CNN: without dropout every Monte-Carlo row is the single pass.
+    await waitFor(p, '!window.__demo.classifying && window.__demo.prediction !== null');
+    const prediction = await hookValue<Prediction>(p, 'prediction');
+    expect(prediction.weightScaling.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    prediction.mcMean.forEach((m, c) => expect(m).toBeCloseTo(prediction.weightScaling[c], 5));
+    expect(await hookValue<number>(p, 'spread')).toBeCloseTo(0, 6);
+
+    // The checkpoint holds the CNN: its conv1.weight is what the tiles were drawn from, and it loads back.
+    const bytes = await exported(p);
+    const { metadata, tensors } = decodeSafetensors(bytes);
+    expect(metadata).toMatchObject({ model: 'cnn', channels: channels.join(','), fit_step: '30' });
+    const conv1 = tensors.get('conv1.weight');
+    expect(conv1?.shape).toEqual([5, 5, 1, channels[0]]);
+    const asRead = Float32Array.from({ length: 25 * channels[0] }, (_, i) => plain.values[i % channels[0]][Math.floor(i / channels[0])]);
+    expect(Array.from(conv1!.data)).toEqual(Array.from(asRead));
+    const file = join(mkdtempSync(join(tmpdir(), 'demo-train-cnn-')), 'cnn.safetensors');
+    writeFileSync(file, bytes);
+    await (await page.$('input[type="file"]'))!.uploadFile(file);
+    await waitFor(p, 'window.__demo.loads >= 1');
+    expect(await hookValue<string>(p, 'model')).toBe('cnn');
+    expect(tensorsOf(await exported(p))).toEqual(tensorsOf(bytes));
+
+    // The L2 switch: a fresh run from the very same initial filters (same seed), then the same epoch.
+    const classifiedBefore = await hookValue<number>(p, 'classified');
+    await page.click('input[name="filters-l2"]');
+    await waitFor(p, `window.__demo.filters !== null && window.__demo.filters.step === 0 && window.__demo.classified > ${classifiedBefore}`);
+    expect(await page.evaluate('location.hash')).toMatch(/l2=0\.01/);
+    expect((await hookValue<Filters>(p, 'filters')).values).toEqual(start.values);
+    await page.evaluate('window.__demo.trainSteps(1)');
+    const decayed = await hookValue<Filters>(p, 'filters');
+    expect(decayed.step).toBe(30);
+    expect(decayed.total).toBeLessThan(plain.total);
+    await expectTilesShow(p, decayed);
+    await page.$eval('.filters-box', (e) => e.scrollIntoView());
+    await screenshot(p, 'demo-train-cnn');
     expect(p.errors).toEqual([]);
   });
 });
