@@ -37,15 +37,18 @@ function readReport(path: string): ExperimentReport {
   return r;
 }
 
-/** The finished runs of an interrupted experiment with the same setup (an error if the setup differs). */
+/** The finished runs, with this run's seeds, of an interrupted experiment with the same setup but for the seeds (an error if it differs otherwise). */
 function readPartial(path: string, setup: ExperimentSetup): RunResult[] {
   if (!existsSync(path)) return [];
   const p = JSON.parse(readFileSync(path, 'utf8')) as PartialExperiment;
   if (p.schemaVersion !== EXPERIMENT_SCHEMA_VERSION || !Array.isArray(p.runs))
     throw new Error(`${path} is not a partial experiment (schema version ${EXPERIMENT_SCHEMA_VERSION})`);
-  if (JSON.stringify(p.setup) !== JSON.stringify(setup))
+  // Runs are matched by configuration and seed, so the seeds may differ (a run cut short can be
+  // summarized over the seeds it finished); everything else must be the same.
+  const sameButSeeds = (x: ExperimentSetup): string => JSON.stringify({ ...x, seeds: [] });
+  if (sameButSeeds(p.setup) !== sameButSeeds(setup))
     throw new Error(`--resume: ${path} was written with another setup (${JSON.stringify(p.setup)}); run without --resume, or with that run's options`);
-  return p.runs;
+  return p.runs.filter((r) => setup.seeds.includes(r.seed));
 }
 
 /** Prints the table and writes the three reports into `outDir`. */
