@@ -6,7 +6,7 @@
  * example is recomputed on the CPU with the Philox twin for the captions.
  */
 import { augmentParamsCpu, GpuDataset, RANDOM_STREAMS, type AugmentParams, type Sequential } from 'webgpu-regularization';
-import { augmentation } from 'webgpu-regularization/regularizers';
+import { augmentation, type Regularizer } from 'webgpu-regularization/regularizers';
 
 /** The transforms the sliders choose. */
 export interface AugmentSettings {
@@ -16,6 +16,18 @@ export interface AugmentSettings {
   /** Zoom range [1 − zoom, 1 + zoom]. */
   zoom: number;
   noiseStd: number;
+}
+
+/** The `augmentation` regularizer with these settings (its draws keyed by the run's seed). */
+export function augmentationOf(a: AugmentSettings): Regularizer {
+  return augmentation({ maxShift: a.maxShift, maxRotation: a.maxRotation, scale: [1 - a.zoom, 1 + a.zoom], noiseStd: a.noiseStd });
+}
+
+/** The settings in words, as the grid's sliders name them: "the grid above: ±2 px, ±10°, ×0.90–1.10". */
+export function describeAugmentation(a: AugmentSettings | undefined): string {
+  if (!a) return '';
+  const deg = Math.round((a.maxRotation * 180) / Math.PI);
+  return `the grid above: ±${a.maxShift} px, ±${deg}°, ×${(1 - a.zoom).toFixed(2)}–${(1 + a.zoom).toFixed(2)}${a.noiseStd > 0 ? `, σ ${a.noiseStd}` : ''}`;
 }
 
 /** One step's minibatch before and after augmentation. */

@@ -5,7 +5,7 @@
  * random draw (noise, augmentation) carry on across pauses exactly as in an uninterrupted run, and
  * several runs can take turns on one GPU without the loop being re-implemented here.
  */
-import { adam, evaluate, type Evaluation, type Metrics, type Sequential, type StepMetrics } from 'webgpu-regularization';
+import { adam, evaluate, type Evaluation, type Metrics, type Runtime, type Sequential, type StepMetrics } from 'webgpu-regularization';
 import { fit, mlp, type FitReport, type Regularizer } from 'webgpu-regularization/regularizers';
 import type { Datasets } from './datasets';
 
@@ -19,6 +19,13 @@ export interface RunScale {
   /** Steps between evaluations (one "step" of the play / pause controls). */
   chunk: number;
   lr: number;
+  /**
+   * Builds the model with its regularizers (given once, as `mlp` and `cnn` take them); without it,
+   * an MLP of `sizes`.
+   */
+  model?: (rt: Runtime, regularizers: readonly Regularizer[], seed: number) => Sequential;
+  /** Score the untrained model (a step-0 report) before the first chunk (default true). */
+  scoreUntrained?: boolean;
 }
 
 /** What one chunk produced. */
@@ -39,7 +46,7 @@ export class GatedRun {
   readonly model: Sequential;
   /** Each step's minibatch loss and accuracy (training mode: noise on), in order. */
   readonly stepMetrics: StepMetrics[] = [];
-  /** One report per chunk, the untrained model's first (step 0). */
+  /** One report per chunk, the untrained model's first (step 0) unless the scale says not to score it. */
   readonly reports: ChunkReport[] = [];
   private run: Promise<FitReport> | null = null;
   private waiter: { resolve: (r: ChunkReport | null) => void; reject: (e: unknown) => void } | null = null;
@@ -57,7 +64,8 @@ export class GatedRun {
     /** Score the training digits at every evaluation (the smoothing panel reads its own logits instead). */
     private readonly measureTrain = true,
   ) {
-    this.model = mlp(data.train.runtime, { sizes: scale.sizes, seed, regularizers });
+    const rt = data.train.runtime;
+    this.model = scale.model ? scale.model(rt, regularizers, seed) : mlp(rt, { sizes: scale.sizes, seed, regularizers });
   }
 
   /** Steps trained so far. */
@@ -70,9 +78,18 @@ export class GatedRun {
     return this.reports.at(-1);
   }
 
+  /**
+   * The mean minibatch loss (training mode) over the chunk that ended at step `end`: NaN until the
+   * whole chunk has trained. Single steps of noisy training jump about too much to compare.
+   */
+  chunkLoss(end: number): number {
+    const part = this.stepMetrics.filter((m) => m.step >= end - this.scale.chunk && m.step < end);
+    return part.length === this.scale.chunk ? part.reduce((s, m) => s + m.loss, 0) / part.length : NaN;
+  }
+
   /** Trains the next chunk and resolves with its evaluation; null once the run is over. */
   async nextChunk(): Promise<ChunkReport | null> {
-    if (this.reports.length === 0) await this.record(0);
+    if (this.reports.length === 0 && this.scale.scoreUntrained !== false) await this.record(0);
     if (this.done || this.stopping) return null;
     if (this.waiter) throw new Error(`GatedRun ${this.name}: a chunk is already in progress; await it first`);
     const p = new Promise<ChunkReport | null>((resolve, reject) => (this.waiter = { resolve, reject }));

@@ -2,13 +2,14 @@
  * Noise, augmentation and label smoothing (chapter 7.4–7.5) on real MNIST digits: the augmented
  * minibatch as the GPU makes it; a training-set-size slider that shows the overfitting gap; input,
  * hidden and weight noise trained side by side; label smoothing in both conventions with
- * reliability diagrams and logit sizes. Every model is a small MLP trained on demand with the
- * library's `fit` and the regularizers as a user would write them.
+ * reliability diagrams and logit sizes; a CNN with and without augmentation. Every model (small MLPs,
+ * the regularizers' `cnn`) trains on demand with the library's `fit` and the regularizers as given.
  *
  * Test hook (`window.__demo`): ready; augVersion (counts redraws of the grid); augData() (the GPU's
  * augmented batch), augOriginal(), augPixels() (the augmented canvases' gray values), augStep, augSeed;
  * setAugStep(s); n, sizes, trainSize() (trains at the slider's n), sizeResults; steps; trainNoise(),
- * noiseResults, noiseDone; trainSmoothing(), smoothingResults, smoothingDone.
+ * noiseResults, noiseDone; trainSmoothing(), smoothingResults, smoothingDone; cnnAugSteps,
+ * trainCnnAug(), cnnAugResults, cnnAugDone.
  */
 import { loadPageDigits } from '../shared/data';
 import { hashState } from '../shared/hash';
@@ -17,6 +18,7 @@ import { exposeLive } from '../shared/live-hook';
 import { mountPage } from '../shared/page';
 import { bySize, pageSizes } from '../shared/sizes';
 import { augmentPanel, settingsOf } from './augment-panel';
+import { cnnAugmentSection, type CnnAugResult } from './cnn-augment-section';
 import { DigitSets } from './datasets';
 import type { RunScale } from './gated-run';
 import { meta } from './meta';
@@ -48,6 +50,10 @@ interface Hook {
   trainSmoothing(): Promise<void>;
   smoothingResults: SmoothingResult[];
   smoothingDone: boolean;
+  cnnAugSteps: number;
+  trainCnnAug(): Promise<void>;
+  cnnAugResults: CnnAugResult[];
+  cnnAugDone: boolean;
 }
 
 void mountPage<Hook>(meta, SOURCES, async ({ rt, root, hook, expose, fail }) => {
@@ -98,15 +104,16 @@ void mountPage<Hook>(meta, SOURCES, async ({ rt, root, hook, expose, fail }) => 
     fail,
   );
   const smoothing = smoothingPanel(data, scale, seed, state.value.eps, serial, (eps) => state.set({ eps }), fail);
+  const cnnAug = cnnAugmentSection(data, scale, sizes, seed, () => settingsOf(aug.controls), noise.group, serial, fail);
   const bar = seedBar(
     seed,
-    `Every model here: ${scale.sizes.join('-')} ReLU, Adam lr ${scale.lr}, batch ${scale.batch}, ${scale.steps} steps, scored on ${split.val.count.toLocaleString('en-US')} held-out digits${sizes === 'small' ? ' (small sizes: this is a software adapter)' : ''}. The seed fixes the initial weights, the minibatch order and every random draw.`,
+    `Every MLP here: ${scale.sizes.join('-')} ReLU, Adam lr ${scale.lr}, batch ${scale.batch}, ${scale.steps} steps, scored on ${split.val.count.toLocaleString('en-US')} held-out digits${sizes === 'small' ? ' (small sizes: this is a software adapter)' : ''}. The seed fixes the initial weights, the minibatch order and every random draw.`,
     (s) => {
       state.set({ seed: s });
-      void Promise.all([aug.refresh(), noise.group.reset(), smoothing.group.reset()]).catch(fail);
+      void Promise.all([aug.refresh(), noise.group.reset(), smoothing.group.reset(), cnnAug.group.reset()]).catch(fail);
     },
   );
-  root.append(bar, aug.element, size.element, noise.element, smoothing.element);
+  root.append(bar, aug.element, size.element, noise.element, cnnAug.element, smoothing.element);
   state.set({ n: size.n });
 
   expose({
@@ -117,6 +124,8 @@ void mountPage<Hook>(meta, SOURCES, async ({ rt, root, hook, expose, fail }) => 
     trainSize: () => size.trainCurrent(),
     trainNoise: () => trainToEnd(noise.group),
     trainSmoothing: () => trainToEnd(smoothing.group),
+    trainCnnAug: () => trainToEnd(cnnAug.group),
+    cnnAugSteps: cnnAug.scale.steps,
     sizes: SIZES,
     steps: scale.steps,
   });
@@ -130,9 +139,11 @@ void mountPage<Hook>(meta, SOURCES, async ({ rt, root, hook, expose, fail }) => 
     noiseDone: () => noise.group.done,
     smoothingResults: () => smoothing.results(),
     smoothingDone: () => smoothing.group.done,
+    cnnAugResults: () => cnnAug.results(),
+    cnnAugDone: () => cnnAug.group.done,
   });
 
-  await Promise.all([noise.group.reset(), smoothing.group.reset()]);
+  await Promise.all([noise.group.reset(), smoothing.group.reset(), cnnAug.group.reset()]);
   await aug.refresh();
   hook.ready = true;
 });

@@ -4,13 +4,13 @@
  * eq. 7.31), from the same initial weights on the same minibatches. Curves of the minibatch loss
  * and the held-out accuracy, and a table of the overfitting gap.
  */
-import { augmentation, hiddenNoise, inputNoise, weightNoise, type Regularizer } from 'webgpu-regularization/regularizers';
+import { hiddenNoise, inputNoise, weightNoise, type Regularizer } from 'webgpu-regularization/regularizers';
 import { liveChart } from '../shared/charts';
 import { pct, setHtml } from '../shared/dom';
 import type { JobQueue } from '../shared/jobs';
 import { GatedRun, type RunScale } from './gated-run';
 import { runGroup, type RunGroup } from './run-group';
-import type { AugmentSettings } from './augment-batch';
+import { augmentationOf, describeAugmentation, type AugmentSettings } from './augment-batch';
 import type { Datasets } from './datasets';
 
 /** The noise levels (the panel's inputs), and the augmentation grid's settings. */
@@ -19,12 +19,6 @@ export interface NoiseLevels {
   hiddenStd: number;
   eta: number;
   aug?: AugmentSettings;
-}
-
-function describeAugmentation(a: AugmentSettings | undefined): string {
-  if (!a) return '';
-  const deg = Math.round((a.maxRotation * 180) / Math.PI);
-  return `the grid above: ±${a.maxShift} px, ±${deg}°, ×${(1 - a.zoom).toFixed(2)}–${(1 + a.zoom).toFixed(2)}${a.noiseStd > 0 ? `, σ ${a.noiseStd}` : ''}`;
 }
 
 interface ModelSpec {
@@ -42,10 +36,7 @@ const MODELS: readonly ModelSpec[] = [
   {
     name: 'augmentation',
     color: '#1a7f37',
-    regs: (l) =>
-      l.aug
-        ? [augmentation({ maxShift: l.aug.maxShift, maxRotation: l.aug.maxRotation, scale: [1 - l.aug.zoom, 1 + l.aug.zoom], noiseStd: l.aug.noiseStd })]
-        : [],
+    regs: (l) => (l.aug ? [augmentationOf(l.aug)] : []),
     what: (l) => describeAugmentation(l.aug),
   },
 ];
@@ -130,17 +121,11 @@ Noise is off at evaluation. The fewer the training digits (slider above), the mo
       xs.slice(1),
       runs.map((r) => xs.slice(1).map((_, i) => r.reports[i + 1]?.val.accuracy ?? NaN)),
     );
-    // Mean minibatch loss over each chunk: per-step losses of noisy training jump about too much to compare.
-    const chunk = scale.chunk;
+    // Mean minibatch loss over each chunk.
     const lossXs = xs.slice(1);
     lossChart.set(
       lossXs,
-      runs.map((r) =>
-        lossXs.map((x) => {
-          const part = r.stepMetrics.filter((m) => m.step >= x - chunk && m.step < x);
-          return part.length === chunk ? part.reduce((s, m) => s + m.loss, 0) / part.length : NaN;
-        }),
-      ),
+      runs.map((r) => lossXs.map((x) => r.chunkLoss(x))),
     );
     const rows = runs
       .map((r, i) => {

@@ -5,6 +5,7 @@ import xentWgsl from '../../shaders/softmax_xent.wgsl?raw';
 import augmentationTs from '../../regularizers/augmentation.ts?raw';
 import noiseTs from '../../regularizers/noise.ts?raw';
 import smoothingTs from '../../regularizers/smoothing.ts?raw';
+import modelTs from '../../regularizers/model.ts?raw';
 import mainTs from './main.ts?raw';
 import seedBarTs from './seed-bar.ts?raw';
 import augmentBatchTs from './augment-batch.ts?raw';
@@ -12,6 +13,7 @@ import augmentPanelTs from './augment-panel.ts?raw';
 import gatedRunTs from './gated-run.ts?raw';
 import runGroupTs from './run-group.ts?raw';
 import noisePanelTs from './noise-panel.ts?raw';
+import cnnAugmentSectionTs from './cnn-augment-section.ts?raw';
 import smoothingPanelTs from './smoothing-panel.ts?raw';
 import calibrationTs from './calibration.ts?raw';
 import reliabilityViewTs from './reliability-view.ts?raw';
@@ -29,6 +31,7 @@ const TEXTS: Record<string, string> = {
   'regularizers/augmentation.ts': augmentationTs,
   'regularizers/noise.ts': noiseTs,
   'regularizers/smoothing.ts': smoothingTs,
+  'regularizers/model.ts': modelTs,
   'demos/noise/main.ts': mainTs,
   'demos/noise/seed-bar.ts': seedBarTs,
   'demos/noise/augment-batch.ts': augmentBatchTs,
@@ -36,6 +39,7 @@ const TEXTS: Record<string, string> = {
   'demos/noise/gated-run.ts': gatedRunTs,
   'demos/noise/run-group.ts': runGroupTs,
   'demos/noise/noise-panel.ts': noisePanelTs,
+  'demos/noise/cnn-augment-section.ts': cnnAugmentSectionTs,
   'demos/noise/smoothing-panel.ts': smoothingPanelTs,
   'demos/noise/calibration.ts': calibrationTs,
   'demos/noise/reliability-view.ts': reliabilityViewTs,

@@ -4,12 +4,14 @@
  * pixel by pixel through the hook, GPU values and canvases); the label-smoothing panel trains its
  * three models and draws a reliability diagram with populated bins, and both smoothed models are less
  * confident (lower mean top probability) than the one trained on hard targets; the five noise models
- * (augmentation among them) train; the size slider
+ * (augmentation among them) train; the CNN section trains a CNN without and with augmentation to
+ * the end (finite losses, accuracy above chance, the gap of each reported); the size slider
  * trains at a small n and shows a training/held-out gap. Screenshot: out/screenshots/concept-noise.png
  * (with THUMBS=1 also demos/noise/thumb.png).
  */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CnnAugResult } from '../../demos/noise/cnn-augment-section';
 import { openPage, screenshot, serveSite, waitFor, waitReady, type Site } from './site';
 
 interface Bin {
@@ -133,6 +135,31 @@ describe('the noise page', () => {
       expect(r.val).toBeGreaterThan(0.7);
       expect(r.train).toBeGreaterThanOrEqual(r.val);
     }
+
+    // Augmentation on the CNN: both networks (seeded) train to the end on the same digits.
+    const t4 = Date.now();
+    await ev('__demo.trainCnnAug()');
+    console.log(`CNN without and with augmentation trained in ${((Date.now() - t4) / 1000).toFixed(1)} s`);
+    expect(await ev<boolean>('__demo.cnnAugDone')).toBe(true);
+    const cnnRuns = await ev<CnnAugResult[]>('__demo.cnnAugResults');
+    expect(cnnRuns.map((r) => r.augmented)).toEqual([false, true]);
+    // Both learned: better than guessing one of the ten classes, on seen and unseen digits.
+    const chance = 1 / 10;
+    for (const r of cnnRuns) {
+      expect(r.step).toBe(await ev<number>('__demo.cnnAugSteps'));
+      expect(Number.isFinite(r.loss)).toBe(true);
+      expect(Number.isFinite(r.valLoss)).toBe(true);
+      expect(r.val).toBeGreaterThan(chance);
+      expect(r.train).toBeGreaterThan(chance);
+    }
+    // Same initial weights and minibatches: the augmentation is what made the two models differ.
+    const augCnn = cnnRuns[1];
+    expect(augCnn.valLoss).not.toBe(cnnRuns[0].valLoss);
+    // The page states what this run measured: the augmented CNN's gap beside the plain one's, and the MLPs'.
+    const finding = await p.page.$eval('.cnn-aug-finding', (e) => e.textContent ?? '');
+    expect(finding).toContain(`${(100 * cnnRuns[0].gap).toFixed(1)} → ${(100 * augCnn.gap).toFixed(1)} points`);
+    expect(finding).toContain('MLPs of the noise panel');
+    console.log(`CNN gap ${(100 * cnnRuns[0].gap).toFixed(1)} → ${(100 * augCnn.gap).toFixed(1)} points; held-out ${cnnRuns[0].val} → ${augCnn.val}`);
 
     // The size slider, moved with the keyboard (n = 500 → 200): trains at 200 and shows the gap.
     const t2 = Date.now();
