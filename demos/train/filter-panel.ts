@@ -27,15 +27,29 @@ export function weightColor(w: number, r: number): [number, number, number] {
   return [0, 1, 2].map((i) => Math.round(255 + t * (c[i] - 255))) as [number, number, number];
 }
 
+/** The filters as drawn, as the test hook shows them. */
+export interface FiltersHook {
+  /** Steps taken when they were read. */
+  step: number;
+  /** Each filter's kernel × kernel weights, row-major, as read back from the arena. */
+  values: number[][];
+  kernel: number;
+  /** Each filter's norm and the whole bank's. */
+  norms: number[];
+  total: number;
+  /** The tiles' colour scale: full colour at |w| ≥ scale. */
+  scale: number;
+}
+
 /** What the page does with the box. */
 export interface FilterPanel {
   readonly element: HTMLElement;
   /** Shows the box for a CNN (`cnn`) or the line saying the MLP has none; checks the switches as the settings are. */
   setModel(cnn: boolean, l2On: boolean, dropoutOn: boolean): void;
-  /** Forgets the colour scale and the starting norm: the next bank drawn sets them. */
+  /** Forgets the colour scale, the starting norm and the last step drawn: the next bank drawn sets them. */
   reset(): void;
-  /** Draws `bank`; returns the colour scale used. */
-  draw(bank: FilterBank): number;
+  /** Draws `bank` and returns what it drew; null (nothing drawn) for a reading older than the one shown. */
+  draw(bank: FilterBank): FiltersHook | null;
 }
 
 /** The box; `onSwitch` receives the switches' new state (a restart). */
@@ -79,6 +93,8 @@ export function filterPanel(onSwitch: (l2On: boolean, dropoutOn: boolean) => voi
 
   let scale: number | null = null;
   let startNorm: number | null = null;
+  /** Readings land in step order, but the one after an epoch may overtake a live one still in flight. */
+  let shownStep = -1;
   const canvases: { canvas: HTMLCanvasElement; ctx: CanvasRenderingContext2D; caption: HTMLElement }[] = [];
   const drawLegend = (r: number): void => {
     const { ctx } = legend;
@@ -102,9 +118,12 @@ export function filterPanel(onSwitch: (l2On: boolean, dropoutOn: boolean) => voi
     reset() {
       scale = null;
       startNorm = null;
+      shownStep = -1;
       line.textContent = 'no reading yet';
     },
     draw(bank) {
+      if (bank.step < shownStep) return null;
+      shownStep = bank.step;
       const k = bank.kernel;
       const side = k * FILTER_CELL;
       while (canvases.length > bank.count) canvases.pop()?.canvas.parentElement?.remove();
@@ -118,6 +137,7 @@ export function filterPanel(onSwitch: (l2On: boolean, dropoutOn: boolean) => voi
         canvases.push({ ...c, caption });
       }
       const norms = filterNorms(bank);
+      const values: number[][] = [];
       if (scale === null) {
         scale = Math.max(1e-6, (2 * norms.total) / Math.sqrt(bank.values.length));
         startNorm = norms.total;
@@ -126,6 +146,7 @@ export function filterPanel(onSwitch: (l2On: boolean, dropoutOn: boolean) => voi
       for (let f = 0; f < bank.count; f++) {
         const { ctx, caption } = canvases[f];
         const w = filterPixels(bank, f);
+        values.push([...w]);
         for (let i = 0; i < k * k; i++) {
           const [R, G, B] = weightColor(w[i], scale);
           ctx.fillStyle = `rgb(${R}, ${G}, ${B})`;
@@ -134,7 +155,7 @@ export function filterPanel(onSwitch: (l2On: boolean, dropoutOn: boolean) => voi
         caption.textContent = `‖w‖ ${norms.each[f].toFixed(2)}`;
       }
       line.textContent = `step ${bank.step}: ‖W₁‖ = ${norms.total.toFixed(3)} (${startNorm?.toFixed(3)} at the first reading of this run)`;
-      return scale;
+      return { step: bank.step, values, kernel: k, norms: norms.each, total: norms.total, scale };
     },
   };
 }

@@ -15,8 +15,8 @@ import type { HashState } from '../shared/hash';
 import type { JobQueue } from '../shared/jobs';
 import { loadInto, type Checkpoint } from './checkpoint';
 import { confusionCounts } from './confusion';
-import { filterPanel, SWITCH_KEEP, SWITCH_L2 } from './filter-panel';
-import { filterNorms, filterPixels, filterReader, readFilters, type FilterBank } from './filters';
+import { filterPanel, SWITCH_KEEP, SWITCH_L2, type FiltersHook } from './filter-panel';
+import { filterReader, readFilters, type FilterBank } from './filters';
 import { netShapeOf, type ModelKind, type NetShape, type RunScale, type TrainSettings } from './settings';
 import { trainPanel } from './train-panel';
 import { Trainer, type RunEnd } from './trainer';
@@ -47,20 +47,6 @@ export interface RunHook {
   /** The CNN's conv1 filters as last drawn (null for the MLP), and how many readings came while it trained. */
   filters: FiltersHook | null;
   liveFilterReads: number;
-}
-
-/** The filters as the test hook shows them. */
-export interface FiltersHook {
-  /** Steps taken when they were read. */
-  step: number;
-  /** Each filter's kernel × kernel weights, row-major, as read back from the arena. */
-  values: number[][];
-  kernel: number;
-  /** Each filter's norm and the whole bank's. */
-  norms: number[];
-  total: number;
-  /** The tiles' colour scale: full colour at |w| ≥ scale. */
-  scale: number;
 }
 
 /** Steps between two readings of the filters while the CNN trains (as often as the curves' metrics arrive). */
@@ -126,15 +112,9 @@ export function runSection(o: RunOptions, initialData: RunData): RunSection {
   const filters = filterPanel((l2On, dropoutOn) => void restart({ ...settings, l2: l2On ? SWITCH_L2 : 0, pHidden: dropoutOn ? SWITCH_KEEP : 1 }).catch(fail));
   panel.filtersSlot.append(filters.element);
   let liveFilterReads = 0;
-  /** The step of the filters drawn last: a reading that lands after a newer one is dropped. */
-  let filtersStep = -1;
   const showFilters = (bank: FilterBank): void => {
-    if (bank.step < filtersStep) return;
-    filtersStep = bank.step;
-    const s = filters.draw(bank);
-    const norms = filterNorms(bank);
-    const values = Array.from({ length: bank.count }, (_, f) => [...filterPixels(bank, f)]);
-    expose({ filters: { step: bank.step, values, kernel: bank.kernel, norms: norms.each, total: norms.total, scale: s } });
+    const shown = filters.draw(bank);
+    if (shown) expose({ filters: shown });
   };
   /** Reads `t`'s filters at the step it has reached and draws them (nothing for the MLP, or if `t` has been replaced). */
   const refreshFilters = async (t: Trainer): Promise<void> => {
@@ -274,7 +254,6 @@ export function runSection(o: RunOptions, initialData: RunData): RunSection {
     panel.describe(describe(t.net));
     filters.setModel(t.net.kind === 'cnn', t.settings.l2 > 0, t.settings.pHidden < 1);
     filters.reset();
-    filtersStep = -1;
     expose({ model: t.net.kind, filters: null });
     await refreshFilters(t);
   };

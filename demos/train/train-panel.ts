@@ -17,6 +17,7 @@ const TIPS = [
   'Label smoothing ε = 0.2: even a clear digit’s probability settles well below 100%.',
   'Augmentation: the network has seen digits shifted and turned by up to 9°; compare the rotation sweep with and without.',
   'Early stopping: the run ends 5 epochs after the best held-out loss, and the best parameters come back.',
+  'Model = CNN, then tick L2 beside its filters: the run starts again from the very same filters, and ‖W₁‖ ends every epoch smaller than without L2.',
 ];
 
 /** Weight of the newest minibatch in the smoothed training curve. */

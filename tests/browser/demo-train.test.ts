@@ -20,8 +20,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILTER_CELL } from '../../demos/train/filter-panel';
-import type { FiltersHook as Filters } from '../../demos/train/run-section';
+
+import { FILTER_CELL, type FiltersHook as Filters } from '../../demos/train/filter-panel';
 import { decodeSafetensors } from '../../engine/io/safetensors';
 import { openPage, screenshot, serveSite, waitFor, waitReady, type OpenPage, type Site } from './site';
 
