@@ -147,6 +147,10 @@ part of what shifting teaches an MLP is built into it. The charts show how much 
     return ` For the ${plain.scale.sizes.join('-')} MLPs of the noise panel (same digits and seed, ${plain.step} steps): gap ${points(gap(plain))} → ${points(gap(aug))} points (<b>${points(gap(plain) - gap(aug))} narrower</b>, against the CNN's ${points(cnnNarrowed)}), held-out <b>${signed(dVal)} points</b>.`;
   };
 
+  /** How far the plain CNN has learned its own digits: a model that has not learned them by heart has less gap to close. */
+  const fit = (train: number): string =>
+    train < 0.95 ? ` In ${scale.steps} steps the plain CNN gets ${pct(train)} of its own training digits right: it has not learned them by heart yet.` : '';
+
   const render = (runs: readonly GatedRun[]): void => {
     // The untrained models are not scored (a CNN's forward pass is slow on a software adapter): charts start at the first chunk.
     const xs = runs[0]?.reports.map((r) => r.step) ?? [];
@@ -181,7 +185,7 @@ part of what shifting teaches an MLP is built into it. The charts show how much 
       const narrower = aug.gap < plain.gap ? 'narrowed' : 'did not narrow';
       setHtml(
         finding,
-        `This run: augmentation <b>${narrower}</b> the CNN's gap, ${points(plain.gap)} → <b>${points(aug.gap)} points</b>, and changed its held-out accuracy by <b>${signed(aug.val - plain.val)} points</b> (${pct(plain.val)} → ${pct(aug.val)}).${mlpLine(runs[0], plain.gap - aug.gap)}`,
+        `This run: augmentation <b>${narrower}</b> the CNN's gap, ${points(plain.gap)} → <b>${points(aug.gap)} points</b>, and changed its held-out accuracy by <b>${signed(aug.val - plain.val)} points</b> (${pct(plain.val)} → ${pct(aug.val)}).${fit(plain.train)}${mlpLine(runs[0], plain.gap - aug.gap)}`,
       );
     } else if (step > 0) finding.textContent = 'Training… the comparison appears when both networks have trained all their steps.';
     else finding.textContent = 'Press Play to train both networks.';
