@@ -7,8 +7,11 @@
 import type { KernelSpec, LabParams } from '../spec';
 import { matmulInputs, matmulOutputs, matmulReference, matmulTolerance, matmulWork } from './matmul-ref';
 
+/** The batch uniforms of one product (shaders/matmul.wgsl and matmul_tiled.wgsl): the grid's z is row overflow only, every stride 0. */
+const ONE_PRODUCT = { z_rows: 1, stride_a: 0, stride_b: 0, stride_c: 0, stride_bias: 0 };
+
 /** The uniforms of shaders/matmul.wgsl with no bias, ReLU or dropout (the mask words are never read). */
-const PLAIN = { has_bias: 0, relu: 0, threshold: 0, scale: 1, seed_lo: 0, seed_hi: 0, stream: 0, offset_lo: 0, offset_hi: 0 };
+const PLAIN = { has_bias: 0, relu: 0, threshold: 0, scale: 1, seed_lo: 0, seed_hi: 0, stream: 0, offset_lo: 0, offset_hi: 0, ...ONE_PRODUCT };
 
 /** A register-blocked layout of shaders/matmul.wgsl with `tm` rows per invocation. */
 function registerBlocked(layout: 'vec4' | 'scalar' | 'strided', tm: number): KernelSpec {
@@ -46,7 +49,7 @@ function tiled(layout: 'tiled' | 'block', tm: number): KernelSpec {
     entry: `matmul_${layout}_tm${tm}`,
     params: { m: 256, n: 256, k: 256, WG_X: 16, WG_Y: 16, BK: 16 },
     overrides: (p) => ({ WG_X: p.WG_X, WG_Y: p.WG_Y, TRANS_A: 0, TRANS_B: 0, ...(layout === 'tiled' ? { BK: p.BK, TM: tm } : {}) }),
-    uniforms: (p) => ({ m: p.m, n: p.n, k: p.k, has_bias: 0, relu: 0 }),
+    uniforms: (p) => ({ m: p.m, n: p.n, k: p.k, has_bias: 0, relu: 0, ...ONE_PRODUCT }),
     inputs: matmulInputs,
     outputs: matmulOutputs,
     bind: () => ({ bias: 'a' }),
