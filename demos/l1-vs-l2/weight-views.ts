@@ -5,6 +5,7 @@
  * non-zero weight, however small, gets at least a faint tint, so the two L1 methods look different
  * even where their values are close).
  */
+import { hidpiCanvas } from '../shared/canvas';
 
 /** Colours shared with the legend. */
 export const WEIGHT_COLORS = { positive: [209, 36, 47], negative: [31, 111, 235], zero: '#d1242f', bars: '#6ea8fe' } as const;
@@ -15,20 +16,6 @@ export interface WeightHistogram {
   draw(w: Float32Array): void;
 }
 
-function hiDpiCanvas(width: number, height: number, cls: string): { canvas: HTMLCanvasElement; ctx: CanvasRenderingContext2D } {
-  const canvas = document.createElement('canvas');
-  canvas.className = cls;
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * dpr);
-  canvas.height = Math.round(height * dpr);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) throw new Error(`${cls}: the browser gave no 2D canvas context`);
-  ctx.scale(dpr, dpr);
-  return { canvas, ctx };
-}
-
 /** Bins of the histogram (odd: one bin is centred on 0). */
 const BINS = 41;
 
@@ -37,7 +24,7 @@ const BINS = 41;
  * square-root scale: the zero spike of proximal L1 would flatten every other bar on a linear one.
  */
 export function weightHistogram(width: number, height: number): WeightHistogram {
-  const { canvas, ctx } = hiDpiCanvas(width, height, 'histogram');
+  const { canvas, ctx } = hidpiCanvas(width, height, 'histogram', 'weight histogram');
   const left = 44;
   const bottom = 22;
   const top = 20;
