@@ -10,7 +10,7 @@
  * loss gradient is per row and scaled by the same f32 1/batch, the bias gradient walks each
  * member's rows in the same order (shaders/reduce_axes.wgsl), the gradients are added into zeroed
  * gradients as the tape does, and the optimizer's update is per element with the same coefficients.
- * tests/train/ensemble.test.ts checks every parameter's bits against members trained alone.
+ * tests/regularizers/bagging-batched.test.ts checks every parameter's bits against members trained alone.
  *
  * Supported: members of Linear layers only (an `mlp`/`createMlp` without dropout or inserted
  * layers: ReLU fused or not, with or without biases), softmax cross-entropy, an optimizer chain of
