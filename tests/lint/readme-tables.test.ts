@@ -102,4 +102,34 @@ describe('README tables generated from bench/records', () => {
     expect(() => renderTable(dir, 'experiment-compare', 'records/mlp.json', { with: 'records/long.json' })).toThrow(/differ in epochs \(5 vs 9\)/);
     expect(() => renderTable(dir, 'experiment-compare', 'records/mlp.json', {})).toThrow(/needs with=RECORD/);
   });
+
+  it('adds the CNN step against the faster peer to a conv table when the record has the peers’ step', () => {
+    const row = (kase: string, impl: string, median: number, speedup: Record<string, number> = {}) => ({
+      suite: 'conv',
+      case: kase,
+      impl,
+      figure: { median },
+      speedup,
+    });
+    const record = {
+      host: 'node',
+      adapter: { kind: 'lavapipe', architecture: '', description: '' },
+      rows: [
+        row('8x8x1->2 k3 b4 forward', 'engine', 2, { 'tfjs-webgpu': 2, 'jax-js': 1.5 }),
+        row('8x8x1->2 k3 b4 forward+backward', 'engine', 2, { 'tfjs-webgpu': 3, 'jax-js': 2.5 }),
+        row('cnn-step b64', 'engine', 100, { 'tfjs-webgpu': 4, 'jax-js': 1.4, 'engine-conv-dropout': 1.1 }),
+      ],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'readme-conv-'));
+    writeFileSync(join(dir, 'conv.json'), JSON.stringify(record));
+    const lines = renderTable(dir, 'conv', 'conv.json', { target: '2' }).split('\n');
+    expect(lines).toHaveLength(4);
+    // The layer meets 2× (its faster peer's ratio is 2.5×); the step misses 1.5× (1.4× over jax-js).
+    expect(lines[2].endsWith('| met |')).toBe(true);
+    expect(lines[3]).toMatch(/^\| cnn-step b64, ms per step \(target ≥ 1\.5×\) \| {2}\| {2}\| {2}\| 100 \| 4\.00× \| 1\.40× \| \*\*missed\*\* \|$/);
+    // Without the peers' step (older records), no such line.
+    record.rows[2].speedup = { 'engine-conv-dropout': 1.1 };
+    writeFileSync(join(dir, 'conv.json'), JSON.stringify(record));
+    expect(renderTable(dir, 'conv', 'conv.json', { target: '2' }).split('\n')).toHaveLength(3);
+  });
 });
