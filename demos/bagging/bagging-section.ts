@@ -69,8 +69,17 @@ export function baggingSection(train: GpuDataset, heldOut: HeldOut, chartWidth: 
     const t0 = performance.now();
     view.message(`Training member ${i + 1} of ${k} on resample ${i + 1}…`);
     const m = await trainBaggedMember(train, settings, i, onProgress);
+    let memberProbs: Float32Array;
+    try {
+      memberProbs = await deterministicPass(m.model, heldOut.x);
+    } catch (e) {
+      m.model.dispose();
+      throw e;
+    }
+    // From here on nothing awaits until the view shows the member: the count the test hook reads
+    // (`trained`) and the members table change together.
     members.push(m);
-    probs.push(await deterministicPass(m.model, heldOut.x));
+    probs.push(memberProbs);
     const seconds = (performance.now() - t0) / 1000;
     secondsPerMember = seconds;
     const cell = el('div', 'resample');
