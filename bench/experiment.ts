@@ -70,7 +70,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (o.list) {
-    for (const c of CONFIGS) console.log(`${c.name.padEnd(32)} ${c.about}`);
+    for (const c of o.model === 'cnn' ? CNN_CONFIGS : CONFIGS) console.log(`${c.name.padEnd(32)} ${c.about}`);
     return 0;
   }
   if (o.from) {
