@@ -9,7 +9,7 @@
  * Kinds: `experiment` (the table of an `npm run experiment` report: one marker per report, e.g. the
  * MLP's and the CNN's), `conv` (the conv suite of an `npm run bench` report, each case's engine
  * figures and ratios to the peers; `target=X`: the fwd + bwd ratio to the faster peer the issue
- * asks for) and `targets` (the issue targets measured by a default browser `npm run bench` run).
+ * asks for) and `targets` (the issue targets measured by a default `npm run bench` run, browser or Node: scripts/readme-targets.ts).
  * `--check` writes nothing and exits 1 when a table differs from what its record gives
  * (tests/lint/readme-tables.test.ts does the same check).
  */
@@ -20,17 +20,11 @@ import { fmtSpread, tableCells } from '../bench/experiment/table';
 import { modelLabel, type ExperimentReport } from '../bench/experiment/types';
 import { fmtNum, fmtPercent, fmtRatio } from '../bench/report/format';
 import type { BenchReport, ReportRow } from '../bench/report/types';
+import { casesOf, hostLabel, markdown, met, overFasterPeer, PEERS, pretty, rowOf } from './readme-cells';
+import { targetsTable } from './readme-targets';
 
 /** A marker, its table and the closing marker. */
 const BLOCK = /^<!-- table:([\w-]+) from (\S+)((?: [\w-]+=\S+)*) -->\n([\s\S]*?)^<!-- \/table -->$/gm;
-
-/** Markdown rows from cells, header first; `right`: which columns are right-aligned. */
-function markdown(cells: readonly string[][], right: (column: number) => boolean = () => false): string {
-  const row = (r: readonly string[]) => `| ${r.join(' | ')} |`;
-  return [row(cells[0]), row(cells[0].map((_, c) => (right(c) ? '---:' : '---'))), ...cells.slice(1).map(row)].join('\n');
-}
-
-const met = (ok: boolean): string => (ok ? '**met**' : '**missed**');
 
 /** The experiment's table, with the cells the experiment's own Markdown and HTML reports use. */
 function experimentTable(report: ExperimentReport): string {
@@ -77,29 +71,6 @@ function experimentCompareTable(a: ExperimentReport, root: string, params: Recor
   ];
   return markdown([head, ...body], (c) => c > 0);
 }
-
-/** Where a bench report ran, for a table's first column. */
-function hostLabel(report: BenchReport): string {
-  const names: Record<string, string> = { swiftshader: 'SwiftShader', lavapipe: 'lavapipe' };
-  const a = report.adapter;
-  const adapter = names[a.kind] ?? names[a.architecture] ?? (a.description || a.architecture || a.kind);
-  return `${adapter}, ${report.host === 'node' ? 'Node' : 'Chromium'}`;
-}
-
-/** A case name as the README writes it: `28x28x1` as `28×28×1`. */
-const pretty = (kase: string): string => kase.replace(/(\d)x(?=\d)/g, '$1×');
-
-function rowOf(report: BenchReport, suite: string, kase: string, impl: string): ReportRow | undefined {
-  return report.rows.find((r) => r.suite === suite && r.case === kase && r.impl === impl);
-}
-
-/** The speed-up of `row` over the faster of `peers` (the smallest of its speed-ups over them). */
-function overFasterPeer(row: ReportRow | undefined, peers: readonly string[]): number | undefined {
-  const ratios = peers.map((p) => row?.speedup[p]).filter((x): x is number => x !== undefined);
-  return ratios.length > 0 ? Math.min(...ratios) : undefined;
-}
-
-const PEERS = ['tfjs-webgpu', 'jax-js'];
 
 /** The conv suite: per case, the engine's GFLOP/s and its ratio to each peer, forward and forward + backward. */
 function convTable(report: BenchReport, params: Record<string, string>): string {
@@ -153,113 +124,6 @@ function convTable(report: BenchReport, params: Record<string, string>): string 
 /** Issue 18: the CNN training step ≥ 1.5× the faster peer, in Chromium and in Node. */
 const CNN_STEP_TARGET = 1.5;
 
-/** One target of the issues: its first cell, and what the record measured of it (undefined: nothing). */
-interface Target {
-  name: (report: BenchReport) => string;
-  measure: (report: BenchReport) => { measured: string; verdict: string } | undefined;
-}
-
-const casesOf = (report: BenchReport, suite: string): string[] => [...new Set(report.rows.filter((r) => r.suite === suite).map((r) => r.case))];
-
-/** The targets of issues 9, 18 and 20 for a browser run (SwiftShader or a GPU in Chromium). */
-const BROWSER_TARGETS: Target[] = [
-  {
-    name: (r) => `matmul ≥ 1.5× jax-js: ${casesOf(r, 'matmul').map(pretty).join(', ')}`,
-    measure: (r) => {
-      const cases = casesOf(r, 'matmul');
-      if (cases.length === 0) return undefined;
-      const ratio = (impl: string) => cases.map((c) => rowOf(r, 'matmul', c, impl)?.speedup['jax-js']);
-      const fixed = ratio('engine');
-      const tuned = ratio('engine-tuned');
-      const missed = cases.filter((_, i) => !((fixed[i] ?? 0) >= 1.5));
-      const ceiling = Math.max(...cases.map((c) => rowOf(r, 'matmul', c, 'engine')?.ofCeiling ?? 0));
-      return {
-        measured: `${fixed.map(fmtRatio).join(', ')}${tuned.some((x) => x !== undefined) ? ` (tuned ${tuned.map(fmtRatio).join(', ')})` : ''}; the engine at up to ${fmtPercent(ceiling)} of the FMA ceiling`,
-        verdict:
-          missed.length === 0 ? met(true) : `${met(false)} for ${missed.map(pretty).join(', ')} (${cases.length - missed.length} of ${cases.length} met)`,
-      };
-    },
-  },
-  {
-    name: (r) => `MLP step ${casesOf(r, 'mlp')[0] ?? ''} ≥ 1.5× jax-js`,
-    measure: (r) => {
-      const kase = casesOf(r, 'mlp')[0];
-      const engine = kase === undefined ? undefined : rowOf(r, 'mlp', kase, 'engine');
-      const jax = kase === undefined ? undefined : rowOf(r, 'mlp', kase, 'jax-js');
-      if (!engine || !jax) return undefined;
-      const ratio = engine.speedup['jax-js'];
-      return {
-        measured: `${fmtNum(engine.figure.median)} ms vs ${fmtNum(jax.figure.median)} ms: ${fmtRatio(ratio)} (${fmtRatio(engine.speedup['tfjs-webgpu'])} tfjs)`,
-        verdict: met(ratio >= 1.5),
-      };
-    },
-  },
-  {
-    name: () => 'standalone dropout forward + backward ≥ 80% of copy',
-    measure: (r) => {
-      const kase = casesOf(r, 'dropout')[0];
-      const engine = kase === undefined ? undefined : rowOf(r, 'dropout', kase, 'engine');
-      const copy = kase === undefined ? undefined : rowOf(r, 'dropout', kase, 'ceiling-copy');
-      if (!engine || !copy) return undefined;
-      const of = engine.figure.median / copy.figure.median;
-      return {
-        measured: `${fmtNum(engine.figure.median)} GB/s of ${fmtNum(copy.figure.median)}: ${fmtPercent(of)} (${fmtRatio(engine.speedup['jax-js'])} jax-js)`,
-        verdict: met(of >= 0.8),
-      };
-    },
-  },
-  {
-    name: () => "each regularizer's step ≤ 1.05× the plain step (wall-clock ratio, paired by round)",
-    measure: (r) => {
-      // The baseline and its rebuilt control ('chain sgd') are the reference, not regularizers.
-      const variants = r.rows.filter(
-        (x) => x.suite === 'regularizers' && typeof x.extra?.ratio === 'number' && x.case !== 'chain sgd' && !x.case.startsWith('baseline'),
-      );
-      if (variants.length === 0) return undefined;
-      const ratio = (x: ReportRow) => x.extra?.ratio as number;
-      const over = variants.filter((x) => ratio(x) > 1.05);
-      return {
-        measured: variants.map((x) => `${x.case} ${ratio(x).toFixed(2)}`).join(', '),
-        verdict: over.length === 0 ? met(true) : `${met(false)} for ${over.map((x) => x.case).join(', ')}`,
-      };
-    },
-  },
-  {
-    name: () => 'conv2d forward + backward ≥ 1.5× the faster peer',
-    measure: (r) => {
-      const cases = casesOf(r, 'conv').filter((c) => c.endsWith(' forward+backward'));
-      if (cases.length === 0) return undefined;
-      const ratios = cases.map((c) => overFasterPeer(rowOf(r, 'conv', c, 'engine'), PEERS));
-      const missed = cases.filter((_, i) => !((ratios[i] ?? 0) >= 1.5));
-      return {
-        measured: cases.map((c, i) => `${pretty(c.slice(0, -' forward+backward'.length))}: ${fmtRatio(ratios[i])}`).join(', '),
-        verdict: missed.length === 0 ? `${met(true)} for all ${cases.length}` : `${met(false)} for ${missed.map(pretty).join(', ')}`,
-      };
-    },
-  },
-  {
-    name: () => 'dropout in the conv epilogues ≤ 1.05× the CNN step without',
-    measure: (r) => {
-      const kase = casesOf(r, 'conv').find((c) => c.startsWith('cnn-step'));
-      const plain = kase === undefined ? undefined : rowOf(r, 'conv', kase, 'engine');
-      const masked = kase === undefined ? undefined : rowOf(r, 'conv', kase, 'engine-conv-dropout');
-      if (!plain || !masked) return undefined;
-      const ratio = plain.speedup['engine-conv-dropout'];
-      return { measured: `${fmtNum(masked.figure.median)} vs ${fmtNum(plain.figure.median)} ms: ${fmtRatio(ratio)}`, verdict: met(ratio <= 1.05) };
-    },
-  },
-  { name: () => '5-member ensemble ≤ 2× one member', measure: () => undefined },
-];
-
-/** The issue targets a default browser run measures, each met or missed by its record. */
-function targetsTable(report: BenchReport): string {
-  if (report.host !== 'browser') throw new Error('table:targets: the targets known here are those of the browser run (a report with host "browser")');
-  const body = BROWSER_TARGETS.map((t) => {
-    const m = t.measure(report);
-    return [t.name(report), m?.measured ?? 'not in this record', m?.verdict ?? '—'];
-  });
-  return markdown([['target', `measured (${hostLabel(report)})`, 'verdict'], ...body]);
-}
 
 /** A table kind: how its record's JSON becomes Markdown. */
 const KINDS: Record<string, (record: unknown, params: Record<string, string>, root: string) => string> = {

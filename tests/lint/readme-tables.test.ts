@@ -132,4 +132,40 @@ describe('README tables generated from bench/records', () => {
     writeFileSync(join(dir, 'conv.json'), JSON.stringify(record));
     expect(renderTable(dir, 'conv', 'conv.json', { target: '2' }).split('\n')).toHaveLength(3);
   });
+
+  it('judges a Node record by the Node targets: matmul 1024² against the faster peer and the FMA ceiling, the MLP step, the ensemble', () => {
+    const row = (suite: string, kase: string, impl: string, median: number, speedup: Record<string, number> = {}, more: object = {}) => ({
+      suite,
+      case: kase,
+      impl,
+      figure: { median },
+      speedup,
+      ...more,
+    });
+    const record = {
+      host: 'node',
+      adapter: { kind: 'lavapipe', architecture: '', description: '' },
+      rows: [
+        // 2.2× the faster peer but 20% of the ceiling (missed); tuned: 2.1× and 26% (met).
+        row('matmul', '1024x1024x1024', 'engine', 8, { 'tfjs-webgpu': 2.2, 'jax-js': 3 }, { ofCeiling: 0.2 }),
+        row('matmul', '1024x1024x1024', 'engine-tuned', 10, { 'tfjs-webgpu': 2.1, 'jax-js': 4 }, { ofCeiling: 0.26 }),
+        row('mlp', 'm b2', 'engine', 50, { 'tfjs-webgpu': 2.5, 'jax-js': 1.9 }),
+        row('mlp', 'm b2', 'tfjs-webgpu', 125),
+        row('mlp', 'm b2', 'jax-js', 95),
+        row('ensemble', 'e', 'one member', 10),
+        row('ensemble', 'e', '5 batched', 19, {}, { extra: { 'ratio to one member': 1.9 } }),
+        row('ensemble', 'e', '5 sequential', 50),
+      ],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'readme-targets-'));
+    writeFileSync(join(dir, 'node.json'), JSON.stringify(record));
+    const lines = renderTable(dir, 'targets', 'node.json').split('\n');
+    const verdict = (prefix: string) => lines.find((l) => l.startsWith(`| ${prefix}`))?.split(' | ').at(-1);
+    expect(lines[0]).toContain('lavapipe, Node');
+    expect(verdict('matmul 1024²')).toBe('**met** by the tuner, missed by the fixed table |');
+    expect(lines.find((l) => l.startsWith('| MLP step m b2 ≥ 2× the faster peer'))).toContain('1.90×');
+    expect(verdict('MLP step')).toBe('**missed** |');
+    expect(verdict('5-member ensemble')).toBe('**met** |');
+    expect(verdict('standalone dropout')).toBe('— |');
+  });
 });
