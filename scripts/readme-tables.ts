@@ -18,9 +18,9 @@ import { resolve } from 'node:path';
 import { flag, option, parseProcessArgs, text } from '../bench/args';
 import { fmtSpread, tableCells } from '../bench/experiment/table';
 import { modelLabel, type ExperimentReport } from '../bench/experiment/types';
-import { fmtNum, fmtPercent, fmtRatio } from '../bench/report/format';
+import { fmtNum, fmtRatio } from '../bench/report/format';
 import type { BenchReport, ReportRow } from '../bench/report/types';
-import { casesOf, hostLabel, markdown, met, overFasterPeer, PEERS, pretty, rowOf } from './readme-cells';
+import { casesOf, hostLabel, markdown, overFasterPeer, PEERS, pretty, rowOf } from './readme-cells';
 import { targetsTable } from './readme-targets';
 
 /** A marker, its table and the closing marker. */
@@ -123,7 +123,6 @@ function convTable(report: BenchReport, params: Record<string, string>): string 
 
 /** Issue 18: the CNN training step ≥ 1.5× the faster peer, in Chromium and in Node. */
 const CNN_STEP_TARGET = 1.5;
-
 
 /** A table kind: how its record's JSON becomes Markdown. */
 const KINDS: Record<string, (record: unknown, params: Record<string, string>, root: string) => string> = {

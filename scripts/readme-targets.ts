@@ -46,7 +46,8 @@ const nodeMatmul: Target = {
     const fixed = figures('engine');
     if (!fixed) return undefined;
     const tuned = figures('engine-tuned');
-    const show = (f: { row: ReportRow; over: number }) => `${fmtNum(f.row.figure.median)} GFLOP/s, ${fmtRatio(f.over)} the faster peer, ${fmtPercent(f.row.ofCeiling ?? 0)} of the FMA ceiling`;
+    const show = (f: { row: ReportRow; over: number }) =>
+      `${fmtNum(f.row.figure.median)} GFLOP/s, ${fmtRatio(f.over)} the faster peer, ${fmtPercent(f.row.ofCeiling ?? 0)} of the FMA ceiling`;
     return {
       measured: `fixed table ${show(fixed)}${tuned ? `; tuned ${show(tuned)}` : ''}`,
       verdict: fixed.ok ? met(true) : tuned?.ok ? `${met(true)} by the tuner, ${met(false).replace(/\*/g, '')} by the fixed table` : met(false),
@@ -66,12 +67,13 @@ function mlpStep(target: number, peers: readonly string[]): Target {
       if (!engine || ratio === undefined || kase === undefined) return undefined;
       const rows = PEERS.map((p) => rowOf(r, 'mlp', kase, p));
       const others = PEERS.flatMap((p, i) => (rows[i] && !peers.includes(p) ? [`${fmtRatio(engine.speedup[p])} ${p.replace('-webgpu', '')}`] : []));
+      // One peer: "113 ms vs 185 ms"; several: "80 ms vs tfjs-webgpu 209 ms, jax-js 153 ms".
       const vs = peers.flatMap((p) => {
         const row = rowOf(r, 'mlp', kase, p);
-        return row ? [`${p} ${fmtNum(row.figure.median)} ms`] : [];
+        return row ? [`${peers.length > 1 ? `${p} ` : ''}${fmtNum(row.figure.median)} ms`] : [];
       });
       return {
-        measured: `${fmtNum(engine.figure.median)} ms vs ${peers.length === 1 ? fmtNum(rowOf(r, 'mlp', kase, peers[0])?.figure.median ?? NaN) + ' ms' : vs.join(', ')}: ${fmtRatio(ratio)}${others.length ? ` (${others.join(', ')})` : ''}`,
+        measured: `${fmtNum(engine.figure.median)} ms vs ${vs.join(', ')}: ${fmtRatio(ratio)}${others.length ? ` (${others.join(', ')})` : ''}`,
         verdict: met(ratio >= target),
       };
     },

@@ -160,7 +160,11 @@ describe('README tables generated from bench/records', () => {
     const dir = mkdtempSync(join(tmpdir(), 'readme-targets-'));
     writeFileSync(join(dir, 'node.json'), JSON.stringify(record));
     const lines = renderTable(dir, 'targets', 'node.json').split('\n');
-    const verdict = (prefix: string) => lines.find((l) => l.startsWith(`| ${prefix}`))?.split(' | ').at(-1);
+    const verdict = (prefix: string) =>
+      lines
+        .find((l) => l.startsWith(`| ${prefix}`))
+        ?.split(' | ')
+        .at(-1);
     expect(lines[0]).toContain('lavapipe, Node');
     expect(verdict('matmul 1024²')).toBe('**met** by the tuner, missed by the fixed table |');
     expect(lines.find((l) => l.startsWith('| MLP step m b2 ≥ 2× the faster peer'))).toContain('1.90×');
