@@ -66,17 +66,23 @@ function isEarlyStopping(r: Regularizer): r is EarlyStopping {
 }
 
 /**
- * Wall time per epoch, from one `onEpoch` call to the next (the first from the clock's creation).
- * The loop calls `onEpoch` after it has read the epoch's metrics back, so each interval holds all
- * of the epoch's GPU work, plus the evaluation on the validation set where a regularizer asks for
- * one (early stopping's own cost), which `EpochResult.seconds` leaves out. The median is not moved by the first epoch of a
- * configuration, which also compiles its pipelines.
+ * Wall time per epoch, from one epoch's `onEpoch` call to the next epoch's (the first from the
+ * clock's start). The loop calls `onEpoch` after it has read the epoch's metrics back, so each
+ * interval holds all of the epoch's GPU work, plus the evaluation on the validation set where a
+ * regularizer asks for one (early stopping's own cost), which `EpochResult.seconds` leaves out.
+ * Calls that repeat the last epoch's number are the same epoch (batched bagging calls `onEpoch`
+ * once per member after each epoch of all of them) and do not tick. The median is not moved by the
+ * first epoch of a configuration, which also compiles its pipelines.
  */
 class EpochClock {
-  private last = performance.now();
   private readonly seconds: number[] = [];
+  private lastEpoch = -1;
 
-  tick(): void {
+  constructor(private last = performance.now()) {}
+
+  tick(epoch: number): void {
+    if (epoch === this.lastEpoch) return;
+    this.lastEpoch = epoch;
     const now = performance.now();
     this.seconds.push((now - this.last) / 1000);
     this.last = now;
@@ -95,30 +101,54 @@ export function experimentModel(rt: Runtime, setup: ExperimentSetup, seed: numbe
 
 const direction = (setup: ExperimentSetup) => momentum({ lr: setup.optimizer.lr, momentum: setup.optimizer.momentum });
 
-/** One configuration trained once with `seed`, evaluated. */
-export async function runOne(rt: Runtime, data: ExperimentData, setup: ExperimentSetup, config: ExperimentConfig, seed: number): Promise<RunResult> {
+/**
+ * One configuration trained once with `seed`, evaluated. Bagging's members train at once where
+ * they can (`batched`, default 'auto'; false trains them one after another, the same members bit for bit).
+ */
+export async function runOne(
+  rt: Runtime,
+  data: ExperimentData,
+  setup: ExperimentSetup,
+  config: ExperimentConfig,
+  seed: number,
+  batched: boolean | 'auto' = 'auto',
+): Promise<RunResult> {
   const t0 = performance.now();
   const common = { config: config.name, seed };
   if (config.bagging) {
     const k = config.bagging;
     const regs = config.regularizers();
+    // One clock per training stream: one after another, each member's (its model is made just
+    // before it trains); batched, one for all (every member is made before the first epoch). The
+    // record's time per epoch is the sum over the streams: the epoch of all k members either way.
     const clocks: EpochClock[] = [];
-    // Members differ by their bootstrap resample and by their initial weights.
+    let made = 0;
+    let madeAt = performance.now();
+    let streamOf = -1;
+    // Members differ by their bootstrap resample and by their initial weights; they train at once
+    // when they can (engine/train/ensemble.ts, bit for bit the members trained one after another).
     const { ensemble, reports } = await bagging(
       { train: data.train, val: config.usesValidation ? data.val : undefined },
       {
         k,
         makeModel: (i) => {
-          const model = experimentModel(rt, setup, 1000 * seed + i, regs);
-          clocks.push(new EpochClock());
-          return model;
+          made++;
+          madeAt = performance.now();
+          return experimentModel(rt, setup, 1000 * seed + i, regs);
         },
         optimizer: direction(setup),
         regularizers: regs,
         epochs: setup.epochs,
         batchSize: setup.batchSize,
         seed,
-        onEpoch: () => clocks[clocks.length - 1].tick(),
+        batched,
+        onEpoch: (r) => {
+          if (streamOf !== made) {
+            streamOf = made;
+            clocks.push(new EpochClock(madeAt));
+          }
+          clocks[clocks.length - 1].tick(r.epoch);
+        },
       },
     );
     try {
@@ -136,6 +166,7 @@ export async function runOne(rt: Runtime, data: ExperimentData, setup: Experimen
         zeroFraction: zeroFractionOf(weights),
         maxColumnNorm: maxColumnNormOf(weights),
         secondsPerEpoch: clocks.reduce((sum, c) => sum + c.median(), 0),
+        ...(k > 1 && clocks.length === 1 ? { batched: true } : {}),
         epochs: medianOf(reports.map((r) => r.epochs.length)),
         stoppedBy: reports[0].stoppedBy,
         dispatchesPerStep: reports[0].epochs[0]?.dispatchesPerStep ?? NaN,
@@ -152,7 +183,7 @@ export async function runOne(rt: Runtime, data: ExperimentData, setup: Experimen
     const report = await fit(
       model,
       { train: data.train, val: config.usesValidation ? data.val : undefined },
-      { optimizer: direction(setup), regularizers: regs, epochs: setup.epochs, batchSize: setup.batchSize, seed, onEpoch: () => epochClock.tick() },
+      { optimizer: direction(setup), regularizers: regs, epochs: setup.epochs, batchSize: setup.batchSize, seed, onEpoch: (r) => epochClock.tick(r.epoch) },
     );
     report.optimizer.dispose();
     const train = await evaluate(model, data.train, 1000);

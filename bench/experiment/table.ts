@@ -33,13 +33,23 @@ export function tableCells(report: ExperimentReport): string[][] {
   return [TABLE_HEAD, ...report.summaries.map(summaryCells)];
 }
 
+/** What a bagging run's time per epoch is in `report`: its members trained at once (batched), or one after another (as every run recorded before batching). */
+function baggingEpoch(report: ExperimentReport): string {
+  const bagged = report.runs.filter((r) => r.config === 'bagging');
+  const batched = bagged.filter((r) => r.batched).length;
+  if (batched > 0 && batched === bagged.length) return 'bagging: the epoch of all its members trained at once, batched';
+  if (batched > 0)
+    return `bagging: the epoch of all its members, trained at once (batched) in ${batched} of ${bagged.length} runs, else one after another and summed`;
+  return "bagging: its members' epochs one after another, summed";
+}
+
 /** One line on what the figures are (printed under every form of the table). */
 export function legendLine(report: ExperimentReport): string {
   const n = report.setup.seeds.length;
   return (
     `mean ± sample standard deviation over ${n} seed${n === 1 ? '' : 's'} (${report.setup.seeds.join(', ')}); min–max per run in the JSON. ` +
     'train acc: the training digits in inference mode; held-out acc: the test digits; gap: train − held-out in percentage points; ' +
-    "zero weights: entries of the weight matrices exactly 0; s / epoch: median wall time of a run's epochs, GPU work included (with early stopping's validation pass; bagging: all members); " +
+    `zero weights: entries of the weight matrices exactly 0; s / epoch: median wall time of a run's epochs, GPU work included (with early stopping's validation pass; ${baggingEpoch(report)}); ` +
     'epochs: trained (range over seeds when early stopping varies).'
   );
 }

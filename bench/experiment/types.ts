@@ -54,7 +54,12 @@ export interface RunResult {
   zeroFraction: number;
   /** The largest L2 norm of a unit's incoming weight vector (a column of a weight matrix) over all layers: where max-norm's c binds. */
   maxColumnNorm: number;
-  /** Median over the run's epochs of the epoch's wall time in seconds, GPU work and early stopping's validation pass included (bagging: summed over members). */
+  /**
+   * Median over the run's epochs of the epoch's wall time in seconds, GPU work and early stopping's
+   * validation pass included. Bagging: the epoch of all k members, whether they trained at once
+   * (`batched`: one clock for the epoch of all of them) or one after another (each member's median,
+   * summed).
+   */
   secondsPerEpoch: number;
   /** Epochs trained (fewer than asked when early stopping stopped; bagging: per member). */
   epochs: number;
@@ -62,8 +67,10 @@ export interface RunResult {
   stoppedBy: string;
   /** Early stopping: the epoch whose parameters were restored. */
   bestEpoch?: number;
-  /** Training dispatches per step (bagging: of one member). */
+  /** Training dispatches per step (bagging: of one member, or batched of the step of all members at once). */
   dispatchesPerStep: number;
+  /** Bagging: the members trained at once (one matmul dispatch per layer for all), bit for bit as one after another; absent when they trained one after another. */
+  batched?: boolean;
   /** Wall time of the whole run (training and evaluation), seconds. */
   seconds: number;
 }

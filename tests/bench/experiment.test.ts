@@ -3,7 +3,8 @@
  * 784-32-10 MLP), as a child process on lavapipe: it must print the table and write the JSON (every
  * field of the report, one run per configuration and seed, figures in range), the Markdown table
  * and a self-contained HTML report with its charts and the same JSON embedded; `--from` writes the
- * same reports again without measuring. Plus the pure parts:
+ * same reports again without measuring. The bagging row in-process: its members trained at once
+ * (batched) give the run that one member after another gives, to the last bit of every figure. Plus the pure parts:
  * the spread over seeds against hand-computed values, and the argument checks. Nothing is timed.
  */
 import { execFile } from 'node:child_process';
@@ -14,8 +15,11 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseExperimentArgs } from '../../bench/experiment/args';
 import { CONFIGS, selectConfigs } from '../../bench/experiment/configs';
+import { loadExperimentData, runOne } from '../../bench/experiment/run';
 import { spreadOf } from '../../bench/experiment/stats';
-import type { ExperimentReport, PartialExperiment } from '../../bench/experiment/types';
+import { legendLine } from '../../bench/experiment/table';
+import type { ExperimentReport, ExperimentSetup, PartialExperiment } from '../../bench/experiment/types';
+import { useRuntime } from '../helpers/gpu';
 
 const run = promisify(execFile);
 
@@ -103,6 +107,48 @@ describe('npm run experiment', () => {
       run('npx', ['tsx', '--import', './scripts/wgsl-loader.mjs', 'bench/experiment.ts', ...args, '--epochs=2', '--resume'], { timeout: 60_000 }),
     ).rejects.toMatchObject({ stderr: expect.stringMatching(/written with another setup/) });
   }, 240_000);
+});
+
+describe('the bagging row', () => {
+  const rt = useRuntime();
+
+  it('trains its members at once (batched), with the figures of the members trained one after another, bit for bit', async () => {
+    const setup: ExperimentSetup = {
+      sizes: [784, 24, 10],
+      train: 80,
+      val: 16,
+      test: 48,
+      splitSeed: 1,
+      seeds: [2],
+      epochs: 3,
+      batchSize: 16,
+      optimizer: { rule: 'momentum', lr: 0.02, momentum: 0.9 },
+    };
+    const config = CONFIGS.find((c) => c.name === 'bagging')!;
+    const data = await loadExperimentData(rt(), setup);
+    try {
+      const alone = await runOne(rt(), data, setup, config, 2, false);
+      const batched = await runOne(rt(), data, setup, config, 2);
+      expect(batched.batched).toBe(true);
+      expect(alone.batched).toBeUndefined();
+      // Everything the members' weights decide is equal; only the clocks and the work per step differ.
+      const { seconds: _a, secondsPerEpoch: aloneEpoch, dispatchesPerStep: aloneDispatches, ...aloneFigures } = alone;
+      const { seconds: _b, secondsPerEpoch: batchedEpoch, dispatchesPerStep: batchedDispatches, batched: _c, ...batchedFigures } = batched;
+      expect(batchedFigures).toEqual(aloneFigures);
+      expect(aloneFigures.heldOutLoss).toBeGreaterThan(0);
+      expect(aloneFigures.maxColumnNorm).toBeGreaterThan(0);
+      // Both clocks hold the epoch of all three members (batched: one clock, one after another: three summed).
+      expect(batchedEpoch).toBeGreaterThan(0);
+      expect(aloneEpoch).toBeGreaterThan(0);
+      expect(aloneDispatches).toBeGreaterThan(0);
+      expect(batchedDispatches).toBeGreaterThan(0);
+      const report = (runs: (typeof alone)[]) => ({ runs, summaries: [], setup }) as unknown as ExperimentReport;
+      expect(legendLine(report([batched]))).toContain('bagging: the epoch of all its members trained at once, batched');
+      expect(legendLine(report([alone]))).toContain("bagging: its members' epochs one after another, summed");
+    } finally {
+      data.dispose();
+    }
+  });
 });
 
 describe('experiment pieces', () => {
