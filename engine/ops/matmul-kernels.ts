@@ -87,7 +87,9 @@ export interface MatmulTuning {
  * SwiftShader, with the generated entry points (every row's accumulator its own variable), the
  * vec4 layout with 8 rows led where it applies (the autotuner chose it for both transposed
  * products, and the MLP step ran faster with it); unaligned shapes keep the strided layout, where
- * neighbouring invocations read neighbouring addresses.
+ * neighbouring invocations read neighbouring addresses, in workgroups of 8 with 8 rows each: the
+ * autotuner's choice for unaligned shapes there, which beat 32 × 16 rows on 777×513×1025 side by
+ * side (bench/records has the runs).
  * `other` (real GPUs; untested here, only checked for correctness on the software adapters) gets
  * the classic workgroup-memory tiling, 64 × 64 blocks of C from 16 × 16 invocations of 4 × 4
  * outputs, 16 values of k per tile. These are the fixed-mode defaults of the autotuner
@@ -95,7 +97,7 @@ export interface MatmulTuning {
  */
 export const MATMUL_TUNING: Readonly<Record<AdapterKind, MatmulTuning>> = {
   lavapipe: { aligned: { kernel: 'vec4', WG: 32, TM: 8 }, unaligned: { kernel: 'scalar', WG: 64, TM: 8 } },
-  swiftshader: { aligned: { kernel: 'vec4', WG: 32, TM: 8 }, unaligned: { kernel: 'strided', WG: 32, TM: 16 } },
+  swiftshader: { aligned: { kernel: 'vec4', WG: 32, TM: 8 }, unaligned: { kernel: 'strided', WG: 8, TM: 8 } },
   other: { aligned: { kernel: 'tiled', WG: 16, WG_Y: 16, TM: 4, BK: 16 }, unaligned: { kernel: 'tiled', WG: 16, WG_Y: 16, TM: 4, BK: 16 } },
 };
 
