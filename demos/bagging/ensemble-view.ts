@@ -29,6 +29,8 @@ export type ExtraCell = (member: number) => HTMLElement | string;
 export interface EnsembleView {
   readonly element: HTMLElement;
   message(text: string): void;
+  /** A line of its own under the status message, with the classes `cls`, hidden until the caller shows it. */
+  line(cls: string): HTMLElement;
   show(stats: EnsembleStats, heldOutImages: Float32Array, extra?: ExtraCell, reference?: number): void;
 }
 
@@ -62,6 +64,12 @@ export function ensembleView(text: PanelText, chartWidth: number): EnsembleView 
     element,
     message(t) {
       status.textContent = t;
+    },
+    line(cls) {
+      const p = el('p', cls);
+      p.hidden = true;
+      status.after(p);
+      return p;
     },
     show(stats, images, extra, reference) {
       const K = stats.members.length;

@@ -12,8 +12,9 @@
  * Test hook (`window.__demo`): ready; k, seed, trainCount, valCount, membersTrained, done,
  * uniqueFractions, uniqueExpected { mean, sd }, bagging and dropout (the EnsembleStats of each, once
  * there are members), gpuEnsembleGap and gpuEnsembleBound (the GPU's eq. 7.52 average vs the f64
- * one), mcGap (our passes vs predictMonteCarlo), mcOffset, weightScaledBrier, secondsPerMember;
- * step(), reset().
+ * one), mcGap (our passes vs predictMonteCarlo), mcOffset, weightScaledBrier, secondsPerMember,
+ * batched (the last run of all k at once: BatchedRun), memberProbs (each member's held-out
+ * probabilities); step(), reset().
  */
 import { trainControls } from '../shared/controls';
 import { loadPageDigits } from '../shared/data';
@@ -29,6 +30,7 @@ import { meta } from './meta';
 import { cleanK, cleanSeed, settingsBar } from './settings-bar';
 import { SOURCES } from './sources';
 import type { EnsembleStats } from './stats';
+import type { BatchedRun } from './bagging-section';
 import './bagging.css';
 
 const TRAIN_COUNT = 1000;
@@ -52,6 +54,8 @@ interface Hook {
   mcGap: number | undefined;
   weightScaledBrier: number | undefined;
   secondsPerMember: number | undefined;
+  batched: BatchedRun | undefined;
+  memberProbs: number[][];
   step(): Promise<void>;
   reset(): Promise<void>;
 }
@@ -72,12 +76,15 @@ void mountPage<Hook>(meta, SOURCES, async ({ rt, root, hook, expose, fail }) => 
   const K = (): number => state.value.k;
   const done = (): boolean => bagging.trained >= K() && dropout.trained;
 
+  let allAtOnce = false;
   const step = async (): Promise<void> => {
-    if (done()) {
+    if (allAtOnce) {
+      allAtOnce = false;
+      await bagging.trainAllBatched(K(), settings(), (e) => bar.say(`all ${K()} members at once: epoch ${e}`));
+    } else if (done()) {
       controls.pause();
       return;
-    }
-    if (bagging.trained < K()) await bagging.trainNext(K(), settings(), bar.progressOf(`member ${bagging.trained + 1} of ${K()}`));
+    } else if (bagging.trained < K()) await bagging.trainNext(K(), settings(), bar.progressOf(`member ${bagging.trained + 1} of ${K()}`));
     else await dropout.train(K(), { ...settings(), epochs: dropoutEpochs }, bar.progressOf('dropout net'), bagging.stats);
     bar.say(
       done()
@@ -101,6 +108,14 @@ void mountPage<Hook>(meta, SOURCES, async ({ rt, root, hook, expose, fail }) => 
     state.set(change);
     void reset().catch(fail);
   });
+  // The batched button pauses Play; its run goes through the controls' queue, never overlapping a step.
+  bar.batched.addEventListener('click', () => {
+    controls.pause();
+    void controls.idle().then(() => {
+      allAtOnce = true;
+      return controls.stepOnce();
+    });
+  });
 
   const s0 = settings();
   const explain = html(
@@ -120,6 +135,8 @@ void mountPage<Hook>(meta, SOURCES, async ({ rt, root, hook, expose, fail }) => 
     uniqueFractions: () => bagging.uniqueFractions,
     bagging: () => bagging.stats,
     secondsPerMember: () => bagging.secondsPerMember,
+    batched: () => bagging.batched,
+    memberProbs: () => bagging.memberProbs.map((p) => Array.from(p)),
     gpuEnsembleGap: () => bagging.gpuCheck?.gap,
     gpuEnsembleBound: () => bagging.gpuCheck?.bound,
     dropout: () => dropout.stats,

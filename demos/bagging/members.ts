@@ -1,12 +1,14 @@
 /**
  * The page's models: bagged members, each trained with the library's `fit` and its `bootstrap`
  * sampler on resample i — exactly what `bagging()` does for member i (regularizers/bagging.ts), one
- * member per call here so that the page can show each as it finishes — and one dropout network,
- * whose Monte-Carlo passes (dropout on at inference, each pass keyed by its own step, so each draws
- * a fresh mask for every digit) are the members of the second ensemble.
+ * member per call here so that the page can show each as it finishes — or all k at once with the
+ * library's `bagging({ batched: true })` (stacked weights, one matmul per layer for all members:
+ * engine/train/ensemble.ts), which ends bit for bit where the members trained one at a time end;
+ * and one dropout network, whose Monte-Carlo passes (dropout on at inference, each pass keyed by its
+ * own step, so each draws a fresh mask for every digit) are the members of the second ensemble.
  */
 import { constant, momentum, noGrad, softmaxRows, tidy, type GpuDataset, type Progress, type Sequential, type Tensor } from 'webgpu-regularization';
-import { bootstrap, dropout, fit, mlp, predict, predictMonteCarlo, uniqueFraction } from 'webgpu-regularization/regularizers';
+import { bagging, bootstrap, bootstrapIndices, dropout, fit, mlp, predict, predictMonteCarlo, uniqueFraction } from 'webgpu-regularization/regularizers';
 
 /** What every model of the page shares. */
 export interface TrainSettings {
@@ -28,24 +30,48 @@ export interface BaggedMember {
   unique: number;
 }
 
+/** Member `member`'s untrained network: initial weights differ per member too, as in the library's own example (`seed: 1 + i`). */
+const memberModel = (train: GpuDataset, s: TrainSettings, member: number): Sequential => mlp(train.runtime, { sizes: s.sizes, seed: s.seed + member });
+const direction = (s: TrainSettings) => momentum({ lr: s.lr, momentum: 0.9 });
+const resampleOf = (train: GpuDataset, indices: Uint32Array) => ({ indices, unique: uniqueFraction(indices, train.count) });
+
 /** Trains member `member` on its bootstrap resample (the library's sampler plugin). */
 export async function trainBaggedMember(train: GpuDataset, s: TrainSettings, member: number, onProgress?: (p: Progress) => void): Promise<BaggedMember> {
   const sampler = bootstrap({ seed: s.seed, member });
-  const indices = sampler.indices(train.count);
-  // Initial weights differ per member too, as in the library's own example (`seed: 1 + i`).
-  const model = mlp(train.runtime, { sizes: s.sizes, seed: s.seed + member });
+  const model = memberModel(train, s, member);
   try {
     const report = await fit(
       model,
       { train },
-      { optimizer: momentum({ lr: s.lr, momentum: 0.9 }), regularizers: [sampler], epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, onProgress },
+      { optimizer: direction(s), regularizers: [sampler], epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, onProgress },
     );
     report.optimizer.dispose();
   } catch (e) {
     model.dispose();
     throw e;
   }
-  return { model, indices, unique: uniqueFraction(indices, train.count) };
+  return { model, ...resampleOf(train, sampler.indices(train.count)) };
+}
+
+/**
+ * Trains members 0 … k − 1 at once, batched (`bagging()` with `batched: true`): the same members, bit
+ * for bit, as k calls of {@link trainBaggedMember}. `onEpoch` gets each epoch of all of them.
+ */
+export async function trainBaggedBatched(train: GpuDataset, s: TrainSettings, k: number, onEpoch?: (epoch: number) => void): Promise<BaggedMember[]> {
+  const { ensemble } = await bagging(
+    { train },
+    {
+      k,
+      makeModel: (i) => memberModel(train, s, i),
+      optimizer: direction(s),
+      epochs: s.epochs,
+      batchSize: s.batchSize,
+      seed: s.seed,
+      batched: true,
+      onEpoch: (r) => onEpoch?.(r.epoch),
+    },
+  );
+  return ensemble.members.map((model, i) => ({ model, ...resampleOf(train, bootstrapIndices(train.count, s.seed, i)) }));
 }
 
 /** Keep probabilities of the dropout network (the book's typical values). */
@@ -59,7 +85,7 @@ export async function trainDropoutNet(train: GpuDataset, s: TrainSettings, onPro
     const report = await fit(
       model,
       { train },
-      { optimizer: momentum({ lr: s.lr, momentum: 0.9 }), regularizers: regs, epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, onProgress },
+      { optimizer: direction(s), regularizers: regs, epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, onProgress },
     );
     report.optimizer.dispose();
   } catch (e) {

@@ -1,6 +1,7 @@
 /**
- * The page's top bar: play / pause / step, the number of members k and the seed (each entry cleaned
- * to an allowed value; a change restarts the page's training), and a line on what is training.
+ * The page's top bar: play / pause / step, the button that trains all k members at once (batched),
+ * the number of members k and the seed (each entry cleaned to an allowed value; a change restarts
+ * the page's training), and a line on what is training.
  */
 import type { Progress } from 'webgpu-regularization';
 import { el } from '../shared/dom';
@@ -16,6 +17,8 @@ export const cleanSeed = (s: number): number => (Number.isInteger(s) && s >= 0 &
 /** The bar and its progress line. */
 export interface SettingsBar {
   readonly element: HTMLElement;
+  /** The button that trains all k members at once (batched); its label follows k. */
+  readonly batched: HTMLButtonElement;
   /** Shows `text` as the progress line. */
   say(text: string): void;
   /** A fit progress callback that shows the epoch of `what`. */
@@ -30,6 +33,13 @@ export function settingsBar(
 ): SettingsBar {
   const element = el('div', 'panel topbar');
   const current = { ...initial };
+  const batched = el('button', 'batched');
+  batched.dataset.role = 'batched';
+  batched.title = "bagging({ batched: true }): the members' weights stacked, one matmul per layer for all of them; the same members, bit for bit";
+  const nameButton = (): void => {
+    batched.textContent = `Train all ${current.k} at once (batched)`;
+  };
+  nameButton();
   const input = (id: 'k' | 'seed', text: string, attrs: Record<string, string>, clean: (x: number) => number): HTMLLabelElement => {
     const i = el('input');
     Object.assign(i, { type: 'number', step: '1', value: String(current[id]), ...attrs });
@@ -39,6 +49,7 @@ export function settingsBar(
       i.value = String(x);
       if (x === current[id]) return;
       current[id] = x;
+      nameButton();
       onChange(id === 'k' ? { k: x } : { seed: x });
     });
     const label = el('label');
@@ -46,9 +57,16 @@ export function settingsBar(
     return label;
   };
   const progress = el('span', 'progress-text');
-  element.append(controls, input('k', 'members k', { min: '2', max: String(K_MAX) }, cleanK), input('seed', 'seed', { min: '0' }, cleanSeed), progress);
+  element.append(
+    controls,
+    batched,
+    input('k', 'members k', { min: '2', max: String(K_MAX) }, cleanK),
+    input('seed', 'seed', { min: '0' }, cleanSeed),
+    progress,
+  );
   return {
     element,
+    batched,
     say(text) {
       progress.textContent = text;
     },

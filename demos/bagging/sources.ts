@@ -5,6 +5,7 @@
 import dropoutWgsl from '../../shaders/dropout.wgsl?raw';
 import elementwiseWgsl from '../../shaders/elementwise.wgsl?raw';
 import baggingTs from '../../regularizers/bagging.ts?raw';
+import ensembleTs from '../../engine/train/ensemble.ts?raw';
 import dropoutTs from '../../regularizers/dropout.ts?raw';
 import mainTs from './main.ts?raw';
 import settingsBarTs from './settings-bar.ts?raw';
@@ -25,6 +26,7 @@ const TEXTS: Record<string, string> = {
   'shaders/dropout.wgsl': dropoutWgsl,
   'shaders/elementwise.wgsl': elementwiseWgsl,
   'regularizers/bagging.ts': baggingTs,
+  'engine/train/ensemble.ts': ensembleTs,
   'regularizers/dropout.ts': dropoutTs,
   'demos/bagging/main.ts': mainTs,
   'demos/bagging/settings-bar.ts': settingsBarTs,

@@ -1,7 +1,13 @@
 /**
  * The bagging page in headless Chromium (SwiftShader): it loads with no console errors; Step (the
- * real button) trains one bagged member, Play the rest and the dropout net. Checked:
+ * real button) trains two bagged members one at a time, the batched button all K at once (the
+ * library's bagging({ batched: true })), Play the dropout net. Checked:
  *
+ * - The batched members are the ones trained one at a time: members 1 and 2's held-out
+ *   probabilities, read back before and after the batched run, are equal value for value (f32
+ *   values read as JSON numbers, so bit for bit), and the page's own bit comparison finds no
+ *   difference; the members table shows all K batched members, and the line of times per member
+ *   shows both ways.
  * - Each resample's distinct fraction is within 4 standard deviations of 1 − (1 − 1/n)ⁿ ≈ 63.2%, with
  *   the exact sd of the distinct fraction of n draws (Var of the number never drawn = n·q +
  *   n(n − 1)·r − n²q², q = (1 − 1/n)ⁿ, r = (1 − 2/n)ⁿ; sd ≈ 0.0099 for n = 1,000); and it is the
@@ -80,12 +86,33 @@ describe('the bagging page', () => {
     const { mean, sd } = await ev<{ mean: number; sd: number }>('__demo.uniqueExpected');
     expect(Math.abs(mean - (1 - (1 - 1 / n) ** n))).toBeLessThan(1e-12);
 
-    // One member through the real Step button.
+    // Two members one at a time, through the real Step button.
     await p.page.click('button[data-role=step]');
     await waitFor(p, '__demo.membersTrained === 1', 60_000);
     expect(await p.page.$$eval('.members-table canvas.resample-strip', (c) => c.length)).toBe(1);
+    await p.page.click('button[data-role=step]');
+    await waitFor(p, '__demo.membersTrained === 2', 60_000);
+    const oneAtATime = await ev<number[][]>('__demo.memberProbs');
+    expect(oneAtATime.length).toBe(2);
 
-    // The rest, and the dropout net, with Play.
+    // All K at once, batched: members 1 and 2 come out the same, bit for bit.
+    expect(await p.page.$eval('button[data-role=batched]', (b) => b.textContent)).toBe(`Train all ${K} at once (batched)`);
+    await p.page.click('button[data-role=batched]');
+    await waitFor(p, `__demo.batched !== undefined && __demo.membersTrained === ${K}`, 120_000);
+    const batched = await ev<{ k: number; seconds: number; compared: number; values: number; differing: number }>('__demo.batched');
+    expect(batched).toMatchObject({ k: K, compared: 2, values: 2 * oneAtATime[0].length, differing: 0 });
+    const twins = await ev<number[][]>('__demo.memberProbs');
+    expect(twins.length).toBe(K);
+    expect(twins[0]).toEqual(oneAtATime[0]);
+    expect(twins[1]).toEqual(oneAtATime[1]);
+    // Members differ from one another (their resamples and initial weights do).
+    expect(twins[2]).not.toEqual(twins[1]);
+    expect(await p.page.$$eval('.members-table canvas.resample-strip', (c) => c.length)).toBe(K);
+    expect(await p.page.$eval('.ensemble .timing', (e) => e.textContent)).toMatch(
+      new RegExp(`one at a time \\(the last member trained alone\\) · .* batched, all ${K} at once`),
+    );
+
+    // The dropout net, with Play.
     await p.page.click('button[data-role=play]');
     await waitFor(p, '__demo.done === true', 120_000);
 
@@ -136,7 +163,7 @@ describe('the bagging page', () => {
       await p.page.screenshot({ path: resolve(import.meta.dirname, '../../demos/bagging/thumb.png'), clip: { x: 0, y: top, width: 1280, height: 800 } });
     }
     console.log(
-      `bagging page: ${seconds.toFixed(1)} s per member; v = ${bag.v.toFixed(4)}, c = ${bag.c.toFixed(4)}; dropout v = ${drop.v.toFixed(4)}, c = ${drop.c.toFixed(4)}`,
+      `bagging page: ${seconds.toFixed(2)} s per member one at a time, ${(batched.seconds / K).toFixed(2)} s batched (${K} in ${batched.seconds.toFixed(2)} s); v = ${bag.v.toFixed(4)}, c = ${bag.c.toFixed(4)}; dropout v = ${drop.v.toFixed(4)}, c = ${drop.c.toFixed(4)}`,
     );
     expect(p.errors).toEqual([]);
   });
