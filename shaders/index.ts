@@ -37,6 +37,7 @@ import batchnorm from './batchnorm.wgsl?raw';
 // The matmul files are templates whose entry points (one per layout and rows per invocation, loops
 // unrolled) are generated from TypeScript: see shaders/matmul-gen.ts for why.
 const matmul = generateMatmulSource(matmulTemplate, 'matmul');
+const matmulKeyed = generateMatmulSource(matmulTemplate, 'matmul', 'keyed');
 const matmulTiled = generateMatmulSource(matmulTiledTemplate, 'matmul_tiled');
 
 /** Library files: WGSL functions shared by several kernels. */
@@ -58,6 +59,8 @@ export const shaders = {
   // The same file twice: with the Philox library for a dropout epilogue, with stubs for everything else (see shaders/dropout_off.wgsl).
   matmul: { source: matmul, uses: ['dropout_off'] },
   matmul_masked: { source: matmul, uses: ['philox'] },
+  // And once more with each product's own dropout key (a batched ensemble's members; see `mask_keys` in shaders/matmul.wgsl).
+  matmul_keyed: { source: matmulKeyed, uses: ['philox'] },
   matmul_tiled: { source: matmulTiled },
   broadcast: { source: broadcast, uses: ['grid'] },
   reduce_axes: { source: reduceAxes, uses: ['grid'] },
@@ -90,5 +93,5 @@ export type OnDemandShaderName = 'matmul_naive' | 'fma_peak' | 'bandwidth';
 
 /** The file a shader lives in, relative to the repository root (for errors and DEBUG output). */
 export function shaderFile(name: string): string {
-  return `shaders/${name === 'matmul_masked' ? 'matmul' : name}.wgsl`;
+  return `shaders/${name === 'matmul_masked' || name === 'matmul_keyed' ? 'matmul' : name}.wgsl`;
 }

@@ -66,6 +66,14 @@
 //            pre-activation z from the gradient of h, dz = dh ⊙ m ⊙ relu'(z) · scale, computed as
 //            dh = G·Wᵀ is produced, with the mask m regenerated from the same key as the forward
 //            (for a kept element h > 0 iff z > 0, since scale > 0; a dropped one is zero either way).
+// The key: every element's mask is drawn with mask_seed() and mask_ctr(), which shaders/matmul-gen.ts
+// appends to this file in one of two forms. In `matmul` and `matmul_masked` they return the key of
+// the uniforms (one key; in a batch every product draws the same mask). In `matmul_keyed`, the
+// batched ensemble's kernel, they return the key of the invocation's product from the storage
+// array `mask_keys` (two vec4 per product: (seed_lo, seed_hi, -, -), (stream, offset_lo,
+// offset_hi, -)), so that each member of a stacked ensemble draws the very mask it draws alone:
+// element (row, col) of product p is flat element row·N + col of p's own M × N product, with p's
+// key. Threshold and scale stay uniforms (the same keep probability for every product).
 // The vec4 layout decides its four adjacent columns with one Philox call (N is a multiple of 4,
 // so they are one half of a group of eight); the scalar layout needs one or two calls per four
 // columns, the strided one a call per element (its columns are WG apart).
@@ -124,10 +132,13 @@ var<private> off_a: u32 = 0u;
 var<private> off_b: u32 = 0u;
 var<private> off_c: u32 = 0u;
 var<private> off_bias: u32 = 0u;
+// The invocation's product of the batch: whose dropout key a keyed pipeline reads (mask_seed, mask_ctr).
+var<private> product: u32 = 0u;
 
 // The product of workgroup z (see Params): its operands' offsets.
 fn set_product(wid: vec3<u32>) {
   let p = wid.z / params.z_rows;
+  product = p;
   off_a = p * params.stride_a;
   off_b = p * params.stride_b;
   off_c = p * params.stride_c;
@@ -168,7 +179,7 @@ fn epilogue(v: vec4<f32>, bias4: vec4<f32>) -> vec4<f32> {
 
 // The keep decisions of flat elements i0 … i0+3, i0 a multiple of 4: one half of one group of eight.
 fn keep_aligned4(i0: u32) -> vec4<bool> {
-  let w = dropout_words8(i0 / 8u, vec2<u32>(params.seed_lo, params.seed_hi), vec3<u32>(params.stream, params.offset_lo, params.offset_hi));
+  let w = dropout_words8(i0 / 8u, mask_seed(), mask_ctr());
   let j = i0 % 8u;
   let t = params.threshold;
   return vec4<bool>(dropout_keep_in(w, j, t), dropout_keep_in(w, j + 1u, t), dropout_keep_in(w, j + 2u, t), dropout_keep_in(w, j + 3u, t));
@@ -176,8 +187,8 @@ fn keep_aligned4(i0: u32) -> vec4<bool> {
 
 // The keep decisions of flat elements i0 … i0+3, any i0: one Philox call, or two when they straddle groups.
 fn keep_run4(i0: u32) -> vec4<bool> {
-  let seed = vec2<u32>(params.seed_lo, params.seed_hi);
-  let ctr = vec3<u32>(params.stream, params.offset_lo, params.offset_hi);
+  let seed = mask_seed();
+  let ctr = mask_ctr();
   let q0 = i0 / 8u;
   let w0 = dropout_words8(q0, seed, ctr);
   var w1 = w0;
@@ -193,7 +204,7 @@ fn keep_run4(i0: u32) -> vec4<bool> {
 
 // The keep decision of flat element i: one Philox call.
 fn keep_at(i: u32) -> bool {
-  return dropout_keep_at(i, vec2<u32>(params.seed_lo, params.seed_hi), vec3<u32>(params.stream, params.offset_lo, params.offset_hi), params.threshold);
+  return dropout_keep_at(i, mask_seed(), mask_ctr(), params.threshold);
 }
 
 // Kept elements scaled (DROPOUT), the others 0: a select, not a multiply by the mask, so a dropped

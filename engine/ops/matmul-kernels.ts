@@ -275,8 +275,13 @@ export function matmulWith(a: Tensor, b: Tensor, opts: MatmulOptions, planFor: (
   return out;
 }
 
-/** Options of a batched product ({@link matmulBatchedWith}): a bias is [batch, N] (or [N], shared), a gate [batch, M, N]. */
-export type MatmulBatchedOptions = Omit<MatmulOptions, 'dropout'>;
+/**
+ * Options of a batched product ({@link matmulBatchedWith}): a bias is [batch, N] (or [N], shared), a
+ * gate [batch, M, N], and `dropout` one key per product (each product's mask is the one its key
+ * draws for that M × N product alone; every key with the same keep probability and scale) or one
+ * key for all (every product draws the same mask).
+ */
+export type MatmulBatchedOptions = Omit<MatmulOptions, 'dropout'> & { dropout?: DropoutOptions | readonly DropoutOptions[] };
 
 /**
  * A batch of products C[p] = op(A[p])·op(B[p]) (+ bias[p], ReLU, gate[p]) of one shape in ONE
@@ -285,13 +290,13 @@ export type MatmulBatchedOptions = Omit<MatmulOptions, 'dropout'>;
  * [batch, K, N] ([batch, N, K] with transB) or 2-D; C is [batch, M, N]. The product's plan is the
  * one `planFor` gives for a single product of that shape, and the kernel is the same pipeline, so
  * each C[p] is bit for bit what the single product op(A[p])·op(B[p]) gives with that plan: the same
- * instructions in the same order, only the operands' offsets differ. No dropout epilogue (each
- * product would need its own key); the gate and the other epilogues are supported.
+ * instructions in the same order, only the operands' offsets differ. With one dropout key per
+ * product the kernel is the same file compiled as `matmul_keyed`, each product reading its key from
+ * a small storage array (shaders/matmul.wgsl, `mask_keys`), so each C[p] is also bit for bit the
+ * single product with C[p]'s key.
  */
 export function matmulBatchedWith(a: Tensor, b: Tensor, opts: MatmulBatchedOptions, planFor: (rt: Runtime, shape: MatmulShape) => MatmulPlan): Tensor<'f32'> {
   const op = 'matmulBatched';
-  if ((opts as MatmulOptions).dropout !== undefined)
-    throw new ArgumentError(`${op}: no dropout epilogue (each product would need its own key); apply dropout per product`);
   const transA = !!opts.transA;
   const transB = !!opts.transB;
   checkMatrices(op, a, b, true);
@@ -304,7 +309,9 @@ export function matmulBatchedWith(a: Tensor, b: Tensor, opts: MatmulBatchedOptio
   const { m, n, k } = productDims(op, a.shape.slice(-2), b.shape.slice(-2), transA, transB);
   const bias = opts.bias;
   const biasShared = bias !== undefined && bias.rank <= 1;
-  checkEpilogue(op, opts, m, n, [batch], biasShared);
+  const { dropout, ...rest } = opts;
+  checkEpilogue(op, rest, m, n, [batch], biasShared);
+  const keys = Array.isArray(dropout) ? productKeys(op, dropout as readonly DropoutOptions[], batch, m * n) : undefined;
   const strides = {
     stride_a: a.rank === 3 ? m * k : 0,
     stride_b: b.rank === 3 ? k * n : 0,
@@ -312,8 +319,29 @@ export function matmulBatchedWith(a: Tensor, b: Tensor, opts: MatmulBatchedOptio
     stride_bias: bias && !biasShared ? n : 0,
   };
   const out = a.runtime.empty([batch, m, n]);
-  dispatchProducts(a, b, out, opts, { m, n, k, batch, strides }, planFor);
+  const single = Array.isArray(dropout) ? (dropout as readonly DropoutOptions[])[0] : (dropout as DropoutOptions | undefined);
+  dispatchProducts(a, b, out, { ...rest, dropout: single }, { m, n, k, batch, strides, keys }, planFor);
   return out;
+}
+
+/**
+ * One dropout key per product, checked, as the `mask_keys` array of shaders/matmul.wgsl: two vec4
+ * per product, (seed_lo, seed_hi, 0, 0) and (stream, offset_lo, offset_hi, 0). Every key must have
+ * the keep probability and scale of the first (the threshold and scale are uniforms).
+ */
+function productKeys(op: string, keys: readonly DropoutOptions[], batch: number, elements: number): Uint32Array {
+  if (keys.length !== batch) throw new ArgumentError(`${op}: ${keys.length} dropout keys for ${batch} products; give one per product (or one for all)`);
+  const words = new Uint32Array(8 * batch);
+  const first = maskUniforms(keys[0], elements);
+  for (const [p, key] of keys.entries()) {
+    const u = maskUniforms(key, elements);
+    if (u.threshold !== first.threshold || u.scale !== first.scale)
+      throw new ArgumentError(
+        `${op}: product ${p}'s dropout keeps with probability ${key.keepProb} (${key.scale ?? 'inverted'}), product 0's with ${keys[0].keepProb} (${keys[0].scale ?? 'inverted'}): the products share one keep probability and scale`,
+      );
+    words.set([u.seed_lo, u.seed_hi, 0, 0, u.stream, u.offset_lo, u.offset_hi, 0], 8 * p);
+  }
+  return words;
 }
 
 /** The batch uniforms of one product (shaders/matmul.wgsl's Params). */
@@ -353,10 +381,10 @@ function dispatchProducts(
   b: Tensor,
   out: Tensor,
   opts: MatmulOptions,
-  s: { m: number; n: number; k: number; batch: number; strides: typeof NO_STRIDES },
+  s: { m: number; n: number; k: number; batch: number; strides: typeof NO_STRIDES; keys?: Uint32Array },
   planFor: (rt: Runtime, shape: MatmulShape) => MatmulPlan,
 ): void {
-  const { m, n, k, batch, strides } = s;
+  const { m, n, k, batch, strides, keys } = s;
   const transA = !!opts.transA;
   const transB = !!opts.transB;
   const { bias, gate, dropout } = opts;
@@ -390,18 +418,24 @@ function dispatchProducts(
   if (dropout) Object.assign(overrides, { DROPOUT: 1, PHILOX_ROUNDS });
   if (gate) overrides.GATE = 1;
   // With dropout, the kernel file compiled with the Philox library (see shaders/dropout_off.wgsl), whose
-  // vec4 entry point is also given `a` and `b` (see `cs` in shaders/matmul.wgsl for why).
+  // vec4 entry point is also given `a` and `b` (see `cs` in shaders/matmul.wgsl for why); with one key
+  // per product, the same with the keys read from `mask_keys` (`matmul_keyed`).
   const vec4 = plan.entry === 'matmul_vec4';
+  const maskKeys = dropout && keys ? rt.tensor(keys, [keys.length], 'u32') : undefined;
   rt.dispatch({
-    shader: dropout ? 'matmul_masked' : 'matmul',
+    shader: maskKeys ? 'matmul_keyed' : dropout ? 'matmul_masked' : 'matmul',
     entry: plan.entryPoint,
     overrides,
     uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0, ...drop, ...batchUniforms },
-    bindings: vec4
-      ? { a4: a, b4: b, ...(dropout ? { a, b } : {}), bias: biasBinding, c4: out, gate4: gateBinding }
-      : { a, b, bias: biasBinding, cs: out, gate: gateBinding },
+    bindings: {
+      ...(vec4 ? { a4: a, b4: b, ...(dropout ? { a, b } : {}), c4: out, gate4: gateBinding } : { a, b, cs: out, gate: gateBinding }),
+      bias: biasBinding,
+      ...(maskKeys ? { mask_keys: maskKeys } : {}),
+    },
     workgroups,
   });
+  // Released now, reused only after the submit that reads it (engine/runtime/pool.ts).
+  maskKeys?.dispose();
 }
 
 /** The dropout uniforms of a pipeline without the dropout epilogue (never read). */

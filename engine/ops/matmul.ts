@@ -63,10 +63,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, tuning?: 
 
 /**
  * A batch of products of one shape in one dispatch: C[p] = op(A[p])·op(B[p]) (+ bias[p], ReLU,
- * gate[p]) for p < batch, A [batch, M, K] or 2-D (shared), B [batch, K, N] or 2-D, bias [batch, N]
- * or [N], gate and C [batch, M, N]. Each C[p] is bit for bit `matmul(A[p], B[p], …)` with the same
- * `tuning` (or the same tuner choice): the batch runs the single product's plan and pipeline (see
- * `matmulBatchedWith` in ./matmul-kernels.ts). No dropout epilogue.
+ * dropout with key[p], gate[p]) for p < batch, A [batch, M, K] or 2-D (shared), B [batch, K, N] or
+ * 2-D, bias [batch, N] or [N], gate and C [batch, M, N], `dropout` one key per product (or one for
+ * all). Each C[p] is bit for bit `matmul(A[p], B[p], …)` with the same `tuning` (or the same tuner
+ * choice) and key[p]: the batch runs the single product's plan, and the same kernel file (see
+ * `matmulBatchedWith` in ./matmul-kernels.ts).
  */
 export function matmulBatched(a: Tensor, b: Tensor, opts: MatmulBatchedOptions = {}, tuning?: MatmulTuning): Tensor<'f32'> {
   return matmulBatchedWith(a, b, opts, (rt, shape) => planMatmul(rt, shape, tuning));

@@ -81,7 +81,7 @@ const PLAN_PROBES: readonly MatmulShape[] = [
 ];
 
 /** The kernel files a matmul plan runs, with the libraries each is compiled with. */
-const MATMUL_SHADERS: readonly ShaderName[] = ['matmul', 'matmul_masked', 'matmul_tiled'];
+const MATMUL_SHADERS: readonly ShaderName[] = ['matmul', 'matmul_masked', 'matmul_keyed', 'matmul_tiled'];
 
 /** The WGSL of the matmul kernels as the runtime compiles them: the generated files (shaders/matmul-gen.ts) and their libraries. */
 export const MATMUL_WGSL: string = MATMUL_SHADERS.map((name) => {

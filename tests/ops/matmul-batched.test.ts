@@ -11,10 +11,20 @@
  * - bit for bit against `matmul` of each product alone with the same blocking: the batch runs the
  *   same pipeline with the same plan, so each output must have the very same f32 bits (this is what
  *   a batched ensemble relies on to equal its members trained alone).
+ *
+ * With one dropout key per product (`matmul_keyed`, a batched ensemble's members), each layout with
+ * the mask epilogue (vec4, scalar, strided) on odd and aligned shapes, forward (bias, ReLU, dropout)
+ * and backward (dropout and gate), checked three ways per product: its mask, read off the output
+ * of all-positive data, equals the CPU twin's (`dropoutMaskCpu`) for that product's key; its
+ * values equal bit for bit the standalone dropout kernel applied to the plain product
+ * (dropoutForward, or relu_grad(h, dropoutBackward(·)) backward: the Philox contract); and they
+ * equal bit for bit `matmul` of that product alone with its key.
  */
 import { describe, expect, it } from 'vitest';
 import { matmul, matmulBatched, matmulTuning, type MatmulBatchedOptions, type MatmulBlocking, type MatmulTuning } from '../../engine/ops/matmul';
 import { ArgumentError, ShapeError, type Runtime, type Tensor } from '../../engine/index';
+import { dropoutBackward, dropoutForward, dropoutMaskCpu, type DropoutOptions } from '../../engine/ops/dropout';
+import { activationGrad } from '../../engine/ops/unary';
 import { firstBitDiff, randomArray, useRuntime } from '../helpers/gpu';
 
 interface Case {
@@ -205,7 +215,125 @@ describe('matmulBatched', () => {
     expect(() => matmulBatched(a3, b2, { transB: true })).toThrow(/inner dimensions differ/);
     expect(() => matmulBatched(a3, b2, { bias: bad5 })).toThrow(/bias \[2, 6\] does not fit/);
     expect(() => matmulBatched(a3, b2, { gate: bad5 })).toThrow(/gate f32 \[2, 6\] must be f32 of the product's shape \[2, 3, 5\]/);
-    expect(() => matmulBatched(a3, b2, { dropout: { keepProb: 0.5, seed: 1, offset: 0 } } as MatmulBatchedOptions)).toThrow(ArgumentError);
+    const key = (seed: number, keepProb = 0.5): DropoutOptions => ({ keepProb, seed, offset: 0 });
+    expect(() => matmulBatched(a3, b2, { dropout: [key(1)] })).toThrow(/1 dropout keys for 2 products/);
+    expect(() => matmulBatched(a3, b2, { dropout: [key(1), key(2, 0.8)] })).toThrow(/product 1's dropout keeps with probability 0.8/);
+    expect(() => matmulBatched(a3, b2, { dropout: [key(1), key(-2)] })).toThrow(ArgumentError);
     for (const t of [a3, b3, b2, a2, bad5, a4d]) t.dispose();
+  });
+});
+
+/** The forced layouts of the keyed dropout cases (each with the mask epilogue). */
+const maskBlockings: Record<string, MatmulBlocking> = {
+  scalar: { kernel: 'scalar', WG: 8, TM: 3 },
+  strided: { kernel: 'strided', WG: 8, TM: 5 },
+};
+
+/** Three products' keys: their own seeds (one above 2³²), streams and offsets, one keep probability. */
+function productKeys(keepProb: number, scale: 'inverted' | 'none'): DropoutOptions[] {
+  return [
+    { keepProb, seed: 11, stream: 1, offset: 7, scale },
+    { keepProb, seed: 2 ** 33 + 5, stream: 1, offset: 7, scale },
+    { keepProb, seed: 12, stream: 4, offset: 2 ** 32 + 3, scale },
+  ];
+}
+
+/**
+ * Forward y[p] = dropout_p(relu(A[p]·B[p] + bias[p])) and backward dz[p] = (G[p]·W[p]ᵀ) ⊙ m_p·s ⊙ [y[p] > 0]
+ * with product p's key, batched; the violations of the three oracles of the file's comment.
+ */
+async function checkKeyed(rt: Runtime, tuning: MatmulTuning, m: number, n: number, k: number, keys: DropoutOptions[], seed: number): Promise<string[]> {
+  const batch = keys.length;
+  const what = `${batch}× ${m}×${n}×${k} ${JSON.stringify(tuning.aligned === tuning.unaligned ? tuning.aligned.kernel : 'table')}`;
+  const owned: Tensor[] = [];
+  const up = (data: Float32Array, shape: number[]) => {
+    const t = rt.tensor(data, shape);
+    owned.push(t);
+    return t;
+  };
+  const keep = <T extends Tensor>(t: T): T => {
+    owned.push(t);
+    return t;
+  };
+  // All-positive data, so that every kept element of the forward is > 0 and its mask can be read off.
+  const a = randomArray(batch * m * k, seed, 0, 1);
+  const b = randomArray(batch * k * n, seed + 1, 0, 1);
+  const bias = randomArray(batch * n, seed + 2, 0.5, 1);
+  // The backward product: the gradient G [M, K] of the next layer's output times its weight W [N, K] transposed.
+  const g = randomArray(batch * m * k, seed + 3);
+  const w = randomArray(batch * n * k, seed + 4);
+  const ta = up(a, [batch, m, k]);
+  const tb = up(b, [batch, k, n]);
+  const tbias = up(bias, [batch, n]);
+  const tg = up(g, [batch, m, k]);
+  const tw = up(w, [batch, n, k]);
+  const y = keep(matmulBatched(ta, tb, { bias: tbias, relu: true, dropout: keys }, tuning));
+  const plain = keep(matmulBatched(ta, tb, { bias: tbias, relu: true }, tuning));
+  const dz = keep(matmulBatched(tg, tw, { transB: true, dropout: keys, gate: y }, tuning));
+  const plainDh = keep(matmulBatched(tg, tw, { transB: true }, tuning));
+  const yv = (await y.toArray()) as Float32Array;
+  const dzv = (await dz.toArray()) as Float32Array;
+  const plainv = (await plain.toArray()) as Float32Array;
+  const dhv = (await plainDh.toArray()) as Float32Array;
+  const bad: string[] = [];
+  const mn = m * n;
+  for (const [p, key] of keys.entries()) {
+    const slice = (v: Float32Array) => v.subarray(p * mn, (p + 1) * mn);
+    // The mask, read off the output, against the CPU twin's for this product's key.
+    const mask = dropoutMaskCpu(mn, key);
+    const wrong = slice(yv).findIndex((v, i) => (v > 0 ? 1 : 0) !== mask[i]);
+    if (wrong >= 0) bad.push(`${what}: product ${p}: element ${wrong} kept ${slice(yv)[wrong] > 0} but the twin says ${mask[wrong] === 1}`);
+    // The standalone kernel on the plain product: the same bits, forward and backward.
+    const yp = up(slice(yv), [m, n]);
+    const standalone = keep(dropoutForward(up(slice(plainv), [m, n]), key).y);
+    const back = keep(activationGrad('relu_grad', yp, keep(dropoutBackward(up(slice(dhv), [m, n]), key))));
+    // The product alone with its key: the same bits.
+    const [ap, bp] = [up(a.subarray(p * m * k, (p + 1) * m * k), [m, k]), up(b.subarray(p * k * n, (p + 1) * k * n), [k, n])];
+    const alone = keep(matmul(ap, bp, { bias: up(bias.subarray(p * n, (p + 1) * n), [n]), relu: true, dropout: key }, tuning));
+    const [gp, wp] = [up(g.subarray(p * m * k, (p + 1) * m * k), [m, k]), up(w.subarray(p * n * k, (p + 1) * n * k), [n, k])];
+    const aloneDz = keep(matmul(gp, wp, { transB: true, dropout: key, gate: alone }, tuning));
+    for (const [label, got, want] of [
+      ['forward vs the standalone kernel', slice(yv), standalone],
+      ['backward vs the standalone kernel', slice(dzv), back],
+      ['forward vs the product alone', slice(yv), alone],
+      ['backward vs the product alone', slice(dzv), aloneDz],
+    ] as const) {
+      const w = (await want.toArray()) as Float32Array;
+      const d = firstBitDiff(got, w);
+      if (d >= 0) bad.push(`${what}: product ${p}: ${label}: element ${d}: ${got[d]} vs ${w[d]}`);
+    }
+  }
+  // The masks differ between products (each drew its own key), and some elements were dropped.
+  if (firstBitDiff(yv.subarray(0, mn), yv.subarray(mn, 2 * mn)) < 0) bad.push(`${what}: products 0 and 1 drew the same mask`);
+  if (!yv.some((v) => v === 0)) bad.push(`${what}: nothing was dropped`);
+  for (const t of owned) t.dispose();
+  return bad;
+}
+
+describe('matmulBatched with one dropout key per product', () => {
+  const rt = useRuntime();
+
+  it("the adapter's own blocking: masks, the standalone kernel's values and the products alone, bit for bit", async () => {
+    const bad: string[] = [];
+    for (const [i, [m, n, k]] of [
+      [5, 7, 9],
+      [8, 12, 16],
+    ].entries()) {
+      bad.push(...(await checkKeyed(rt(), matmulTuning(rt()), m, n, k, productKeys(0.5, 'inverted'), 100 + 10 * i)));
+    }
+    bad.push(...(await checkKeyed(rt(), matmulTuning(rt()), 6, 9, 5, productKeys(0.7, 'none'), 150)));
+    expect(bad).toEqual([]);
+  });
+
+  it('the scalar and strided layouts forced, odd and aligned shapes', async () => {
+    const bad: string[] = [];
+    for (const [j, blk] of Object.values(maskBlockings).entries()) {
+      for (const [i, [m, n, k]] of [
+        [5, 7, 9],
+        [8, 12, 16],
+      ].entries())
+        bad.push(...(await checkKeyed(rt(), { aligned: blk, unaligned: blk }, m, n, k, productKeys(0.5, 'inverted'), 200 + 100 * j + 10 * i)));
+    }
+    expect(bad).toEqual([]);
   });
 });
