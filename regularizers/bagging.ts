@@ -8,9 +8,10 @@
  * Members train one after another, each with the full cost of a single model (k× the time of one
  * run), or, with `batched`, all at once (engine/train/ensemble.ts: one matmul dispatch per layer
  * for all members, one optimizer dispatch), ending bit for bit where the members trained one after
- * another end. Batching needs members of Linear layers only (no dropout or batch norm inside them),
+ * another end. Batching needs members of Linear layers, with or without dropout on the inputs and
+ * hidden units (each member draws its own masks with its own keys; no batch norm or other layers),
  * the default loss, an optimizer of per-element transformations, and regularizers that only add
- * such transformations; `batched: 'auto'` falls back to one after another otherwise.
+ * such transformations or dropout layers; `batched: 'auto'` falls back to one after another otherwise.
  */
 import {
   add,
@@ -175,7 +176,7 @@ export interface EnsembleConfig extends FitConfig {
 }
 
 /** Why a run of `config` cannot be batched (beyond the members themselves), or null. */
-function runUnbatchableReason(config: EnsembleConfig, regs: readonly Regularizer[]): string | null {
+function runUnbatchableReason(config: EnsembleConfig, regs: readonly Regularizer[], own: readonly Regularizer[]): string | null {
   if (config.optimizer instanceof ChainOptimizer) return 'the optimizer is already bound to a model (give a direction or a chain)';
   if (config.loss !== undefined) return 'only the default loss (softmax cross-entropy) is batched';
   for (const [key, v] of Object.entries({
@@ -191,9 +192,13 @@ function runUnbatchableReason(config: EnsembleConfig, regs: readonly Regularizer
   }
   for (const r of regs) {
     // A hook is a function (setup and the training loop's hooks), or layers / an evaluation period; data fields (alpha) are not.
+    // The layers of a regularizer the members were built with are not: they are checked with the members (unbatchableReason).
     const fields = r as unknown as Record<string, unknown>;
     const hooks = Object.keys(r).filter(
-      (key) => key !== 'dispose' && (typeof fields[key] === 'function' || ((key === 'layers' || key === 'evalEvery') && fields[key] !== undefined)),
+      (key) =>
+        key !== 'dispose' &&
+        !(key === 'layers' && own.includes(r)) &&
+        (typeof fields[key] === 'function' || ((key === 'layers' || key === 'evalEvery') && fields[key] !== undefined)),
     );
     if (hooks.length > 0) return `the regularizer ${r.name} has hooks (${hooks.join(', ')}); only regularizers that add optimizer transformations are batched`;
   }
@@ -212,8 +217,9 @@ async function trainMembers(
     throw new ArgumentError(`${resample ? 'bagging' : 'ensemble'}: batched must be true, false or 'auto', got ${String(batched)}`);
   if (batched) {
     const members = Array.from({ length: k }, (_, i) => config.makeModel(i));
-    const regs = [...(modelRegularizers(members[0]) ?? []), ...(config.regularizers ?? [])];
-    const why = unbatchableReason(members) ?? runUnbatchableReason(config, regs);
+    const own = modelRegularizers(members[0]) ?? [];
+    const regs = [...own, ...(config.regularizers ?? [])];
+    const why = unbatchableReason(members) ?? runUnbatchableReason(config, regs, own);
     if (!why) return trainBatched(data, config, members, regs, resample);
     for (const m of members) m.dispose();
     if (batched === true) throw new ArgumentError(`${resample ? 'bagging' : 'ensemble'}: cannot train the members batched: ${why}`);

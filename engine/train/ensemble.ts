@@ -12,15 +12,29 @@
  * gradients as the tape does, and the optimizer's update is per element with the same coefficients.
  * tests/regularizers/bagging-batched.test.ts checks every parameter's bits against members trained alone.
  *
- * Supported: members of Linear layers only (an `mlp`/`createMlp` without dropout or inserted
- * layers: ReLU fused or not, with or without biases), softmax cross-entropy, an optimizer chain of
- * per-element transformations (sgd, momentum, adam, the penalties). Refused with an error that says
- * why: dropout, batch norm and any other layer inside members (each member's masks and statistics
- * would need their own keys and buffers), a global-norm clip (it couples the members) and custom
- * transforms, and layers of width 1 (their bias gradient is reduced another way alone).
+ * Dropout: each member draws its own masks, with its own Dropout layers' keys (its seed, the layer's
+ * stream, the step as offset), as alone. Hidden dropout of fused members is in the batched product's
+ * epilogue, forward and backward, with one key per member (`matmulBatched`'s `dropout` array: the
+ * kernel `matmul_keyed` reads workgroup z's key from a small storage array, shaders/matmul.wgsl), so
+ * member i's mask is the Philox contract's mask of its own M × N product: still one dispatch per
+ * layer. Input dropout, and hidden dropout of unfused members, is the standalone dropout kernel once
+ * per member on a copy of its rows (k dispatches, as the k members alone).
+ *
+ * Supported: members of Linear layers with dropout on the inputs and between them, or none (an
+ * `mlp`/`createMlp` with `dropout` and no other inserted layers: ReLU fused or not, with or without
+ * biases; every member with the same keep probabilities and rule, seeds free), softmax cross-entropy,
+ * an optimizer chain of per-element transformations (sgd, momentum, adam, the penalties). Refused
+ * with an error that says why: batch norm and any other layer inside members (each member's
+ * statistics would need their own buffers), dropout after the last layer or two in a row, dropout
+ * whose keep probability or rule differs between members (one threshold per dispatch), a global-norm
+ * clip (it couples the members) and custom transforms, and layers of width 1 (their bias gradient is
+ * reduced another way alone).
  */
 import type { Sequential } from '../nn/sequential';
 import { Linear } from '../nn/linear';
+import { Dropout } from '../nn/dropout';
+import type { Layer } from '../nn/layer';
+import { dropoutBackward, dropoutForward, type DropoutOptions } from '../ops/dropout';
 import { type Chain, chainWith, type ChainOptimizer } from '../optim/chain';
 import { ClipTransform, CustomTransform, type DirectionTransform } from '../optim/transforms';
 import { ParamArena, type ParamSpec } from '../optim/arena';
@@ -45,28 +59,71 @@ interface StackedLayer {
   relu: boolean;
   weight: string;
   bias: string | null;
+  /** The members' dropout layers after this one (member i's at [i]), or null. */
+  dropout: Dropout[] | null;
+}
+
+/**
+ * A member's layers as the batched step runs them: an optional input dropout, then Linear layers,
+ * each but the last optionally followed by one dropout (where `forwardLayers` fuses it into the
+ * chain); a string saying why when the layers are otherwise. Dropout layers that keep every unit
+ * (rate 0) are the identity, as in `forwardLayers`.
+ */
+function memberStructure(layers: readonly Layer[]): { input: Dropout | null; linears: { linear: Linear; dropout: Dropout | null }[] } | string {
+  let input: Dropout | null = null;
+  const linears: { linear: Linear; dropout: Dropout | null }[] = [];
+  for (const [j, l] of layers.entries()) {
+    if (l instanceof Linear) linears.push({ linear: l, dropout: null });
+    else if (l instanceof Dropout) {
+      const after = linears[linears.length - 1];
+      if (j === layers.length - 1) return `the dropout "${l.name}" follows the last layer (only dropout on the inputs and between Linear layers batches)`;
+      if (j > 0 && !(layers[j - 1] instanceof Linear)) return `the dropout "${l.name}" follows another dropout (one dropout per site batches)`;
+      if (l.rate === 0) continue;
+      if (after) after.dropout = l;
+      else input = l;
+    } else
+      return `the layer "${l.name}" (${l.constructor.name}): only Linear and Dropout layers batch (batch norm and other layers inside members would need buffers per member)`;
+  }
+  return { input, linears };
+}
+
+/** Why member i's dropout `d` cannot share a dispatch with member 0's `f` (the threshold and scale are the dispatch's), or null. */
+function dropoutMismatch(i: number, d: Dropout | null, f: Dropout | null, where: string): string | null {
+  if (!d && !f) return null;
+  if (!d || !f) return `member ${i} has ${d ? `the dropout "${d.name}"` : 'no dropout'} ${where} and member 0 ${f ? `the dropout "${f.name}"` : 'none'}`;
+  if (d.name !== f.name || d.keepProb !== f.keepProb || d.rule !== f.rule)
+    return `member ${i}'s dropout ${where} (${d.name}, keep ${d.keepProb}, ${d.rule}) differs from member 0's (${f.name}, keep ${f.keepProb}, ${f.rule}): every member's must keep with the same probability and rule (the seeds may differ)`;
+  return null;
 }
 
 /**
  * Why `members` cannot train as one batched ensemble (a sentence), or null when they can: at least
- * one member, all on one runtime, every layer a Linear, the same widths, activations, biases, fusion
- * setting and parameter penalties in every member.
+ * one member, all on one runtime, every layer a Linear or a Dropout on the inputs or between two
+ * Linear layers, the same widths, activations, biases, dropout probabilities and rules, fusion
+ * setting and parameter penalties in every member (dropout seeds and streams may differ: each
+ * member draws its own masks).
  */
 export function unbatchableReason(members: readonly Sequential[]): string | null {
   if (!Array.isArray(members) || members.length === 0) return 'it needs at least one member';
   const list: readonly Sequential[] = members;
   const first = list[0];
+  const firstShape = memberStructure(first.layers);
+  if (typeof firstShape === 'string') return `member 0 has ${firstShape}`;
   for (const [i, m] of list.entries()) {
     if (m.arena.rt !== first.arena.rt) return `member ${i} is on another runtime`;
-    const other = m.layers.find((l) => !(l instanceof Linear));
-    if (other)
-      return `member ${i} has the layer "${other.name}" (${other.constructor.name}): only Linear layers batch (dropout, batch norm and other layers inside members would need a key or buffers per member)`;
-    if (m.layers.length !== first.layers.length) return `member ${i} has ${m.layers.length} layers, member 0 ${first.layers.length}`;
-    for (const [j, l] of (m.layers as Linear[]).entries()) {
-      const f = first.layers[j] as Linear;
+    const shape = memberStructure(m.layers);
+    if (typeof shape === 'string') return `member ${i} has ${shape}`;
+    if (shape.linears.length !== firstShape.linears.length)
+      return `member ${i} has ${shape.linears.length} Linear layers, member 0 ${firstShape.linears.length}`;
+    const inputWhy = dropoutMismatch(i, shape.input, firstShape.input, 'on the inputs');
+    if (inputWhy) return inputWhy;
+    for (const [j, { linear: l, dropout }] of shape.linears.entries()) {
+      const f = firstShape.linears[j].linear;
       if (l.name !== f.name || l.inFeatures !== f.inFeatures || l.outFeatures !== f.outFeatures || l.activation !== f.activation || l.hasBias !== f.hasBias)
         return `member ${i}'s layer ${j} (${l.name} ${l.inFeatures}→${l.outFeatures} ${l.activation}) differs from member 0's (${f.name} ${f.inFeatures}→${f.outFeatures} ${f.activation})`;
       if (l.outFeatures === 1) return `layer ${l.name} has width 1 (its bias gradient is a different reduction alone)`;
+      const why = dropoutMismatch(i, dropout, firstShape.linears[j].dropout, `after ${l.name}`);
+      if (why) return why;
     }
     if (m.fuse !== first.fuse) return `member ${i} fuses its layers (${m.fuse}) and member 0 does not (${first.fuse}), or the reverse`;
     for (const p of m.arena.params) if (p.l2 !== first.arena.param(p.name).l2) return `member ${i}'s ${p.name} has its own l2 (${p.l2})`;
@@ -91,6 +148,8 @@ export class BatchedEnsemble {
   /** The next step's number. */
   globalStep = 0;
   private readonly layers: StackedLayer[];
+  /** The members' dropout layers on the inputs (member i's at [i]), or null. */
+  private readonly inputDropout: Dropout[] | null;
   private readonly fused: boolean;
   private readonly accs: Tensor<'f32'>[];
   private readonly scales = new Map<number, Tensor<'f32'>>();
@@ -111,13 +170,17 @@ export class BatchedEnsemble {
     const first = memberModels[0];
     const k = memberModels.length;
     this.fused = first.fuse;
-    this.layers = (first.layers as Linear[]).map((l) => ({
+    // Checked by unbatchableReason: every member has this structure.
+    const shapes = memberModels.map((m) => memberStructure(m.layers) as Exclude<ReturnType<typeof memberStructure>, string>);
+    this.inputDropout = shapes[0].input ? shapes.map((sh) => sh.input!) : null;
+    this.layers = shapes[0].linears.map(({ linear: l, dropout }, j) => ({
       name: l.name,
       inFeatures: l.inFeatures,
       outFeatures: l.outFeatures,
       relu: l.activation === 'relu',
       weight: `${l.name}.weight`,
       bias: l.hasBias ? `${l.name}.bias` : null,
+      dropout: dropout ? shapes.map((sh) => sh.linears[j].dropout!) : null,
     }));
     const specs: ParamSpec[] = first.arena.params.map((p) => ({ name: p.name, shape: [k, ...p.shape], role: p.role, layer: p.layer, l2: p.l2 }));
     this.arena = ParamArena.create(this.rt, specs);
@@ -149,7 +212,8 @@ export class BatchedEnsemble {
    * Records one step of every member and submits it: `batch.x` holds the members' minibatches one
    * after another ([k·B, in], or [k, B, in]: member i's rows are i·B … i·B + B − 1), `batch.targets`
    * their targets ([k·B, classes]). Member i's step is the one `recordStep` runs for member i's
-   * model on its rows at the same step number (no randomness is drawn: none of its layers draws).
+   * model on its rows at the same step number: its dropout masks are drawn with its own layers'
+   * keys (seed, stream, the step as offset), on its own rows, as alone.
    */
   record(batch: StepBatch): void {
     if (this.disposed) throw new ArgumentError('BatchedEnsemble: used after dispose()');
@@ -169,13 +233,27 @@ export class BatchedEnsemble {
     if (targets.rank !== 2 || targets.shape[0] !== rows || targets.shape[1] !== last.outFeatures)
       throw new ShapeError(`BatchedEnsemble.step: targets ${fmtShape(targets.shape)} must be [${rows}, ${last.outFeatures}] for inputs ${fmtShape(x.shape)}`);
     const rt = this.rt;
+    const step = this.globalStep;
     tidy(() => {
       this.arena.zeroGrads();
       const p = (name: string) => this.arena.param(name);
-      // Forward: h_l = relu_l(h_{l−1}·W_l + b_l) for every member, one dispatch per layer.
-      const hs: Tensor<'f32'>[] = [rt.view(x, [k, b, first.inFeatures]) as Tensor<'f32'>];
+      const keys = (layers: Dropout[] | null) => (layers ? layers.map((d) => memberKey(d, step)) : undefined);
+      // Forward: h_l = dropout_l(relu_l(h_{l−1}·W_l + b_l)) for every member, one dispatch per layer, each
+      // member's mask with its own key: in the product's epilogue when fused (linearChain), else a pass
+      // of its own per member (the layer's `forward`). The input dropout is a pass per member either way.
+      const x3 = rt.view(x, [k, b, first.inFeatures]) as Tensor<'f32'>;
+      const hs: Tensor<'f32'>[] = [this.inputDropout ? this.dropoutMembers(x3, keys(this.inputDropout)!, false) : x3];
+      // The Linear layers' own outputs (before an unfused dropout): the ReLU derivative's gate.
+      const outs: Tensor<'f32'>[] = [];
       for (const l of this.layers) {
-        hs.push(matmulBatched(hs[hs.length - 1], p(l.weight).value, { bias: l.bias ? p(l.bias).value : undefined, relu: l.relu }));
+        const key = keys(l.dropout);
+        const h = matmulBatched(hs[hs.length - 1], p(l.weight).value, {
+          bias: l.bias ? p(l.bias).value : undefined,
+          relu: l.relu,
+          dropout: this.fused ? key : undefined,
+        });
+        outs.push(h);
+        hs.push(key && !this.fused ? this.dropoutMembers(h, key, false) : h);
       }
       const logits = rt.view(hs[hs.length - 1], [rows, last.outFeatures]);
       this.accumulateMetrics(logits, targets, b);
@@ -188,12 +266,16 @@ export class BatchedEnsemble {
         addInto(p(l.weight).grad, matmulBatched(input, gz, { transA: true }));
         if (l.bias) addInto(p(l.bias).grad, sumAxes(gz, [1]));
         if (i === 0) break;
-        // The previous layer's pre-activation gradient: fused, the ReLU gate in the product's epilogue (linearChain); else a pass of its own (linear).
-        const prevRelu = this.layers[i - 1].relu;
-        if (this.fused) gz = matmulBatched(gz, p(l.weight).value, { transB: true, gate: prevRelu ? input : undefined });
+        // The previous layer's pre-activation gradient: fused, its dropout mask (regenerated from the
+        // forward's keys) and ReLU gate in the product's epilogue (linearChain); else the dropout's
+        // backward pass per member and the ReLU derivative as passes of their own (dropout, linear).
+        const prev = this.layers[i - 1];
+        const prevKeys = keys(prev.dropout);
+        if (this.fused) gz = matmulBatched(gz, p(l.weight).value, { transB: true, dropout: prevKeys, gate: prev.relu ? input : undefined });
         else {
-          const dh = matmulBatched(gz, p(l.weight).value, { transB: true });
-          gz = prevRelu ? activationGrad('relu_grad', input, dh) : dh;
+          let dh = matmulBatched(gz, p(l.weight).value, { transB: true });
+          if (prevKeys) dh = this.dropoutMembers(dh, prevKeys, true);
+          gz = prev.relu ? activationGrad('relu_grad', outs[i - 1], dh) : dh;
         }
       }
       this.optimizer.step();
@@ -268,6 +350,28 @@ export class BatchedEnsemble {
     for (const t of [...this.accs, ...this.scales.values()]) t.dispose();
   }
 
+  /**
+   * Dropout of each member's slice of `x` [k, …] with its own key, as the standalone kernel of the
+   * member's Dropout layer (forward, or `backward`: the same mask again): per member, its rows copied
+   * out, one dropout dispatch on them (the very dispatch it runs alone) and the result copied into
+   * its slice of the output. k dispatches, as the k members alone.
+   */
+  private dropoutMembers(x: Tensor<'f32'>, keys: readonly DropoutOptions[], backward: boolean): Tensor<'f32'> {
+    const rt = this.rt;
+    const out = rt.empty(x.shape);
+    const shape = x.shape.slice(1);
+    const bytes = (x.size / keys.length) * 4;
+    for (const [i, key] of keys.entries()) {
+      const mine = rt.empty(shape);
+      rt.copy({ buffer: x.buffer, offset: x.byteOffset + i * bytes, size: bytes }, mine, bytes);
+      const y = backward ? dropoutBackward(mine, key) : dropoutForward(mine, key).y;
+      rt.copy(y, { buffer: out.buffer, offset: out.byteOffset + i * bytes, size: bytes }, bytes);
+      mine.dispose();
+      y.dispose();
+    }
+    return out;
+  }
+
   /** The f32 1/B the mean loss's gradient starts from, one cached scalar per batch size. */
   private scale(b: number): Tensor<'f32'> {
     let t = this.scales.get(b);
@@ -290,6 +394,13 @@ export class BatchedEnsemble {
       accumulateXentMetrics(li, ti, acc);
     }
   }
+}
+
+/** The key of the mask member dropout layer `d` draws at training step `step` (the layer's own, as in `forwardLayers`). */
+function memberKey(d: Dropout, step: number): DropoutOptions {
+  const key = d.fusedKey({ training: true, step });
+  if (key === null || key === 'identity') throw new ArgumentError(`BatchedEnsemble: the dropout "${d.name}" draws no mask in training`);
+  return key;
 }
 
 /**

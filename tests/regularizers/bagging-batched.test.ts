@@ -3,13 +3,15 @@
  * `batched`): k = 3 members trained at once end bit for bit where the same members trained one
  * after another end — every parameter's f32 bits and each epoch's training and validation metrics — for bootstrap resamples (bagging) and
  * seeds alone (ensemble), odd widths (the unaligned matmul kernels) and vec4-aligned ones, a partial
- * last minibatch, fused and unfused ReLU backward, momentum, Adam and a coupled L2 penalty. The
- * twin is the sequential path itself (the engine's `fit` per member), so the check is exact
- * equality, no tolerance. Bad inputs give errors that say why.
+ * last minibatch, fused and unfused ReLU backward, momentum, Adam and a coupled L2 penalty, and
+ * members with dropout on the inputs and hidden units (each member's masks drawn with its own keys:
+ * in the batched product's epilogue when fused, per member otherwise; both rules, one keep
+ * probability per hidden layer). The twin is the sequential path itself (the engine's `fit` per
+ * member), so the check is exact equality, no tolerance. Bad inputs give errors that say why.
  */
 import { describe, expect, it } from 'vitest';
 import { adam, BatchedEnsemble, chain, clipByGlobalNorm, GpuDataset, momentum, sgd, type Runtime, type Sequential } from '../../engine/index';
-import { bagging, dropout, ensemble, l2, mlp, type EnsembleConfig } from '../../regularizers/index';
+import { bagging, batchNorm, dropout, ensemble, l2, mlp, type EnsembleConfig, type Regularizer } from '../../regularizers/index';
 import { firstBitDiff, randomArray, useRuntime } from '../helpers/gpu';
 
 /** A small classification set: `n` rows of `features` values in [-1, 1), labels from a fixed rule. */
@@ -47,26 +49,29 @@ async function expectTwins(train: (batched: boolean) => ReturnType<typeof baggin
 describe('batched bagging: k members at once, bit-identical to each alone', () => {
   const rt = useRuntime();
 
-  it('bagging, odd widths 13-10-7-3, 37 rows in minibatches of 8, momentum, with validation', async () => {
-    const train = dataset(rt(), 37, 13, 3, 1);
-    const val = dataset(rt(), 11, 13, 3, 2);
+  /** Bagging of 3 members 13-10-7-3 (odd widths) built with `regularizers`, 37 rows in minibatches of 8, momentum, with validation. */
+  async function oddWidthsBagging(regularizers: Regularizer[], seed: number): Promise<void> {
+    const train = dataset(rt(), 37, 13, 3, seed);
+    const val = dataset(rt(), 11, 13, 3, seed + 1);
     await expectTwins((batched) =>
       bagging(
         { train, val },
         {
           k: 3,
-          makeModel: (i) => mlp(rt(), { sizes: [13, 10, 7, 3], seed: 100 + i }),
+          makeModel: (i) => mlp(rt(), { sizes: [13, 10, 7, 3], seed: 100 * seed + i, regularizers }),
           optimizer: momentum({ lr: 0.05, momentum: 0.9 }),
           epochs: 2,
           batchSize: 8,
-          seed: 5,
+          seed: seed + 4,
           batched,
         },
       ),
     );
     train.dispose();
     val.dispose();
-  });
+  }
+
+  it('bagging, odd widths 13-10-7-3, 37 rows in minibatches of 8, momentum, with validation', () => oddWidthsBagging([], 1));
 
   it('a seed ensemble, aligned widths 16-24-8, Adam with coupled L2, 3 steps (maxSteps)', async () => {
     const train = dataset(rt(), 32, 16, 8, 3);
@@ -89,31 +94,78 @@ describe('batched bagging: k members at once, bit-identical to each alone', () =
     train.dispose();
   });
 
-  it('unfused members (the ReLU derivative as its own pass), 12-8-5-4, plain SGD', async () => {
-    const train = dataset(rt(), 20, 12, 4, 4);
+  /** Bagging of 3 unfused members 12-8-5-4 built with `regularizers`, 20 rows in minibatches of 6, plain SGD. */
+  async function unfusedBagging(regularizers: Regularizer[], seed: number): Promise<void> {
+    const train = dataset(rt(), 20, 12, 4, seed);
     const make = (i: number): Sequential => {
-      const m = mlp(rt(), { sizes: [12, 8, 5, 4], seed: 30 + i });
+      const m = mlp(rt(), { sizes: [12, 8, 5, 4], seed: 30 * seed + i, regularizers });
       m.fuse = false;
       return m;
     };
-    await expectTwins((batched) => bagging({ train }, { k: 3, makeModel: make, optimizer: sgd({ lr: 0.1 }), epochs: 1, batchSize: 6, seed: 2, batched }));
+    await expectTwins((batched) =>
+      bagging({ train }, { k: 3, makeModel: make, optimizer: sgd({ lr: 0.1 }), epochs: 1, batchSize: 6, seed: seed - 2, batched }),
+    );
+    train.dispose();
+  }
+
+  it('unfused members (the ReLU derivative as its own pass), 12-8-5-4, plain SGD', () => unfusedBagging([], 4));
+
+  it('dropout on the inputs and hidden units, fused: the same bagging', () => oddWidthsBagging([dropout({ input: { keep: 0.8 }, hidden: { keep: 0.5 } })], 6));
+
+  it('dropout, the weight scaling rule and a keep probability per hidden layer: a seed ensemble, aligned widths 16-24-12-8, Adam', async () => {
+    const train = dataset(rt(), 32, 16, 8, 8);
+    await expectTwins((batched) =>
+      ensemble(
+        { train },
+        {
+          k: 3,
+          makeModel: (i) =>
+            mlp(rt(), {
+              sizes: [16, 24, 12, 8],
+              seed: 40 + i,
+              regularizers: [dropout({ input: { keep: 0.9 }, hidden: [{ keep: 0.5 }, { keep: 0.75 }], rule: 'weight-scaling' })],
+            }),
+          optimizer: adam({ lr: 0.01 }),
+          epochs: 2,
+          batchSize: 8,
+          seed: 3,
+          batched,
+        },
+      ),
+    );
     train.dispose();
   });
 
+  it('dropout in unfused members (the masks and the ReLU derivative as passes of their own): the same bagging', () =>
+    unfusedBagging([dropout({ input: { keep: 0.8 }, hidden: { keep: 0.6 } })], 9));
+
   it('what cannot be batched: an error that says why with batched: true, the sequential path with auto', async () => {
     const train = dataset(rt(), 16, 8, 2, 5);
-    const withDropout: EnsembleConfig = {
+    const withBatchNorm: EnsembleConfig = {
       k: 2,
-      makeModel: (i) => mlp(rt(), { sizes: [8, 6, 2], seed: i, regularizers: [dropout({ hidden: { keep: 0.5 } })] }),
+      makeModel: (i) => mlp(rt(), { sizes: [8, 6, 2], seed: i, regularizers: [batchNorm()] }),
       optimizer: sgd({ lr: 0.1 }),
       epochs: 1,
       batchSize: 8,
     };
-    await expect(bagging({ train }, { ...withDropout, batched: true })).rejects.toThrow(/cannot train the members batched: .*only Linear layers batch/);
-    const fallback = await bagging({ train }, { ...withDropout, batched: 'auto' });
+    await expect(bagging({ train }, { ...withBatchNorm, batched: true })).rejects.toThrow(
+      /cannot train the members batched: .*only Linear and Dropout layers batch/,
+    );
+    const fallback = await bagging({ train }, { ...withBatchNorm, batched: 'auto' });
     expect(fallback.reports.map((r) => r.steps)).toEqual([2, 2]);
     fallback.ensemble.dispose();
-    await expect(bagging({ train }, { ...withDropout, batched: 'yes' as unknown as boolean })).rejects.toThrow(/batched must be true, false or 'auto'/);
+    await expect(bagging({ train }, { ...withBatchNorm, batched: 'yes' as unknown as boolean })).rejects.toThrow(/batched must be true, false or 'auto'/);
+    // Dropout whose keep probability differs between members (one threshold per dispatch), and dropout given to the run but not built into the members.
+    const keeps = [0.5, 0.7];
+    const unequal: EnsembleConfig = {
+      ...withBatchNorm,
+      makeModel: (i) => mlp(rt(), { sizes: [8, 6, 2], seed: i, regularizers: [dropout({ input: { keep: 1 }, hidden: { keep: keeps[i] } })] }),
+    };
+    await expect(bagging({ train }, { ...unequal, batched: true })).rejects.toThrow(
+      /member 1's dropout after fc1 \(drop1, keep 0.7, inverted\) differs from member 0's/,
+    );
+    const notBuilt: EnsembleConfig = { ...withBatchNorm, makeModel: (i) => mlp(rt(), { sizes: [8, 6, 2], seed: i }), regularizers: [dropout()] };
+    await expect(bagging({ train }, { ...notBuilt, batched: true })).rejects.toThrow(/the regularizer dropout has hooks \(layers\)/);
 
     const members = [0, 1].map((i) => mlp(rt(), { sizes: [8, 6, 2], seed: i }));
     expect(() => new BatchedEnsemble(members, chain(clipByGlobalNorm({ maxNorm: 1 }), sgd({ lr: 0.1 })))).toThrow(/global-norm clip couples the members/);
