@@ -2,9 +2,10 @@
  * Noise injection (chapter 7.5): Gaussian noise on the inputs and on the hidden units, and noise on
  * the weights, ε_W ~ N(0, ηI) drawn fresh for every presentation (eq. 7.31). Every draw comes from
  * the counter-based generator inside the kernel, keyed by (seed, stream, step): nothing random is
- * stored, and the weights are never copied — weight noise adds the draw in place before the
- * forward pass and takes the same draw away after the backward pass (one dispatch each; the
- * restore is exact to rounding: half an ulp of the perturbed and of the restored value).
+ * stored. Weight noise adds the draw in place before the forward pass, in a dispatch that also
+ * keeps the clean values in a buffer of the arena's size, and copies them back after the backward
+ * pass: one draw per weight per step, and the weights the update sees are bit for bit the ones
+ * before the noise.
  */
 import {
   RANDOM_STREAMS,
@@ -55,15 +56,18 @@ export function hiddenNoise(config: { std: number }): Regularizer {
 
 /**
  * Weight noise ε_W ~ N(0, ηI) (eq. 7.31) on the selected parameters (default: the weights), fresh
- * for every step: perturbed before the forward pass, restored after the backward pass, so the
- * gradient is taken at W + ε_W and the update applies to W.
+ * for every step: perturbed before the forward pass (the clean values kept in the same dispatch),
+ * restored by a buffer copy after the backward pass, so the gradient is taken at W + ε_W and the
+ * update applies to W exactly.
  */
 export function weightNoise(config: Selection & { eta: number; seed?: number }): Regularizer {
   const eta = nonNegative('weightNoise', 'eta', config.eta);
   let seed = config.seed === undefined ? undefined : seed53('weightNoise', 'seed', config.seed);
   let arena: ParamArena | null = null;
   let table: Tensor<'u32'> | null = null;
-  const key = (step: number, sign: 1 | -1) => ({ seed: seed ?? 0, stream: WEIGHT_STREAM, offset: step, sign });
+  /** The arena's values before this step's noise (a buffer of the arena's size, kept across steps). */
+  let clean: Tensor<'f32'> | null = null;
+  let perturbed = false;
   return {
     name: 'weight noise',
     setup(ctx): void {
@@ -71,16 +75,24 @@ export function weightNoise(config: Selection & { eta: number; seed?: number }):
       arena = ctx.model.arena;
       const a = arena;
       table = keepTensor(a.chunkTable(a.params.map((p) => (isSelected(config, p, a, 'weightNoise') ? Math.sqrt(eta) : 0))));
+      clean?.dispose();
+      clean = eta > 0 ? keepTensor(a.rt.empty([a.length])) : null;
     },
     beforeForward(ctx: StepContext): void {
-      if (arena && table && eta > 0) perturbArena(arena, table, key(ctx.step, 1));
+      if (!(arena && table && clean)) return;
+      perturbArena(arena, table, { seed: seed ?? 0, stream: WEIGHT_STREAM, offset: ctx.step, sign: 1, keep: clean });
+      perturbed = true;
     },
-    afterBackward(ctx: StepContext): void {
-      if (arena && table && eta > 0) perturbArena(arena, table, key(ctx.step, -1));
+    afterBackward(): void {
+      if (!(arena && clean && perturbed)) return;
+      arena.rt.copy(clean, arena.values);
+      perturbed = false;
     },
     dispose(): void {
       table?.dispose();
       table = null;
+      clean?.dispose();
+      clean = null;
     },
   };
 }

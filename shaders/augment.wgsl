@@ -46,9 +46,13 @@
 //
 // ---- Layout of the work -----------------------------------------------------------------------
 //
-// One workgroup per example: invocation 0 draws the transform into workgroup memory (one Philox
-// call per example instead of one per pixel), and the WG invocations then share the example's
-// pixels in runs of four aligned to the flat index, the four elements of one noise draw.
+// One invocation per output row of one example, with no workgroup memory and no barrier: each
+// invocation draws its example's transform itself (one Philox call per row), then walks the row in
+// runs of four aligned to the flat index, the four elements of one noise draw. A run that straddles
+// two rows is drawn by both, and each keeps its own elements. Every loop over the four is written
+// out, so the draws are read with constant indices, and the warp has no branch (see warp_pixel):
+// on the CPU-based adapters, which run invocations as SIMD lanes, divergent branches per tap cost
+// more than the taps themselves.
 
 struct Params {
   batch: u32,
@@ -87,8 +91,6 @@ override WG: u32 = 64;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-var<workgroup> example_transform: Transform;
-
 fn make_transform(dx: f32, dy: f32, turn: f32, scale: f32, flip: u32) -> Transform {
   // Scale 1 skips the division, which WGSL does not require to be exact: pure shifts and mirrors
   // stay exact.
@@ -111,49 +113,61 @@ fn draw_transform(b: u32) -> Transform {
   return make_transform(dx, dy, turn, scale, params.flips & w.w & 1u);
 }
 
-// Input pixel (ix, iy) of the example starting at `base`, 0 outside the image.
-fn tap(base: u32, ix: i32, iy: i32) -> f32 {
-  if (ix < 0 || iy < 0 || ix >= i32(params.width) || iy >= i32(params.height)) { return 0.0; }
-  return x[base + u32(iy) * params.width + u32(ix)];
-}
-
-// The output pixel (col, row) of the example starting at `base`.
+// The output pixel (col, row) of the example starting at `base`. Branch-free: the four taps are
+// read at indices clamped into the image and zeroed outside it by `select` (evaluated on both
+// sides, `&` rather than `&&`), so the invocations of a SIMD batch never part ways here; a sample on
+// a pixel centre (f = 0) still returns that pixel itself.
 fn warp_pixel(t: Transform, base: u32, col: u32, row: u32) -> f32 {
   let c = vec2<f32>(f32(params.width - 1u), f32(params.height - 1u)) * 0.5;
   let o = vec2<f32>(f32(col), f32(row)) - c - t.shift;
   var r = vec2<f32>(t.cs.x * o.x + t.cs.y * o.y, t.cs.x * o.y - t.cs.y * o.x) * t.inv_scale;
-  if (t.flip != 0u) { r.x = -r.x; }
+  r.x = select(r.x, -r.x, t.flip != 0u);
   let s = r + c;
   // Clamped before the conversion to i32 so far-off samples stay far off (both taps outside).
   let s0 = clamp(floor(s), vec2<f32>(-2.0), vec2<f32>(f32(params.width), f32(params.height)));
   let f = s - s0;
   let i0 = vec2<i32>(s0);
-  if (f.x == 0.0 && f.y == 0.0) { return tap(base, i0.x, i0.y); }  // on a pixel centre: the pixel itself
-  let top = (1.0 - f.x) * tap(base, i0.x, i0.y) + f.x * tap(base, i0.x + 1, i0.y);
-  let bottom = (1.0 - f.x) * tap(base, i0.x, i0.y + 1) + f.x * tap(base, i0.x + 1, i0.y + 1);
-  return (1.0 - f.y) * top + f.y * bottom;
+  let size = vec2<i32>(i32(params.width), i32(params.height));
+  let in0 = (i0 >= vec2<i32>(0)) & (i0 < size);          // column x0, row y0 inside
+  let in1 = (i0 >= vec2<i32>(-1)) & (i0 + 1 < size);     // column x0 + 1, row y0 + 1 inside
+  let k0 = vec2<u32>(clamp(i0, vec2<i32>(0), size - 1));
+  let k1 = vec2<u32>(clamp(i0 + 1, vec2<i32>(0), size - 1));
+  let row0 = base + k0.y * params.width;
+  let row1 = base + k1.y * params.width;
+  let p00 = select(0.0, x[row0 + k0.x], in0.x & in0.y);
+  let p01 = select(0.0, x[row0 + k1.x], in1.x & in0.y);
+  let p10 = select(0.0, x[row1 + k0.x], in0.x & in1.y);
+  let p11 = select(0.0, x[row1 + k1.x], in1.x & in1.y);
+  let top = (1.0 - f.x) * p00 + f.x * p01;
+  let bottom = (1.0 - f.x) * p10 + f.x * p11;
+  return select((1.0 - f.y) * top + f.y * bottom, p00, (f.x == 0.0) & (f.y == 0.0));
+}
+
+// Element i of the row [start, end) of the example starting at `first`, noise draw z.
+fn put(t: Transform, first: u32, start: u32, end: u32, row: u32, i: u32, z: f32) {
+  if (i < start || i >= end) { return; }
+  let v = warp_pixel(t, first, i - start, row);
+  y[i] = select(v, v + params.noise_std * z, params.noise_std != 0.0);
 }
 
 @compute @workgroup_size(WG)
-fn augment(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let b = wid.x + wid.y * groups.x;  // the grid spills into y past 65,535 examples
-  if (b >= params.batch) { return; }
-  if (lid == 0u) { example_transform = draw_transform(b); }
-  workgroupBarrier();
-  let t = example_transform;
+fn augment(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let g = gid.x + gid.y * groups.x * WG;  // the grid spills into y past 65,535 workgroups
+  if (g >= params.batch * params.height) { return; }
+  let b = g / params.height;
+  let row = g - b * params.height;
+  let t = draw_transform(b);
   let first = b * params.height * params.width;
-  let end = first + params.height * params.width;
+  let start = first + row * params.width;
+  let end = start + params.width;
   let key = vec2<u32>(params.seed_lo, params.seed_hi);
-  for (var q = first / 4u + lid; 4u * q < end; q += WG) {
+  for (var q = start / 4u; 4u * q < end; q++) {
     var z = vec4<f32>(0.0);
     if (params.noise_std != 0.0) { z = philox_normal4(vec4<u32>(q, params.stream, params.offset_lo, params.offset_hi), key); }
-    for (var j = 0u; j < 4u; j++) {
-      let i = 4u * q + j;
-      if (i >= first && i < end) {
-        let p = i - first;
-        let v = warp_pixel(t, first, p % params.width, p / params.width);
-        y[i] = select(v, v + params.noise_std * z[j], params.noise_std != 0.0);
-      }
-    }
+    let i = 4u * q;
+    put(t, first, start, end, row, i, z.x);
+    put(t, first, start, end, row, i + 1u, z.y);
+    put(t, first, start, end, row, i + 2u, z.z);
+    put(t, first, start, end, row, i + 3u, z.w);
   }
 }

@@ -63,12 +63,12 @@ fn sincos_pi(t: f32) -> vec2<f32> {
 // ln u for a normal (not subnormal) f32 u > 0, to a few ulps of the result, also near u = 1.
 fn ln_accurate(u: f32) -> f32 {
   let bits = bitcast<u32>(u);
-  var e = f32(i32(bits >> 23u) - 127);
-  var m = bitcast<f32>((bits & 0x007FFFFFu) | 0x3F800000u);  // u = m·2ᵉ, m ∈ [1, 2)
-  if (m > 1.41421356) {
-    m = 0.5 * m;
-    e = e + 1.0;
-  }
+  let e0 = f32(i32(bits >> 23u) - 127);
+  let m0 = bitcast<f32>((bits & 0x007FFFFFu) | 0x3F800000u);  // u = m0·2^e0, m0 ∈ [1, 2)
+  // m ∈ (√½, √2]: selected rather than branched, so a SIMD batch of invocations never diverges here.
+  let big = m0 > 1.41421356;
+  let m = select(m0, 0.5 * m0, big);
+  let e = select(e0, e0 + 1.0, big);
   let s = (m - 1.0) / (m + 1.0);  // |s| ≤ 0.1716; m − 1 is exact
   let s2 = s * s;
   let ln_m = 2.0 * s * (1.0 + s2 * (0.3333333432674408 + s2 * (0.20000000298023224 + s2 * (0.1428571492433548 + s2 * (0.1111111119389534 + s2 * 0.09090909361839294)))));

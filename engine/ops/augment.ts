@@ -135,8 +135,8 @@ function record(x: Tensor, size: ImageSize, batch: number, uniforms: Record<stri
     overrides: { WG },
     uniforms: { batch, height: size.height, width: size.width, ...uniforms },
     bindings: { x, y },
-    // One workgroup per example.
-    workgroups: grid1d(batch, 1),
+    // One invocation per row of an example.
+    workgroups: grid1d(batch * size.height, WG),
   });
   return y;
 }

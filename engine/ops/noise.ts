@@ -7,7 +7,9 @@
  *   its autodiff op {@link gaussianNoiseOp}, whose gradient passes through unchanged.
  * - {@link perturbArena}: weight noise (eq. 7.31) in place over a whole parameter arena, one
  *   dispatch, σ per parameter from the arena's chunk table; the same key with sign −1 takes the
- *   same noise away again, so no perturbed copy of the weights is ever kept.
+ *   same noise away again, so no perturbed copy of the weights is ever kept; or, with `keep`, the
+ *   values before the noise go into a buffer in the same pass, and one buffer copy restores them
+ *   bit for bit (one draw per element instead of two: what weight noise in training does).
  */
 import type { OpDef } from '../autograd/opdef';
 import { ARENA_CHUNK, type ParamArena } from '../optim/arena';
@@ -29,6 +31,12 @@ export interface GaussianNoiseOptions extends RandomKey {
 export interface PerturbArenaOptions extends RandomKey {
   /** +1 adds the noise of the key, −1 takes the same noise away again. */
   sign: 1 | -1;
+  /**
+   * An f32 tensor of `arena.length` elements that receives every value of the arena as it was
+   * before the noise (padding included), in the same dispatch: `rt.copy(keep, arena.values)`
+   * then restores the arena bit for bit.
+   */
+  keep?: Tensor;
 }
 
 function checkStd(op: string, std: number): void {
@@ -69,7 +77,8 @@ export function addGaussianNoise(x: Tensor, options: GaussianNoiseOptions): Tens
  * parameter in arena order; 0 for parameters that get no noise, such as biases: their elements and
  * every padding lane stay bit-identical). sign −1 with the same key and table takes the noise away
  * again, up to rounding: half an ulp of the perturbed value plus half an ulp of the restored one.
- * Returns `arena.values`.
+ * With `keep`, the values before the noise are also written there (same draws, same result in the
+ * arena), for an exact restore by copy. Returns `arena.values`.
  */
 export function perturbArena(arena: ParamArena, chunks: Tensor, options: PerturbArenaOptions): Tensor<'f32'> {
   const op = 'perturbArena';
@@ -82,14 +91,20 @@ export function perturbArena(arena: ParamArena, chunks: Tensor, options: Perturb
   }
   if (options.sign !== 1 && options.sign !== -1)
     throw new ArgumentError(`${op}: sign must be +1 (perturb) or -1 (take the noise away), got ${String(options.sign)}`);
+  const keep = options.keep;
+  if (keep !== undefined) {
+    keep.assertAlive(op);
+    if (keep.dtype !== 'f32' || keep.size !== arena.length)
+      throw new ShapeError(`${op}: keep must be f32 with the arena's ${arena.length} elements, got ${keep.dtype} ${fmtShape(keep.shape)}`);
+  }
   const key = keyUniforms(op, options);
   const n4 = arena.length / 4;
   arena.rt.dispatch({
     shader: 'noise',
-    entry: 'perturb_arena',
+    entry: keep ? 'perturb_arena_keep' : 'perturb_arena',
     overrides: { WG },
     uniforms: { n: n4, sigma: 0, sign: options.sign, ...key },
-    bindings: { chunks, w4: values },
+    bindings: keep ? { chunks, w4: values, kept: keep } : { chunks, w4: values },
     workgroups: grid1d(n4, WG),
   });
   return values;

@@ -341,6 +341,36 @@ describe('gaussian noise', () => {
       arena.dispose();
     });
 
+    it('keep: the same arena as without it, bit for bit, the values before the noise in keep (padding included), one dispatch; a copy back restores them exactly', async () => {
+      const plain = makeArena();
+      const arena = makeArena();
+      const chunks = arena.chunkTable(stds);
+      const keep = rt().empty([arena.length]);
+      const before = await arena.values.toArray();
+      const key = { seed: 31337, offset: 2 ** 40 + 3, stream: 2 };
+      perturbArena(plain, chunks, { ...key, sign: 1 });
+      const dispatches = rt().workStats().dispatches;
+      perturbArena(arena, chunks, { ...key, sign: 1, keep });
+      expect(rt().workStats().dispatches - dispatches).toBe(1);
+      const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer);
+      const after = await arena.values.toArray();
+      const want = await plain.values.toArray();
+      expect(bits(after)).toEqual(bits(want));
+      expect(bits(await keep.toArray())).toEqual(bits(before));
+      let moved = 0;
+      for (let i = 0; i < arena.length; i++) moved += after[i] !== before[i] ? 1 : 0;
+      expect(moved).toBeGreaterThan(600 + 60 - 5);
+      rt().copy(keep, arena.values);
+      expect(bits(await arena.values.toArray())).toEqual(bits(before));
+      const short = rt().empty([arena.length - 4]);
+      expect(() => perturbArena(arena, chunks, { ...key, sign: 1, keep: short })).toThrow(/keep must be f32 with the arena's/);
+      short.dispose();
+      keep.dispose();
+      chunks.dispose();
+      plain.dispose();
+      arena.dispose();
+    });
+
     it('rejects a sign other than ±1, a table that is not the arena’s, and a bad key', () => {
       const arena = makeArena();
       const chunks = arena.chunkTable(stds);
