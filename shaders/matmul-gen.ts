@@ -223,34 +223,28 @@ export function matmulEntrySource(layout: MatmulLayout, tm: number): string {
 }
 
 /**
- * Where the dropout epilogue of shaders/matmul.wgsl takes its key from (`mask_seed()` and
- * `mask_ctr()`, appended to the template): 'uniform', the one key of the uniforms (`matmul`,
+ * Where the dropout epilogue of shaders/matmul.wgsl takes its key from (`mask_key()`, appended to
+ * the template): 'uniform', the one key of the uniforms (`matmul`,
  * `matmul_masked`); 'keyed', each product's own key from the storage array `mask_keys`
  * (`matmul_keyed`, the batched ensemble's products, one key per member).
  */
 export type MatmulKeySource = 'uniform' | 'keyed';
 
-/** The WGSL of `mask_seed()` and `mask_ctr()` for each {@link MatmulKeySource}. */
+/** The WGSL of `mask_key()` for each {@link MatmulKeySource}. */
 const KEY_FUNCTIONS: Record<MatmulKeySource, string> = {
   uniform: `// The dropout key: the one in the uniforms.
-fn mask_seed() -> vec2<u32> {
-  return vec2<u32>(params.seed_lo, params.seed_hi);
-}
-
-fn mask_ctr() -> vec3<u32> {
-  return vec3<u32>(params.stream, params.offset_lo, params.offset_hi);
+fn mask_key() -> MaskKey {
+  return MaskKey(vec2<u32>(params.seed_lo, params.seed_hi), vec3<u32>(params.stream, params.offset_lo, params.offset_hi));
 }
 `,
   keyed: `// The dropout key of the invocation's product (set_product): two vec4 per product,
 // (seed_lo, seed_hi, -, -) and (stream, offset_lo, offset_hi, -).
 @group(0) @binding(10) var<storage, read> mask_keys: array<vec4<u32>>;
 
-fn mask_seed() -> vec2<u32> {
-  return mask_keys[2u * product].xy;
-}
-
-fn mask_ctr() -> vec3<u32> {
-  return mask_keys[2u * product + 1u].xyz;
+fn mask_key() -> MaskKey {
+  let seed = mask_keys[2u * product];
+  let ctr = mask_keys[2u * product + 1u];
+  return MaskKey(seed.xy, ctr.xyz);
 }
 `,
 };
@@ -258,7 +252,7 @@ fn mask_ctr() -> vec3<u32> {
 /**
  * The template with its generated entry points appended: every layout of `template` for each of
  * its {@link MATMUL_TMS} that the layout supports, and for shaders/matmul.wgsl the dropout key's
- * functions of `keys` (default 'uniform'). Pure: the same inputs give the same text.
+ * function of `keys` (default 'uniform'). Pure: the same inputs give the same text.
  */
 export function generateMatmulSource(templateSource: string, template: MatmulTemplate, keys: MatmulKeySource = 'uniform'): string {
   const parts: string[] = [templateSource.endsWith('\n') ? templateSource : `${templateSource}\n`];

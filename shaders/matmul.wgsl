@@ -66,10 +66,10 @@
 //            pre-activation z from the gradient of h, dz = dh ⊙ m ⊙ relu'(z) · scale, computed as
 //            dh = G·Wᵀ is produced, with the mask m regenerated from the same key as the forward
 //            (for a kept element h > 0 iff z > 0, since scale > 0; a dropped one is zero either way).
-// The key: every element's mask is drawn with mask_seed() and mask_ctr(), which shaders/matmul-gen.ts
-// appends to this file in one of two forms. In `matmul` and `matmul_masked` they return the key of
+// The key: every element's mask is drawn with the key mask_key() returns, which shaders/matmul-gen.ts
+// appends to this file in one of two forms. In `matmul` and `matmul_masked` it returns the key of
 // the uniforms (one key; in a batch every product draws the same mask). In `matmul_keyed`, the
-// batched ensemble's kernel, they return the key of the invocation's product from the storage
+// batched ensemble's kernel, it returns the key of the invocation's product from the storage
 // array `mask_keys` (two vec4 per product: (seed_lo, seed_hi, -, -), (stream, offset_lo,
 // offset_hi, -)), so that each member of a stacked ensemble draws the very mask it draws alone:
 // element (row, col) of product p is flat element row·N + col of p's own M × N product, with p's
@@ -132,7 +132,7 @@ var<private> off_a: u32 = 0u;
 var<private> off_b: u32 = 0u;
 var<private> off_c: u32 = 0u;
 var<private> off_bias: u32 = 0u;
-// The invocation's product of the batch: whose dropout key a keyed pipeline reads (mask_seed, mask_ctr).
+// The invocation's product of the batch: whose dropout key a keyed pipeline reads (mask_key).
 var<private> product: u32 = 0u;
 
 // The product of workgroup z (see Params): its operands' offsets.
@@ -177,18 +177,26 @@ fn epilogue(v: vec4<f32>, bias4: vec4<f32>) -> vec4<f32> {
 
 // ---- The dropout / gate epilogue (DROPOUT, GATE) ----
 
+// The key of a mask: the Philox key and counter words 1 … 3 of the shared contract (shaders/philox.wgsl).
+// `mask_key()`, which returns the invocation's, is appended by shaders/matmul-gen.ts (see the top of
+// the file); the mask loops below read it once, before their loop over the rows.
+struct MaskKey {
+  seed: vec2<u32>,
+  ctr: vec3<u32>,
+}
+
 // The keep decisions of flat elements i0 … i0+3, i0 a multiple of 4: one half of one group of eight.
-fn keep_aligned4(i0: u32) -> vec4<bool> {
-  let w = dropout_words8(i0 / 8u, mask_seed(), mask_ctr());
+fn keep_aligned4(i0: u32, key: MaskKey) -> vec4<bool> {
+  let w = dropout_words8(i0 / 8u, key.seed, key.ctr);
   let j = i0 % 8u;
   let t = params.threshold;
   return vec4<bool>(dropout_keep_in(w, j, t), dropout_keep_in(w, j + 1u, t), dropout_keep_in(w, j + 2u, t), dropout_keep_in(w, j + 3u, t));
 }
 
 // The keep decisions of flat elements i0 … i0+3, any i0: one Philox call, or two when they straddle groups.
-fn keep_run4(i0: u32) -> vec4<bool> {
-  let seed = mask_seed();
-  let ctr = mask_ctr();
+fn keep_run4(i0: u32, key: MaskKey) -> vec4<bool> {
+  let seed = key.seed;
+  let ctr = key.ctr;
   let q0 = i0 / 8u;
   let w0 = dropout_words8(q0, seed, ctr);
   var w1 = w0;
@@ -203,8 +211,8 @@ fn keep_run4(i0: u32) -> vec4<bool> {
 }
 
 // The keep decision of flat element i: one Philox call.
-fn keep_at(i: u32) -> bool {
-  return dropout_keep_at(i, mask_seed(), mask_ctr(), params.threshold);
+fn keep_at(i: u32, key: MaskKey) -> bool {
+  return dropout_keep_at(i, key.seed, key.ctr, params.threshold);
 }
 
 // Kept elements scaled (DROPOUT), the others 0: a select, not a multiply by the mask, so a dropped
@@ -336,8 +344,9 @@ fn row_keep(bits: vec2<u32>, i: u32) -> vec4<bool> {
 fn keep_bits_vec4(row0: u32, tm: u32, col4: u32) -> vec2<u32> {
   var bits = vec2<u32>(0u);
   if (!DROPOUT) { return bits; }
+  let key = mask_key();
   for (var i = 0u; i < tm; i++) {
-    bits = add_row_bits(bits, i, keep_aligned4(min(row0 + i, params.m - 1u) * params.n + col4 * 4u));
+    bits = add_row_bits(bits, i, keep_aligned4(min(row0 + i, params.m - 1u) * params.n + col4 * 4u, key));
   }
   return bits;
 }
@@ -346,8 +355,9 @@ fn keep_bits_vec4(row0: u32, tm: u32, col4: u32) -> vec2<u32> {
 fn keep_bits_scalar(row0: u32, tm: u32, col0: u32) -> vec2<u32> {
   var bits = vec2<u32>(0u);
   if (!DROPOUT) { return bits; }
+  let key = mask_key();
   for (var i = 0u; i < tm; i++) {
-    bits = add_row_bits(bits, i, keep_run4(min(row0 + i, params.m - 1u) * params.n + col0));
+    bits = add_row_bits(bits, i, keep_run4(min(row0 + i, params.m - 1u) * params.n + col0, key));
   }
   return bits;
 }
@@ -356,9 +366,10 @@ fn keep_bits_scalar(row0: u32, tm: u32, col0: u32) -> vec2<u32> {
 fn keep_bits_strided(row0: u32, tm: u32, cols: vec4<u32>) -> vec2<u32> {
   var bits = vec2<u32>(0u);
   if (!DROPOUT) { return bits; }
+  let key = mask_key();
   for (var i = 0u; i < tm; i++) {
     let r = min(row0 + i, params.m - 1u) * params.n;
-    bits = add_row_bits(bits, i, vec4<bool>(keep_at(r + cols.x), keep_at(r + cols.y), keep_at(r + cols.z), keep_at(r + cols.w)));
+    bits = add_row_bits(bits, i, vec4<bool>(keep_at(r + cols.x, key), keep_at(r + cols.y, key), keep_at(r + cols.z, key), keep_at(r + cols.w, key)));
   }
   return bits;
 }
