@@ -200,7 +200,8 @@ function runUnbatchableReason(config: EnsembleConfig, regs: readonly Regularizer
         !(key === 'layers' && own.includes(r)) &&
         (typeof fields[key] === 'function' || ((key === 'layers' || key === 'evalEvery') && fields[key] !== undefined)),
     );
-    if (hooks.length > 0) return `the regularizer ${r.name} has hooks (${hooks.join(', ')}); only regularizers that add optimizer transformations, or dropout layers the members were built with, are batched`;
+    if (hooks.length > 0)
+      return `the regularizer ${r.name} has hooks (${hooks.join(', ')}); only regularizers that add optimizer transformations, or dropout layers the members were built with, are batched`;
   }
   return null;
 }
