@@ -10,7 +10,7 @@
 //                                invocation per feature combining its P partials. No workgroup
 //                                memory and no barrier: on the software adapters a barrier suspends
 //                                and resumes every invocation of a workgroup (see reduce_sum.wgsl).
-//   normalize                    y = γ·(x − μ)·s + β, s = 1/√(σ² + ε), one invocation per element
+//   normalize                    y = γ·(x − μ)·s + β, s = 1/√(σ² + ε), one invocation per ROWS rows of a feature
 // Each level keeps a mean and M2 = Σ(x − mean)² (Welford's update within an invocation, Chan et
 // al.'s pairwise formula across partials) instead of Σx and Σx², whose difference cancels when the
 // mean is large against the spread. The statistics pass writes μ and s (what the backward needs;
@@ -138,14 +138,36 @@ fn running_stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   inv_std_out[f] = inverseSqrt(running_var[f] + params.eps);
 }
 
+// The element-wise passes (normalize, grad_input) give invocation t feature f = t mod C in the rows
+// ROWS·⌊t / C⌋ … ROWS·⌊t / C⌋ + ROWS − 1: one modulo per invocation instead of one per element, the
+// feature's statistics and parameters read once for ROWS elements, and neighbouring invocations
+// on neighbouring features (contiguous addresses in every row). (feature, first row), or none
+// (x = C) past the last block.
+override ROWS: u32 = 8u;
+
+fn row_block(t: u32) -> vec2<u32> {
+  let c = params.features;
+  let blocks = (params.rows + ROWS - 1u) / ROWS;
+  if (t >= blocks * c) { return vec2<u32>(c, 0u); }
+  return vec2<u32>(t % c, (t / c) * ROWS);
+}
+
 @compute @workgroup_size(WG)
 fn normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(gid, groups);
-  if (i >= params.rows * params.features) { return; }
-  let f = i % params.features;
+  let fr = row_block(flat_index(gid, groups));
+  let f = fr.x;
+  if (f >= params.features) { return; }
   var s = spread[f];
   if (RUNNING) { s = inverseSqrt(s + params.eps); }
-  y[i] = gamma[f] * ((x[i] - mu[f]) * s) + beta[f];
+  let gm = gamma[f];
+  let m = mu[f];
+  let b = beta[f];
+  for (var k = 0u; k < ROWS; k++) {
+    let r = fr.y + k;
+    if (r >= params.rows) { break; }
+    let i = r * params.features + f;
+    y[i] = gm * ((x[i] - m) * s) + b;
+  }
 }
 
 // (Σg, Σg·x̂) of feature f over the rows of slice p.
@@ -200,14 +222,28 @@ fn grad_final(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 
 @compute @workgroup_size(WG)
 fn grad_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(gid, groups);
-  if (i >= params.rows * params.features) { return; }
-  let f = i % params.features;
+  let fr = row_block(flat_index(gid, groups));
+  let f = fr.x;
+  if (f >= params.features) { return; }
   let s = spread[f];
-  var d = g[i];
+  let gm = gamma[f];
+  var m = 0.0;
+  var sg = 0.0;
+  var sgx = 0.0;
   if (BATCH) {
-    let xhat = (x[i] - mu[f]) * s;
-    d -= (sum_g[f] + xhat * sum_gx[f]) / f32(params.rows);
+    m = mu[f];
+    sg = sum_g[f];
+    sgx = sum_gx[f];
   }
-  dx[i] = gamma[f] * s * d;
+  for (var k = 0u; k < ROWS; k++) {
+    let r = fr.y + k;
+    if (r >= params.rows) { break; }
+    let i = r * params.features + f;
+    var d = g[i];
+    if (BATCH) {
+      let xhat = (x[i] - m) * s;
+      d -= (sg + xhat * sgx) / f32(params.rows);
+    }
+    dx[i] = gm * s * d;
+  }
 }

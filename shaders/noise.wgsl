@@ -53,15 +53,22 @@ fn normals(q: u32) -> vec4<f32> {
   return philox_normal4(vec4<u32>(q, params.stream, params.offset_lo, params.offset_hi), vec2<u32>(params.seed_lo, params.seed_hi));
 }
 
+// y[i] = x[i] + σ·z for an element of the tensor (the last run of four may stick out).
+fn add_at(i: u32, z: f32) {
+  if (i < params.n) { y[i] = x[i] + params.sigma * z; }
+}
+
 @compute @workgroup_size(WG)
 fn add_noise(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let q = flat_index(gid, groups);
   if (4u * q >= params.n) { return; }
   let z = normals(q);
-  for (var j = 0u; j < 4u; j++) {
-    let i = 4u * q + j;
-    if (i < params.n) { y[i] = x[i] + params.sigma * z[j]; }
-  }
+  // Written out, so the draws are read with constant indices.
+  let i = 4u * q;
+  add_at(i, z.x);
+  add_at(i + 1u, z.y);
+  add_at(i + 2u, z.z);
+  add_at(i + 3u, z.w);
 }
 
 // w0 + sign·σ_p·z of vec4 i, with the padding lanes (index ≥ the owner's end) left as they are.

@@ -21,6 +21,8 @@ import { assertF32 } from './broadcast';
 import { sameShape } from './strided';
 
 const WG = 64;
+/** Rows of one feature each invocation of the element-wise passes (normalize, grad_input) takes. */
+const ROWS = 8;
 /** Invocations the first level of a two-level reduction aims at: 64 workgroups. */
 const TARGET_THREADS = 64 * WG;
 /** Rows each invocation of the first level walks at least (below twice this, one level). */
@@ -121,10 +123,10 @@ function batchNormForward(inputs: readonly Tensor[], attrs: BatchNormAttrs, need
     rt.dispatch({
       shader: 'batchnorm',
       entry: 'normalize',
-      overrides: running ? { WG, RUNNING: 1 } : { WG },
+      overrides: running ? { WG, ROWS, RUNNING: 1 } : { WG, ROWS },
       uniforms,
       bindings: { x, gamma, beta, mu, spread, y },
-      workgroups: grid1d(rows * features, WG),
+      workgroups: grid1d(Math.ceil(rows / ROWS) * features, WG),
     });
   if (attrs.mode === 'running' && !needsGrad) {
     normalize(runningMean, runningVar, true);
@@ -169,10 +171,10 @@ export const batchNormOp: OpDef<BatchNormAttrs> = {
       rt.dispatch({
         shader: 'batchnorm',
         entry: 'grad_input',
-        overrides: batch ? { WG } : { WG, BATCH: 0 },
+        overrides: batch ? { WG, ROWS } : { WG, ROWS, BATCH: 0 },
         uniforms,
         bindings: { x, g: grad, gamma, ...stats, sum_g: dbeta, sum_gx: dgamma, dx },
-        workgroups: grid1d(rows * features, WG),
+        workgroups: grid1d(Math.ceil(rows / ROWS) * features, WG),
       });
     }
     const keep = (t: Tensor<'f32'>, needed: boolean): Tensor<'f32'> | null => {
