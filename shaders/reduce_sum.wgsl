@@ -9,6 +9,10 @@
 // hundreds of workgroups, as a single-level sum of a model's gradients makes, dominated the
 // global-norm clip; two levels need one tree in one workgroup.
 //
+// sum_strided4: the same over vec4s, for an array whose length is a multiple of 4 (a parameter
+// arena's gradients): invocation t adds vec4s t, t + T, … into four independent sums (one load per
+// four elements, and four dependency chains a quarter as long), then adds its four sums pairwise.
+//
 // sum_partial: each workgroup sums a contiguous block of WG * ITEMS elements into one partial sum: every
 // invocation first adds ITEMS elements strided by WG (neighbouring invocations read neighbouring
 // addresses), then the workgroup halves its WG values in shared memory until one is left. The host
@@ -26,6 +30,7 @@ override SQUARE: bool = false;  // add x² instead of x (the first pass of a sum
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(3) var<storage, read> x4: array<vec4<f32>>;
 
 var<workgroup> scratch: array<f32, WG>;
 
@@ -65,4 +70,15 @@ fn sum_strided(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     acc += select(v, v * v, SQUARE);
   }
   partials[gid.x] = acc * params.scale;
+}
+
+@compute @workgroup_size(WG)
+fn sum_strided4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let threads = groups.x * WG;
+  var acc = vec4<f32>(0.0);
+  for (var i = gid.x; i < params.n / 4u; i += threads) {
+    let v = x4[i];
+    acc += select(v, v * v, SQUARE);
+  }
+  partials[gid.x] = ((acc.x + acc.y) + (acc.z + acc.w)) * params.scale;
 }

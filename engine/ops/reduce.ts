@@ -49,12 +49,13 @@ function sumAll(x: Tensor, shape: readonly number[], alpha: number, square = fal
   const strided = square ? stridedSumGroups(n) : 0;
   if (strided > 0) {
     const partials = rt.empty([strided * STRIDED_WG]);
+    const vec4 = n % 4 === 0;
     rt.dispatch({
       shader: 'reduce_sum',
-      entry: 'sum_strided',
+      entry: vec4 ? 'sum_strided4' : 'sum_strided',
       overrides: square ? { WG: STRIDED_WG, SQUARE: 1 } : { WG: STRIDED_WG },
       uniforms: { n, scale: 1 },
-      bindings: { x, partials },
+      bindings: vec4 ? { x4: x, partials } : { x, partials },
       workgroups: [strided, 1, 1],
     });
     cur = partials;
@@ -95,7 +96,9 @@ export function sum(x: Tensor): Tensor<'f32'> {
 export function sumOfSquaresDepth(n: number): number {
   const strided = stridedSumGroups(n);
   const threads = strided * STRIDED_WG;
-  const first = strided > 0 ? Math.ceil(n / threads) - 1 : 0;
+  // The first level: a sequential sum per invocation, over vec4s (four sums added pairwise, two
+  // more levels) when n is a multiple of 4.
+  const first = strided === 0 ? 0 : n % 4 === 0 ? Math.ceil(n / 4 / threads) - 1 + 2 : Math.ceil(n / threads) - 1;
   const m = strided > 0 ? threads : n;
   // sum_partial: ITEMS sequential additions per invocation, then a tree of log2(WG) levels, per pass.
   let depth = first;

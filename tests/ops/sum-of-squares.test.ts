@@ -13,8 +13,11 @@ import { randomArray, useRuntime } from '../helpers/gpu';
 
 const U = 2 ** -24;
 
-/** Lengths around the one-workgroup limit (2,048), an MLP's parameter count, and several million. */
-const LENGTHS = [1, 7, 2048, 2049, 4097, 100_003, 669_706, (1 << 22) + 5];
+/**
+ * Lengths around the one-workgroup limit (2,048), an MLP's parameter count, and several million;
+ * multiples of 4 past 2,048 take the vec4 first level (an arena's length always is one).
+ */
+const LENGTHS = [1, 7, 2048, 2049, 4096, 4097, 100_003, 669_706, 669_696, 1 << 22, (1 << 22) + 5];
 
 describe('sumOfSquares: the two-level global norm²', () => {
   const rt = useRuntime();
