@@ -9,7 +9,8 @@
  * Kinds: `experiment` (the table of an `npm run experiment` report: one marker per report, e.g. the
  * MLP's and the CNN's), `conv` (the conv suite of an `npm run bench` report, each case's engine
  * figures and ratios to the peers; `target=X`: the fwd + bwd ratio to the faster peer the issue
- * asks for) and `targets` (the issue targets measured by a default `npm run bench` run, browser or Node: scripts/readme-targets.ts).
+ * asks for), `targets` (the issue targets measured by a default `npm run bench` run, browser or Node: scripts/readme-targets.ts)
+ * and `regularizers` (the regularizers suite's step ratios; `with=` puts a second record beside it).
  * `--check` writes nothing and exits 1 when a table differs from what its record gives
  * (tests/lint/readme-tables.test.ts does the same check).
  */
@@ -124,12 +125,37 @@ function convTable(report: BenchReport, params: Record<string, string>): string 
 /** Issue 18: the CNN training step ≥ 1.5× the faster peer, in Chromium and in Node. */
 const CNN_STEP_TARGET = 1.5;
 
+/**
+ * The regularizers suite of one or more bench reports side by side (`with=` names a second record):
+ * per variant, the step's ratio to the plain step on the wall clock and on the GPU clock (each the
+ * median over rounds of the ratio within a round), the dispatches it adds and the submits per step.
+ */
+function regularizersTable(report: BenchReport, root: string, params: Record<string, string>): string {
+  const reports = [report, ...(params.with ? [readRecord(root, params.with) as BenchReport] : [])];
+  const rowsOf = (r: BenchReport) => new Map(r.rows.filter((x) => x.suite === 'regularizers' && typeof x.extra?.ratio === 'number').map((x) => [x.case, x]));
+  const all = reports.map(rowsOf);
+  if (all[0].size === 0) throw new Error('table:regularizers: the record has no regularizers rows');
+  const num = (x: unknown) => (typeof x === 'number' ? x : undefined);
+  const ratios = (row: ReportRow | undefined) => {
+    const wall = num(row?.extra?.ratio);
+    const gpu = num(row?.extra?.['ratio gpu']);
+    return wall === undefined ? '' : `${wall.toFixed(2)}${gpu === undefined ? '' : ` / ${gpu.toFixed(2)}`}`;
+  };
+  const head = ['variant', ...reports.map((r) => `${hostLabel(r)}: step ÷ plain step (wall / GPU)`), 'dispatches added per step', 'submits per step'];
+  const body = [...all[0].keys()].map((kase) => {
+    const first = all[0].get(kase);
+    return [kase, ...all.map((m) => ratios(m.get(kase))), String(first?.extra?.['+dispatches'] ?? ''), String(first?.extra?.submits ?? '')];
+  });
+  return markdown([head, ...body], (c) => c > 0);
+}
+
 /** A table kind: how its record's JSON becomes Markdown. */
 const KINDS: Record<string, (record: unknown, params: Record<string, string>, root: string) => string> = {
   experiment: (record) => experimentTable(record as ExperimentReport),
   'experiment-compare': (record, params, root) => experimentCompareTable(record as ExperimentReport, root, params),
   conv: (record, params) => convTable(record as BenchReport, params),
   targets: (record) => targetsTable(record as BenchReport),
+  regularizers: (record, params, root) => regularizersTable(record as BenchReport, root, params),
 };
 
 /** One table between markers. */
