@@ -43,7 +43,7 @@ export {
  * else the runtime's tuner's choice (engine/tune: `configureTuner`), else the adapter's fixed
  * table, for aligned shapes (every row the vec4 kernel reads or writes is a whole number of vec4:
  * N and K multiples of 4, and M too when A is stored transposed) or for the others. See
- * `planBlocking` (./matmul-kernels.ts) for the grid rules and the epilogue fallback.
+ * `planBlocking` (./matmul-plan.ts) for the grid rules and the epilogue fallback.
  */
 export function planMatmul(rt: Runtime, shape: MatmulShape, tuning?: MatmulTuning): MatmulPlan {
   const blk = tuning ? tuning[isAligned(shape) ? 'aligned' : 'unaligned'] : chooseOn(rt, matmulTunable, shape);

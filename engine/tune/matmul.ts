@@ -3,7 +3,7 @@
  * shaders/matmul.wgsl (vec4, scalar, strided) and the workgroup-memory tiled and 2-D block entry
  * points of shaders/matmul_tiled.wgsl, with a few blockings each. A case is (shape class,
  * transposes, epilogue, whether rows are whole vec4s); the fixed choice is the adapter's row of
- * `MATMUL_TUNING` (engine/ops/matmul-kernels.ts).
+ * `MATMUL_TUNING` (engine/ops/matmul-plan.ts).
  *
  * Shape classes: each of M, N, K rounded up to a power of two (sizes up to 16 share one class), so
  * 1000³ and 1024³ share a choice while 512³ and 1024³ do not. A choice is timed on the shape that
