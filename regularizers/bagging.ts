@@ -219,7 +219,8 @@ async function trainMembers(
   if (batched) {
     const members = Array.from({ length: k }, (_, i) => config.makeModel(i));
     const own = modelRegularizers(members[0]) ?? [];
-    const regs = [...own, ...(config.regularizers ?? [])];
+    // As fit counts them: the members' own, then those of the run not among them.
+    const regs = [...own, ...(config.regularizers ?? []).filter((r) => !own.includes(r))];
     const why = unbatchableReason(members) ?? runUnbatchableReason(config, regs, own);
     if (!why) return trainBatched(data, config, members, regs, resample);
     for (const m of members) m.dispose();

@@ -50,7 +50,7 @@ describe('batched bagging: k members at once, bit-identical to each alone', () =
   const rt = useRuntime();
 
   /** Bagging of 3 members 13-10-7-3 (odd widths) built with `regularizers`, 37 rows in minibatches of 8, momentum, with validation. */
-  async function oddWidthsBagging(regularizers: Regularizer[], seed: number): Promise<void> {
+  async function oddWidthsBagging(regularizers: Regularizer[], seed: number, alsoToTheRun = false): Promise<void> {
     const train = dataset(rt(), 37, 13, 3, seed);
     const val = dataset(rt(), 11, 13, 3, seed + 1);
     await expectTwins((batched) =>
@@ -64,6 +64,7 @@ describe('batched bagging: k members at once, bit-identical to each alone', () =
           batchSize: 8,
           seed: seed + 4,
           batched,
+          ...(alsoToTheRun ? { regularizers } : {}),
         },
       ),
     );
@@ -72,6 +73,9 @@ describe('batched bagging: k members at once, bit-identical to each alone', () =
   }
 
   it('bagging, odd widths 13-10-7-3, 37 rows in minibatches of 8, momentum, with validation', () => oddWidthsBagging([], 1));
+
+  // fit counts a regularizer given both to the model and to the run once; so must the batched run.
+  it('an L2 penalty given both to the members and to the run counts once, as one after another', () => oddWidthsBagging([l2({ alpha: 0.05 })], 7, true));
 
   it('a seed ensemble, aligned widths 16-24-8, Adam with coupled L2, 3 steps (maxSteps)', async () => {
     const train = dataset(rt(), 32, 16, 8, 3);
