@@ -74,9 +74,11 @@ export function weightNoise(config: Selection & { eta: number; seed?: number }):
       seed ??= ctx.seed;
       arena = ctx.model.arena;
       const a = arena;
-      table = keepTensor(a.chunkTable(a.params.map((p) => (isSelected(config, p, a, 'weightNoise') ? Math.sqrt(eta) : 0))));
+      const sigmas = a.params.map((p) => (isSelected(config, p, a, 'weightNoise') ? Math.sqrt(eta) : 0));
+      table = keepTensor(a.chunkTable(sigmas));
       clean?.dispose();
-      clean = eta > 0 ? keepTensor(a.rt.empty([a.length])) : null;
+      // Nothing to perturb (η = 0, or no parameter selected): no pass and no copy per step.
+      clean = sigmas.some((s) => s > 0) ? keepTensor(a.rt.empty([a.length])) : null;
     },
     beforeForward(ctx: StepContext): void {
       if (!(arena && table && clean)) return;

@@ -10,7 +10,7 @@
 // z is the standard normal draw of the element's index under the key (seed, stream, offset),
 // from shaders/normal.wgsl (element i is component i % 4 of Philox counter i / 4). Nothing random
 // is stored: perturb_arena with sign = −1 regenerates the very z it added with sign = +1 and takes
-// it away again, so weight noise needs no perturbed copy of the weights. (Not bit for bit: the
+// it away again, so that path needs no copy of the weights. (Not bit for bit: the
 // rounding of (w + e) is not undone by subtracting e; the error is at most half an ulp of each of
 // the two results.) Regenerating costs a second round of Philox and Box–Muller per element, which
 // dominates the pass on the software adapters: weight noise in training keeps the values instead

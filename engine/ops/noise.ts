@@ -7,7 +7,7 @@
  *   its autodiff op {@link gaussianNoiseOp}, whose gradient passes through unchanged.
  * - {@link perturbArena}: weight noise (eq. 7.31) in place over a whole parameter arena, one
  *   dispatch, σ per parameter from the arena's chunk table; the same key with sign −1 takes the
- *   same noise away again, so no perturbed copy of the weights is ever kept; or, with `keep`, the
+ *   same noise away again, so that path keeps no copy of the weights; or, with `keep`, the
  *   values before the noise go into a buffer in the same pass, and one buffer copy restores them
  *   bit for bit (one draw per element instead of two: what weight noise in training does).
  */

@@ -31,7 +31,10 @@ describe('weightNoise in a training step', () => {
     const optNoisy = chain(sgd({ lr: LR })).init(noisy.arena);
     const optPlain = chain(sgd({ lr: LR })).init(plain.arena);
     for (const r of regs) r.setup?.({ model: noisy, train: data, optimizer: optNoisy, seed: 1 });
-    const trainNoisy = new Trainer(noisy, optNoisy, { callbacks: regs });
+    // After weight noise's afterBackward, before the update: the values the update will start from.
+    const seen = rt().empty([noisy.arena.length]);
+    const spy = { name: 'spy', afterBackward: () => rt().copy(noisy.arena.values, seen) };
+    const trainNoisy = new Trainer(noisy, optNoisy, { callbacks: [...regs, spy] });
     const trainPlain = new Trainer(plain, optPlain);
     const a = plain.arena;
     const table = a.chunkTable(a.params.map((p) => (p.role === 'weight' ? Math.sqrt(ETA) : 0)));
@@ -56,6 +59,9 @@ describe('weightNoise in a training step', () => {
         const gNoisy = await noisy.arena.grads.toArray();
         const gPlain = await plain.arena.grads.toArray();
         expect(new Uint32Array(gNoisy.buffer), `step ${s}: gradient bits`).toEqual(new Uint32Array(gPlain.buffer));
+        // The clean weights are back, bit for bit, before the update runs.
+        const restored = await seen.toArray();
+        expect(new Uint32Array(restored.buffer), `step ${s}: values the update starts from`).toEqual(new Uint32Array(before.buffer));
         const after = await noisy.arena.values.toArray();
         let worst = 0;
         let moved = 0;
@@ -71,6 +77,7 @@ describe('weightNoise in a training step', () => {
       }
     } finally {
       table.dispose();
+      seen.dispose();
       for (const r of regs) r.dispose?.();
       trainNoisy.dispose();
       trainPlain.dispose();
