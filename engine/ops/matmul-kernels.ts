@@ -237,20 +237,23 @@ function dispatchProducts(
   // per product, the same with the keys read from `mask_keys` (`matmul_keyed`).
   const vec4 = plan.entry === 'matmul_vec4';
   const maskKeys = dropout && keys ? rt.tensor(keys, [keys.length], 'u32') : undefined;
-  rt.dispatch({
-    shader: maskKeys ? 'matmul_keyed' : dropout ? 'matmul_masked' : 'matmul',
-    entry: plan.entryPoint,
-    overrides,
-    uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0, ...drop, ...batchUniforms },
-    bindings: {
-      ...(vec4 ? { a4: a, b4: b, ...(dropout ? { a, b } : {}), c4: out, gate4: gateBinding } : { a, b, cs: out, gate: gateBinding }),
-      bias: biasBinding,
-      ...(maskKeys ? { mask_keys: maskKeys } : {}),
-    },
-    workgroups,
-  });
-  // Released now, reused only after the submit that reads it (engine/runtime/pool.ts).
-  maskKeys?.dispose();
+  try {
+    rt.dispatch({
+      shader: maskKeys ? 'matmul_keyed' : dropout ? 'matmul_masked' : 'matmul',
+      entry: plan.entryPoint,
+      overrides,
+      uniforms: { m, n, k, has_bias: bias ? 1 : 0, relu: opts.relu ? 1 : 0, ...drop, ...batchUniforms },
+      bindings: {
+        ...(vec4 ? { a4: a, b4: b, ...(dropout ? { a, b } : {}), c4: out, gate4: gateBinding } : { a, b, cs: out, gate: gateBinding }),
+        bias: biasBinding,
+        ...(maskKeys ? { mask_keys: maskKeys } : {}),
+      },
+      workgroups,
+    });
+  } finally {
+    // Released now (or after a failed dispatch), reused only after the submit that reads it (engine/runtime/pool.ts).
+    maskKeys?.dispose();
+  }
 }
 
 /** The dropout uniforms of a pipeline without the dropout epilogue (never read). */

@@ -51,6 +51,11 @@ import { fmtShape, type Tensor } from '../runtime/tensor';
 import { readMetrics, type Metrics } from './metrics';
 import type { StepBatch } from './trainer';
 
+/** Elements `start` … `start + count − 1` of `t` (4-byte elements) as a binding, for a copy of one member's part. */
+function words(t: Tensor, start: number, count: number): GPUBufferBinding {
+  return { buffer: t.buffer, offset: t.byteOffset + start * 4, size: count * 4 };
+}
+
 /** One Linear layer of the members, as the stacked step sees it. */
 interface StackedLayer {
   name: string;
@@ -108,11 +113,11 @@ export function unbatchableReason(members: readonly Sequential[]): string | null
   const list: readonly Sequential[] = members;
   const first = list[0];
   const firstShape = memberStructure(first.layers);
-  if (typeof firstShape === 'string') return `member 0 has ${firstShape}`;
+  if (typeof firstShape === 'string') return `member 0: ${firstShape}`;
   for (const [i, m] of list.entries()) {
     if (m.arena.rt !== first.arena.rt) return `member ${i} is on another runtime`;
     const shape = memberStructure(m.layers);
-    if (typeof shape === 'string') return `member ${i} has ${shape}`;
+    if (typeof shape === 'string') return `member ${i}: ${shape}`;
     if (shape.linears.length !== firstShape.linears.length)
       return `member ${i} has ${shape.linears.length} Linear layers, member 0 ${firstShape.linears.length}`;
     const inputWhy = dropoutMismatch(i, shape.input, firstShape.input, 'on the inputs');
@@ -188,7 +193,7 @@ export class BatchedEnsemble {
       for (const p of this.arena.params) {
         for (const [i, m] of memberModels.entries()) {
           const mine = m.arena.param(p.name);
-          this.rt.copy(mine.value, { buffer: p.value.buffer, offset: p.value.byteOffset + i * mine.size * 4, size: mine.size * 4 }, mine.size * 4);
+          this.rt.copy(mine.value, words(p.value, i * mine.size, mine.size), mine.size * 4);
         }
       }
       this.optimizer = chainWith(optimizer, []).init(this.arena);
@@ -308,7 +313,7 @@ export class BatchedEnsemble {
     for (const p of this.arena.params) {
       for (const [i, m] of this.memberModels.entries()) {
         const mine = m.arena.param(p.name);
-        this.rt.copy({ buffer: p.value.buffer, offset: p.value.byteOffset + i * mine.size * 4, size: mine.size * 4 }, mine.value, mine.size * 4);
+        this.rt.copy(words(p.value, i * mine.size, mine.size), mine.value, mine.size * 4);
       }
     }
     return this.memberModels;
@@ -329,12 +334,7 @@ export class BatchedEnsemble {
       if (!dst) throw new ArgumentError(`BatchedEnsemble.memberOptimizer: the chain has no ${slot} state; give the constructor's chain`);
       for (const p of this.arena.params) {
         const mp = member.arena.param(p.name);
-        const bytes = mp.size * 4;
-        this.rt.copy(
-          { buffer: stacked.buffer, offset: stacked.byteOffset + (p.offset + i * mp.size) * 4, size: bytes },
-          { buffer: dst.buffer, offset: dst.byteOffset + mp.offset * 4, size: bytes },
-          bytes,
-        );
+        this.rt.copy(words(stacked, p.offset + i * mp.size, mp.size), words(dst, mp.offset, mp.size), mp.size * 4);
       }
     }
     opt.setSteps(this.optimizer.steps);
@@ -360,12 +360,12 @@ export class BatchedEnsemble {
     const rt = this.rt;
     const out = rt.empty(x.shape);
     const shape = x.shape.slice(1);
-    const bytes = (x.size / keys.length) * 4;
+    const each = x.size / keys.length;
     for (const [i, key] of keys.entries()) {
       const mine = rt.empty(shape);
-      rt.copy({ buffer: x.buffer, offset: x.byteOffset + i * bytes, size: bytes }, mine, bytes);
+      rt.copy(words(x, i * each, each), mine, each * 4);
       const y = backward ? dropoutBackward(mine, key) : dropoutForward(mine, key).y;
-      rt.copy(y, { buffer: out.buffer, offset: out.byteOffset + i * bytes, size: bytes }, bytes);
+      rt.copy(y, words(out, i * each, each), each * 4);
       mine.dispose();
       y.dispose();
     }
@@ -385,12 +385,12 @@ export class BatchedEnsemble {
   /** Member i's rows of the logits and targets copied out (4-byte copies, no alignment needed) and added to its metrics. */
   private accumulateMetrics(logits: Tensor, targets: Tensor, b: number): void {
     const classes = logits.shape[1];
-    const bytes = b * classes * 4;
+    const each = b * classes;
     for (const [i, acc] of this.accs.entries()) {
       const li = this.rt.empty([b, classes]);
       const ti = this.rt.empty([b, classes]);
-      this.rt.copy({ buffer: logits.buffer, offset: logits.byteOffset + i * bytes, size: bytes }, li, bytes);
-      this.rt.copy({ buffer: targets.buffer, offset: targets.byteOffset + i * bytes, size: bytes }, ti, bytes);
+      this.rt.copy(words(logits, i * each, each), li, each * 4);
+      this.rt.copy(words(targets, i * each, each), ti, each * 4);
       accumulateXentMetrics(li, ti, acc);
     }
   }
@@ -422,11 +422,7 @@ export function interleaveOrders(orders: readonly Tensor[], windows: readonly In
       throw new ArgumentError(`interleaveOrders: the window ${JSON.stringify(w)} is outside the ${n} rows`);
     if (w.count === 0) continue;
     for (const [i, o] of orders.entries()) {
-      rt.copy(
-        { buffer: o.buffer, offset: o.byteOffset + w.start * 4, size: w.count * 4 },
-        { buffer: out.buffer, offset: out.byteOffset + (k * w.start + i * w.count) * 4, size: w.count * 4 },
-        w.count * 4,
-      );
+      rt.copy(words(o, w.start, w.count), words(out, k * w.start + i * w.count, w.count), w.count * 4);
     }
   }
   return out;

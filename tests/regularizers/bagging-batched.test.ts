@@ -10,7 +10,7 @@
  * member), so the check is exact equality, no tolerance. Bad inputs give errors that say why.
  */
 import { describe, expect, it } from 'vitest';
-import { adam, BatchedEnsemble, chain, clipByGlobalNorm, GpuDataset, momentum, sgd, type Runtime, type Sequential } from '../../engine/index';
+import { adam, BatchedEnsemble, chain, clipByGlobalNorm, Dropout, GpuDataset, Linear, momentum, Sequential, sgd, type Runtime } from '../../engine/index';
 import { bagging, batchNorm, dropout, ensemble, l2, mlp, type EnsembleConfig, type Regularizer } from '../../regularizers/index';
 import { firstBitDiff, randomArray, useRuntime } from '../helpers/gpu';
 
@@ -175,6 +175,15 @@ describe('batched bagging: k members at once, bit-identical to each alone', () =
     expect(() => new BatchedEnsemble(members, chain(clipByGlobalNorm({ maxNorm: 1 }), sgd({ lr: 0.1 })))).toThrow(/global-norm clip couples the members/);
     expect(() => new BatchedEnsemble([members[0], mlp(rt(), { sizes: [8, 5, 2], seed: 3 })], sgd({ lr: 0.1 }))).toThrow(/differs from member 0's/);
     expect(() => new BatchedEnsemble([], sgd({ lr: 0.1 }))).toThrow(/at least one member/);
+    // Dropout after the last layer, and two dropouts in a row.
+    const built = (layers: (Linear | Dropout)[]) => Sequential.create(rt(), layers, { seed: 1 });
+    const lastDropout = [0, 1].map(() => built([new Linear('fc1', 8, 2), new Dropout('drop1', { keep: 0.5 }, 1, 1)]));
+    expect(() => new BatchedEnsemble(lastDropout, sgd({ lr: 0.1 }))).toThrow(/member 0: the dropout "drop1" follows the last layer/);
+    const twoDropouts = [0, 1].map(() =>
+      built([new Dropout('drop0', { keep: 0.8 }, 1, 0), new Dropout('drop1', { keep: 0.5 }, 1, 1), new Linear('fc1', 8, 2)]),
+    );
+    expect(() => new BatchedEnsemble(twoDropouts, sgd({ lr: 0.1 }))).toThrow(/member 0: the dropout "drop1" follows another dropout/);
+    for (const m of [...lastDropout, ...twoDropouts]) m.dispose();
     const ens = new BatchedEnsemble(members, sgd({ lr: 0.1 }));
     const x = rt().tensor(randomArray(3 * 8, 1), [3, 8]);
     const t = rt().tensor(new Float32Array(3 * 2), [3, 2]);
