@@ -152,7 +152,7 @@ fn put(t: Transform, first: u32, start: u32, end: u32, row: u32, i: u32, z: f32)
 
 @compute @workgroup_size(WG)
 fn augment(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let g = gid.x + gid.y * groups.x * WG;  // the grid spills into y past 65,535 workgroups
+  let g = flat_index(gid, groups);  // shaders/grid.wgsl: the grid spills into y past 65,535 workgroups
   if (g >= params.batch * params.height) { return; }
   let b = g / params.height;
   let row = g - b * params.height;

@@ -71,7 +71,7 @@ export const shaders = {
   soft_threshold: { source: softThreshold, uses: ['grid'] },
   dropout: { source: dropout, uses: ['philox'] },
   noise: { source: noise, uses: ['philox', 'normal', 'grid'] },
-  augment: { source: augment, uses: ['philox', 'normal'] },
+  augment: { source: augment, uses: ['philox', 'normal', 'grid'] },
   colnorm: { source: colnorm, uses: ['grid'] },
   guard: { source: guard, uses: ['grid'] },
   metrics: { source: metrics },
