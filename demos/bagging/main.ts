@@ -108,13 +108,13 @@ void mountPage<Hook>(meta, SOURCES, async ({ rt, root, hook, expose, fail }) => 
     state.set(change);
     void reset().catch(fail);
   });
-  // The batched button pauses Play; its run goes through the controls' queue, never overlapping a step.
-  bar.batched.addEventListener('click', () => {
+  // The batched button pauses Play; its run goes through the controls' queue, never overlapping a
+  // step, and the button stays disabled until it ends (a second click cannot queue a second run).
+  bar.onBatched(async () => {
     controls.pause();
-    void controls.idle().then(() => {
-      allAtOnce = true;
-      return controls.stepOnce();
-    });
+    await controls.idle();
+    allAtOnce = true;
+    await controls.stepOnce();
   });
 
   const s0 = settings();

@@ -17,8 +17,8 @@ export const cleanSeed = (s: number): number => (Number.isInteger(s) && s >= 0 &
 /** The bar and its progress line. */
 export interface SettingsBar {
   readonly element: HTMLElement;
-  /** The button that trains all k members at once (batched); its label follows k. */
-  readonly batched: HTMLButtonElement;
+  /** Runs `run` on each click of the button that trains all k members at once (its label follows k), the button disabled until the run settles. */
+  onBatched(run: () => Promise<void>): void;
   /** Shows `text` as the progress line. */
   say(text: string): void;
   /** A fit progress callback that shows the epoch of `what`. */
@@ -66,7 +66,14 @@ export function settingsBar(
   );
   return {
     element,
-    batched,
+    onBatched(run) {
+      batched.addEventListener('click', () => {
+        batched.disabled = true;
+        void run().finally(() => {
+          batched.disabled = false;
+        });
+      });
+    },
     say(text) {
       progress.textContent = text;
     },
