@@ -142,8 +142,10 @@ function regularizersTable(report: BenchReport, root: string, params: Record<str
     return wall === undefined ? '' : `${wall.toFixed(2)}${gpu === undefined ? '' : ` / ${gpu.toFixed(2)}`}`;
   };
   const head = ['variant', ...reports.map((r) => `${hostLabel(r)}: step ÷ plain step (wall / GPU)`), 'dispatches added per step', 'submits per step'];
-  const body = [...all[0].keys()].map((kase) => {
-    const first = all[0].get(kase);
+  // Every variant of any record, in the order they first appear; the counts from the first record that has it.
+  const cases = [...new Set(all.flatMap((m) => [...m.keys()]))];
+  const body = cases.map((kase) => {
+    const first = all.find((m) => m.has(kase))?.get(kase);
     return [kase, ...all.map((m) => ratios(m.get(kase))), String(first?.extra?.['+dispatches'] ?? ''), String(first?.extra?.submits ?? '')];
   });
   return markdown([head, ...body], (c) => c > 0);

@@ -185,10 +185,14 @@ describe('README tables generated from bench/records', () => {
     const record = (kind: string, host: string, rows: object[]) => ({ host, adapter: { kind, architecture: '', description: '' }, rows });
     const dir = mkdtempSync(join(tmpdir(), 'readme-regularizers-'));
     writeFileSync(join(dir, 'a.json'), JSON.stringify(record('swiftshader', 'browser', [row('baseline', 1, 1, 0), row('weight noise', 1.123, 1.131, 1)])));
-    writeFileSync(join(dir, 'b.json'), JSON.stringify(record('lavapipe', 'node', [row('weight noise', 1.04, 1.05, 1)])));
+    writeFileSync(join(dir, 'b.json'), JSON.stringify(record('lavapipe', 'node', [row('weight noise', 1.04, 1.05, 1), row('only here', 1.01, 1.02, 2)])));
     const lines = renderTable(dir, 'regularizers', 'a.json', { with: 'b.json' }).split('\n');
     expect(lines[0]).toContain('SwiftShader, Chromium');
     expect(lines[0]).toContain('lavapipe, Node');
-    expect(lines.slice(2)).toEqual(['| baseline | 1.00 / 1.00 |  | 0 | 1 |', '| weight noise | 1.12 / 1.13 | 1.04 / 1.05 | 1 | 1 |']);
+    expect(lines.slice(2)).toEqual([
+      '| baseline | 1.00 / 1.00 |  | 0 | 1 |',
+      '| weight noise | 1.12 / 1.13 | 1.04 / 1.05 | 1 | 1 |',
+      '| only here |  | 1.01 / 1.02 | 2 | 1 |',
+    ]);
   });
 });
