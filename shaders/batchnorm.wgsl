@@ -11,6 +11,7 @@
 //                                memory and no barrier: on the software adapters a barrier suspends
 //                                and resumes every invocation of a workgroup (see reduce_sum.wgsl).
 //   normalize                    y = γ·(x − μ)·s + β, s = 1/√(σ² + ε), one invocation per ROWS rows of a feature
+//                                (with RELU: y = max(γ·(x − μ)·s + β, 0), the ReLU of the next layer fused)
 // Each level keeps a mean and M2 = Σ(x − mean)² (Welford's update within an invocation, Chan et
 // al.'s pairwise formula across partials) instead of Σx and Σx², whose difference cancels when the
 // mean is large against the spread. The statistics pass writes μ and s (what the backward needs;
@@ -24,6 +25,13 @@
 // Backward, given g = ∂L/∂y (two or three dispatches):
 //   grad_direct, or grad_partial + grad_final   dβ = Σ_rows g,  dγ = Σ_rows g·x̂   (the same two levels)
 //   grad_input   dx = γ·s·(g − (dβ + x̂·dγ)/N)   (BATCH; with statistics held constant, γ·s·g)
+// With the ReLU fused (RELU), the g of these formulas is the gradient through it, [y > 0]·∂L/∂y
+// (the select of unary.wgsl's relu_grad: the same bits), made by the first level of the sums from
+// the forward's output y: it reads ∂L/∂y and y and writes the masked g (every element lies in
+// exactly one slice), which grad_input then reads in place of ∂L/∂y. No pass of its own, and
+// grad_input keeps its eight storage buffers (the default limit of a shader stage). Without RELU
+// the first level never touches y_in and g_masked, but an entry point must be given every buffer
+// it references whatever the overrides: the host binds x and a one-element scratch there.
 
 struct Params {
   rows: u32,      // N: the rows each feature is normalized over
@@ -37,6 +45,7 @@ override WG: u32 = 64;
 override UPDATE: bool = false;   // stats_*: update the running mean and variance in place
 override RUNNING: bool = false;  // normalize: `spread` is the running variance, not s
 override BATCH: bool = true;     // grad_input: μ and s depend on x (batch statistics)
+override RELU: bool = false;     // normalize: y = max(…, 0); grad_direct, grad_partial: g masked by y > 0
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;             // [N, C]
@@ -57,6 +66,8 @@ override BATCH: bool = true;     // grad_input: μ and s depend on x (batch stat
 @group(0) @binding(16) var<storage, read_write> dgamma: array<f32>;       // [C]
 @group(0) @binding(17) var<storage, read_write> dbeta: array<f32>;        // [C]
 @group(0) @binding(18) var<storage, read_write> dx: array<f32>;           // [N, C]
+@group(0) @binding(19) var<storage, read> y_in: array<f32>;               // RELU backward: the forward's y [N, C]
+@group(0) @binding(20) var<storage, read_write> g_masked: array<f32>;     // RELU backward: [y > 0]·∂L/∂y [N, C]
 
 // The number of rows in slice p (rows p, p + P, …; the host keeps P ≤ N, so none is empty).
 fn slice_rows(p: u32) -> u32 {
@@ -166,11 +177,13 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     let r = fr.y + k;
     if (r >= params.rows) { break; }
     let i = r * params.features + f;
-    y[i] = gm * ((x[i] - m) * s) + b;
+    var v = gm * ((x[i] - m) * s) + b;
+    if (RELU) { v = max(v, 0.0); }
+    y[i] = v;
   }
 }
 
-// (Σg, Σg·x̂) of feature f over the rows of slice p.
+// (Σg, Σg·x̂) of feature f over the rows of slice p; with RELU, g = [y > 0]·∂L/∂y, also written out.
 fn slice_grad_sums(f: u32, p: u32) -> vec2<f32> {
   let c = params.features;
   let m = mu[f];
@@ -179,7 +192,11 @@ fn slice_grad_sums(f: u32, p: u32) -> vec2<f32> {
   var sgx = 0.0;
   for (var r = p; r < params.rows; r += params.slices) {
     let i = r * c + f;
-    let gi = g[i];
+    var gi = g[i];
+    if (RELU) {
+      gi = select(0.0, gi, y_in[i] > 0.0);
+      g_masked[i] = gi;
+    }
     sg += gi;
     sgx += gi * ((x[i] - m) * s);
   }

@@ -95,7 +95,8 @@ export const dropout2d = (x: Input, key: DropoutOptions): Var => apply('dropout2
  * Batch normalization of x [rows, features] per feature: γ ⊙ (x − μ)/√(σ² + ε) + β, with the batch's
  * statistics ('train' also updates the running ones in place: r ← (1 − m)·r + m·batch value, the
  * variance unbiased; 'batch' leaves them alone) or the running ones ('running'). Fused kernels
- * (engine/ops/batchnorm.ts); the running statistics get no gradient.
+ * (engine/ops/batchnorm.ts); the running statistics get no gradient. `relu: true` fuses the ReLU
+ * that follows: max(…, 0) in the same kernels, forward and backward.
  */
 export const batchNorm = (x: Input, gamma: Input, beta: Input, runningMean: Input, runningVar: Input, attrs: BatchNormAttrs): Var =>
   apply('batchNorm', [x, gamma, beta, runningMean, runningVar], { ...attrs });

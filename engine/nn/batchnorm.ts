@@ -86,12 +86,20 @@ export class BatchNorm implements Layer {
   }
 
   forward(x: Var, ctx: ForwardContext): Var {
+    return this.forwardActivated(x, ctx, false);
+  }
+
+  /**
+   * {@link forward}, then a ReLU when `relu` is set, as one `batchNorm` op (the ReLU fused into its
+   * kernels): what `forwardLayers` (./linear.ts) runs for a BatchNorm followed by a Relu layer.
+   */
+  forwardActivated(x: Var, ctx: ForwardContext, relu: boolean): Var {
     if (!this.gamma || !this.beta || !this.runningMean || !this.runningVar)
       throw new ArgumentError(`BatchNorm ${this.name}: not bound to its parameters and buffers yet`);
     if (x.shape.length !== 2 || x.shape[1] !== this.features)
       throw new ShapeError(`BatchNorm ${this.name}: expects [batch, ${this.features}], got ${fmtShape(x.shape)}`);
     const mode = batchStatsActive(ctx) ? (ctx.training ? 'train' : 'batch') : 'running';
     if (mode !== 'running' && x.shape[0] < 2) throw new ShapeError(`BatchNorm ${this.name}: batch statistics need at least 2 rows, got ${fmtShape(x.shape)}`);
-    return batchNorm(x, this.gamma, this.beta, this.runningMean, this.runningVar, { mode, eps: this.eps, momentum: this.momentum });
+    return batchNorm(x, this.gamma, this.beta, this.runningMean, this.runningVar, { mode, eps: this.eps, momentum: this.momentum, relu });
   }
 }

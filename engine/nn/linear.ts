@@ -4,7 +4,9 @@
  * zero-initialized).
  *
  * {@link forwardLayers} runs a model's layers, fusing each run of Linear layers (with the Dropout
- * layers between them) into one `linearChain` op: dropout in the matmul epilogues, forward and backward.
+ * layers between them) into one `linearChain` op: dropout in the matmul epilogues, forward and backward;
+ * and each BatchNorm (or BatchNorm2d) directly followed by a Relu into one `batchNorm` op with the
+ * ReLU fused.
  */
 import { linear } from '../autograd/functional';
 import type { ChainLayer } from '../autograd/ops/matmul';
@@ -15,6 +17,8 @@ import { ArgumentError } from '../runtime/errors';
 import { initWeights, type InitScheme } from './init';
 import type { ParamSpec } from '../optim/arena';
 import type { ForwardContext, Layer } from './layer';
+import { Relu } from './activation';
+import { BatchNorm } from './batchnorm';
 import { Dropout } from './dropout';
 
 /** Options of {@link Linear}. */
@@ -121,11 +125,20 @@ function linearRun(layers: readonly Layer[], start: number, ctx: ForwardContext)
  * Applies `layers` in order to `x`, each run of two or more Linear layers (and the Dropout layers
  * between them that can fuse) as one `linearChain` op: the same values and gradients as calling
  * each layer's `forward`, with fewer dispatches (no dropout pass of its own, forward or backward, and
- * no separate ReLU derivative pass between the layers). Layers that do not fuse run their own `forward`.
+ * no separate ReLU derivative pass between the layers). A BatchNorm (or BatchNorm2d) layer directly
+ * followed by a Relu layer runs as one `batchNorm` op with the ReLU fused (no ReLU pass forward, no
+ * derivative pass backward; the same values and gradients). Layers that do not fuse run their own
+ * `forward`.
  */
 export function forwardLayers(layers: readonly Layer[], x: Var, ctx: ForwardContext): Var {
   let h = x;
   for (let i = 0; i < layers.length; ) {
+    const layer = layers[i];
+    if (layer instanceof BatchNorm && layers[i + 1] instanceof Relu) {
+      h = layer.forwardActivated(h, ctx, true);
+      i += 2;
+      continue;
+    }
     const run = linearRun(layers, i, ctx);
     if (!run) {
       h = layers[i].forward(h, ctx);

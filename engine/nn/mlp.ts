@@ -5,8 +5,9 @@
  *
  * Other layers plug in through `insert`: a function called at each site of the network that returns
  * the layers to put there. Sites: 'input' (before the first Linear), 'preActivation' (between a
- * hidden Linear and its ReLU: the ReLU then runs as its own layer instead of fused into the matmul;
- * batch norm goes here) and 'hidden' (after a hidden layer's activation; hidden noise goes here).
+ * hidden Linear and its ReLU: the ReLU then runs as its own layer instead of fused into the matmul,
+ * or, right after a BatchNorm, fused into batch norm's kernels by `forwardLayers`; batch norm goes
+ * here) and 'hidden' (after a hidden layer's activation; hidden noise goes here).
  * This is how regularizers add layers without the model code knowing them.
  *
  * In training the hidden dropout costs no dispatch of its own: the model (Sequential.forward) runs

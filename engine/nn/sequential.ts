@@ -53,7 +53,8 @@ export class Sequential {
 
   /**
    * Whether {@link forward} fuses runs of Linear layers and the dropout between them into one op
-   * (dropout in the matmul epilogues; see `forwardLayers` in ./linear); false runs every layer's own
+   * (dropout in the matmul epilogues), and a BatchNorm with the Relu after it (the ReLU in batch
+   * norm's kernels; see `forwardLayers` in ./linear); false runs every layer's own
    * `forward` (the same values; a reference for tests and benchmarks). Default: true where the
    * adapter's matmul kernels have the dropout epilogue (the software adapters' tables), false where
    * they do not (the tiled kernel of real GPUs), so that fusion never moves a product onto a slower

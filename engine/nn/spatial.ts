@@ -24,11 +24,11 @@ export class BatchNorm2d extends BatchNorm {
     super(name, channels, opts);
   }
 
-  override forward(x: Var, ctx: ForwardContext): Var {
+  override forwardActivated(x: Var, ctx: ForwardContext, relu: boolean): Var {
     if (x.shape.length !== 4 || x.shape[3] !== this.features)
       throw new ShapeError(`BatchNorm2d ${this.name}: expects [batch, height, width, ${this.features}] (NHWC), got ${fmtShape(x.shape)}`);
     const [b, h, w, c] = x.shape;
-    return reshape(super.forward(reshape(x, [b * h * w, c]), ctx), [b, h, w, c]);
+    return reshape(super.forwardActivated(reshape(x, [b * h * w, c]), ctx, relu), [b, h, w, c]);
   }
 }
 

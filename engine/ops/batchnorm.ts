@@ -11,6 +11,11 @@
  * two ({@link batchNormSlices}); the normalization one more. The backward takes the same one or two
  * for dβ = Σg and dγ = Σg·x̂, then one for dx = γ·s·(g − (dβ + x̂·dγ)/N), s = 1/√(σ² + ε). x̂ is never
  * stored: the forward saves μ and s ([features] each) and the backward recomputes x̂ from x.
+ *
+ * With `relu`, the ReLU that follows is fused: normalize writes y = max(γ·x̂ + β, 0), and the first
+ * level of the backward's sums masks the incoming gradient by y > 0 (writing the masked gradient
+ * that dx then reads), so neither the ReLU nor its derivative takes a pass: the same dispatches as
+ * without, and the same bits as batch norm followed by the `relu` op.
  */
 import type { OpDef } from '../autograd/opdef';
 import { ArgumentError, ShapeError } from '../runtime/errors';
@@ -19,6 +24,7 @@ import type { Runtime } from '../runtime/runtime';
 import { fmtShape, type Tensor } from '../runtime/tensor';
 import { assertF32 } from './broadcast';
 import { sameShape } from './strided';
+import { activationGrad } from './unary';
 
 const WG = 64;
 /** Rows of one feature each invocation of the element-wise passes (normalize, grad_input) takes. */
@@ -38,6 +44,8 @@ export interface BatchNormAttrs {
   eps: number;
   /** Weight m of this batch in the running averages ('train'), in (0, 1]. */
   momentum: number;
+  /** Fuse the ReLU that follows: y = max(γ·x̂ + β, 0), its derivative in the backward's kernels. Default false. */
+  relu?: boolean;
 }
 
 /**
@@ -58,6 +66,8 @@ function reductionDispatches(rows: number, features: number): number {
 /**
  * Dispatches the op records for x [rows, features]: the forward with batch statistics (statistics,
  * normalize), the backward (dβ and dγ, dx), and the forward in inference mode without a gradient.
+ * The same with the fused ReLU (one more in the backward of the running statistics when only dx is
+ * needed: no sums then to mask the gradient in, so the ReLU's derivative takes its own pass).
  */
 export function batchNormDispatches(rows: number, features: number): { forward: number; backward: number; inference: number } {
   const levels = reductionDispatches(rows, features);
@@ -77,7 +87,8 @@ function check(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runn
   ] as const) {
     if (!sameShape(t.shape, [features])) throw new ShapeError(`${op}: ${what} ${fmtShape(t.shape)} must be [${features}] for x ${fmtShape(x.shape)}`);
   }
-  const { mode, eps, momentum } = attrs;
+  const { mode, eps, momentum, relu } = attrs;
+  if (relu !== undefined && typeof relu !== 'boolean') throw new ArgumentError(`${op}: relu must be true or false, got ${String(relu)}`);
   if (mode !== 'train' && mode !== 'batch' && mode !== 'running')
     throw new ArgumentError(`${op}: unknown mode ${String(mode)} ('train', 'batch' or 'running')`);
   if (!(Number.isFinite(eps) && eps > 0)) throw new ArgumentError(`${op}: eps must be a finite number > 0, got ${eps}`);
@@ -119,11 +130,12 @@ function batchNormForward(inputs: readonly Tensor[], attrs: BatchNormAttrs, need
   const rt = x.runtime;
   const uniforms = { rows, features, slices: 1, eps: attrs.eps, momentum: attrs.momentum };
   const y = rt.empty([rows, features]);
+  const relu: Record<string, number> = attrs.relu ? { RELU: 1 } : {};
   const normalize = (mu: Tensor, spread: Tensor, running: boolean): void =>
     rt.dispatch({
       shader: 'batchnorm',
       entry: 'normalize',
-      overrides: running ? { WG, ROWS, RUNNING: 1 } : { WG, ROWS },
+      overrides: running ? { WG, ROWS, RUNNING: 1, ...relu } : { WG, ROWS, ...relu },
       uniforms,
       bindings: { x, gamma, beta, mu, spread, y },
       workgroups: grid1d(Math.ceil(rows / ROWS) * features, WG),
@@ -155,7 +167,7 @@ export const batchNormOp: OpDef<BatchNormAttrs> = {
     if (stats && !needsGrad) for (const t of stats) t.dispose();
     return { out: y, saved: needsGrad ? stats : undefined };
   },
-  backward: ({ grad, inputs: [x, gamma], saved: [mean, invStd], attrs, needs }) => {
+  backward: ({ grad, inputs: [x, gamma], out, saved: [mean, invStd], attrs, needs }) => {
     const [rows, features] = x.shape;
     const rt = x.runtime;
     const dgamma = rt.empty([features]);
@@ -164,7 +176,22 @@ export const batchNormOp: OpDef<BatchNormAttrs> = {
     const stats = { mu: mean, spread: invStd };
     const batch = attrs.mode !== 'running';
     // dx needs both sums only with batch statistics; dγ and dβ are the sums themselves.
-    if (needs[1] || needs[2] || (needs[0] && batch)) reduceRows(rt, 'grad', rows, features, uniforms, {}, { x, g: grad, ...stats }, { dgamma, dbeta });
+    const sums = needs[1] || needs[2] || (needs[0] && batch);
+    // The gradient the normalization sees: ∂L/∂y, or through the fused ReLU [y > 0]·∂L/∂y, which the
+    // sums' first level writes (or, without sums, relu's own derivative kernel).
+    let g: Tensor<'f32'> = grad;
+    let masked: Tensor<'f32'> | null = null;
+    if (sums) {
+      // Without the ReLU the sums never touch y_in and g_masked: x and a one-element scratch fill them.
+      masked = rt.empty(attrs.relu ? [rows, features] : [1]);
+      const relu: Record<string, number> = attrs.relu ? { RELU: 1 } : {};
+      const mask = { y_in: attrs.relu ? out : x, g_masked: masked };
+      reduceRows(rt, 'grad', rows, features, uniforms, relu, { x, g: grad, ...stats, ...mask }, { dgamma, dbeta });
+      if (attrs.relu) g = masked;
+    } else if (attrs.relu && needs[0]) {
+      masked = activationGrad('relu_grad', out, grad);
+      g = masked;
+    }
     let dx: Tensor<'f32'> | null = null;
     if (needs[0]) {
       dx = rt.empty([rows, features]);
@@ -173,10 +200,11 @@ export const batchNormOp: OpDef<BatchNormAttrs> = {
         entry: 'grad_input',
         overrides: batch ? { WG, ROWS } : { WG, ROWS, BATCH: 0 },
         uniforms,
-        bindings: { x, g: grad, gamma, ...stats, sum_g: dbeta, sum_gx: dgamma, dx },
+        bindings: { x, g, gamma, ...stats, sum_g: dbeta, sum_gx: dgamma, dx },
         workgroups: grid1d(Math.ceil(rows / ROWS) * features, WG),
       });
     }
+    masked?.dispose();
     const keep = (t: Tensor<'f32'>, needed: boolean): Tensor<'f32'> | null => {
       if (needed) return t;
       t.dispose();
