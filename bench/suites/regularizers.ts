@@ -8,6 +8,7 @@
  *   baseline                   plain SGD, no regularizer (the reference of every ratio)
  *   one regularizer each       L2, L1 (proximal), elastic net, max-norm, augmentation, input noise,
  *                              hidden noise, weight noise, label smoothing, dropout, batch norm
+ *                              (dropout and batch norm also with fusion off: their fused kernels' references)
  *   optimizer chains           sgd (the baseline built again: a control of the noise), sgd+L2,
  *                              momentum+L2+proximal L1, adam+decoupled decay, and the same with
  *                              global-norm clipping
@@ -77,7 +78,7 @@ interface Variant {
   group: 'baseline' | 'regularizer' | 'chain';
   regularizers(m: SuiteModel): Regularizer[];
   chain?: () => GradientTransformation[];
-  /** false: the model runs every layer on its own (`Sequential.fuse`), the reference of the fused dropout. */
+  /** false: the model runs every layer on its own (`Sequential.fuse`), the reference of the fused dropout and of batch norm's fused ReLU. */
   fuse?: boolean;
 }
 
@@ -99,6 +100,8 @@ const VARIANTS: readonly Variant[] = [
   { name: 'dropout hidden 0.5', group: 'regularizer', regularizers: () => [dropout({ input: { keep: 1 }, hidden: { keep: 0.5 } })] },
   { name: 'dropout hidden 0.5 unfused', group: 'regularizer', regularizers: () => [dropout({ input: { keep: 1 }, hidden: { keep: 0.5 } })], fuse: false },
   { name: 'batch norm', group: 'regularizer', regularizers: () => [batchNorm()] },
+  // The model's layers one by one: the ReLU after each batch norm as its own pass (the reference of the fused ReLU).
+  { name: 'batch norm unfused', group: 'regularizer', regularizers: () => [batchNorm()], fuse: false },
   { name: 'chain sgd', group: 'chain', regularizers: none, chain: () => [sgd({ lr: LR })] },
   { name: 'chain l2+sgd', group: 'chain', regularizers: none, chain: () => [coupledL2({ alpha: 1e-4 }), sgd({ lr: LR })] },
   {
@@ -189,7 +192,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 /** The suite (see the file's comment). `--tiny`: a 64-32-32-10 MLP, batch 16, 8×8 images. */
 export const regularizersSuite: BenchSuite = async (ctx: BenchContext) => {
   const m = ctx.tiny ? TINY : FULL;
-  // Steps per sample: 2 in the quick default run (19 variants), 3 with --full.
+  // Steps per sample: 2 in the quick default run (20 variants), 3 with --full.
   const steps = ctx.tiny ? 1 : ctx.full ? 3 : 2;
   const rt = ctx.rt;
   const ready: Prepared[] = [];
