@@ -55,7 +55,7 @@ export interface MatmulTuning {
  * products, and the MLP step ran faster with it); unaligned shapes keep the strided layout, where
  * neighbouring invocations read neighbouring addresses, in workgroups of 8 with 8 rows each: the
  * autotuner's choice for unaligned shapes there, which beat 32 × 16 rows on 777×513×1025 side by
- * side (bench/records has the runs).
+ * side (the quiet default runs in bench/records, quoted in the README).
  * `other` (real GPUs; untested here, only checked for correctness on the software adapters) gets
  * the classic workgroup-memory tiling, 64 × 64 blocks of C from 16 × 16 invocations of 4 × 4
  * outputs, 16 values of k per tile. These are the fixed-mode defaults of the autotuner
