@@ -128,9 +128,11 @@ function linearRun(layers: readonly Layer[], start: number, ctx: ForwardContext)
  * no separate ReLU derivative pass between the layers). A BatchNorm (or BatchNorm2d) layer directly
  * followed by a Relu layer runs as one `batchNorm` op with the ReLU fused (no ReLU pass forward, no
  * derivative pass backward; the same values and gradients). Layers that do not fuse run their own
- * `forward`.
+ * `forward`. `linear: false` leaves the Linear layers unfused (each its own product) and still fuses
+ * batch norm's ReLU (what a model does by default where the matmul kernels have no dropout epilogue).
  */
-export function forwardLayers(layers: readonly Layer[], x: Var, ctx: ForwardContext): Var {
+export function forwardLayers(layers: readonly Layer[], x: Var, ctx: ForwardContext, opts: { linear?: boolean } = {}): Var {
+  const fuseLinear = opts.linear ?? true;
   let h = x;
   for (let i = 0; i < layers.length; ) {
     const layer = layers[i];
@@ -139,7 +141,7 @@ export function forwardLayers(layers: readonly Layer[], x: Var, ctx: ForwardCont
       i += 2;
       continue;
     }
-    const run = linearRun(layers, i, ctx);
+    const run = fuseLinear ? linearRun(layers, i, ctx) : null;
     if (!run) {
       h = layers[i].forward(h, ctx);
       i++;

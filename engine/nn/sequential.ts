@@ -53,12 +53,12 @@ export class Sequential {
 
   /**
    * Whether {@link forward} fuses runs of Linear layers and the dropout between them into one op
-   * (dropout in the matmul epilogues), and a BatchNorm with the Relu after it (the ReLU in batch
-   * norm's kernels; see `forwardLayers` in ./linear); false runs every layer's own
-   * `forward` (the same values; a reference for tests and benchmarks). Default: true where the
+   * (dropout in the matmul epilogues; see `forwardLayers` in ./linear). Default: true where the
    * adapter's matmul kernels have the dropout epilogue (the software adapters' tables), false where
    * they do not (the tiled kernel of real GPUs), so that fusion never moves a product onto a slower
-   * kernel.
+   * kernel. A BatchNorm with the Relu after it runs as one op (the ReLU in batch norm's kernels)
+   * either way, unless `fuse` was set to false: then every layer runs its own `forward` (the same
+   * values; a reference for tests and benchmarks).
    */
   get fuse(): boolean {
     return this.fuseSetting ?? matmulHasMaskEpilogue(this.arena.rt);
@@ -99,10 +99,10 @@ export class Sequential {
     return new Sequential(layers, arena, params, buffers, seed);
   }
 
-  /** The layers' composition (runs of Linear layers fused while {@link fuse} is set). */
+  /** The layers' composition (runs of Linear layers fused while {@link fuse} is on; see it for batch norm's ReLU). */
   forward(x: Var, ctx: ForwardContext): Var {
-    if (this.fuse) return forwardLayers(this.layers, x, ctx);
-    return this.layers.reduce((h, l) => l.forward(h, ctx), x);
+    if (this.fuseSetting === false) return this.layers.reduce((h, l) => l.forward(h, ctx), x);
+    return forwardLayers(this.layers, x, ctx, { linear: this.fuse });
   }
 
   /** The layer called `name`; throws naming the layers if there is none. */
