@@ -26,6 +26,7 @@ import { ArgumentError, ShapeError, type Runtime, type Tensor } from '../../engi
 import { dropoutBackward, dropoutForward, dropoutMaskCpu, type DropoutOptions } from '../../engine/ops/dropout';
 import { activationGrad } from '../../engine/ops/unary';
 import { firstBitDiff, randomArray, useRuntime } from '../helpers/gpu';
+import { ALL_TRANSPOSES, PLAIN_AND_BOTH_TRANSPOSED } from '../helpers/transposes';
 
 interface Case {
   m: number;
@@ -141,17 +142,7 @@ async function check(rt: Runtime, tuning: MatmulTuning, c: Case, seed: number): 
  */
 function cases(withGate: boolean, full: boolean): Case[] {
   const out: Case[] = [];
-  const transposes = full
-    ? [
-        [false, false],
-        [false, true],
-        [true, false],
-        [true, true],
-      ]
-    : [
-        [false, false],
-        [true, true],
-      ];
+  const transposes = full ? ALL_TRANSPOSES : PLAIN_AND_BOTH_TRANSPOSED;
   for (const [m, n, k] of full
     ? [
         [5, 7, 9],

@@ -14,6 +14,7 @@ import { matmul, planMatmul, type MatmulBlocking } from '../../engine/ops/matmul
 import { MATMUL_CANDIDATES } from '../../engine/tune/matmul';
 import type { Runtime } from '../../engine/index';
 import { randomArray, useRuntime } from '../helpers/gpu';
+import { ALL_TRANSPOSES, PLAIN_AND_BOTH_TRANSPOSED } from '../helpers/transposes';
 
 interface Case {
   m: number;
@@ -113,17 +114,7 @@ function cases(blk: MatmulBlocking): { c: Case; bias?: boolean; relu?: boolean }
   // is what costs on the software adapters); two blockings run every combination, and
   // tests/ops/matmul.test.ts does for shaders/matmul.wgsl.
   const every = EVERY_TRANSPOSE.has(blk);
-  const combos = every
-    ? [
-        [false, false],
-        [false, true],
-        [true, false],
-        [true, true],
-      ]
-    : [
-        [false, false],
-        [true, true],
-      ];
+  const combos = every ? ALL_TRANSPOSES : PLAIN_AND_BOTH_TRANSPOSED;
   const out: { c: Case; bias?: boolean; relu?: boolean }[] = [];
   for (const [transA, transB] of combos) {
     // The vec4 entry point needs rows of whole vec4s; every other one takes any shape.

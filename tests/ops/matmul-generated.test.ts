@@ -21,14 +21,9 @@ import { dropoutMaskCpu, type DropoutOptions } from '../../engine/ops/dropout';
 import type { Runtime } from '../../engine/index';
 import { MATMUL_TMS, hasMatmulEntry, matmulTemplateOf } from '../../shaders/matmul-gen';
 import { randomArray, useRuntime } from '../helpers/gpu';
+import { ALL_TRANSPOSES } from '../helpers/transposes';
 
 const U = 2 ** -24;
-const COMBOS: [boolean, boolean][] = [
-  [false, false],
-  [false, true],
-  [true, false],
-  [true, true],
-];
 
 /** The blocking of `kernel` at `tm`, with small workgroups so that several span the columns. */
 function blocking(kernel: MatmulKernel, tm: number): MatmulBlocking {
@@ -39,7 +34,7 @@ function blocking(kernel: MatmulKernel, tm: number): MatmulBlocking {
 
 /** The product of one TM: 2·TM + 3 rows (two full row blocks and a partial one), ragged columns and K. */
 function shapeOf(kernel: MatmulKernel, tm: number): { m: number; n: number; k: number; transA: boolean; transB: boolean } {
-  const [transA, transB] = COMBOS[(kernel === 'vec4' ? tm / 4 : tm) % 4];
+  const [transA, transB] = ALL_TRANSPOSES[(kernel === 'vec4' ? tm / 4 : tm) % 4];
   // vec4: N and K multiples of 4, M too when A is transposed (the 2·TM + 4 rows still end in a partial block).
   if (kernel === 'vec4') return { m: 2 * tm + 4, n: 36, k: 20, transA, transB };
   return { m: 2 * tm + 3, n: 37, k: 23, transA, transB };
